@@ -1,0 +1,1 @@
+"""Learning agents: one readable file per algorithm, plain PyTorch."""

@@ -1,0 +1,27 @@
+"""lobsim: an event-driven limit-order-book market simulator with learning agents.
+
+The order book API (these names are a contract)::
+
+    from lobsim import OrderBook, Side, TimeInForce
+"""
+
+from lobsim.book import OrderBook, OrderInfo
+from lobsim.orders import MAX_PRICE, CancelCause, RejectReason, Side, TimeInForce
+from lobsim.reports import Cancelled, Modified, Rejected, Report, Traded
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MAX_PRICE",
+    "CancelCause",
+    "Cancelled",
+    "Modified",
+    "OrderBook",
+    "OrderInfo",
+    "RejectReason",
+    "Rejected",
+    "Report",
+    "Side",
+    "TimeInForce",
+    "Traded",
+]

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``lobsim bench``: each prints figures, none asserts a time."""

@@ -1,0 +1,36 @@
+"""lobsim's error hierarchy.
+
+Inside the library errors are specific and loud. The CLI (the only place that prints or
+exits) turns every :class:`LobsimError` into one line on stderr and exit code 2.
+An agent's bad *order* is never an error: it becomes a reject report.
+"""
+
+from __future__ import annotations
+
+
+class LobsimError(Exception):
+    """Base of every error lobsim raises on purpose."""
+
+
+class InputError(LobsimError):
+    """A file or argument given by the user is malformed; the message names the place."""
+
+
+class ScenarioError(InputError):
+    """A scenario file is invalid; the message names the file, the key path and what was expected."""
+
+
+class CheckpointError(InputError):
+    """A checkpoint is corrupt or does not match the configuration that should load it."""
+
+
+class InvariantError(LobsimError):
+    """An internal invariant does not hold: a bug in lobsim, never the user's fault."""
+
+
+class AuditError(LobsimError):
+    """The end-of-run audit found that quantities or cash were not conserved."""
+
+
+class MissingExtraError(LobsimError):
+    """An optional dependency is needed for this command; the message says what to install."""
