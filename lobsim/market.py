@@ -1,8 +1,8 @@
 """A scenario wired into a SimPy environment, run, audited and summarized.
 
 ``Market(scenario).run()`` is a pure function of the scenario and its seed: one
-``SeedSequence``, a named child stream per agent (``agent/NAME``) and per agent's
-latency (``latency/NAME``), ties broken by SimPy's global event order.
+``SeedSequence``, a named child stream per agent (``agent/NAME``) and per leg of each agent's
+latency (``latency/in/NAME``, ``latency/out/NAME``), ties broken by SimPy's global event order.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import simpy
-
 from lobsim import registry, seeding
 from lobsim.config import Scenario
 from lobsim.errors import AuditError
@@ -23,7 +21,7 @@ from lobsim.gateway import Session
 from lobsim.latency import legs
 from lobsim.ledger import Ledger
 from lobsim.recorder import Recorder
-from lobsim.scheduler import Scheduler
+from lobsim.scheduler import Environment, Scheduler
 from lobsim.timebase import NS_PER_SECOND, seconds_to_ns
 
 def to_price(ticks: int, tick_size: float, halves: bool = False) -> float:
@@ -53,7 +51,7 @@ class Market:
     def __init__(self, scenario: Scenario, resolve_kind: Callable[[str], type] | None = None) -> None:
         self.scenario = scenario
         resolve = resolve_kind or (lambda kind: registry.load("lobsim.agents", kind))
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.scheduler = Scheduler(self.env)
         names = [name for config in scenario.agents for name in config.instance_names()]
         self.recorder = Recorder()
@@ -65,7 +63,9 @@ class Market:
         for config in scenario.agents:
             kind = resolve(config.kind)
             for name in config.instance_names():
-                inbound, outbound = legs(config.latency, seeding.generator(root, f"latency/{name}"))
+                inbound, outbound = legs(config.latency,
+                                         seeding.generator(root, f"latency/in/{name}"),
+                                         seeding.generator(root, f"latency/out/{name}"))
                 session = Session(name, len(self.sessions), self.exchange, self.scheduler,
                                   inbound, outbound, seeding.generator(root, f"agent/{name}"),
                                   self_trade_prevention=kind.self_trade_prevention,
@@ -83,18 +83,35 @@ class Market:
         self.mids2: list[int] = []  # twice the mid at each snapshot, ticks
 
     def run(self, progress: Progress | None = None) -> RunResult:
-        """Run the whole scenario once; audit; return the result. Raises :class:`AuditError`
-        (after the result is built, as ``error.result``) if conservation fails."""
+        """Run the whole scenario once: :meth:`start`, :meth:`advance` to the end,
+        :meth:`finish`."""
+        self.start()
+        steps = 100 if progress is not None else 1
+        for i in range(1, steps + 1):
+            self.advance(self.duration_ns * i // steps)
+            if progress is not None:
+                progress(self.env.now, self.duration_ns)
+        return self.finish()
+
+    def start(self) -> None:
+        """Start every agent (in scenario order) and the snapshot timer, at time 0."""
         for agent in self.agents:
             agent.on_start()
         self.scheduler.call_later(0, self._snapshot)
-        steps = 100 if progress is not None else 1
-        for i in range(1, steps + 1):
-            until = self.duration_ns * i // steps
-            if until > self.env.now:
-                self.env.run(until=until)
-            if progress is not None:
-                progress(self.env.now, self.duration_ns)
+
+    def advance(self, until_ns: int) -> None:
+        """Process every event before ``until_ns`` (capped at the scenario's end)."""
+        until = min(until_ns, self.duration_ns)
+        if until > self.env.now:
+            self.env.run(until=until)
+
+    @property
+    def done(self) -> bool:
+        return self.env.now >= self.duration_ns
+
+    def finish(self) -> RunResult:
+        """Close the run: final snapshot, agents' ``on_end``, audit, summary. Raises
+        :class:`AuditError` (with the result as ``error.result``) if conservation fails."""
         self._snapshot_now()  # the final state, at the end time
         self.exchange.close_statistics()
         for agent in self.agents:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from heapq import heappop
+
 import simpy
 from simpy.core import NORMAL
 
@@ -19,20 +21,32 @@ from simpy.core import NORMAL
 class _Call(simpy.Event):
     """An event that is born triggered and runs ``fn(arg)`` when the clock reaches it."""
 
-    __slots__ = ("fn", "arg")
-
     def __init__(self, env: simpy.Environment, fn: Callable[[Any], None], arg: Any) -> None:
-        # Bypass Event.__init__: the fields are set directly because this is the hot path
-        # (one per message), and the event is scheduled at once by Scheduler.call_later.
+        # Event.__init__ is bypassed: this is the hot path (one per message), the event is
+        # scheduled at once by Scheduler.call_later, and Environment.step runs it directly.
         self.env = env
-        self.callbacks = [self._fire]
+        self.callbacks = None
         self._value = None
         self._ok = True
         self.fn = fn
         self.arg = arg
 
-    def _fire(self, _event: simpy.Event) -> None:
-        self.fn(self.arg)
+
+class Environment(simpy.Environment):
+    """A SimPy environment with a fast path for lobsim's scheduled calls.
+
+    ``step`` runs a :class:`_Call` directly (it has exactly one action and cannot fail)
+    and hands every other event to SimPy's own ``step`` logic, so SimPy processes and
+    events still work alongside. Order is SimPy's: (time, priority, event id).
+    """
+
+    def step(self) -> None:
+        queue = self._queue
+        if queue and type(queue[0][3]) is _Call:
+            self._now, _, _, event = heappop(queue)
+            event.fn(event.arg)
+        else:
+            super().step()
 
 
 class Scheduler:
