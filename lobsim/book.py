@@ -51,6 +51,11 @@ REQUEST = CancelCause.REQUEST
 UNFILLED = CancelCause.UNFILLED
 SELF_TRADE = CancelCause.SELF_TRADE
 
+#: Builds a report NamedTuple from a tuple of its fields without going through the
+#: class's Python-level ``__new__``: 243 ns instead of 582 ns (timeit, this machine).
+#: Used where reports are made per fill or per cancel.
+_make = tuple.__new__
+
 #: Cached best prices of an empty side. Valid prices lie strictly between them, so
 #: "does a buy at p cross?" is just ``p >= best_ask`` with no emptiness test.
 NO_ASK = MAX_PRICE
@@ -218,7 +223,7 @@ class OrderBook:
         if order is None:
             return [Rejected(order_id, None, UNKNOWN_ID)]
         self._remove_resting(order)
-        return [Cancelled(order_id, order[OWNER], order[QTY], REQUEST)]
+        return [_make(Cancelled, (order_id, order[OWNER], order[QTY], REQUEST))]
 
     def modify(self, order_id: Hashable, qty: int | None = None,
                price: int | None = None) -> list[Report]:
@@ -469,7 +474,8 @@ class OrderBook:
                 maker_qty -= fill
                 maker[QTY] = maker_qty
                 level.qty -= fill
-                append(Traded(price, fill, maker[ID], taker, maker[OWNER], owner, side, maker_qty))
+                append(_make(Traded, (price, fill, maker[ID], taker, maker[OWNER], owner, side,
+                                      maker_qty)))
                 if maker_qty:
                     break  # taker exhausted against a partially filled maker
                 del orders[maker[ID]]

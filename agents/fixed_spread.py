@@ -1,0 +1,93 @@
+"""A market maker that quotes a fixed spread around the mid, skewed by its inventory.
+
+Quotes: bid ``c - half_spread``, ask ``c + half_spread`` ticks, with the centre
+``c = anchor - skew_per_lot * inventory`` (long: both quotes lower, to sell more and buy
+less). ``anchor`` is the mid (ticks) at the last re-quote; it follows the market only
+when the mid has moved by ``requote_ticks`` or more, which keeps queue priority (and
+the message rate) while the market jitters. Prices round outward and never reach the
+mid or the opposite best (:func:`~agents.tracking.quote_ticks`).
+
+A live quote is moved with ``modify`` (price, and qty back to ``quote_size``); a quote
+filled completely is replaced by a new one at once. Inventory (lots) comes from its own
+fills. A side is not quoted when a full fill of it would take the inventory beyond
+``max_inventory`` lots either way, so ``|inventory| <= max_inventory`` always holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from agents.base import Agent
+from agents.tracking import LiveOrders, QuotePair, TopOfBook, quote_ticks
+from lobsim.messages import OrderFilled
+
+if TYPE_CHECKING:
+    from lobsim.gateway import Session
+    from lobsim.messages import MarketData, OrderReport
+
+
+@dataclass(frozen=True)
+class FixedSpreadParams:
+    half_spread: int = field(default=1, metadata={
+        "min": 1, "doc": "ticks from the (skewed) mid to each quote"})
+    quote_size: int = field(default=1, metadata={"min": 1, "doc": "lots per quote"})
+    requote_ticks: int = field(default=1, metadata={
+        "min": 1, "doc": "re-quote when the mid has moved this many ticks since the last quote"})
+    skew_per_lot: float = field(default=0.0, metadata={
+        "min": 0.0, "doc": "ticks the quotes move against the inventory, per lot held"})
+    max_inventory: int = field(default=100, metadata={
+        "min": 1, "doc": "lots: never quote a side whose fill would take |inventory| beyond this"})
+
+
+class FixedSpreadMaker(Agent):
+    """Fixed-spread, inventory-skewed market maker (see the module docstring)."""
+
+    kind = "fixed_spread"
+    Params = FixedSpreadParams
+    feeds = ("l1",)
+
+    def __init__(self, name: str, params: FixedSpreadParams, session: Session) -> None:
+        super().__init__(name, params, session)
+        self.params: FixedSpreadParams = params
+        self.orders = LiveOrders()
+        self.quotes = QuotePair(session, self.orders)
+        self.top = TopOfBook(session.symbol, session.initial_price)
+        self.anchor = float(session.initial_price)  #: ticks: the mid quoted around
+
+    @property
+    def inventory(self) -> int:
+        """Lots held (+ long, - short), from own fills."""
+        return self.orders.position
+
+    def on_start(self) -> None:
+        self._requote()
+
+    def on_market_data(self, data: MarketData) -> None:
+        if not self.top.update(data):
+            return
+        if abs(self.top.mid - self.anchor) >= self.params.requote_ticks:
+            self.anchor = self.top.mid
+        # Idempotent when nothing changed; re-posts a side refused earlier (post-only).
+        self._requote()
+
+    def on_report(self, report: OrderReport) -> None:
+        self.orders.apply(report)
+        if type(report) is OrderFilled:
+            self._requote()  # new skew, and a filled side needs a new quote
+
+    def targets(self) -> tuple[int | None, int | None]:
+        """(bid, ask) ticks to quote now; None for a side not quoted."""
+        p, q = self.params, self.inventory
+        centre = self.anchor - p.skew_per_lot * q
+        bid, ask = quote_ticks(self.anchor, centre - p.half_spread, centre + p.half_spread,
+                               self.top.bid, self.top.ask)
+        if q + p.quote_size > p.max_inventory:
+            bid = None
+        if q - p.quote_size < -p.max_inventory:
+            ask = None
+        return bid, ask
+
+    def _requote(self) -> None:
+        bid, ask = self.targets()
+        self.quotes.update(bid, ask, self.params.quote_size)
