@@ -60,7 +60,7 @@ class Scenario:
     simulation: SimulationConfig
     market: MarketConfig
     agents: tuple[AgentConfig, ...]
-    source: str = "<memory>"  #: the file it was loaded from
+    source: str = field(default="<memory>", compare=False)  #: the file it was loaded from
 
     def with_seed(self, seed: int) -> Scenario:
         from dataclasses import replace
