@@ -283,6 +283,13 @@ class OrderBook:
             return None
         return self._best_ask, self._asks[self._best_ask].qty
 
+    def top(self) -> tuple[int | None, int, int | None, int]:
+        """L1 in one call: (bid ticks or None, bid lots, ask ticks or None, ask lots). O(1)."""
+        bid, ask = self._best_bid, self._best_ask
+        bids = (None, 0) if bid == NO_BID else (bid, self._bids[bid].qty)
+        asks = (None, 0) if ask == NO_ASK else (ask, self._asks[ask].qty)
+        return bids + asks
+
     @property
     def bid_price(self) -> int | None:
         """Best bid in ticks, or None. O(1)."""

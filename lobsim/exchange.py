@@ -247,12 +247,10 @@ class Exchange:
 
     def _quote_if_changed(self, venue: Venue, outbox: Outbox) -> None:
         """Publish L1 to subscribers if the top of book changed; keep spread statistics."""
-        book = venue.book
-        bid, ask = book.bid_price, book.ask_price
-        l1 = (bid, book.best_bid()[1] if bid is not None else 0,
-              ask, book.best_ask()[1] if ask is not None else 0)
+        l1 = venue.book.top()
         if l1 == venue.l1:
             return
+        bid, ask = l1[0], l1[2]
         now = self.scheduler.env.now
         old = venue.l1
         if old[0] is not None and old[2] is not None:

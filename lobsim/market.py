@@ -22,6 +22,7 @@ from lobsim.latency import legs
 from lobsim.ledger import Ledger
 from lobsim.recorder import Recorder
 from lobsim.scheduler import Environment, Scheduler
+from lobsim.streams import BatchedRandom
 from lobsim.timebase import NS_PER_SECOND, seconds_to_ns
 
 def to_price(ticks: int, tick_size: float, halves: bool = False) -> float:
@@ -67,7 +68,8 @@ class Market:
                                          seeding.generator(root, f"latency/in/{name}"),
                                          seeding.generator(root, f"latency/out/{name}"))
                 session = Session(name, len(self.sessions), self.exchange, self.scheduler,
-                                  inbound, outbound, seeding.generator(root, f"agent/{name}"),
+                                  inbound, outbound,
+                                  BatchedRandom(seeding.generator(root, f"agent/{name}")),
                                   self_trade_prevention=kind.self_trade_prevention,
                                   rate_limit=config.rate_limit)
                 agent = kind(name, config.params, session)

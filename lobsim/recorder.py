@@ -2,7 +2,7 @@
 
 A row is ``(seq, time_ns, kind, agent, order_id, side, price, qty, flag)``:
 
-* ``seq``: global sequence number, the order in which things happened;
+* ``seq``: global sequence number, the order in which things happened (the row's index);
 * ``kind``: a request as it reaches the exchange (``limit``, ``market``, ``cancel``,
   ``modify``) or an outcome (``accepted``, ``rejected``, ``cancel_rejected``, ``fill``,
   ``cancelled``, ``modified``);
@@ -16,7 +16,6 @@ only when the run is written.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from itertools import count
 from typing import Any
 
 COLUMNS = ("seq", "time_ns", "kind", "agent", "order_id", "side", "price", "qty", "flag")
@@ -33,24 +32,25 @@ class Recorder:
 
     def __init__(self) -> None:
         self.rows: list[tuple] = []
-        self._seq = count()
 
     def row(self, time_ns: int, kind: str, agent: str, order_id: Hashable, side: int | None,
             price: int | None, qty: int | None, flag: str | None) -> None:
-        self.rows.append((next(self._seq), time_ns, kind, agent, order_id,
+        rows = self.rows
+        rows.append((len(rows), time_ns, kind, agent, order_id,
                           None if side is None else int(side), price, qty, flag))
 
     def request(self, time_ns: int, agent: str, request: tuple) -> None:
         """Record a request as it reaches the exchange (values are checked later)."""
         op, order_id = request[0], request[1]
+        rows = self.rows
         if op in ("limit", "market"):
             side = request[3]
             side = int(side) if type(side) is not bool and side in (1, -1) else None
-            self.rows.append((next(self._seq), time_ns, op, agent, _plain_int(order_id), side,
+            rows.append((len(rows), time_ns, op, agent, _plain_int(order_id), side,
                               _plain_int(request[4]), _plain_int(request[5]), None))
         elif op == "modify":
-            self.rows.append((next(self._seq), time_ns, op, agent, _plain_int(order_id), None,
+            rows.append((len(rows), time_ns, op, agent, _plain_int(order_id), None,
                               _plain_int(request[3]), _plain_int(request[2]), None))
         else:
-            self.rows.append((next(self._seq), time_ns, op, agent, _plain_int(order_id), None,
+            rows.append((len(rows), time_ns, op, agent, _plain_int(order_id), None,
                               None, None, None))

@@ -118,6 +118,8 @@ class BookMatchesModel(RuleBasedStateMachine):
                 assert best == (top["price"], sum(q for _, q in top["orders"]))
             else:
                 assert best is None
+            top = self.book.top()
+            assert (top[0:2] if side is Side.BUY else top[2:4]) == (best or (None, 0))
             depth = self.book.depth(3)[0 if side is Side.BUY else 1]
             assert depth == [(lv["price"], sum(q for _, q in lv["orders"])) for lv in levels[:3]]
             for level in levels:
