@@ -83,3 +83,17 @@ def test_santa_fe_depth_far_from_the_quotes_is_limit_rate_over_cancel_rate():
     assert market.finish().summary["audit"]["ok"]
     mean, stderr = np.mean(depths), np.std(depths) / np.sqrt(len(depths))
     assert abs(mean - 5.0) < max(4 * stderr, 0.25), (mean, stderr)
+
+
+def test_audit_detects_broken_conservation():
+    market = Market(shortened(load(SCENARIO_DIR / "default.toml"), 5.0))
+    market.run()
+    assert market.audit()["ok"]
+    order_id = next(iter(market.exchange.orders))
+    market.exchange.orders[order_id][2] += 1  # a lot that appears from nowhere
+    audit = market.audit()
+    assert not audit["ok"] and audit["orders_not_conserved"] == [order_id]
+    market.exchange.orders[order_id][2] -= 1
+    market.ledger.inventory[0] += 1
+    audit = market.audit()
+    assert not audit["ok"] and audit["inventory_sum"] == 1
