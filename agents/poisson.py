@@ -97,28 +97,31 @@ class PoissonParams:
         "doc": "geometric placement: P(offset = k) proportional to (1 - offset_p)**k"})
 
 
-class PoissonTrader(Agent):
-    """A population of Poisson noise traders (see the module docstring).
+class PoissonFlow(Agent):
+    """Base of agents whose every action is an event of competing Poisson streams.
 
-    Buy and sell are equally likely. A limit buy goes ``k`` ticks below the best bid
-    (``k`` = 0 joins it), a sell ``k`` above the best ask; an empty side uses its last
-    known quote, else one tick off ``initial_price``; a limit never crosses the known
-    opposite quote. Orders of the population may trade with each other.
+    A subclass gives the streams' current rates (:meth:`rates`, per second; the last one
+    must be the cancel stream, ``cancel_rate`` x own live orders) and what to do when a
+    stream fires (:meth:`act`). The base keeps the live orders, the top of book and one
+    pending :class:`EventClock` draw, redrawn whenever the number of live orders changes.
     """
 
-    kind = "poisson"
-    Params = PoissonParams
     feeds = ("l1",)
-    self_trade_prevention = False
+    self_trade_prevention = False  # a population of independent traders
 
-    def __init__(self, name: str, params: PoissonParams, session: Session) -> None:
+    def __init__(self, name: str, params: object, session: Session) -> None:
         super().__init__(name, params, session)
-        self.params: PoissonParams = params
-        self.orders = LiveOrders()
+        self.orders = LiveOrders()  # own resting and in-flight limit orders
         self.top = TopOfBook(session.symbol, session.initial_price)
         self.clock = EventClock(session)
 
-    # ------------------------------------------------------------------ callbacks
+    def rates(self) -> tuple[float, ...]:
+        """Current rate of each stream, events per second."""
+        raise NotImplementedError
+
+    def act(self, stream: int) -> None:
+        """Carry out one event of ``stream`` (an index into :meth:`rates`)."""
+        raise NotImplementedError
 
     def on_start(self) -> None:
         self._schedule()
@@ -135,18 +138,47 @@ class PoissonTrader(Agent):
     def on_timer(self, tag: Hashable) -> None:
         if not self.clock.is_due(tag):
             return
-        p = self.params
-        rates = (p.order_rate, p.cancel_rate * len(self.orders))
-        if self.clock.pick(rates, sum(rates)) == 0:
+        rates = self.rates()
+        self.act(self.clock.pick(rates, sum(rates)))
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self.clock.schedule(sum(self.rates()))
+
+    def _cancel_one(self) -> None:
+        if self.orders:
+            order = self.orders.choice(self.session.rng)
+            self.session.cancel(order.order_id)
+            self.orders.remove(order.order_id)
+
+
+class PoissonTrader(PoissonFlow):
+    """A population of Poisson noise traders (see the module docstring).
+
+    Buy and sell are equally likely. A limit buy goes ``k`` ticks below the best bid
+    (``k`` = 0 joins it), a sell ``k`` above the best ask; an empty side uses its last
+    known quote, else one tick off ``initial_price``; a limit never crosses the known
+    opposite quote. Orders of the population may trade with each other.
+    """
+
+    kind = "poisson"
+    Params = PoissonParams
+
+    def __init__(self, name: str, params: PoissonParams, session: Session) -> None:
+        super().__init__(name, params, session)
+        self.params: PoissonParams = params
+
+    def rates(self) -> tuple[float, float]:
+        """(new orders, cancels) per second."""
+        return self.params.order_rate, self.params.cancel_rate * len(self.orders)
+
+    def act(self, stream: int) -> None:
+        if stream == 0:
             self._new_order()
         else:
             self._cancel_one()
-        self._schedule()
 
     # ------------------------------------------------------------------ events
-
-    def _schedule(self) -> None:
-        self.clock.schedule(self.params.order_rate + self.params.cancel_rate * len(self.orders))
 
     def _new_order(self) -> None:
         p, rng, session = self.params, self.session.rng, self.session
@@ -181,9 +213,3 @@ class PoissonTrader(Agent):
         if top.bid is not None:
             price = max(price, top.bid + 1)
         return price
-
-    def _cancel_one(self) -> None:
-        if self.orders:
-            order = self.orders.choice(self.session.rng)
-            self.session.cancel(order.order_id)
-            self.orders.remove(order.order_id)

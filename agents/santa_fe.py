@@ -27,7 +27,7 @@ as each of ``n`` orders being cancelled at ``delta``. One agent therefore reprod
 whole population exactly, with one event per order instead of one simulated trader per
 order, and it must let its own orders trade with each other
 (``self_trade_prevention = False``). It runs as one Gillespie process
-(:class:`~agents.poisson.EventClock`): after each event the next comes after an
+(:class:`~agents.poisson.EventClock`, through :class:`~agents.poisson.PoissonFlow`): after each event the next comes after an
 exponential time of the total rate ``2 * limit + market + delta * live orders``, and
 the event is picked in proportion to the rates; when a fill or reject changes the number
 of live orders between events, the pending draw is redrawn (exact, by memorylessness).
@@ -35,18 +35,14 @@ of live orders between events, the pending draw is redrawn (exact, by memoryless
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.base import Agent
-from agents.poisson import EventClock
-from agents.tracking import LiveOrders, TopOfBook
+from agents.poisson import PoissonFlow
 from lobsim.orders import Side
 
 if TYPE_CHECKING:
     from lobsim.gateway import Session
-    from lobsim.messages import MarketData, OrderReport
 
 BUY, SELL = Side.BUY, Side.SELL
 
@@ -68,20 +64,15 @@ class SantaFeParams:
     order_size: int = field(default=1, metadata={"min": 1, "doc": "sigma: lots per order"})
 
 
-class SantaFeTrader(Agent):
+class SantaFeTrader(PoissonFlow):
     """The whole Santa Fe zero-intelligence population as one agent (module docstring)."""
 
     kind = "santa_fe"
     Params = SantaFeParams
-    feeds = ("l1",)
-    self_trade_prevention = False
 
     def __init__(self, name: str, params: SantaFeParams, session: Session) -> None:
         super().__init__(name, params, session)
         self.params: SantaFeParams = params
-        self.orders = LiveOrders()  # own resting and in-flight limit orders
-        self.top = TopOfBook(session.symbol, session.initial_price)
-        self.clock = EventClock(session)
         #: ticks: limit prices are 1..band ticks beyond the opposite best quote
         self.band = max(1, round(params.window / session.tick_size))
         limit = params.limit_rate * params.window / params.order_size  # orders/s per side
@@ -89,45 +80,27 @@ class SantaFeTrader(Agent):
         self._fixed_rates = (limit, limit, market, market)
         self._fixed_total = 2 * limit + 2 * market
 
-    # ------------------------------------------------------------------ callbacks
-
-    def on_start(self) -> None:
-        self._schedule()
-
-    def on_market_data(self, data: MarketData) -> None:
-        self.top.update(data)
-
-    def on_report(self, report: OrderReport) -> None:
-        before = len(self.orders)
-        self.orders.apply(report)
-        if len(self.orders) != before and self.params.cancel_rate > 0:
-            self._schedule()  # a fill/reject changed the cancel rate: redraw
-
-    def on_timer(self, tag: Hashable) -> None:
-        if not self.clock.is_due(tag):
-            return
-        rates = (*self._fixed_rates, self.params.cancel_rate * len(self.orders))
-        event = self.clock.pick(rates, self._fixed_total + rates[CANCEL])
-        if event == LIMIT_BUY:
-            self._limit(BUY)
-        elif event == LIMIT_SELL:
-            self._limit(SELL)
-        elif event == MARKET_BUY:
-            self.session.market(BUY, self.params.order_size)
-        elif event == MARKET_SELL:
-            self.session.market(SELL, self.params.order_size)
-        else:
-            self._cancel_one()
-        self._schedule()
-
-    # ------------------------------------------------------------------ events
+    def rates(self) -> tuple[float, ...]:
+        """(limit buy, limit sell, market buy, market sell, cancel) events per second."""
+        return (*self._fixed_rates, self.params.cancel_rate * len(self.orders))
 
     def total_rate(self) -> float:
         """Events per second in the current state."""
         return self._fixed_total + self.params.cancel_rate * len(self.orders)
 
-    def _schedule(self) -> None:
-        self.clock.schedule(self.total_rate())
+    def act(self, stream: int) -> None:
+        if stream == LIMIT_BUY:
+            self._limit(BUY)
+        elif stream == LIMIT_SELL:
+            self._limit(SELL)
+        elif stream == MARKET_BUY:
+            self.session.market(BUY, self.params.order_size)
+        elif stream == MARKET_SELL:
+            self.session.market(SELL, self.params.order_size)
+        else:
+            self._cancel_one()
+
+    # ------------------------------------------------------------------ events
 
     def reference(self, side: Side) -> int:
         """Ticks: the opposite best quote a new ``side`` limit order is priced from."""
@@ -145,9 +118,3 @@ class SantaFeTrader(Agent):
             return  # no valid price that far below: the order is not placed
         qty = self.params.order_size
         self.orders.add(self.session.limit(side, price, qty), side, price, qty)
-
-    def _cancel_one(self) -> None:
-        if self.orders:
-            order = self.orders.choice(self.session.rng)
-            self.session.cancel(order.order_id)
-            self.orders.remove(order.order_id)

@@ -6,7 +6,7 @@ receives, with the time it received it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agents.base import Agent
 from lobsim.config import AgentConfig, LatencyConfig, MarketConfig, Scenario, SimulationConfig

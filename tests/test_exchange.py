@@ -7,7 +7,7 @@ from market_harness import probe, run
 
 from lobsim import Side, TimeInForce
 from lobsim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
-                             OrderModified, OrderRejected, Quote, TradePrint)
+                             OrderModified, Quote, TradePrint)
 
 BUY, SELL = Side.BUY, Side.SELL
 
