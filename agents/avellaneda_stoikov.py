@@ -36,8 +36,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.base import Agent
-from agents.tracking import LiveOrders, QuotePair, TopOfBook, quote_ticks
+from agents.maker import QuotingMaker
+from agents.tracking import quote_ticks
 from lobsim.timebase import ns_to_seconds
 
 if TYPE_CHECKING:
@@ -65,30 +65,21 @@ class AvellanedaStoikovParams:
         "min": 1, "doc": "lots: never quote a side whose fill would take |inventory| beyond this"})
 
 
-class AvellanedaStoikovMaker(Agent):
+class AvellanedaStoikovMaker(QuotingMaker):
     """The Avellaneda-Stoikov (2008) market maker (see the module docstring)."""
 
     kind = "avellaneda_stoikov"
     Params = AvellanedaStoikovParams
-    feeds = ("l1",)
 
     def __init__(self, name: str, params: AvellanedaStoikovParams, session: Session) -> None:
         super().__init__(name, params, session)
         self.params: AvellanedaStoikovParams = params
-        self.orders = LiveOrders()
-        self.quotes = QuotePair(session, self.orders)
-        self.top = TopOfBook(session.symbol, session.initial_price)
         self._interval_ns = max(session.ns(params.requote_interval), 1)
-
-    @property
-    def inventory(self) -> int:
-        """Lots held (+ long, - short), from own fills."""
-        return self.orders.position
 
     # ------------------------------------------------------------------ callbacks
 
     def on_start(self) -> None:
-        self._requote()
+        self.requote()
         self.session.timer(self._interval_ns, REQUOTE)
 
     def on_market_data(self, data: MarketData) -> None:
@@ -99,7 +90,7 @@ class AvellanedaStoikovMaker(Agent):
 
     def on_timer(self, tag: Hashable) -> None:
         if tag == REQUOTE:
-            self._requote()
+            self.requote()
             self.session.timer(self._interval_ns, REQUOTE)
 
     # ------------------------------------------------------------------ the model
@@ -123,19 +114,9 @@ class AvellanedaStoikovMaker(Agent):
         return (p.gamma * p.sigma ** 2 * self.time_left()
                 + 2.0 / p.gamma * math.log1p(p.gamma / p.kappa))
 
-    def targets(self) -> tuple[int | None, int | None]:
-        """(bid, ask) ticks to quote now; None for a side not quoted."""
-        p, tick = self.params, self.session.tick_size
+    def prices(self) -> tuple[int | None, int | None]:
+        """(bid, ask) ticks: half the optimal spread either side of the reservation price."""
+        tick = self.session.tick_size
         r, half = self.reservation_price(), self.spread() / 2
-        bid, ask = quote_ticks(self.top.mid, (r - half) / tick, (r + half) / tick,
-                               self.top.bid, self.top.ask)
-        q = self.inventory
-        if q + p.quote_size > p.max_inventory:
-            bid = None
-        if q - p.quote_size < -p.max_inventory:
-            ask = None
-        return bid, ask
-
-    def _requote(self) -> None:
-        bid, ask = self.targets()
-        self.quotes.update(bid, ask, self.params.quote_size)
+        return quote_ticks(self.top.mid, (r - half) / tick, (r + half) / tick,
+                           self.top.bid, self.top.ask)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.base import Agent
-from agents.tracking import LiveOrders, QuotePair, TopOfBook, quote_ticks
+from agents.maker import QuotingMaker
+from agents.tracking import quote_ticks
 from lobsim.messages import OrderFilled
 
 if TYPE_CHECKING:
@@ -40,28 +40,19 @@ class FixedSpreadParams:
         "min": 1, "doc": "lots: never quote a side whose fill would take |inventory| beyond this"})
 
 
-class FixedSpreadMaker(Agent):
+class FixedSpreadMaker(QuotingMaker):
     """Fixed-spread, inventory-skewed market maker (see the module docstring)."""
 
     kind = "fixed_spread"
     Params = FixedSpreadParams
-    feeds = ("l1",)
 
     def __init__(self, name: str, params: FixedSpreadParams, session: Session) -> None:
         super().__init__(name, params, session)
         self.params: FixedSpreadParams = params
-        self.orders = LiveOrders()
-        self.quotes = QuotePair(session, self.orders)
-        self.top = TopOfBook(session.symbol, session.initial_price)
         self.anchor = float(session.initial_price)  #: ticks: the mid quoted around
 
-    @property
-    def inventory(self) -> int:
-        """Lots held (+ long, - short), from own fills."""
-        return self.orders.position
-
     def on_start(self) -> None:
-        self._requote()
+        self.requote()
 
     def on_market_data(self, data: MarketData) -> None:
         if not self.top.update(data):
@@ -69,25 +60,16 @@ class FixedSpreadMaker(Agent):
         if abs(self.top.mid - self.anchor) >= self.params.requote_ticks:
             self.anchor = self.top.mid
         # Idempotent when nothing changed; re-posts a side refused earlier (post-only).
-        self._requote()
+        self.requote()
 
     def on_report(self, report: OrderReport) -> None:
         self.orders.apply(report)
         if type(report) is OrderFilled:
-            self._requote()  # new skew, and a filled side needs a new quote
+            self.requote()  # new skew, and a filled side needs a new quote
 
-    def targets(self) -> tuple[int | None, int | None]:
-        """(bid, ask) ticks to quote now; None for a side not quoted."""
-        p, q = self.params, self.inventory
-        centre = self.anchor - p.skew_per_lot * q
-        bid, ask = quote_ticks(self.anchor, centre - p.half_spread, centre + p.half_spread,
-                               self.top.bid, self.top.ask)
-        if q + p.quote_size > p.max_inventory:
-            bid = None
-        if q - p.quote_size < -p.max_inventory:
-            ask = None
-        return bid, ask
-
-    def _requote(self) -> None:
-        bid, ask = self.targets()
-        self.quotes.update(bid, ask, self.params.quote_size)
+    def prices(self) -> tuple[int | None, int | None]:
+        """(bid, ask) ticks: ``half_spread`` around the skewed anchor."""
+        p = self.params
+        centre = self.anchor - p.skew_per_lot * self.inventory
+        return quote_ticks(self.anchor, centre - p.half_spread, centre + p.half_spread,
+                           self.top.bid, self.top.ask)
