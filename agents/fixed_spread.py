@@ -4,7 +4,8 @@ Quotes: bid ``c - half_spread``, ask ``c + half_spread`` ticks, with the centre
 ``c = anchor - skew_per_lot * inventory`` (long: both quotes lower, to sell more and buy
 less). ``anchor`` is the mid (ticks) at the last re-quote; it follows the market only
 when the mid has moved by ``requote_ticks`` or more, which keeps queue priority (and
-the message rate) while the market jitters. Prices round outward and never reach the
+the message rate) while the market jitters, and never while one of its own quotes is at
+the touch (the mid is then its own making: chasing it is a feedback loop). Prices round outward and never reach the
 mid or the opposite best (:func:`~agents.tracking.quote_ticks`).
 
 A live quote is moved with ``modify`` (price, and qty back to ``quote_size``); a quote
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from agents.maker import QuotingMaker
 from agents.tracking import quote_ticks
 from lobsim.messages import OrderFilled
+from lobsim.orders import Side
 
 if TYPE_CHECKING:
     from lobsim.gateway import Session
@@ -57,10 +59,18 @@ class FixedSpreadMaker(QuotingMaker):
     def on_market_data(self, data: MarketData) -> None:
         if not self.top.update(data):
             return
-        if abs(self.top.mid - self.anchor) >= self.params.requote_ticks:
+        if abs(self.top.mid - self.anchor) >= self.params.requote_ticks and not self.at_touch():
             self.anchor = self.top.mid
         # Idempotent when nothing changed; re-posts a side refused earlier (post-only).
         self.requote()
+
+    def at_touch(self) -> bool:
+        """Whether one of its own quotes is the best bid or ask: the mid is then partly its
+        own making, and following it would chase its own quotes (with no latency, forever,
+        at one instant)."""
+        bid, ask = self.quotes.order(Side.BUY), self.quotes.order(Side.SELL)
+        return ((bid is not None and bid.target_price == self.top.bid)
+                or (ask is not None and ask.target_price == self.top.ask))
 
     def on_report(self, report: OrderReport) -> None:
         self.orders.apply(report)

@@ -32,5 +32,10 @@ class AuditError(LobsimError):
     """The end-of-run audit found that quantities or cash were not conserved."""
 
 
+class LivelockError(LobsimError):
+    """Simulated time stopped: an agent keeps sending messages at one instant (a
+    zero-latency feedback loop). Give it latency or a rate limit, or fix its logic."""
+
+
 class MissingExtraError(LobsimError):
     """An optional dependency is needed for this command; the message says what to install."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lobsim.book import OrderBook
 from lobsim.config import MarketConfig
+from lobsim.errors import LivelockError
 from lobsim.ledger import Ledger
 from lobsim.messages import (FEEDS, CancelRejected, Depth, OrderAccepted, OrderCancelled,
                              OrderFilled, OrderModified, OrderRejected, Quote, TradePrint)
@@ -52,6 +53,11 @@ class Venue:
 class Exchange:
     """Matches requests for every symbol; see the module docstring."""
 
+    #: Messages one agent may send at a single instant before the run stops with a
+    #: LivelockError: far above any real burst, and what stops a zero-latency agent that
+    #: answers its own quotes from freezing simulated time forever.
+    MAX_BURST = 100_000
+
     def __init__(self, scheduler: Scheduler, market: MarketConfig, ledger: Ledger,
                  recorder: Recorder) -> None:
         self.scheduler = scheduler
@@ -82,8 +88,18 @@ class Exchange:
     def receive(self, arg: tuple[Session, tuple]) -> None:
         """A request reaches the exchange (scheduled by the sender's session)."""
         session, request = arg
+        now = self.scheduler.env.now
         self.messages += 1
-        self.recorder.request(self.scheduler.env.now, session.name, request)
+        if now != session.burst_ns:
+            session.burst_ns, session.burst = now, 1
+        else:
+            session.burst += 1
+            if session.burst > self.MAX_BURST:
+                raise LivelockError(
+                    f"agent {session.name!r} sent {session.burst:,} messages at t={now / 1e9:.9f} s "
+                    "without simulated time moving (a zero-latency feedback loop?); give it "
+                    "latency or a rate_limit")
+        self.recorder.request(now, session.name, request)
         outbox: Outbox = {}
         if session.rate_limit and self._over_rate(session):
             self._refuse(session, request, RejectReason.RATE_LIMITED, outbox)

@@ -57,6 +57,8 @@ class Session:
         self.self_trade_prevention = self_trade_prevention
         self.rate_limit = rate_limit  #: messages per second; 0: unlimited
         self.arrivals: deque[int] = deque()  # exchange-side arrival times within the last second
+        self.burst_ns = -1  # the instant of this agent's latest messages at the exchange
+        self.burst = 0  # how many arrived at that instant (see Exchange.MAX_BURST)
         self.on_report: Callable[[Any], None] = _ignore
         self.on_market_data: Callable[[Any], None] = _ignore
         self.on_timer: Callable[[Hashable], None] = _ignore

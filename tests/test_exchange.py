@@ -3,9 +3,13 @@ ownership, rate limits, fees and accounting."""
 
 from __future__ import annotations
 
-from market_harness import probe, run
+import pytest
+from market_harness import Probe, probe, run, scenario
 
 from lobsim import Side, TimeInForce
+from lobsim.errors import LivelockError
+from lobsim.exchange import Exchange
+from lobsim.market import Market
 from lobsim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
                              OrderModified, Quote, TradePrint)
 
@@ -164,3 +168,19 @@ def test_l2_snapshots_delivered_at_interval_with_latency():
     assert times == [10, 100_000_010, 200_000_010, 300_000_010]
     last = agent(market, "l2").received[-1][1]
     assert last.asks == ((10_001, 5),) and last.bids == ()
+
+
+class Echo(Probe):
+    """Answers every report of its own with another order at the same instant: a
+    zero-latency feedback loop that would freeze simulated time."""
+
+    def on_report(self, report):
+        self.session.limit(BUY, 9_000, 1)
+
+
+def test_zero_latency_feedback_loop_stops_with_a_clear_error(monkeypatch):
+    monkeypatch.setattr(Exchange, "MAX_BURST", 500)
+    market = Market(scenario(probe("echo", [limit(1_000, BUY, 9_000, 1)])),
+                    resolve_kind={"probe": Echo}.__getitem__)
+    with pytest.raises(LivelockError, match="'echo' sent 501 messages at t=0.000001000 s"):
+        market.run()

@@ -1,0 +1,32 @@
+"""``lobsim export RUN_DIR --lobster DIR [--levels N] [--start S]``: a run as LOBSTER files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "export", help="export a run as LOBSTER message and order-book files",
+        description="Write a run's events as a LOBSTER message file (time, type 1-5, order id, "
+                    "size, price x 10000, direction) and order-book file (ask price, ask size, "
+                    "bid price, bid size per level, after each message).")
+    parser.add_argument("run_dir", type=Path, help="a run directory written by `lobsim run`")
+    parser.add_argument("--lobster", type=Path, required=True, metavar="DIR",
+                        help="directory to write the two CSV files into")
+    parser.add_argument("--levels", type=int, default=10, help="order-book levels per side (default 10)")
+    parser.add_argument("--start", type=int, default=34200, metavar="SECONDS",
+                        help="seconds after midnight that the run's time 0 becomes "
+                             "(default 34200 = 9:30)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lobsim.lobster import export_run
+
+    messages, orderbook, rows = export_run(args.run_dir, args.lobster, args.levels, args.start)
+    print(f"wrote {messages}")
+    print(f"wrote {orderbook}")
+    print(f"{rows:,} messages, {args.levels} levels")
+    return 0

@@ -1,0 +1,344 @@
+"""Stylized facts of market microstructure, as pure numpy functions.
+
+Units: times are integer nanoseconds of simulated time (``*_ns``) or seconds (``*_s``);
+prices are in any consistent unit (the report passes ticks); returns are log returns
+(dimensionless); sizes are lots. Functions return ``nan`` rather than raise when a series
+is too short to say anything.
+
+The facts (Cont 2001, "Empirical properties of asset returns"; Bouchaud, Bonart,
+Donier & Gould 2018, "Trades, Quotes and Prices") and what the numbers mean:
+
+* heavy tails: the *excess kurtosis* of returns is > 0 (0 for a Gaussian);
+* no linear autocorrelation: the autocorrelation of returns at lags >= 1 is within the
+  noise band +-3/sqrt(n) of a white series;
+* volatility clustering: the autocorrelation of |returns| is positive over lags 1-10;
+* aggregational gaussianity: the excess kurtosis falls as the horizon grows;
+* volatility signature: realized variance per second barely depends on the sampling
+  interval (a diffusive price); its ratio between the longest and shortest interval is ~1;
+* trade signs: the autocorrelation of market-order signs is positive and decays slowly;
+* price impact: the mean mid move in the direction of a market order grows with its size,
+  concavely (log-log slope between 0 and 1);
+* queue imbalance: ``I = (q_bid - q_ask) / (q_bid + q_ask)`` at the best quotes predicts
+  the next mid move: P(next move is up) increases with I.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+NS_PER_SECOND = 1_000_000_000
+#: Fewest returns for a moment or autocorrelation to be reported (else nan).
+MIN_RETURNS = 20
+
+
+def sample_last(times_ns: np.ndarray, values: np.ndarray, grid_ns: np.ndarray) -> np.ndarray:
+    """The last value observed at or before each grid time (``nan`` before the first).
+
+    ``times_ns`` must be sorted ascending; ``values`` are float (``nan`` = no value)."""
+    times_ns, values = np.asarray(times_ns), np.asarray(values, dtype=np.float64)
+    index = np.searchsorted(times_ns, np.asarray(grid_ns), side="right") - 1
+    out = np.full(len(index), np.nan)
+    ok = index >= 0
+    out[ok] = values[index[ok]]
+    return out
+
+
+def forward_fill(values: np.ndarray) -> np.ndarray:
+    """``values`` with each ``nan`` replaced by the last non-``nan`` value before it."""
+    values = np.asarray(values, dtype=np.float64)
+    index = np.where(np.isnan(values), 0, np.arange(len(values)))
+    np.maximum.accumulate(index, out=index)
+    out = values[index]
+    return out
+
+
+def log_returns(prices: np.ndarray) -> np.ndarray:
+    """Log returns between consecutive prices (must be > 0); pairs with a ``nan`` are dropped."""
+    prices = np.asarray(prices, dtype=np.float64)
+    returns = np.diff(np.log(prices))
+    return returns[np.isfinite(returns)]
+
+
+def horizon_returns(times_ns: np.ndarray, prices: np.ndarray, horizon_s: float,
+                    start_ns: int, end_ns: int) -> np.ndarray:
+    """Log returns of ``prices`` sampled every ``horizon_s`` seconds from ``start_ns`` to
+    ``end_ns`` (previous-tick sampling)."""
+    step = max(round(horizon_s * NS_PER_SECOND), 1)
+    grid = np.arange(start_ns, end_ns + 1, step, dtype=np.int64)
+    return log_returns(sample_last(times_ns, prices, grid))
+
+
+def excess_kurtosis(x: np.ndarray) -> float:
+    """Fisher's excess kurtosis ``E[(x-m)^4] / var^2 - 3``: 0 for a Gaussian, > 0 for heavy
+    tails, -1.2 for a uniform. ``nan`` with fewer than :data:`MIN_RETURNS` values or no variance."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < MIN_RETURNS:
+        return math.nan
+    d = x - x.mean()
+    var = np.mean(d * d)
+    if var <= 0:
+        return math.nan
+    return float(np.mean(d ** 4) / var ** 2 - 3.0)
+
+
+def autocorrelation(x: np.ndarray, lags: Sequence[int]) -> np.ndarray:
+    """Sample autocorrelation of ``x`` at each lag (the standard biased estimator
+    ``sum (x_t - m)(x_{t+k} - m) / sum (x_t - m)^2``); ``nan`` where it is undefined."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.full(len(lags), np.nan)
+    if len(x) < 2:
+        return out
+    d = x - x.mean()
+    denom = float(np.dot(d, d))
+    if denom <= 0:
+        return out
+    for i, lag in enumerate(lags):
+        if 0 <= lag < len(x):
+            out[i] = float(np.dot(d[: len(x) - lag], d[lag:])) / denom
+    return out
+
+
+def noise_band(n: int, z: float = 3.0) -> float:
+    """Half-width of the ``z``-sigma band of a white series' autocorrelation: z / sqrt(n)."""
+    return z / math.sqrt(n) if n > 0 else math.nan
+
+
+def realized_variance_per_second(times_ns: np.ndarray, prices: np.ndarray, interval_s: float,
+                                 start_ns: int, end_ns: int) -> float:
+    """Sum of squared log returns sampled every ``interval_s`` s, divided by the span in
+    seconds: the variance per second one would estimate at that sampling interval."""
+    r = horizon_returns(times_ns, prices, interval_s, start_ns, end_ns)
+    if len(r) < 2:
+        return math.nan
+    span_s = len(r) * interval_s
+    return float(np.sum(r * r) / span_s)
+
+
+def volatility_signature(times_ns: np.ndarray, prices: np.ndarray, intervals_s: Sequence[float],
+                         start_ns: int, end_ns: int) -> np.ndarray:
+    """:func:`realized_variance_per_second` at each sampling interval (the signature plot)."""
+    return np.array([realized_variance_per_second(times_ns, prices, s, start_ns, end_ns)
+                     for s in intervals_s])
+
+
+def queue_imbalance(bid_qty: np.ndarray, ask_qty: np.ndarray) -> np.ndarray:
+    """``(q_bid - q_ask) / (q_bid + q_ask)`` in [-1, 1] (lots at the best quotes); ``nan``
+    where both are 0."""
+    b, a = np.asarray(bid_qty, dtype=np.float64), np.asarray(ask_qty, dtype=np.float64)
+    total = b + a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (b - a) / total, np.nan)
+
+
+def next_move(mid: np.ndarray) -> np.ndarray:
+    """For each index, the sign (+1/-1) of the next change of ``mid`` after it, 0 if none.
+    ``nan`` mids are skipped (carried forward)."""
+    mid = forward_fill(np.asarray(mid, dtype=np.float64))
+    if len(mid) == 0:
+        return np.zeros(0)
+    change = np.sign(np.diff(mid, append=mid[-1]))
+    change[np.isnan(change)] = 0
+    moves = np.flatnonzero(change)
+    if len(moves) == 0:
+        return np.zeros(len(mid))
+    pos = np.searchsorted(moves, np.arange(len(mid)))  # first change at or after each index
+    return np.where(pos < len(moves), change[moves[np.minimum(pos, len(moves) - 1)]], 0.0)
+
+
+@dataclass(frozen=True)
+class Binned:
+    """Values of y averaged in bins of x: centres, means, counts (``nan`` mean if empty)."""
+
+    centres: np.ndarray
+    means: np.ndarray
+    counts: np.ndarray
+
+
+def binned_mean(x: np.ndarray, y: np.ndarray, edges: np.ndarray) -> Binned:
+    """Mean of ``y`` for ``x`` in each bin ``[edges[i], edges[i+1])`` (last bin closed)."""
+    x, y, edges = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), np.asarray(edges)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+    counts = np.bincount(which, minlength=len(edges) - 1)
+    sums = np.bincount(which, weights=y, minlength=len(edges) - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return Binned((edges[:-1] + edges[1:]) / 2, means, counts)
+
+
+def imbalance_next_move(imbalance: np.ndarray, moves: np.ndarray, bins: int = 10) -> Binned:
+    """P(next mid move is up), in bins of queue imbalance over [-1, 1]. Points with no next
+    move (0) or no imbalance (``nan``) are left out."""
+    imbalance, moves = np.asarray(imbalance, dtype=np.float64), np.asarray(moves, dtype=np.float64)
+    ok = (moves != 0) & np.isfinite(imbalance)
+    return binned_mean(imbalance[ok], (moves[ok] > 0).astype(np.float64), np.linspace(-1, 1, bins + 1))
+
+
+def slope(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Least-squares slope of y on x over the finite points; ``nan`` if fewer than 2 distinct x."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    w = np.ones(ok.sum()) if weights is None else np.asarray(weights, dtype=np.float64)[ok]
+    x, y = x[ok], y[ok]
+    if len(np.unique(x)) < 2 or w.sum() <= 0:
+        return math.nan
+    mx, my = np.average(x, weights=w), np.average(y, weights=w)
+    return float(np.sum(w * (x - mx) * (y - my)) / np.sum(w * (x - mx) ** 2))
+
+
+def price_impact(sizes: np.ndarray, signs: np.ndarray, mid_before: np.ndarray,
+                 mid_after: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean signed mid move ``sign * (mid_after - mid_before)`` (price units) per distinct
+    market-order size (lots): returns (sizes, mean impact, counts), sizes ascending."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    impact = np.asarray(signs, dtype=np.float64) * (np.asarray(mid_after, dtype=np.float64)
+                                                     - np.asarray(mid_before, dtype=np.float64))
+    ok = np.isfinite(impact)
+    sizes, impact = sizes[ok], impact[ok]
+    values, which = np.unique(sizes, return_inverse=True)
+    counts = np.bincount(which, minlength=len(values))
+    means = np.bincount(which, weights=impact, minlength=len(values)) / np.maximum(counts, 1)
+    return values, means, counts
+
+
+def loglog_slope(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Slope of log y on log x over points with x, y > 0 (``nan`` if < 2 such x): the
+    exponent of a power law y ~ x^slope."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    ok = (x > 0) & (y > 0)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)[ok]
+    return slope(np.log(x[ok]), np.log(y[ok]), w)
+
+
+# --------------------------------------------------------------------------- the facts
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One stylized fact's verdict: ``holds`` is None when there is too little data."""
+
+    name: str
+    holds: bool | None
+    value: str  #: the number(s) it rests on
+    test: str  #: what was tested, in words
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    return "n/a" if not np.isfinite(x) else f"{x:.{digits}g}"
+
+
+def _label(horizon_s: float) -> str:
+    return f"{horizon_s / 60:g}min" if horizon_s >= 60 else f"{horizon_s:g}s"
+
+
+def heavy_tails(returns_by_horizon: dict[float, np.ndarray]) -> Fact:
+    """Excess kurtosis per horizon (s); holds when, at the shortest horizon with enough
+    returns, it exceeds twice its standard error under a Gaussian, 2 * sqrt(24 / n)."""
+    parts, holds = [], None
+    for horizon, r in sorted(returns_by_horizon.items()):
+        k = excess_kurtosis(r)
+        parts.append(f"{_label(horizon)}: {_fmt(k)} (n={len(r)})")
+        if holds is None and np.isfinite(k):
+            holds = bool(k > 2 * math.sqrt(24 / len(r)))
+    return Fact("heavy tails", holds, "; ".join(parts),
+                "excess kurtosis of mid log returns > 2 s.e. of a Gaussian's (0 for a Gaussian)")
+
+
+def no_autocorrelation(returns: np.ndarray, interval_s: float, lags: int = 10) -> Fact:
+    """Holds when every return autocorrelation at lags 1..``lags`` is inside +-3/sqrt(n)."""
+    if len(returns) < MIN_RETURNS:
+        return Fact("no linear autocorrelation", None, f"n={len(returns)}", "too few returns")
+    acf = autocorrelation(returns, range(1, lags + 1))
+    band = noise_band(len(returns))
+    worst = float(np.nanmax(np.abs(acf)))
+    return Fact("no linear autocorrelation", bool(worst < band),
+                f"max |ACF| lags 1-{lags} = {_fmt(worst)} vs band {_fmt(band)} "
+                f"({_label(interval_s)} returns, n={len(returns)}); lag 1: {_fmt(acf[0])}",
+                "autocorrelation of returns within the 3-sigma band of white noise")
+
+
+def volatility_clustering(returns: np.ndarray, interval_s: float, lags: int = 10) -> Fact:
+    """Holds when the mean autocorrelation of |returns| over lags 1..``lags`` exceeds
+    2/sqrt(n)."""
+    if len(returns) < MIN_RETURNS:
+        return Fact("volatility clustering", None, f"n={len(returns)}", "too few returns")
+    mean = float(np.nanmean(autocorrelation(np.abs(returns), range(1, lags + 1))))
+    band = noise_band(len(returns), 2.0)
+    return Fact("volatility clustering", bool(mean > band),
+                f"mean ACF(|r|) lags 1-{lags} = {_fmt(mean)} vs {_fmt(band)} "
+                f"({_label(interval_s)} returns, n={len(returns)})",
+                "autocorrelation of absolute returns positive over lags 1-10")
+
+
+def aggregational_gaussianity(kurtosis_by_horizon: dict[float, float]) -> Fact:
+    """Holds when the excess kurtosis is positive at the shortest horizon and lower at the
+    longest (horizons in s; ``nan`` entries are ignored)."""
+    points = [(h, k) for h, k in sorted(kurtosis_by_horizon.items()) if np.isfinite(k)]
+    if len(points) < 2:
+        return Fact("aggregational gaussianity", None, "fewer than 2 horizons with enough returns",
+                    "excess kurtosis falls towards 0 as the horizon grows")
+    (h0, k0), (h1, k1) = points[0], points[-1]
+    return Fact("aggregational gaussianity", bool(k0 > 0 and k1 < k0),
+                f"excess kurtosis {_fmt(k0)} at {_label(h0)} -> {_fmt(k1)} at {_label(h1)}",
+                "excess kurtosis falls towards 0 as the horizon grows")
+
+
+def signature_fact(intervals_s: Sequence[float], rv: np.ndarray) -> Fact:
+    """Holds when realized variance per second at the longest interval is within a factor
+    2 of that at the shortest (a flat signature plot: diffusive prices)."""
+    points = [(s, v) for s, v in zip(intervals_s, rv) if np.isfinite(v) and v > 0]
+    if len(points) < 2:
+        return Fact("volatility signature", None, "too few intervals with returns",
+                    "realized variance per second roughly flat in the sampling interval")
+    ratio = points[-1][1] / points[0][1]
+    return Fact("volatility signature", bool(0.5 <= ratio <= 2.0),
+                f"RV({_label(points[-1][0])}) / RV({_label(points[0][0])}) = {_fmt(ratio)}",
+                "realized variance per second roughly flat in the sampling interval (ratio in [0.5, 2])")
+
+
+def trade_sign_memory(signs: np.ndarray) -> Fact:
+    """Holds when the sign autocorrelation at lag 1 exceeds 3/sqrt(n) and stays positive
+    at lag 10 (persistent, slowly decaying order flow)."""
+    if len(signs) < MIN_RETURNS:
+        return Fact("trade-sign autocorrelation", None, f"n={len(signs)}", "too few trades")
+    c1, c10 = autocorrelation(signs, [1, 10])
+    band = noise_band(len(signs))
+    return Fact("trade-sign autocorrelation", bool(c1 > band and c10 > 0),
+                f"C(1) = {_fmt(c1)}, C(10) = {_fmt(c10)}, band {_fmt(band)} (n={len(signs)})",
+                "market-order signs positively autocorrelated, slowly decaying")
+
+
+def impact_fact(sizes: np.ndarray, means: np.ndarray, counts: np.ndarray, min_count: int = 5) -> Fact:
+    """Holds when the mean impact is positive at every size seen ``min_count`` times and,
+    with two sizes or more, grows concavely (log-log slope in (0, 1))."""
+    ok = counts >= min_count
+    if not ok.any():
+        return Fact("price impact vs size", None, f"{int(counts.sum())} market orders",
+                    "too few market orders")
+    s, m, c = sizes[ok], means[ok], counts[ok]
+    beta = loglog_slope(s, m, c)
+    positive = bool((m > 0).all())
+    holds = positive and (not np.isfinite(beta) or 0 < beta < 1)
+    shown = ", ".join(f"{int(a)} lots: {_fmt(b)}" for a, b in list(zip(s, m))[:4])
+    return Fact("price impact vs size", holds,
+                f"mean impact {shown}; log-log slope {_fmt(beta)}",
+                "mid moves with the market order, concavely in its size")
+
+
+def imbalance_fact(imbalance: np.ndarray, moves: np.ndarray) -> Fact:
+    """Holds when P(next mid move up) is above 1/2 for I > 1/3 and below 1/2 for I < -1/3."""
+    imbalance, moves = np.asarray(imbalance, dtype=np.float64), np.asarray(moves)
+    ok = (moves != 0) & np.isfinite(imbalance)
+    hi, lo = ok & (imbalance > 1 / 3), ok & (imbalance < -1 / 3)
+    if hi.sum() < MIN_RETURNS or lo.sum() < MIN_RETURNS:
+        return Fact("queue imbalance predicts next move", None,
+                    f"{int(hi.sum())} / {int(lo.sum())} points with I > 1/3 / I < -1/3", "too few points")
+    p_hi, p_lo = float(np.mean(moves[hi] > 0)), float(np.mean(moves[lo] > 0))
+    return Fact("queue imbalance predicts next move", bool(p_hi > 0.5 > p_lo),
+                f"P(up | I > 1/3) = {_fmt(p_hi)}, P(up | I < -1/3) = {_fmt(p_lo)}",
+                "P(next mid move up) increases with the best-queue imbalance I")

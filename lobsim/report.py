@@ -1,0 +1,482 @@
+"""``lobsim report``: figures and a self-contained HTML page about one run.
+
+:func:`write_report` reads a run directory (``events.parquet``, ``book.parquet``,
+``agents.parquet``, ``summary.json``, and ``learning_curve.csv`` when the run came from
+``lobsim train``) and writes ``RUN_DIR/report/``: one PNG per figure and ``report.html``
+with every figure embedded (base64) and linked by file name. Everything is staged and
+moved into place at the end, so a failure leaves the previous report untouched.
+
+Series: the best quotes after every book event (rebuilt from the event log with
+:func:`lobsim.lobster.book_messages`), prices in ticks, times in seconds of simulated time.
+matplotlib is an optional extra, imported only here (Agg canvas, no pyplot state).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from lobsim import metrics
+from lobsim.errors import InputError, MissingExtraError
+from lobsim.lobster import Depth, book_messages, read_run_events
+
+NS = 1_000_000_000
+KURTOSIS_HORIZONS_S = (60.0, 300.0, 900.0)  #: 1, 5 and 15 minutes
+SCALES_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
+
+
+@dataclass
+class RunData:
+    """What the figures need, as numpy arrays; prices in ticks, times in ns."""
+
+    tick_size: float
+    duration_ns: int
+    summary: dict[str, Any]
+    t: np.ndarray  #: time of each book event
+    bid: np.ndarray  #: best bid after it (nan: empty)
+    ask: np.ndarray
+    bid_qty: np.ndarray  #: lots at the best bid after it
+    ask_qty: np.ndarray
+    trade_t: np.ndarray  #: one entry per incoming (taker) order that traded
+    trade_sign: np.ndarray  #: +1 buyer-initiated, -1 seller-initiated
+    trade_size: np.ndarray  #: lots
+    trade_price: np.ndarray  #: volume-weighted ticks
+    impact_before: np.ndarray  #: mid (ticks) just before the order
+    impact_after: np.ndarray  #: mid (ticks) just after it
+    book: dict[str, np.ndarray] = field(default_factory=dict)  #: book.parquet columns
+    agents: dict[str, np.ndarray] = field(default_factory=dict)  #: agents.parquet columns
+    learning: dict[str, np.ndarray] | None = None  #: learning_curve.csv columns
+
+    @property
+    def mid(self) -> np.ndarray:
+        return (self.bid + self.ask) / 2
+
+
+def load_run(run_dir: Path) -> RunData:
+    """Read everything :func:`write_report` plots from ``run_dir``."""
+    run_dir = Path(run_dir)
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {run_dir / 'summary.json'}: {exc}") from None
+    events = read_run_events(run_dir)
+    depth = Depth()
+    t, best, groups = [], [], []
+    for message in book_messages(events.columns, depth):
+        t.append(message[0])
+        groups.append(message[6])
+        best.append(depth.best())
+    quotes = np.array([[np.nan if b is None else b, bq, np.nan if a is None else a, aq]
+                       for b, bq, a, aq in best], dtype=np.float64).reshape(-1, 4)
+    data = RunData(events.tick_size, round(float(summary.get("duration_s", 0)) * NS), summary,
+                   np.asarray(t, dtype=np.int64), quotes[:, 0], quotes[:, 2], quotes[:, 1],
+                   quotes[:, 3], *_taker_orders(events.columns, np.asarray(groups, dtype=np.int64),
+                                                (quotes[:, 0] + quotes[:, 2]) / 2))
+    data.book = _columns(run_dir / "book.parquet")
+    data.agents = _columns(run_dir / "agents.parquet")
+    data.learning = _learning_curve(run_dir / "learning_curve.csv")
+    if not data.duration_ns and len(data.t):
+        data.duration_ns = int(data.t[-1])
+    return data
+
+
+def _taker_orders(events: dict[str, list], groups: np.ndarray, mid: np.ndarray) -> list[np.ndarray]:
+    """Per incoming order that traded: time, sign, lots, vwap, mid before and after."""
+    seq = np.asarray(events["seq"], dtype=np.int64)
+    kind = np.asarray(events["kind"], dtype=object)
+    is_request = np.isin(kind, ["limit", "market", "cancel", "modify"])
+    request = np.maximum.accumulate(np.where(is_request, seq, -1)) if len(seq) else seq
+    taker = np.flatnonzero((kind == "fill") & (np.asarray(events["flag"], dtype=object) == "taker"))
+    orders: dict[tuple[int, int], list] = {}
+    for i in taker:
+        key = (int(request[i]), int(events["order_id"][i]))
+        qty, price = events["qty"][i], events["price"][i]
+        entry = orders.setdefault(key, [events["time_ns"][i], events["side"][i], 0, 0])
+        entry[2] += qty
+        entry[3] += qty * price
+    keys = list(orders)
+    first = np.searchsorted(groups, [k[0] for k in keys], side="left")
+    last = np.searchsorted(groups, [k[0] for k in keys], side="right") - 1
+    before = np.where(first > 0, mid[np.maximum(first - 1, 0)], np.nan) if keys else np.zeros(0)
+    after = mid[np.maximum(last, 0)] if keys else np.zeros(0)
+    values = np.array([orders[k] for k in keys], dtype=np.float64).reshape(-1, 4)
+    return [values[:, 0].astype(np.int64), values[:, 1], values[:, 2], values[:, 3] / np.maximum(values[:, 2], 1),
+            before, after]
+
+
+def _columns(path: Path) -> dict[str, np.ndarray]:
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    return {name: np.asarray(table.column(name).to_pylist()) for name in table.column_names}
+
+
+def _learning_curve(path: Path) -> dict[str, np.ndarray] | None:
+    if not path.exists():
+        return None
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    columns: dict[str, np.ndarray] = {}
+    for name in (rows[0].keys() if rows else ()):
+        try:
+            columns[name] = np.array([float(r[name]) if r[name] not in ("", None) else np.nan for r in rows])
+        except ValueError:
+            continue  # a text column: not plotted
+    if "step" not in columns:
+        raise InputError(f"{path}: expected a 'step' column")
+    return columns
+
+
+# ----------------------------------------------------------------------- the facts
+
+
+@dataclass
+class FactSeries:
+    """The series behind the stylized-fact figures and table rows."""
+
+    interval_s: float
+    returns: np.ndarray  #: mid log returns every ``interval_s``
+    by_horizon: dict[float, np.ndarray]  #: log returns at each horizon (s)
+    kurtosis: dict[float, float]  #: excess kurtosis at each scale (s)
+    scales: list[float]
+    signature: np.ndarray  #: realized variance per second at each scale
+    facts: list[metrics.Fact]
+
+
+def stylized_facts(data: RunData, interval_s: float = 10.0) -> FactSeries:
+    """Compute every fact of :mod:`lobsim.metrics` for the run (mid returns sampled every
+    ``interval_s`` s for the autocorrelations)."""
+    t, mid, end = data.t, data.mid, data.duration_ns
+
+    def returns(h: float) -> np.ndarray:
+        return metrics.horizon_returns(t, mid, h, 0, end) if len(t) else np.zeros(0)
+
+    base = returns(interval_s)
+    by_horizon = {h: returns(h) for h in sorted({interval_s, *KURTOSIS_HORIZONS_S})}
+    scales = [s for s in SCALES_S if end / NS / s >= metrics.MIN_RETURNS] or [interval_s]
+    kurtosis = {s: metrics.excess_kurtosis(returns(s)) for s in scales}
+    signature = metrics.volatility_signature(t, mid, scales, 0, end) if len(t) else np.full(len(scales), np.nan)
+    sizes, means, counts = metrics.price_impact(data.trade_size, data.trade_sign,
+                                                data.impact_before, data.impact_after)
+    imbalance = metrics.queue_imbalance(data.bid_qty, data.ask_qty)
+    facts = [
+        metrics.heavy_tails(by_horizon),
+        metrics.no_autocorrelation(base, interval_s),
+        metrics.volatility_clustering(base, interval_s),
+        metrics.aggregational_gaussianity(kurtosis),
+        metrics.signature_fact(scales, signature),
+        metrics.trade_sign_memory(data.trade_sign),
+        metrics.impact_fact(sizes, means, counts),
+        metrics.imbalance_fact(imbalance, metrics.next_move(mid)),
+    ]
+    return FactSeries(interval_s, base, by_horizon, kurtosis, scales, signature, facts)
+
+
+# ----------------------------------------------------------------------- figures
+
+
+def _figure(rows: int = 1, cols: int = 1, size: tuple[float, float] = (9, 3.6)) -> tuple[Any, Any]:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise MissingExtraError("matplotlib is needed for plots: pip install lobsim[plots]") from None
+    fig = Figure(figsize=size, dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(rows, cols, squeeze=False).ravel()
+
+
+def _seconds(ns: np.ndarray) -> np.ndarray:
+    return np.asarray(ns, dtype=np.float64) / NS
+
+
+def fig_mid(d: RunData) -> Any:
+    fig, (ax,) = _figure()
+    ax.step(_seconds(d.t), d.mid * d.tick_size, where="post", lw=0.8, color="k", label="mid")
+    for sign, color, label in ((1, "tab:green", "buyer-initiated"), (-1, "tab:red", "seller-initiated")):
+        pick = d.trade_sign == sign
+        ax.scatter(_seconds(d.trade_t[pick]), d.trade_price[pick] * d.tick_size, s=6, color=color, label=label)
+    ax.set(xlabel="time (s)", ylabel="price", title="Mid price and trades")
+    ax.ticklabel_format(axis="y", useOffset=False)
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def fig_spread(d: RunData) -> Any:
+    fig, (a, b) = _figure(1, 2)
+    spread = d.ask - d.bid
+    a.step(_seconds(d.t), spread, where="post", lw=0.6)
+    a.set(xlabel="time (s)", ylabel="spread (ticks)", title="Spread over time")
+    ok = np.isfinite(spread)
+    if ok.any():  # time-weighted distribution
+        weights = np.diff(np.append(d.t, d.duration_ns))[ok].astype(np.float64)
+        values = spread[ok]
+        bins = np.arange(values.min() - 0.5, values.max() + 1.5)
+        b.hist(values, bins=bins, weights=weights / max(weights.sum(), 1), color="tab:blue")
+    b.set(xlabel="spread (ticks)", ylabel="fraction of time", title="Spread distribution")
+    return fig
+
+
+def fig_depth(d: RunData) -> Any:
+    fig, (ax,) = _figure(size=(9, 4.2))
+    book = d.book
+    if len(book.get("time_ns", ())):
+        times = np.unique(book["time_ns"])
+        lo, hi = int(book["price"].min()), int(book["price"].max())
+        grid = np.zeros((hi - lo + 1, len(times)))
+        col = np.searchsorted(times, book["time_ns"])
+        grid[book["price"] - lo, col] = book["qty"] * book["side"]  # bids > 0, asks < 0
+        vmax = max(float(np.abs(grid).max()), 1.0)
+        edges_t = np.append(_seconds(times), _seconds(times[-1:]) + (_seconds(times[1:2] - times[:1])
+                                                                     if len(times) > 1 else 1.0))
+        mesh = ax.pcolormesh(edges_t, (np.arange(lo, hi + 2) - 0.5) * d.tick_size, grid,
+                             cmap="RdBu", vmin=-vmax, vmax=vmax, shading="flat")
+        fig.colorbar(mesh, ax=ax, label="lots (bids > 0, asks < 0)")
+    ax.set(xlabel="time (s)", ylabel="price", title="Depth of the book over time")
+    ax.ticklabel_format(axis="y", useOffset=False)
+    return fig
+
+
+def fig_imbalance(d: RunData) -> Any:
+    fig, (ax,) = _figure()
+    ax.step(_seconds(d.t), metrics.queue_imbalance(d.bid_qty, d.ask_qty), where="post", lw=0.4)
+    ax.set(xlabel="time (s)", ylabel="I", ylim=(-1.05, 1.05),
+           title="Order-book imbalance at the best quotes, I = (q_bid - q_ask) / (q_bid + q_ask)")
+    return fig
+
+
+def fig_agents(d: RunData) -> Any:
+    fig, (a, b) = _figure(1, 2)
+    names = d.agents.get("agent", np.zeros(0))
+    for name in dict.fromkeys(names.tolist()):
+        pick = names == name
+        x = _seconds(d.agents["time_ns"][pick])
+        a.plot(x, d.agents["inventory"][pick], lw=0.8, label=name)
+        b.plot(x, d.agents["pnl2"][pick] * d.tick_size / 2, lw=0.8, label=name)
+    a.set(xlabel="time (s)", ylabel="lots", title="Inventory")
+    b.set(xlabel="time (s)", ylabel="price units", title="PnL (marked to mid)")
+    if len(names):
+        b.legend(fontsize=7, loc="best")
+    return fig
+
+
+def fig_learning(curve: dict[str, np.ndarray]) -> Any:
+    """One panel per learning-curve column (raw, and a running mean over ~1/50 of the rows)."""
+    names = [n for n in curve if n not in ("step", "episode") and np.isfinite(curve[n]).any()][:6]
+    rows = max(1, math.ceil(len(names) / 2))
+    fig, panels = _figure(rows, 2, size=(9, 3.0 * rows))
+    x = curve["step"]
+    for name, ax in zip(names, panels):
+        y = curve[name]
+        k = max(1, len(y) // 50)
+        ax.plot(x, y, lw=0.6, alpha=0.35)
+        if len(y) >= k:
+            ax.plot(x[k - 1:], np.convolve(np.nan_to_num(y), np.ones(k) / k, mode="valid"), lw=1.2,
+                    label=f"running mean ({k})")
+            ax.legend(fontsize=7)
+        ax.set(xlabel="step", title=name)
+    for ax in panels[len(names):]:
+        ax.set_visible(False)
+    fig.suptitle("Learning curves (learning_curve.csv)")
+    return fig
+
+
+def _acf_plot(ax: Any, x: np.ndarray, lags: int, title: str) -> None:
+    k = np.arange(1, lags + 1)
+    acf = metrics.autocorrelation(x, k)
+    ax.bar(k, acf, color="tab:blue")
+    if len(x):
+        band = metrics.noise_band(len(x))
+        ax.axhspan(-band, band, color="0.85", zorder=0, label="+-3/sqrt(n)")
+        ax.legend(fontsize=8)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set(xlabel="lag", ylabel="autocorrelation", title=title)
+
+
+def fig_facts(d: RunData, f: FactSeries) -> dict[str, Any]:
+    """One figure per stylized fact, keyed by file stem."""
+    figs: dict[str, Any] = {}
+    fig, (ax,) = _figure()
+    grid = np.linspace(-5, 5, 201)
+    ax.plot(grid, np.exp(-grid ** 2 / 2) / math.sqrt(2 * math.pi), "k--", lw=0.8, label="N(0,1)")
+    for h, r in f.by_horizon.items():
+        if len(r) >= metrics.MIN_RETURNS and r.std() > 0:
+            ax.hist((r - r.mean()) / r.std(), bins=41, range=(-5, 5), density=True, histtype="step",
+                    label=f"{metrics._label(h)} (kurt {metrics.excess_kurtosis(r):.2g})")
+    ax.set(yscale="log", ylim=(1e-4, 1), xlabel="standardized return", ylabel="density",
+           title="Heavy tails: return distributions")
+    ax.legend(fontsize=8)
+    figs["fact_heavy_tails"] = fig
+    fig, (ax,) = _figure()
+    _acf_plot(ax, f.returns, 20, f"Autocorrelation of {metrics._label(f.interval_s)} returns")
+    figs["fact_return_acf"] = fig
+    fig, (ax,) = _figure()
+    _acf_plot(ax, np.abs(f.returns), 20, f"Volatility clustering: autocorrelation of |{metrics._label(f.interval_s)} returns|")
+    figs["fact_volatility_clustering"] = fig
+    fig, (ax,) = _figure()
+    ax.plot(f.scales, [f.kurtosis[s] for s in f.scales], "o-")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set(xscale="log", xlim=(min(f.scales) / 1.5, max(f.scales) * 1.5), xlabel="horizon (s)",
+           ylabel="excess kurtosis", title="Aggregational gaussianity")
+    figs["fact_aggregational_gaussianity"] = fig
+    fig, (ax,) = _figure()
+    ax.plot(f.scales, f.signature, "o-")
+    ax.set(xscale="log", xlim=(min(f.scales) / 1.5, max(f.scales) * 1.5), xlabel="sampling interval (s)",
+           ylabel="realized variance per second",
+           title="Volatility signature plot")
+    figs["fact_volatility_signature"] = fig
+    fig, (ax,) = _figure()
+    lags = np.unique(np.geomspace(1, 100, 25).astype(int))
+    acf = metrics.autocorrelation(d.trade_sign, lags)
+    ax.plot(lags, acf, "o-")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set(xscale="log", xlim=(0.8, 125), xlabel="lag (trades)", ylabel="C(lag)",
+           title="Autocorrelation of trade signs")
+    figs["fact_trade_signs"] = fig
+    fig, (ax,) = _figure()
+    sizes, means, _ = metrics.price_impact(d.trade_size, d.trade_sign, d.impact_before, d.impact_after)
+    ax.plot(sizes, means, "o-")
+    ax.set(xlabel="market order size (lots)", ylabel="mean mid move in its direction (ticks)",
+           title="Average price impact of market orders")
+    figs["fact_price_impact"] = fig
+    fig, (ax,) = _figure()
+    binned = metrics.imbalance_next_move(metrics.queue_imbalance(d.bid_qty, d.ask_qty), metrics.next_move(d.mid))
+    ax.plot(binned.centres, binned.means, "o-")
+    ax.axhline(0.5, color="k", lw=0.5)
+    ax.set(xlabel="queue imbalance I", ylabel="P(next mid move up)", ylim=(0, 1),
+           title="Queue imbalance and the next mid move")
+    figs["fact_queue_imbalance"] = fig
+    return figs
+
+
+# ----------------------------------------------------------------------- the page
+
+
+CAPTIONS = {
+    "mid_price": "Mid price (price units) with every trade, coloured by the side that initiated it.",
+    "spread": "Spread between the best quotes (ticks) over time, and its time-weighted distribution.",
+    "depth_heatmap": "Lots resting at each price at each book snapshot (bids blue, asks red).",
+    "imbalance": "Queue imbalance at the best quotes after every book event.",
+    "agents": "Each agent's inventory (lots) and PnL marked to the mid (price units).",
+    "learning_curve": "Learning curves from lobsim train (learning_curve.csv).",
+}
+
+
+def figures(data: RunData, facts: FactSeries) -> dict[str, Any]:
+    """Every figure of the report, keyed by file stem, in page order."""
+    figs = {"mid_price": fig_mid(data), "spread": fig_spread(data), "depth_heatmap": fig_depth(data),
+            "imbalance": fig_imbalance(data), "agents": fig_agents(data)}
+    if data.learning is not None:
+        figs["learning_curve"] = fig_learning(data.learning)
+    figs.update(fig_facts(data, facts))
+    return figs
+
+
+def _facts_table(facts: list[metrics.Fact]) -> str:
+    mark = {True: "&#10004; holds", False: "&#10008; does not hold", None: "&ndash; not enough data"}
+    rows = "".join(f"<tr><td>{html.escape(f.name)}</td><td>{mark[f.holds]}</td><td>{html.escape(f.value)}</td>"
+                   f"<td>{html.escape(f.test)}</td></tr>" for f in facts)
+    return ("<table><tr><th>stylized fact</th><th>verdict</th><th>measured</th><th>test</th></tr>"
+            f"{rows}</table>")
+
+
+def _summary_table(summary: dict[str, Any]) -> str:
+    if "market" not in summary:  # a training summary: its keys as they are
+        return "<table>" + "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                                   for k, v in summary.items()) + "</table>"
+    market = summary.get("market", {})
+    head = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in [("scenario", summary.get("scenario")), ("seed", summary.get("seed")),
+                                ("duration (s)", summary.get("duration_s")), ("trades", summary.get("trades")),
+                                ("volume (lots)", summary.get("volume")), *market.items()])
+    agents = "".join(
+        f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{html.escape(str(a.get(k)))}</td>"
+                                                      for k in ("pnl", "inventory", "spread_capture", "fills"))
+        + "</tr>" for name, a in summary.get("agents", {}).items())
+    return (f"<table>{head}</table><h3>Agents</h3><table><tr><th>agent</th><th>pnl</th><th>inventory</th>"
+            f"<th>spread capture</th><th>fills</th></tr>{agents}</table>")
+
+
+STYLE = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
+         "font-size:90%;text-align:left}figure{margin:1.5em 0}img{max-width:100%}")
+
+
+def render_html(title: str, summary: dict[str, Any], facts: list[metrics.Fact],
+                images: dict[str, bytes]) -> str:
+    """The page: summary, facts table, then each PNG embedded (and linked by file name)."""
+    head = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>")
+    parts = [head, "<h2>Summary</h2>", _summary_table(summary)]
+    if facts:
+        parts += ["<h2>Stylized facts</h2>", _facts_table(facts)]
+    parts.append("<h2>Figures</h2>")
+    for stem, png in images.items():
+        caption = CAPTIONS.get(stem, stem.removeprefix("fact_").replace("_", " ").capitalize())
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f"<figure><img src='data:image/png;base64,{data}' alt='{stem}.png'>"
+                     f"<figcaption>{html.escape(caption)} (<a href='{stem}.png'>{stem}.png</a>)"
+                     "</figcaption></figure>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(run_dir: Path, interval_s: float = 10.0) -> Path:
+    """Write ``run_dir/report/`` (PNGs, ``facts.json`` and ``report.html``); return the HTML
+    path. A ``lobsim train`` directory (a learning curve, no event log) gets its learning
+    curves only."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputError(f"{run_dir}: no such run directory")
+    if not interval_s > 0:
+        raise InputError(f"--interval must be > 0 seconds, got {interval_s}")
+    _figure()  # fail early, before any work, if matplotlib is missing
+    if not (run_dir / "events.parquet").exists() and (run_dir / "learning_curve.csv").exists():
+        curve = _learning_curve(run_dir / "learning_curve.csv")
+        summary = _read_json(run_dir / "train_summary.json")
+        figs, facts, title = {"learning_curve": fig_learning(curve or {})}, [], f"lobsim training report: {run_dir.name}"
+    else:
+        data = load_run(run_dir)
+        series = stylized_facts(data, interval_s)
+        summary, figs, facts = data.summary, figures(data, series), series.facts
+        title = f"lobsim report: {Path(str(summary.get('scenario', run_dir))).name}, seed {summary.get('seed')}"
+    return _write(run_dir / "report", title, summary, facts, figs)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.Fact], figs: dict[str, Any]) -> Path:
+    """Render into a staging directory beside ``out``, then move every file into ``out``."""
+    staging = Path(tempfile.mkdtemp(prefix=".report.", dir=out.parent))
+    try:
+        images = {}
+        for stem, fig in figs.items():
+            fig.savefig(staging / f"{stem}.png")
+            images[stem] = (staging / f"{stem}.png").read_bytes()
+        (staging / "report.html").write_text(render_html(title, summary, facts, images), encoding="utf-8")
+        (staging / "facts.json").write_text(json.dumps(
+            [{"name": f.name, "holds": f.holds, "value": f.value, "test": f.test} for f in facts], indent=2) + "\n")
+        out.mkdir(exist_ok=True)
+        for path in sorted(staging.iterdir(), key=lambda p: p.name == "report.html"):  # the page last
+            os.replace(path, out / path.name)
+        return out / "report.html"
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
