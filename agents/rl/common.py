@@ -1,0 +1,366 @@
+"""What the DQN and PPO learners share: parallel simulations, per-agent networks in one
+batched call, checkpoints, and the learner record registered under ``lobsim.learners``.
+
+* :class:`VecMarket`: ``n_envs`` copies of :class:`lobsim.env.MarketEnv` spread over
+  ``workers`` processes (spawned; one torch/numpy thread each), stepped in lockstep with
+  auto-reset. Env ``i`` draws its episodes from ``SeedSequence(seed).spawn(n_envs)[i]``,
+  so results do not depend on the number of workers.
+* :class:`EnsembleMLP`: ``m`` independent MLPs evaluated with ``torch.baddbmm`` in one
+  call: input ``(m, batch, in)``, output ``(m, batch, out)``. Independent learners use
+  one member per agent; shared parameters use one member broadcast to every agent.
+* :func:`save_checkpoint` / :func:`load_checkpoint`: ``policy.pt`` holds plain data only
+  (state dicts, the config dict that built the networks, progress) and is read back with
+  ``torch.load(weights_only=True)``; a corrupt or mismatched file is one
+  :class:`~lobsim.errors.CheckpointError` line.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import multiprocessing as mp
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lobsim.errors import CheckpointError
+
+CHECKPOINT = "policy.pt"
+CURVE_CSV = "learning_curve.csv"
+CURVE_PNG = "learning_curve.png"
+FORMAT = 1  #: policy.pt layout version
+
+
+@dataclass(frozen=True)
+class Learner:
+    """What ``lobsim train`` / ``lobsim evaluate`` find under the ``lobsim.learners`` group.
+
+    ``train(scenario, steps, seed, out, resume, progress, **overrides) -> dict`` trains and
+    writes ``out``; ``policy(payload) -> Policy`` rebuilds a greedy policy from a loaded
+    checkpoint payload.
+    """
+
+    name: str
+    train: Callable[..., dict]
+    policy: Callable[[dict], Policy]
+
+
+class Policy:
+    """Greedy decisions of every learner seat: ``act(obs (agents, obs_size)) -> (agents,)``."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- networks
+
+
+class EnsembleLinear(nn.Module):
+    """``m`` independent linear layers applied in one ``baddbmm``: (m, B, in) -> (m, B, out)."""
+
+    def __init__(self, m: int, fan_in: int, fan_out: int, std: float = math.sqrt(2)) -> None:
+        super().__init__()
+        weight = torch.empty(m, fan_out, fan_in)
+        for i in range(m):
+            nn.init.orthogonal_(weight[i], std)
+        self.weight = nn.Parameter(weight.transpose(1, 2).contiguous())
+        self.bias = nn.Parameter(torch.zeros(m, 1, fan_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias, x, self.weight)
+
+
+class EnsembleMLP(nn.Module):
+    """``m`` independent ReLU MLPs (two hidden layers), one batched call for all of them."""
+
+    def __init__(self, m: int, fan_in: int, fan_out: int, hidden: int = 64, out_std: float = 1.0) -> None:
+        super().__init__()
+        self.m = m
+        self.net = nn.Sequential(EnsembleLinear(m, fan_in, hidden), nn.ReLU(),
+                                 EnsembleLinear(m, hidden, hidden), nn.ReLU(),
+                                 EnsembleLinear(m, hidden, fan_out, std=out_std))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] != self.m:  # one shared member for every agent
+            a, b = x.shape[:2]
+            return self.net(x.reshape(1, a * b, -1)).reshape(a, b, -1)
+        return self.net(x)
+
+
+def seed_everything(seed: int, threads: int = 1) -> None:
+    """Seed torch and fix its threads (1: deterministic, and fastest at this size)."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+
+
+# --------------------------------------------------------------------------- parallel envs
+
+
+def _worker(conn, scenario, seeds: list[int]) -> None:
+    torch.set_num_threads(1)
+    from lobsim.env import MarketEnv
+
+    envs = [MarketEnv(scenario, seed=s) for s in seeds]
+    names = envs[0].possible_agents
+    try:
+        while True:
+            cmd, data = conn.recv()
+            if cmd == "reset":
+                conn.send([_stack(env.reset()[0], names) for env in envs])
+            elif cmd == "step":
+                out = []
+                for env, actions in zip(envs, data):
+                    obs, rew, term, trunc, infos = env.step(dict(zip(names, actions.tolist())))
+                    done = not env.agents
+                    episode = None
+                    if done:
+                        summary = env.result.summary
+                        episode = {"market_seed": env.market_seed, "summary": summary}
+                        obs = env.reset()[0]
+                    out.append((_stack(obs, names), np.array([rew[n] for n in names]), done,
+                                np.array([infos[n]["inventory"] for n in names]), episode))
+                conn.send(out)
+            elif cmd == "close":
+                break
+    finally:
+        conn.close()
+
+
+def _stack(obs: dict, names: list[str]) -> np.ndarray:
+    return np.stack([obs[n] for n in names])
+
+
+class VecMarket:
+    """``n_envs`` market envs over ``workers`` processes (0: in this process), lockstep."""
+
+    def __init__(self, scenario: Any, n_envs: int, seed: int, workers: int = 2) -> None:
+        from lobsim.env import MarketEnv
+
+        probe = MarketEnv(scenario)
+        self.scenario = probe.scenario
+        self.names = probe.possible_agents
+        self.n_agents = len(self.names)
+        self.obs_size = probe.observation_space(self.names[0]).shape[0]
+        self.n_actions = [probe.action_space(n).n for n in self.names]
+        self.steps_per_episode = probe.max_steps
+        self.team = probe.team
+        self.n_envs = n_envs
+        seeds = [int(s.generate_state(1)[0] & 0x7FFFFFFF)
+                 for s in np.random.SeedSequence(seed).spawn(n_envs)]
+        workers = min(workers, n_envs)
+        self.local = workers == 0
+        if self.local:
+            self.envs = [MarketEnv(self.scenario, seed=s) for s in seeds]
+        else:
+            ctx = mp.get_context("spawn")
+            chunks = np.array_split(np.arange(n_envs), workers)
+            self.chunks = [c.tolist() for c in chunks]
+            self.conns, self.procs = [], []
+            for chunk in self.chunks:
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(target=_worker, args=(child, self.scenario, [seeds[i] for i in chunk]),
+                                   daemon=True)
+                proc.start()
+                child.close()
+                self.conns.append(parent)
+                self.procs.append(proc)
+        self._pending: list | None = None
+
+    def reset(self) -> np.ndarray:
+        """Observations (n_envs, n_agents, obs_size)."""
+        if self.local:
+            return np.stack([_stack(env.reset()[0], self.names) for env in self.envs])
+        for conn in self.conns:
+            conn.send(("reset", None))
+        return np.stack([o for conn in self.conns for o in conn.recv()])
+
+    def step_async(self, actions: np.ndarray) -> None:
+        """Send actions (n_envs, n_agents); collect with :meth:`step_wait`."""
+        if self.local:
+            self._pending = actions
+            return
+        for conn, chunk in zip(self.conns, self.chunks):
+            conn.send(("step", [actions[i] for i in chunk]))
+
+    def step_wait(self):
+        """(obs, rewards (E, A), dones (E,), inventory (E, A), finished episodes list)."""
+        if self.local:
+            out = []
+            for env, actions in zip(self.envs, self._pending):
+                obs, rew, _, _, infos = env.step(dict(zip(self.names, actions.tolist())))
+                done = not env.agents
+                episode = None
+                if done:
+                    episode = {"market_seed": env.market_seed, "summary": env.result.summary}
+                    obs = env.reset()[0]
+                out.append((_stack(obs, self.names), np.array([rew[n] for n in self.names]), done,
+                            np.array([infos[n]["inventory"] for n in self.names]), episode))
+        else:
+            out = [item for conn in self.conns for item in conn.recv()]
+        obs = np.stack([o[0] for o in out])
+        rewards = np.stack([o[1] for o in out]).astype(np.float32)
+        dones = np.array([o[2] for o in out])
+        inventory = np.stack([o[3] for o in out])
+        episodes = [o[4] for o in out if o[4] is not None]
+        return obs, rewards, dones, inventory, episodes
+
+    def step(self, actions: np.ndarray):
+        self.step_async(actions)
+        return self.step_wait()
+
+    def close(self) -> None:
+        if not self.local:
+            for conn in self.conns:
+                try:
+                    conn.send(("close", None))
+                except (BrokenPipeError, OSError):
+                    pass
+            for proc in self.procs:
+                proc.join(timeout=5)
+                if proc.is_alive():
+                    proc.terminate()
+
+
+class EpisodeTracker:
+    """Running per-episode return and mean |inventory| per env, for the learning curve."""
+
+    def __init__(self, n_envs: int, n_agents: int) -> None:
+        self.ret = np.zeros((n_envs, n_agents))
+        self.inv = np.zeros((n_envs, n_agents))
+        self.len = np.zeros(n_envs)
+        self.rows: list[dict] = []
+
+    def update(self, step: int, rewards: np.ndarray, inventory: np.ndarray, dones: np.ndarray) -> None:
+        self.ret += rewards
+        self.inv += np.abs(inventory)
+        self.len += 1
+        for e in np.flatnonzero(dones):
+            self.rows.append({"step": step, "episode": len(self.rows) + 1,
+                              "reward": float(self.ret[e].mean()),
+                              "abs_inventory": float(self.inv[e].mean() / self.len[e]),
+                              **{f"reward_{i}": float(r) for i, r in enumerate(self.ret[e])}})
+            self.ret[e] = 0
+            self.inv[e] = 0
+            self.len[e] = 0
+
+    def running(self, last: int = 20) -> float | None:
+        if not self.rows:
+            return None
+        return float(np.mean([r["reward"] for r in self.rows[-last:]]))
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_curve(out: Path, rows: list[dict], title: str) -> None:
+    """``learning_curve.csv`` (one row per finished episode) and ``learning_curve.png``."""
+    out.mkdir(parents=True, exist_ok=True)
+    fields = sorted({k for r in rows for k in r}, key=lambda k: (k not in ("step", "episode"), k))
+    with open(out / CURVE_CSV, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields or ["step", "episode", "reward"])
+        writer.writeheader()
+        writer.writerows(rows)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ModuleNotFoundError:  # pragma: no cover - the plots extra
+        return
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if rows:
+        steps = np.array([r["step"] for r in rows])
+        rewards = np.array([r["reward"] for r in rows])
+        k = max(1, len(rows) // 50)
+        smooth = np.convolve(rewards, np.ones(k) / k, mode="valid")
+        ax.plot(steps, rewards, alpha=0.3, lw=0.8, label="episode reward (mean over seats)")
+        ax.plot(steps[k - 1:], smooth, lw=1.5, label=f"running mean ({k})")
+        ax.legend()
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("episode reward (price units)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(out / CURVE_PNG, dpi=100)
+    plt.close(fig)
+
+
+def save_checkpoint(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(plain({"format": FORMAT, **payload}), tmp)
+    tmp.replace(path)
+
+
+def plain(obj: Any) -> Any:
+    """numpy scalars -> Python numbers, recursively (``weights_only`` loads plain data only)."""
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(plain(v) for v in obj)
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def load_checkpoint(path: str | Path, algo: str | None = None) -> dict:
+    """The payload of ``path`` (a policy.pt or a directory holding one), checked."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such checkpoint")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise CheckpointError(f"{path}: not a lobsim checkpoint ({short_error(exc)})") from None
+    return check_payload(payload, algo, str(path))
+
+
+def short_error(exc: BaseException) -> str:
+    """The first line of an exception's message, without terminal escapes, at most 120 chars."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:120]
+
+
+def check_payload(payload: Any, algo: str | None, where: str = "policy.pt") -> dict:
+    """``payload`` if it is a complete checkpoint (for ``algo``); else CheckpointError."""
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{where}: not a lobsim checkpoint (format {FORMAT} expected)")
+    for key, kind in (("algo", str), ("config", dict), ("state_dicts", dict), ("agents", list),
+                      ("obs_size", int), ("n_actions", list), ("progress", dict)):
+        if not isinstance(payload.get(key), kind):
+            raise CheckpointError(f"{where}: checkpoint lacks a valid {key!r}")
+    if algo is not None and payload["algo"] != algo:
+        raise CheckpointError(f"{where}: checkpoint is for {payload['algo']!r}, not {algo!r}")
+    return payload
+
+
+def check_matches(payload: dict, vec_or_env: Any, where: str) -> None:
+    """The checkpoint's seats, observation and action sizes must match the scenario's."""
+    names = list(vec_or_env.names if hasattr(vec_or_env, "names") else vec_or_env.possible_agents)
+    if list(payload["agents"]) != names:
+        raise CheckpointError(f"{where}: checkpoint seats {list(payload['agents'])} do not match "
+                              f"the scenario's learners {names}")
+    n_actions = (vec_or_env.n_actions if hasattr(vec_or_env, "n_actions")
+                 else [vec_or_env.action_space(n).n for n in names])
+    obs_size = (vec_or_env.obs_size if hasattr(vec_or_env, "obs_size")
+                else vec_or_env.observation_space(names[0]).shape[0])
+    if list(payload["n_actions"]) != list(n_actions) or payload["obs_size"] != obs_size:
+        raise CheckpointError(f"{where}: checkpoint spaces (obs {payload['obs_size']}, actions "
+                              f"{list(payload['n_actions'])}) do not match the scenario's "
+                              f"(obs {obs_size}, actions {list(n_actions)})")
+
+
+def load_state(module: nn.Module, state: Any, where: str) -> None:
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{where}: network does not match its config "
+                              f"({' '.join(str(exc).split())[:160]})") from None

@@ -1,0 +1,267 @@
+"""Independent DQN market makers for :class:`lobsim.env.MarketEnv` (CleanRL style).
+
+The original prototype's design done right: every learner seat has its own Q-network
+and target network (one member each of an :class:`~agents.rl.common.EnsembleMLP`, so all
+seats decide in one batched call), its own replay samples (uniform, or proportional
+prioritized replay with importance weights), an epsilon-greedy schedule decayed linearly,
+n-step Double-DQN targets (online argmax, target evaluation), Huber loss, Adam and gradient-norm
+clipping. The simulations run in ``workers`` processes while the main process learns:
+actions are sent, the gradient updates run, then the next observations are collected.
+Training is a pure function of ``Args.seed`` (per-env seed streams, one torch thread,
+deterministic algorithms), whatever the number of workers.
+
+Registered as ``dqn`` in the ``lobsim.learners`` group (``LEARNER``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from agents.rl.common import (CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy, VecMarket,
+                              check_matches, check_payload, load_checkpoint, load_state, save_checkpoint,
+                              seed_everything, write_curve)
+from lobsim.errors import InputError
+
+
+@dataclass
+class Args:
+    seed: int = 1
+    """root seed: networks, exploration, replay sampling and every market episode derive from it"""
+    total_steps: int = 360_000
+    """env steps over all parallel envs (one step = one decision of every seat)"""
+    num_envs: int = 8
+    """market simulations stepped in lockstep (split over `workers` processes)"""
+    workers: int = 2
+    """simulation processes (0: simulate in the training process)"""
+    learning_rate: float = 5e-4
+    """Adam learning rate"""
+    buffer_size: int = 200_000
+    """replay capacity, transitions (each holds every seat's transition of one env step)"""
+    batch_size: int = 256
+    """transitions per gradient step, per seat"""
+    gamma: float = 0.99
+    """discount per decision step (0.99 at 0.1 s: a ~10 s horizon)"""
+    n_step: int = 3
+    """n-step returns: targets sum n rewards (cut at an episode's end), then bootstrap"""
+    tau: float = 1.0
+    """target-network update rate (1: hard copy)"""
+    target_interval: int = 2_000
+    """env steps between target-network updates"""
+    learning_starts: int = 10_000
+    """env steps of random play before learning"""
+    train_interval: int = 8
+    """env steps per gradient step (8 = one gradient step per lockstep of 8 envs)"""
+    start_epsilon: float = 1.0
+    """exploration rate at the start"""
+    end_epsilon: float = 0.02
+    """exploration rate after the decay"""
+    exploration_fraction: float = 0.4
+    """fraction of `total_steps` over which epsilon decays linearly"""
+    max_grad_norm: float = 10.0
+    """global gradient-norm clip"""
+    hidden: int = 64
+    """width of the two ReLU hidden layers"""
+    reward_scale: float = 100.0
+    """rewards (price units) are multiplied by this for learning (100: ticks at tick 0.01)"""
+    prioritized: bool = False
+    """proportional prioritized replay (Schaul et al. 2016) instead of uniform"""
+    per_alpha: float = 0.6
+    """prioritization exponent"""
+    per_beta: float = 0.4
+    """initial importance-sampling exponent, annealed to 1"""
+    threads: int = 1
+    """torch threads in the training process"""
+
+
+class QPolicy(Policy):
+    """Greedy actions of the trained Q-networks, every seat in one batched call."""
+
+    def __init__(self, q: EnsembleMLP) -> None:
+        self.q = q.eval()
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        x = torch.as_tensor(obs, dtype=torch.float32)[:, None, :]  # (agents, 1, obs)
+        return self.q(x)[:, 0].argmax(-1).numpy()
+
+
+def _networks(args: Args, n_agents: int, obs_size: int, n_actions: int) -> EnsembleMLP:
+    return EnsembleMLP(n_agents, obs_size, n_actions, args.hidden)
+
+
+def policy(payload: dict) -> QPolicy:
+    """Rebuild the greedy policy from a loaded checkpoint payload."""
+    check_payload(payload, "dqn")
+    args = _args(payload["config"], "policy.pt")
+    q = _networks(args, len(payload["agents"]), payload["obs_size"], payload["n_actions"][0])
+    load_state(q, payload["state_dicts"]["q"], "policy.pt")
+    return QPolicy(q)
+
+
+def _args(config: dict, where: str) -> Args:
+    names = {f.name for f in dataclasses.fields(Args)}
+    unknown = sorted(set(config) - names)
+    if unknown:
+        raise InputError(f"{where}: unknown dqn settings {unknown}")
+    return Args(**config)
+
+
+def train(scenario: Any, steps: int | None = None, seed: int | None = None, out: Path | None = None,
+          resume: Path | None = None, progress: Callable[[int, int, float | None], None] | None = None,
+          **overrides: Any) -> dict:
+    """Train independent DQN seats on ``scenario``; write ``out``/policy.pt and the curve."""
+    payload = None
+    if resume is not None:
+        payload = load_checkpoint(resume, "dqn")
+        args = _args(payload["config"], str(resume))
+    else:
+        args = _args({}, "dqn")
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(args, key, value)
+    if seed is not None:
+        args.seed = seed
+    if steps is not None:
+        args.total_steps = steps
+    out = Path(out or resume or "runs/dqn")
+    seed_everything(args.seed, args.threads)
+    rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(1)[0])
+
+    envs = VecMarket(scenario, args.num_envs, args.seed if payload is None else
+                     args.seed + int(payload["progress"]["step"]), args.workers)
+    try:
+        if len(set(envs.n_actions)) != 1:
+            raise InputError("dqn: every learner seat needs the same action space")
+        A, D, N, E = envs.n_agents, envs.obs_size, envs.n_actions[0], args.num_envs
+        q = _networks(args, A, D, N)
+        target = _networks(args, A, D, N)
+        optimizer = torch.optim.Adam(q.parameters(), lr=args.learning_rate)
+        start_step, rows = 0, []
+        if payload is not None:
+            check_matches(payload, envs, str(resume))
+            load_state(q, payload["state_dicts"]["q"], str(resume))
+            optimizer.load_state_dict(payload["state_dicts"]["optimizer"])
+            start_step = int(payload["progress"]["step"])
+            rows = list(payload["progress"]["curve"])
+        target.load_state_dict(q.state_dict())
+
+        cap = args.buffer_size
+        buf_obs = np.zeros((cap, A, D), np.float32)
+        buf_next = np.zeros((cap, A, D), np.float32)
+        buf_act = np.zeros((cap, A), np.int64)
+        buf_rew = np.zeros((cap, A), np.float32)
+        buf_done = np.zeros(cap, np.float32)
+        prio = np.zeros((A, cap), np.float64)
+        size = pos = 0
+        tracker = EpisodeTracker(E, A)
+        tracker.rows = rows
+
+        def epsilon(step: int) -> float:
+            frac = min(step / max(args.exploration_fraction * args.total_steps, 1), 1.0)
+            return args.start_epsilon + frac * (args.end_epsilon - args.start_epsilon)
+
+        def learn(step: int) -> None:
+            if args.prioritized:
+                p = prio[:, :size] ** args.per_alpha
+                p /= p.sum(axis=1, keepdims=True)
+                idx = np.stack([rng.choice(size, args.batch_size, p=p[a]) for a in range(A)])
+                beta = args.per_beta + (1 - args.per_beta) * min(step / args.total_steps, 1.0)
+                w = (size * p[np.arange(A)[:, None], idx]) ** -beta
+                weights = torch.as_tensor(w / w.max(axis=1, keepdims=True), dtype=torch.float32)
+            else:
+                idx = rng.integers(size, size=(A, args.batch_size))
+                weights = None
+            a_ix = np.arange(A)[:, None]
+            obs = torch.as_tensor(buf_obs[idx, a_ix])  # (A, B, D)
+            nxt = torch.as_tensor(buf_next[idx, a_ix])
+            act = torch.as_tensor(buf_act[idx, a_ix])
+            rew = torch.as_tensor(buf_rew[idx, a_ix]) * args.reward_scale
+            done = torch.as_tensor(buf_done[idx])
+            with torch.no_grad():
+                best = q(nxt).argmax(-1, keepdim=True)  # Double DQN: online argmax ...
+                next_q = target(nxt).gather(-1, best).squeeze(-1)  # ... target evaluation
+                y = rew + args.gamma ** args.n_step * (1 - done) * next_q
+            pred = q(obs).gather(-1, act[..., None]).squeeze(-1)
+            loss = F.smooth_l1_loss(pred, y, reduction="none")
+            if weights is not None:
+                loss = loss * weights
+                prio[a_ix, idx] = (pred - y).abs().detach().numpy() + 1e-3
+            optimizer.zero_grad()
+            loss.mean().backward()
+            torch.nn.utils.clip_grad_norm_(q.parameters(), args.max_grad_norm)
+            optimizer.step()
+
+        obs = envs.reset()
+        window: deque = deque()  # the last n_step (obs, actions, rewards, dones)
+        step = start_step
+        end = start_step + args.total_steps if payload is not None else args.total_steps
+        t0 = time.perf_counter()
+        since_train = since_target = 0
+        while step < end:
+            eps = epsilon(step)
+            with torch.no_grad():  # every seat of every env: one batched forward
+                greedy = q(torch.as_tensor(obs).transpose(0, 1)).argmax(-1).T.numpy()  # (E, A)
+            explore = rng.random((E, A)) < eps
+            actions = np.where(explore, rng.integers(N, size=(E, A)), greedy)
+            envs.step_async(actions)
+            # learn while the simulations run
+            if step >= start_step + args.learning_starts and size >= args.batch_size:
+                while since_train >= args.train_interval:
+                    learn(step)
+                    since_train -= args.train_interval
+                if since_target >= args.target_interval:
+                    with torch.no_grad():
+                        for tp, p in zip(target.parameters(), q.parameters()):
+                            tp.mul_(1 - args.tau).add_(args.tau * p)
+                    since_target = 0
+            next_obs, rewards, dones, inventory, _ = envs.step_wait()
+            window.append((obs, actions, rewards, dones.astype(np.float32)))
+            if len(window) == args.n_step:  # store the oldest step with its n-step return
+                first_obs, first_act = window[0][0], window[0][1]
+                ret = np.zeros((E, A), np.float32)
+                alive = np.ones(E, np.float32)
+                for k, (_, _, r, d) in enumerate(window):
+                    ret += (args.gamma ** k) * alive[:, None] * r
+                    alive = alive * (1 - d)
+                slots = (pos + np.arange(E)) % cap
+                buf_obs[slots], buf_next[slots], buf_act[slots] = first_obs, next_obs, first_act
+                buf_rew[slots], buf_done[slots] = ret, 1 - alive
+                prio[:, slots] = prio[:, :size].max() if size else 1.0
+                pos, size = (pos + E) % cap, min(size + E, cap)
+                window.popleft()
+            n = len(obs)
+            step += n
+            since_train += n
+            since_target += n
+            tracker.update(step, rewards, inventory, dones)
+            obs = next_obs
+            if progress is not None:
+                progress(step - start_step, end - start_step, tracker.running())
+        elapsed = time.perf_counter() - t0
+        config = dataclasses.asdict(args)
+        save_checkpoint(out / CHECKPOINT, {
+            "algo": "dqn", "config": config, "agents": envs.names, "obs_size": D,
+            "n_actions": envs.n_actions,
+            "state_dicts": {"q": q.state_dict(), "target": target.state_dict(),
+                            "optimizer": optimizer.state_dict()},
+            "progress": {"step": step, "curve": tracker.rows, "seconds": elapsed},
+        })
+        write_curve(out, tracker.rows, f"DQN on {Path(envs.scenario.source).name}")
+        return {"algo": "dqn", "steps": step - start_step, "seconds": elapsed,
+                "steps_per_second": (step - start_step) / elapsed if elapsed else None,
+                "episodes": len(tracker.rows), "running_reward": tracker.running(), "out": str(out)}
+    finally:
+        envs.close()
+
+
+LEARNER = Learner("dqn", train, policy)

@@ -1,0 +1,282 @@
+"""PPO market makers for :class:`lobsim.env.MarketEnv`: IPPO, shared parameters, MAPPO.
+
+One readable file in CleanRL style: hyper-parameters, networks, rollout collection, GAE,
+the clipped PPO update. ``Args.mode``:
+
+* ``"ippo"``: independent PPO; every seat has its own actor and critic (one member each
+  of an :class:`~agents.rl.common.EnsembleMLP`, so every seat decides in one call);
+* ``"shared"``: one actor and one critic for every seat (parameter sharing); the
+  observation gets a one-hot seat id appended so seats can still differ;
+* ``"mappo"``: independent actors and a centralized critic that sees every seat's
+  observation (the concatenation) and outputs one value per seat; meant for team mode
+  (``team = true`` in the scenario), where every seat's reward is the team's.
+
+Rollouts of ``num_steps`` decisions run in ``num_envs`` simulations over ``workers``
+processes; advantages are GAE(lambda), normalized per minibatch; the loss is the clipped
+surrogate, minus the entropy bonus, plus the value loss. Training is a pure function of
+``Args.seed`` (one torch thread, deterministic algorithms, per-env seed streams).
+
+Registered as ``ppo`` in the ``lobsim.learners`` group (``LEARNER``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+from agents.rl.common import (CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy, VecMarket,
+                              check_matches, check_payload, load_checkpoint, load_state, save_checkpoint,
+                              seed_everything, write_curve)
+from lobsim.errors import InputError
+
+
+@dataclass
+class Args:
+    seed: int = 1
+    """root seed: networks, action sampling, minibatch order and every market episode derive from it"""
+    total_steps: int = 400_000
+    """env steps over all parallel envs (one step = one decision of every seat)"""
+    mode: str = "ippo"
+    """ippo (independent), shared (one network for all seats) or mappo (centralized critic)"""
+    num_envs: int = 16
+    """market simulations stepped in lockstep (split over `workers` processes)"""
+    workers: int = 2
+    """simulation processes (0: simulate in the training process)"""
+    num_steps: int = 128
+    """decisions per env per rollout"""
+    learning_rate: float = 3e-4
+    """Adam learning rate"""
+    anneal_lr: bool = True
+    """decay the learning rate linearly to 0"""
+    gamma: float = 0.99
+    """discount per decision step"""
+    gae_lambda: float = 0.95
+    """GAE lambda"""
+    num_minibatches: int = 8
+    """minibatches per epoch"""
+    update_epochs: int = 4
+    """passes over each rollout"""
+    norm_adv: bool = True
+    """normalize advantages within each minibatch"""
+    clip_coef: float = 0.2
+    """PPO ratio clip"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    vf_coef: float = 0.5
+    """value-loss coefficient"""
+    max_grad_norm: float = 0.5
+    """global gradient-norm clip"""
+    hidden: int = 64
+    """width of the two ReLU hidden layers of actor and critic"""
+    reward_scale: float = 10.0
+    """rewards (price units) are multiplied by this for learning"""
+    threads: int = 1
+    """torch threads in the training process"""
+
+
+class ActorCritic(nn.Module):
+    """Actors and critics of every seat for one ``mode`` (module docstring)."""
+
+    def __init__(self, args: Args, n_agents: int, obs_size: int, n_actions: int) -> None:
+        super().__init__()
+        self.mode, self.n_agents = args.mode, n_agents
+        shared = args.mode == "shared"
+        actor_in = obs_size + (n_agents if shared else 0)
+        self.actor = EnsembleMLP(1 if shared else n_agents, actor_in, n_actions, args.hidden, out_std=0.01)
+        if args.mode == "mappo":
+            self.critic = EnsembleMLP(1, obs_size * n_agents, n_agents, args.hidden)
+        else:
+            self.critic = EnsembleMLP(1 if shared else n_agents, actor_in, 1, args.hidden)
+
+    def _actor_input(self, obs: torch.Tensor) -> torch.Tensor:
+        """obs (agents, batch, obs) -> the actor's input (with seat one-hot if shared)."""
+        if self.mode != "shared":
+            return obs
+        a, b = obs.shape[:2]
+        eye = torch.eye(a)[:, None, :].expand(a, b, a)
+        return torch.cat([obs, eye], -1)
+
+    def logits(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.actor(self._actor_input(obs))
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        """obs (agents, batch, obs) -> values (agents, batch)."""
+        if self.mode == "mappo":
+            joint = obs.transpose(0, 1).reshape(1, obs.shape[1], -1)  # (1, batch, agents*obs)
+            return self.critic(joint)[0].T
+        return self.critic(self._actor_input(obs)).squeeze(-1)
+
+
+class PPOPolicy(Policy):
+    """Greedy (most likely) actions of the trained actors, every seat in one call."""
+
+    def __init__(self, net: ActorCritic) -> None:
+        self.net = net.eval()
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        x = torch.as_tensor(obs, dtype=torch.float32)[:, None, :]
+        return self.net.logits(x)[:, 0].argmax(-1).numpy()
+
+
+def _args(config: dict, where: str) -> Args:
+    names = {f.name for f in dataclasses.fields(Args)}
+    unknown = sorted(set(config) - names)
+    if unknown:
+        raise InputError(f"{where}: unknown ppo settings {unknown}")
+    args = Args(**config)
+    if args.mode not in ("ippo", "shared", "mappo"):
+        raise InputError(f"{where}: ppo mode must be ippo, shared or mappo, got {args.mode!r}")
+    return args
+
+
+def policy(payload: dict) -> PPOPolicy:
+    """Rebuild the greedy policy from a loaded checkpoint payload."""
+    check_payload(payload, "ppo")
+    args = _args(payload["config"], "policy.pt")
+    net = ActorCritic(args, len(payload["agents"]), payload["obs_size"], payload["n_actions"][0])
+    load_state(net, payload["state_dicts"]["net"], "policy.pt")
+    return PPOPolicy(net)
+
+
+def train(scenario: Any, steps: int | None = None, seed: int | None = None, out: Path | None = None,
+          resume: Path | None = None, progress: Callable[[int, int, float | None], None] | None = None,
+          **overrides: Any) -> dict:
+    """Train PPO seats on ``scenario``; write ``out``/policy.pt and the learning curve."""
+    payload = None
+    if resume is not None:
+        payload = load_checkpoint(resume, "ppo")
+        args = _args(payload["config"], str(resume))
+    else:
+        args = _args({}, "ppo")
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(args, key, value)
+    args = _args(dataclasses.asdict(args), "ppo")
+    if seed is not None:
+        args.seed = seed
+    if steps is not None:
+        args.total_steps = steps
+    out = Path(out or resume or "runs/ppo")
+    seed_everything(args.seed, args.threads)
+    generator = torch.Generator().manual_seed(args.seed)
+
+    start_step = int(payload["progress"]["step"]) if payload is not None else 0
+    envs = VecMarket(scenario, args.num_envs, args.seed + start_step, args.workers)
+    try:
+        if len(set(envs.n_actions)) != 1:
+            raise InputError("ppo: every learner seat needs the same action space")
+        A, D, N, E, T = envs.n_agents, envs.obs_size, envs.n_actions[0], args.num_envs, args.num_steps
+        net = ActorCritic(args, A, D, N)
+        optimizer = torch.optim.Adam(net.parameters(), lr=args.learning_rate, eps=1e-5)
+        rows: list[dict] = []
+        if payload is not None:
+            check_matches(payload, envs, str(resume))
+            load_state(net, payload["state_dicts"]["net"], str(resume))
+            optimizer.load_state_dict(payload["state_dicts"]["optimizer"])
+            rows = list(payload["progress"]["curve"])
+        tracker = EpisodeTracker(E, A)
+        tracker.rows = rows
+
+        # rollout storage, seat-major: (agents, steps, envs, ...)
+        obs_buf = torch.zeros(A, T, E, D)
+        act_buf = torch.zeros(A, T, E, dtype=torch.long)
+        logp_buf = torch.zeros(A, T, E)
+        rew_buf = torch.zeros(A, T, E)
+        done_buf = torch.zeros(T, E)
+        val_buf = torch.zeros(A, T, E)
+
+        iterations = max(args.total_steps // (T * E), 1)
+        step = start_step
+        next_obs = torch.as_tensor(envs.reset()).transpose(0, 1)  # (A, E, D)
+        next_done = torch.zeros(E)
+        t0 = time.perf_counter()
+        for iteration in range(iterations):
+            if args.anneal_lr:
+                optimizer.param_groups[0]["lr"] = args.learning_rate * (1 - iteration / iterations)
+            for t in range(T):
+                obs_buf[:, t] = next_obs
+                done_buf[t] = next_done
+                with torch.no_grad():  # every seat of every env: one batched call
+                    logits = net.logits(next_obs)
+                    probs = torch.softmax(logits, -1).reshape(-1, N)
+                    action = torch.multinomial(probs, 1, generator=generator).reshape(A, E)
+                    logp_buf[:, t] = Categorical(logits=logits).log_prob(action)
+                    val_buf[:, t] = net.value(next_obs)
+                act_buf[:, t] = action
+                obs, rewards, dones, inventory, _ = envs.step(action.T.numpy())
+                step += E
+                tracker.update(step, rewards, inventory, dones)
+                rew_buf[:, t] = torch.as_tensor(rewards.T) * args.reward_scale
+                next_obs = torch.as_tensor(obs).transpose(0, 1)
+                next_done = torch.as_tensor(dones, dtype=torch.float32)
+                if progress is not None:
+                    progress(step - start_step, iterations * T * E, tracker.running())
+
+            # GAE: an episode's end is terminal (time left is observed); no bootstrap across it
+            with torch.no_grad():
+                next_value = net.value(next_obs)
+                adv = torch.zeros(A, T, E)
+                last = torch.zeros(A, E)
+                for t in reversed(range(T)):
+                    if t == T - 1:
+                        nonterminal, nv = 1.0 - next_done, next_value
+                    else:
+                        nonterminal, nv = 1.0 - done_buf[t + 1], val_buf[:, t + 1]
+                    delta = rew_buf[:, t] + args.gamma * nv * nonterminal - val_buf[:, t]
+                    last = delta + args.gamma * args.gae_lambda * nonterminal * last
+                    adv[:, t] = last
+                returns = adv + val_buf
+
+            # PPO update over minibatches of (step, env) samples, all seats together
+            b_obs = obs_buf.reshape(A, T * E, D)
+            b_act, b_logp = act_buf.reshape(A, -1), logp_buf.reshape(A, -1)
+            b_adv, b_ret = adv.reshape(A, -1), returns.reshape(A, -1)
+            batch = T * E
+            mb = batch // args.num_minibatches
+            for _epoch in range(args.update_epochs):
+                order = torch.randperm(batch, generator=generator)
+                for start in range(0, batch, mb):
+                    idx = order[start:start + mb]
+                    logits = net.logits(b_obs[:, idx])
+                    dist = Categorical(logits=logits)
+                    logp = dist.log_prob(b_act[:, idx])
+                    ratio = (logp - b_logp[:, idx]).exp()
+                    a = b_adv[:, idx]
+                    if args.norm_adv:
+                        a = (a - a.mean(1, keepdim=True)) / (a.std(1, keepdim=True) + 1e-8)
+                    pg_loss = torch.max(-a * ratio,
+                                        -a * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
+                    v_loss = 0.5 * ((net.value(b_obs[:, idx]) - b_ret[:, idx]) ** 2).mean()
+                    entropy = dist.entropy().mean()
+                    loss = pg_loss - args.ent_coef * entropy + args.vf_coef * v_loss
+                    optimizer.zero_grad()
+                    loss.backward()
+                    nn.utils.clip_grad_norm_(net.parameters(), args.max_grad_norm)
+                    optimizer.step()
+        elapsed = time.perf_counter() - t0
+        save_checkpoint(out / CHECKPOINT, {
+            "algo": "ppo", "config": dataclasses.asdict(args), "agents": envs.names, "obs_size": D,
+            "n_actions": envs.n_actions,
+            "state_dicts": {"net": net.state_dict(), "optimizer": optimizer.state_dict()},
+            "progress": {"step": step, "curve": tracker.rows, "seconds": elapsed},
+        })
+        write_curve(out, tracker.rows, f"PPO ({args.mode}) on {Path(envs.scenario.source).name}")
+        done_steps = step - start_step
+        return {"algo": "ppo", "steps": done_steps, "seconds": elapsed,
+                "steps_per_second": done_steps / elapsed if elapsed else None,
+                "episodes": len(tracker.rows), "running_reward": tracker.running(), "out": str(out)}
+    finally:
+        envs.close()
+
+
+LEARNER = Learner("ppo", train, policy)

@@ -1,0 +1,301 @@
+"""``lobsim evaluate SCENARIO --policy DIR [--episodes K] [--seed S] [--json]``.
+
+Runs the trained makers of DIR/policy.pt in their seats, then the same seats filled by
+the ``fixed_spread`` and the ``avellaneda_stoikov`` makers, on the same held-out market
+seeds, and reports per seat and controller the mean reward (the scenario's reward
+definition, :class:`lobsim.seat.RewardMeter`) with a 95% interval, and the mean PnL,
+spread capture, |inventory| and fills, plus the market's mean spread and volatility.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BASELINES = ("fixed_spread", "avellaneda_stoikov")
+#: Two-sided 95% Student t quantiles by degrees of freedom (1.96 beyond 30).
+_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+        9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
+        17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086, 24: 2.064, 29: 2.045}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "evaluate", help="compare trained makers with fixed-spread and Avellaneda-Stoikov makers",
+        description="Run the trained makers, then the same seats filled by the fixed_spread and "
+                    "avellaneda_stoikov makers, on the same held-out seeds; print a table per seat.")
+    parser.add_argument("scenario", type=Path, help="scenario TOML file the policy was trained on")
+    parser.add_argument("--policy", type=Path, required=True, metavar="DIR", help="directory with policy.pt")
+    parser.add_argument("--episodes", type=int, default=20, help="held-out episodes (default 20)")
+    parser.add_argument("--seed", type=int, default=12345,
+                        help="seed of the held-out market seeds (default 12345)")
+    parser.add_argument("--set", action="append", default=[], metavar="KIND.KEY=VALUE",
+                        help="a baseline parameter, e.g. fixed_spread.half_spread=2 (repeatable; "
+                             "VALUE is TOML)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lobsim.env import load_scenario
+    from lobsim.errors import InputError
+
+    if args.episodes < 1:
+        raise InputError(f"--episodes: expected a positive integer, got {args.episodes}")
+    if args.seed < 0:
+        raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
+    scenario = load_scenario(args.scenario)
+    policy, payload = load_policy(args.policy)
+    report = evaluate(scenario, policy, payload, args.episodes, args.seed, _settings(args.set))
+    report["policy"] = str(args.policy)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report))
+    return 0
+
+
+def _settings(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``KIND.KEY=VALUE`` options -> {kind: {key: value}} (VALUE parsed as TOML)."""
+    import tomllib
+
+    from lobsim.errors import InputError
+
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        head, sep, value = item.partition("=")
+        kind, dot, key = head.strip().partition(".")
+        if not (sep and dot and kind in BASELINES and key):
+            raise InputError(f"--set: expected KIND.KEY=VALUE with KIND in {', '.join(BASELINES)}, got {item!r}")
+        try:
+            out.setdefault(kind, {})[key] = tomllib.loads(f"v = {value.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            out.setdefault(kind, {})[key] = value.strip()
+    return out
+
+
+def load_policy(directory: Path) -> tuple[Any, dict]:
+    """The greedy policy of ``directory``/policy.pt, rebuilt by its learner (by ``algo``).
+
+    The file is read with ``torch.load(weights_only=True)``; anything wrong with it is
+    one :class:`~lobsim.errors.CheckpointError` line.
+    """
+    import torch
+
+    from lobsim import registry
+    from lobsim.errors import CheckpointError
+
+    path = directory / "policy.pt" if directory.is_dir() else directory
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such checkpoint")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
+        reason = (text[0] if text else type(exc).__name__)[:120]
+        raise CheckpointError(f"{path}: not a lobsim checkpoint ({reason})") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("algo"), str):
+        raise CheckpointError(f"{path}: not a lobsim checkpoint (no 'algo')")
+    learner = registry.load("lobsim.learners", payload["algo"])
+    return learner.policy(payload), payload
+
+
+def held_out_seeds(seed: int, episodes: int) -> list[int]:
+    """``episodes`` market seeds from the named stream ``evaluate`` of ``seed``."""
+    from lobsim import seeding
+
+    state = seeding.child(seed, "evaluate").generate_state(episodes)
+    return [int(s) & 0x7FFFFFFF for s in state]
+
+
+def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int,
+             settings: dict[str, dict[str, Any]] | None = None) -> dict:
+    """Per seat and controller (learner, fixed_spread, avellaneda_stoikov) figures over
+    the same held-out seeds; see the module docstring and :func:`baseline_params` for the
+    baselines' parameters (``settings``: {kind: {key: value}} overrides)."""
+    from lobsim.env import MarketEnv
+    from lobsim.errors import CheckpointError
+
+    env = MarketEnv(scenario)
+    names = env.possible_agents
+    if list(payload.get("agents", [])) != names:
+        raise CheckpointError(f"policy seats {list(payload.get('agents', []))} do not match the "
+                              f"scenario's learners {names}")
+    if list(payload.get("n_actions", [])) != [env.action_space(n).n for n in names] or \
+            payload.get("obs_size") != env.observation_space(names[0]).shape[0]:
+        raise CheckpointError("policy spaces do not match the scenario's (different action space or grid?)")
+    seeds = held_out_seeds(seed, episodes)
+    runs: dict[str, list[dict]] = {"learner": [_learner_episode(env, policy, s) for s in seeds]}
+    unavailable, used = {}, {}
+    for kind in BASELINES:
+        try:
+            baseline, used[kind] = _baseline_scenario(env, kind, baseline_params(env, kind, runs, settings))
+        except Exception as exc:  # noqa: BLE001 - a baseline kind not installed or not buildable
+            unavailable[kind] = " ".join(str(exc).split())[:200] or type(exc).__name__
+            continue
+        runs[kind] = [_baseline_episode(env, baseline, s) for s in seeds]
+    report: dict[str, Any] = {"scenario": scenario.source, "episodes": episodes, "seeds": seeds,
+                              "team": env.team, "baselines": used, "seats": {}, "market": {}}
+    for name in names:
+        report["seats"][name] = {kind: _seat_stats([ep["seats"][name] for ep in eps])
+                                 for kind, eps in runs.items()}
+    for kind, eps in runs.items():
+        report["market"][kind] = {
+            "mean_spread_mean": _mean([ep["market"]["mean_spread"] for ep in eps]),
+            "mid_volatility_mean": _mean([ep["market"]["mid_volatility"] for ep in eps]),
+        }
+    if unavailable:
+        report["unavailable"] = unavailable
+    return report
+
+
+def _learner_episode(env: Any, policy: Any, seed: int) -> dict:
+    obs, _ = env.reset(options={"market_seed": seed})
+    names = env.possible_agents
+    rewards = dict.fromkeys(names, 0.0)
+    inventory = dict.fromkeys(names, 0.0)
+    steps = 0
+    while env.agents:
+        actions = policy.act(np.stack([obs[n] for n in names]))
+        obs, rew, _, _, infos = env.step({n: int(a) for n, a in zip(names, actions)})
+        steps += 1
+        for n in names:
+            rewards[n] += rew[n]
+            inventory[n] += abs(infos[n]["inventory"])
+    return _episode(env.result.summary, names, rewards, inventory, steps)
+
+
+def baseline_params(env: Any, kind: str, runs: dict, settings: dict | None) -> dict[str, Any]:
+    """Parameters of baseline ``kind`` in a learner's seat, before ``settings``.
+
+    Both take the learner's ``quote_size`` and ``max_inventory``. ``fixed_spread``: its
+    defaults otherwise (``half_spread`` 1 tick). ``avellaneda_stoikov``: ``gamma`` 10,
+    ``kappa`` 100 per price unit (so that the optimal half spread is about one tick at
+    tick 0.01), ``sigma`` the mean mid volatility measured in the fixed_spread runs (or
+    0.01), ``horizon`` the episode length (``cyclic``: flat at each episode's end),
+    ``requote_interval`` the learners' decision interval.
+    """
+    first = next(iter(env.params.values()))
+    params: dict[str, Any] = {"quote_size": first.quote_size, "max_inventory": first.max_inventory}
+    if kind == "avellaneda_stoikov":
+        vols = [ep["market"]["mid_volatility"] for ep in runs.get("fixed_spread", [])]
+        sigma = _mean(vols)
+        params.update(gamma=10.0, kappa=100.0, sigma=round(sigma, 6) if sigma else 0.01,
+                      horizon=env.scenario.simulation.duration, horizon_mode="cyclic",
+                      requote_interval=env.dt)
+    params.update((settings or {}).get(kind, {}))
+    return params
+
+
+def _baseline_scenario(env: Any, kind: str, values: dict[str, Any]) -> tuple[Any, dict]:
+    """The env's scenario with every learner seat filled by ``kind`` (same names, count,
+    latency, rate limit; the kind's default feeds), and the parameters used."""
+    from lobsim import registry
+    from lobsim.scenario import from_dict, resolved_dict
+
+    cls = registry.load("lobsim.agents", kind)
+    fields = {f.name for f in dataclasses.fields(cls.Params) if f.init}
+    unknown = sorted(set(values) - fields)
+    if unknown:
+        from lobsim.errors import InputError
+        raise InputError(f"{kind} has no parameters {unknown}")
+    data = resolved_dict(env.scenario)
+    for table, config in zip(data["agents"], env.scenario.agents):
+        if config.kind == "learner":
+            for key in [k for k in table if k not in ("name", "count", "rate_limit", "latency")]:
+                del table[key]
+            table.update(kind=kind, **values)
+    scenario = from_dict(data, env.scenario.source)  # validated like a scenario file
+    params = next(c.params for c in scenario.agents if c.kind == kind)
+    return scenario, dataclasses.asdict(params)
+
+
+def _baseline_episode(env: Any, scenario: Any, seed: int) -> dict:
+    from lobsim.market import Market
+    from lobsim.seat import RewardMeter
+
+    market = Market(scenario.with_seed(seed))
+    market.start()
+    index = {s.name: s.index for s in market.sessions}
+    names = env.possible_agents
+    meters = {n: RewardMeter(env.params[n], index[n]) for n in names}
+    for meter in meters.values():
+        meter.reset(market)
+    rewards = dict.fromkeys(names, 0.0)
+    inventory = dict.fromkeys(names, 0.0)
+    for step in range(1, env.max_steps + 1):
+        market.advance(market.env.now + env.dt_ns)
+        last = step == env.max_steps or market.done
+        terms = {n: meters[n].terms(market, env.dt, last)["reward"] for n in names}
+        team = sum(terms.values())
+        for n in names:
+            rewards[n] += team if env.team else terms[n]
+            inventory[n] += abs(market.ledger.inventory[index[n]])
+        if last:
+            break
+    return _episode(market.finish().summary, names, rewards, inventory, step)
+
+
+def _episode(summary: dict, names: list[str], rewards: dict, inventory: dict, steps: int) -> dict:
+    seats = {}
+    for n in names:
+        agent = summary["agents"][n]
+        seats[n] = {"reward": rewards[n], "pnl": agent["pnl"], "spread_capture": agent["spread_capture"],
+                    "abs_inventory": inventory[n] / max(steps, 1), "fills": agent["fills"]}
+    return {"seats": seats, "market": summary["market"]}
+
+
+def _mean(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def ci95(values: list[float]) -> list[float]:
+    """Student-t 95% interval of the mean of ``values``."""
+    x = np.asarray(values, dtype=np.float64)
+    mean = float(x.mean())
+    if len(x) < 2:
+        return [mean, mean]
+    df = len(x) - 1
+    t = next((_T95[k] for k in sorted(_T95) if k >= df), 1.96) if df <= 29 else 1.96
+    half = t * float(x.std(ddof=1)) / math.sqrt(len(x))
+    return [mean - half, mean + half]
+
+
+def _seat_stats(episodes: list[dict]) -> dict:
+    rewards = [e["reward"] for e in episodes]
+    return {"reward_mean": float(np.mean(rewards)), "reward_ci95": ci95(rewards),
+            "pnl_mean": _mean([e["pnl"] for e in episodes]),
+            "spread_capture_mean": _mean([e["spread_capture"] for e in episodes]),
+            "abs_inventory_mean": _mean([e["abs_inventory"] for e in episodes]),
+            "fills_mean": _mean([e["fills"] for e in episodes])}
+
+
+def format_report(report: dict) -> str:
+    """One table per seat, then the market's figures per controller."""
+    lines = [f"{report['scenario']}: {report['episodes']} held-out episodes"
+             f"{' (team reward)' if report['team'] else ''}"]
+    head = (f"  {'controller':<20}{'reward':>10}{'95% interval':>22}{'pnl':>10}"
+            f"{'spread cap.':>13}{'|inventory|':>13}{'fills':>9}")
+    for seat, rows in report["seats"].items():
+        lines += ["", f"seat {seat}", head]
+        for kind, s in rows.items():
+            lo, hi = s["reward_ci95"]
+            lines.append(f"  {kind:<20}{s['reward_mean']:>10.4f}{f'[{lo:.4f}, {hi:.4f}]':>22}"
+                         f"{s['pnl_mean']:>10.4f}{s['spread_capture_mean']:>13.4f}"
+                         f"{s['abs_inventory_mean']:>13.2f}{s['fills_mean']:>9.1f}")
+    lines += ["", f"  {'market with':<20}{'mean spread':>14}{'mid volatility':>17}"]
+    for kind, m in report["market"].items():
+        spread, vol = m["mean_spread_mean"], m["mid_volatility_mean"]
+        lines.append(f"  {kind:<20}{'n/a' if spread is None else f'{spread:.4f}':>14}"
+                     f"{'n/a' if vol is None else f'{vol:.4f}':>17}")
+    for kind, why in report.get("unavailable", {}).items():
+        lines.append(f"  {kind}: not evaluated ({why})")
+    return "\n".join(lines)

@@ -1,0 +1,89 @@
+"""``lobsim train`` and ``lobsim evaluate``: a short train-and-evaluate smoke test (CI),
+resume, and one-line errors for bad checkpoints."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+
+pytest.importorskip("pettingzoo")
+pytest.importorskip("torch")
+
+from test_env import write_scenario  # noqa: E402
+
+from lobsim import registry  # noqa: E402
+from lobsim.cli import main  # noqa: E402
+
+LEARNERS = {"dqn": "agents.rl.dqn", "ppo": "agents.rl.ppo"}
+
+
+def test_learners_are_registered():
+    """pyproject.toml's lobsim.learners group (needs `pip install -e .` after adding it)."""
+    assert set(LEARNERS) <= set(registry.names("lobsim.learners"))
+    for name, module in LEARNERS.items():
+        assert registry.load("lobsim.learners", name) is importlib.import_module(module).LEARNER
+
+
+def test_train_then_evaluate_smoke(tmp_path, capsys):
+    scenario = write_scenario(tmp_path / "duel.toml", duration=5.0)
+    out = tmp_path / "run"
+    code = main(["train", str(scenario), "--algo", "dqn", "--steps", "2000", "--seed", "3",
+                 "--out", str(out), "--envs", "4", "--no-progress"])
+    assert code == 0
+    for name in ("policy.pt", "learning_curve.csv", "learning_curve.png"):
+        assert (out / name).exists()
+    assert "env steps/s" in capsys.readouterr().out
+    code = main(["evaluate", str(scenario), "--policy", str(out), "--episodes", "2", "--seed", "9", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["seats"]) == {"maker_0", "maker_1"}
+    for seat in report["seats"].values():
+        assert set(seat) == {"learner", "fixed_spread", "avellaneda_stoikov"}
+        for stats in seat.values():
+            assert set(stats) == {"reward_mean", "reward_ci95", "pnl_mean", "spread_capture_mean",
+                                  "abs_inventory_mean", "fills_mean"}
+            lo, hi = stats["reward_ci95"]
+            assert lo <= stats["reward_mean"] <= hi
+    assert set(report["market"]) == {"learner", "fixed_spread", "avellaneda_stoikov"}
+    # the table form, and a second evaluation on the same seeds gives the same numbers
+    assert main(["evaluate", str(scenario), "--policy", str(out), "--episodes", "2", "--seed", "9"]) == 0
+    table = capsys.readouterr().out
+    assert "seat maker_0" in table and "avellaneda_stoikov" in table
+    assert f"{report['seats']['maker_0']['learner']['reward_mean']:.4f}" in table
+
+
+def test_ppo_train_and_resume(tmp_path, capsys):
+    scenario = write_scenario(tmp_path / "duel.toml", duration=1.0)
+    out = tmp_path / "run"
+    assert main(["train", str(scenario), "--algo", "ppo", "--steps", "256", "--out", str(out),
+                 "--workers", "0", "--envs", "2", "--mode", "shared", "--no-progress"]) == 0
+    assert main(["train", str(scenario), "--algo", "ppo", "--steps", "256", "--resume", str(out),
+                 "--workers", "0", "--no-progress"]) == 0
+    from agents.rl.common import load_checkpoint
+
+    payload = load_checkpoint(out)
+    assert payload["progress"]["step"] == 512 and payload["config"]["mode"] == "shared"
+
+
+def test_bad_checkpoints_and_arguments_are_one_line_errors(tmp_path, capsys):
+    scenario = write_scenario(tmp_path / "duel.toml", duration=1.0)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "policy.pt").write_bytes(b"\x00garbage")
+    assert main(["evaluate", str(scenario), "--policy", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a lobsim checkpoint" in err
+    assert main(["train", str(scenario), "--algo", "ppo", "--resume", str(bad), "--no-progress"]) == 2
+    assert "not a lobsim checkpoint" in capsys.readouterr().err
+    assert main(["train", str(scenario), "--algo", "sarsa", "--out", str(tmp_path / "x")]) == 2
+    assert "unknown learner 'sarsa'" in capsys.readouterr().err
+    # a policy trained for other seats
+    other = write_scenario(tmp_path / "three.toml", duration=1.0, count=3)
+    out = tmp_path / "run"
+    assert main(["train", str(scenario), "--algo", "dqn", "--steps", "40", "--out", str(out),
+                 "--workers", "0", "--envs", "2", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(other), "--policy", str(out), "--episodes", "1"]) == 2
+    assert "do not match" in capsys.readouterr().err

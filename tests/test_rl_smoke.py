@@ -1,0 +1,107 @@
+"""DQN and PPO learners: short training runs, determinism, checkpoints, resume."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pettingzoo")
+torch = pytest.importorskip("torch")
+
+from test_env import short_scenario  # noqa: E402
+
+from agents.rl import dqn, ppo  # noqa: E402
+from agents.rl.common import EnsembleMLP, load_checkpoint  # noqa: E402
+from lobsim.errors import CheckpointError  # noqa: E402
+
+DQN_FAST = dict(num_envs=2, workers=0, learning_starts=60, batch_size=32, train_interval=2,
+                target_interval=40, buffer_size=2_000)
+PPO_FAST = dict(num_envs=2, workers=0, num_steps=20, num_minibatches=2, update_epochs=2)
+
+
+def _weights(path):
+    return load_checkpoint(path)["state_dicts"]
+
+
+def _same(a, b):
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_ensemble_members_are_independent_networks():
+    torch.manual_seed(0)
+    net = EnsembleMLP(3, 4, 2, hidden=8)
+    x = torch.randn(3, 5, 4)
+    y = net(x)
+    for i in range(3):  # member i only sees its own slice
+        x2 = x.clone()
+        x2[(i + 1) % 3] += 1.0
+        assert torch.equal(net(x2)[i], y[i])
+    shared = EnsembleMLP(1, 4, 2, hidden=8)
+    assert shared(x).shape == (3, 5, 2)
+
+
+def test_dqn_trains_deterministically_and_resumes(tmp_path):
+    scenario = short_scenario(duration=1.0)
+    a = dqn.train(scenario, steps=200, seed=3, out=tmp_path / "a", **DQN_FAST)
+    dqn.train(scenario, steps=200, seed=3, out=tmp_path / "b", **DQN_FAST)
+    assert a["steps"] == 200 and a["episodes"] == 20
+    wa, wb = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert _same(wa["q"], wb["q"])
+    for name in ("policy.pt", "learning_curve.csv", "learning_curve.png"):
+        assert (tmp_path / "a" / name).exists()
+    more = dqn.train(scenario, steps=100, resume=tmp_path / "a", out=tmp_path / "c")
+    assert more["steps"] == 100
+    payload = load_checkpoint(tmp_path / "c", "dqn")
+    assert payload["progress"]["step"] == 300
+    policy = dqn.policy(payload)
+    import numpy as np
+    actions = policy.act(np.zeros((2, payload["obs_size"]), np.float32))
+    assert actions.shape == (2,) and all(0 <= a < 25 for a in actions)
+
+
+def test_dqn_prioritized_replay_runs(tmp_path):
+    out = dqn.train(short_scenario(duration=1.0), steps=120, seed=1, out=tmp_path,
+                    prioritized=True, **DQN_FAST)
+    assert out["steps"] == 120
+
+
+@pytest.mark.parametrize("mode", ["ippo", "shared", "mappo"])
+def test_ppo_modes_train_deterministically(tmp_path, mode):
+    team = mode == "mappo"
+    scenario = short_scenario(duration=1.0, team=team)
+    ppo.train(scenario, steps=80, seed=2, out=tmp_path / "a", mode=mode, **PPO_FAST)
+    ppo.train(scenario, steps=80, seed=2, out=tmp_path / "b", mode=mode, **PPO_FAST)
+    assert _same(_weights(tmp_path / "a")["net"], _weights(tmp_path / "b")["net"])
+    payload = load_checkpoint(tmp_path / "a", "ppo")
+    assert payload["config"]["mode"] == mode
+    ppo.policy(payload)
+
+
+def test_parallel_workers_give_the_same_result_as_one_process(tmp_path):
+    scenario = short_scenario(duration=1.0)
+    fast = {**PPO_FAST, "workers": 0}
+    ppo.train(scenario, steps=80, seed=4, out=tmp_path / "local", **fast)
+    ppo.train(scenario, steps=80, seed=4, out=tmp_path / "procs", **{**fast, "workers": 2})
+    assert _same(_weights(tmp_path / "local")["net"], _weights(tmp_path / "procs")["net"])
+
+
+def test_corrupt_or_mismatched_checkpoints_are_one_line_errors(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "policy.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a lobsim checkpoint") as info:
+        load_checkpoint(bad)
+    assert "\n" not in str(info.value)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "missing")
+    good = tmp_path / "good"
+    dqn.train(short_scenario(duration=1.0), steps=40, seed=1, out=good, **DQN_FAST)
+    with pytest.raises(CheckpointError, match="not 'ppo'"):
+        load_checkpoint(good, "ppo")
+    # resuming on a scenario whose seats do not match
+    with pytest.raises(CheckpointError, match="seats"):
+        dqn.train(short_scenario(duration=1.0, count=3), steps=20, resume=good, out=tmp_path / "x")
+    # a state dict that does not fit the config
+    payload = load_checkpoint(good)
+    payload["config"]["hidden"] = 7
+    with pytest.raises(CheckpointError, match="does not match"):
+        dqn.policy(payload)

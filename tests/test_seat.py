@@ -1,0 +1,138 @@
+"""lobsim.seat: the learner's orders through the gateway, and the reward terms."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("pettingzoo")
+
+from test_env import short_scenario  # noqa: E402
+
+from lobsim.config import AgentConfig, LatencyConfig, MarketConfig, Scenario, SimulationConfig  # noqa: E402
+from lobsim.env import MarketEnv  # noqa: E402
+from lobsim.orders import Side  # noqa: E402
+from lobsim.seat import LearnerParams, LearnerSeat, RewardMeter, action_count  # noqa: E402
+
+
+def fake_market(capture2=0, inventory=0, mid2=20000, tick=0.01):
+    ledger = SimpleNamespace(spread_capture2=[capture2], inventory=[inventory])
+    venue = SimpleNamespace(mid2=mid2)
+    return SimpleNamespace(scenario=SimpleNamespace(market=SimpleNamespace(tick_size=tick, symbol="XYZ")),
+                           ledger=ledger, exchange=SimpleNamespace(venues={"XYZ": venue}))
+
+
+def test_reward_terms_quadratic_with_mark_to_market_and_terminal():
+    p = LearnerParams(inventory_penalty="quadratic", inventory_coef=0.5, mark_to_market=True,
+                      terminal_coef=0.25)
+    meter = RewardMeter(p, 0)
+    market = fake_market()
+    meter.reset(market)
+    # the step: captured 6 half-tick-lots (3 ticks of a lot), now long 2, mid up 1 tick
+    market.ledger.spread_capture2[0], market.ledger.inventory[0] = 6, 2
+    market.exchange.venues["XYZ"].mid2 = 20002
+    t = meter.terms(market, dt=0.1, last=False)
+    assert t["spread_capture"] == pytest.approx(0.03)
+    assert t["inventory_penalty"] == pytest.approx(-0.5 * 4 * 0.1)
+    assert t["mark_to_market"] == pytest.approx(2 * 0.01)
+    assert t["terminal"] == 0.0
+    assert t["reward"] == pytest.approx(0.03 - 0.2 + 0.02)
+    # next step: nothing happens, but it is the last one
+    t = meter.terms(market, dt=0.1, last=True)
+    assert t["spread_capture"] == 0.0 and t["mark_to_market"] == 0.0
+    assert t["terminal"] == pytest.approx(-0.25 * 2)
+
+
+def test_reward_terms_linear_without_mark_to_market():
+    meter = RewardMeter(LearnerParams(inventory_penalty="linear", inventory_coef=0.1,
+                                      mark_to_market=False, terminal_coef=0.0), 0)
+    market = fake_market(capture2=10)
+    meter.reset(market)
+    market.ledger.spread_capture2[0], market.ledger.inventory[0] = 7, -3  # lost 3 half-ticks
+    market.exchange.venues["XYZ"].mid2 = 19990
+    t = meter.terms(market, dt=0.5, last=True)
+    assert t["spread_capture"] == pytest.approx(-0.015)
+    assert t["inventory_penalty"] == pytest.approx(-0.1 * 3 * 0.5)
+    assert t["mark_to_market"] == 0.0 and t["terminal"] == 0.0
+
+
+def _alone(duration=1.0, **params):
+    """One learner seat alone in an empty book (mid = initial price 100.00)."""
+    latency = LatencyConfig(inbound_ns=1_000, outbound_ns=1_000)
+    agents = (AgentConfig("maker", "learner", LearnerParams(**params), latency=latency),)
+    return Scenario(SimulationConfig(duration=duration, snapshot_interval=0.5), MarketConfig(), agents)
+
+
+def _resting(env):
+    book = env.market.exchange.venues["XYZ"].book
+    bids, asks = book.depth(10)
+    return bids, asks
+
+
+def test_grid_action_posts_moves_and_cancels_quotes_through_the_gateway():
+    env = MarketEnv(_alone(grid=(1, 2, 3)))
+    env.reset(seed=1)
+    n = 4  # grid choices incl. "no quote"
+    env.step({"maker": 1 * n + 2})  # bid 1 tick, ask 2 ticks from mid 10000
+    assert _resting(env) == ([(9999, 1)], [(10002, 1)])
+    seat = env.seats["maker"]
+    ids = {side: seat.quotes[side][0] for side in (Side.BUY, Side.SELL)}
+    # the mid is now its own quotes' (10000.5): a bid 3 ticks away rounds up to 9998
+    env.step({"maker": 3 * n + 2})  # the bid moves (a modify: same order id)
+    assert _resting(env) == ([(9998, 1)], [(10002, 1)])
+    assert seat.quotes[Side.BUY][0] == ids[Side.BUY]
+    env.step({"maker": 0 * n + 2})  # no bid: cancelled
+    assert _resting(env) == ([], [(10002, 1)])
+    assert seat.quotes[Side.BUY] is None
+    env.step({"maker": 0})
+    assert _resting(env) == ([], [])
+    assert env.market.exchange.venues["XYZ"].book.get(ids[Side.SELL]) is None
+
+
+def test_three_action_space():
+    env = MarketEnv(_alone(action_space="three"))
+    env.reset(seed=1)
+    assert action_count(env.params["maker"]) == 3
+    env.step({"maker": 1})  # empty book: a bid one tick under the mid
+    env.step({"maker": 2})
+    env.step({"maker": 0})
+    assert _resting(env) == ([(9999, 1)], [(10001, 1)])
+
+
+def test_max_inventory_stops_quoting_the_side_that_would_exceed_it():
+    env = MarketEnv(_alone(max_inventory=2, quote_size=3))
+    env.reset(seed=1)
+    env.step({"maker": 6})  # both sides at 1 tick, but a fill of 3 lots would exceed 2
+    assert _resting(env) == ([], [])
+
+
+def test_team_mode_gives_every_learner_the_sum():
+    env = MarketEnv(short_scenario(duration=3.0, team=True))
+    env.reset(seed=2)
+    seen = False
+    while env.agents:
+        _, rewards, _, _, infos = env.step({"maker_0": 6, "maker_1": 18})
+        own = [infos[a]["own_reward"] for a in ("maker_0", "maker_1")]
+        assert rewards["maker_0"] == rewards["maker_1"] == pytest.approx(sum(own))
+        seen |= own[0] != own[1]
+    assert seen
+
+
+def test_individual_rewards_are_the_seat_s_own():
+    env = MarketEnv(short_scenario(duration=3.0))
+    env.reset(seed=2)
+    total_capture = 0.0
+    while env.agents:
+        _, rewards, _, _, infos = env.step({"maker_0": 6, "maker_1": 6})
+        for a in rewards:
+            assert rewards[a] == pytest.approx(infos[a]["reward"])
+        total_capture += infos["maker_0"]["spread_capture"]
+    assert total_capture == pytest.approx(env.result.summary["agents"]["maker_0"]["spread_capture"])
+
+
+def test_seat_duck_types_an_agent():
+    for attr in ("on_start", "on_market_data", "on_report", "on_timer", "on_end"):
+        assert callable(getattr(LearnerSeat, attr))
+    assert LearnerSeat.Params is LearnerParams
+    assert set(LearnerSeat.feeds) <= {"trades", "l1", "l2"}
