@@ -6,13 +6,14 @@ The order book API (these names are a contract)::
 """
 
 from lobsim.book import OrderBook, OrderInfo
-from lobsim.orders import MAX_PRICE, CancelCause, RejectReason, Side, TimeInForce
+from lobsim.orders import MAX_PRICE, MAX_QTY, CancelCause, RejectReason, Side, TimeInForce
 from lobsim.reports import Cancelled, Modified, Rejected, Report, Traded
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MAX_PRICE",
+    "MAX_QTY",
     "CancelCause",
     "Cancelled",
     "Modified",

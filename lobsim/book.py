@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from sortedcontainers import SortedList
 
 from lobsim.errors import InvariantError
-from lobsim.orders import MAX_PRICE, CancelCause, RejectReason, Side, TimeInForce
+from lobsim.orders import MAX_PRICE, MAX_QTY, CancelCause, RejectReason, Side, TimeInForce
 from lobsim.reports import Cancelled, Modified, Rejected, Report, Traded
 
 BUY = Side.BUY
@@ -153,7 +153,8 @@ class OrderBook:
         GTC: what does not trade rests at the back of its level. IOC: the rest is
         cancelled. FOK: fills completely or is cancelled whole with no trade. Post-only
         (GTC only): rejected ``would_cross`` if it would trade on arrival.
-        Checks, in order: ``duplicate_id``; ``invalid`` (side, positive int price and qty,
+        Checks, in order: ``duplicate_id``; ``invalid`` (side, positive int price and qty below
+        ``MAX_PRICE``/``MAX_QTY``,
         tif, post-only with IOC/FOK); ``would_cross``. A rejected order changes nothing and
         leaves its id unused.
 
@@ -168,7 +169,7 @@ class OrderBook:
         if (
             (side is not BUY and side is not SELL)
             or type(price) is not int or not 0 < price < MAX_PRICE
-            or type(qty) is not int or qty <= 0
+            or type(qty) is not int or not 0 < qty < MAX_QTY
             or (tif is not GTC and tif is not IOC and tif is not FOK)
             or (post_only is not False and (post_only is not True or tif is not GTC))
         ):
@@ -203,7 +204,8 @@ class OrderBook:
                 return [Rejected(order_id, owner, DUPLICATE_ID)]
         except TypeError:
             return [Rejected(order_id, owner, INVALID)]
-        if (side is not BUY and side is not SELL) or type(qty) is not int or qty <= 0:
+        if (side is not BUY and side is not SELL) or type(qty) is not int \
+                or not 0 < qty < MAX_QTY:
             return [Rejected(order_id, owner, INVALID)]
         self._used_ids.add(order_id)
         reports: list[Report] = []
@@ -246,7 +248,7 @@ class OrderBook:
         owner = order[OWNER]
         if (
             (qty is None and price is None)
-            or (qty is not None and (type(qty) is not int or qty <= 0))
+            or (qty is not None and (type(qty) is not int or not 0 < qty < MAX_QTY))
             or (price is not None and (type(price) is not int or not 0 < price < MAX_PRICE))
         ):
             return [Rejected(order_id, owner, INVALID)]

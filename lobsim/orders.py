@@ -76,3 +76,5 @@ class CancelCause(str, Enum):
 
 #: Largest price in ticks the book accepts (exclusive); above it the book's sentinels live.
 MAX_PRICE = 1 << 62
+#: Largest quantity in lots the book accepts (exclusive): event logs store lots as int64.
+MAX_QTY = 1 << 62

@@ -36,7 +36,7 @@ class Recorder:
     def row(self, time_ns: int, kind: str, agent: str, order_id: Hashable, side: int | None,
             price: int | None, qty: int | None, flag: str | None) -> None:
         rows = self.rows
-        rows.append((len(rows), time_ns, kind, agent, order_id,
+        rows.append((len(rows), time_ns, kind, agent, _plain_int(order_id),
                           None if side is None else int(side), price, qty, flag))
 
     def request(self, time_ns: int, agent: str, request: tuple) -> None:

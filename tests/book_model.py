@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import count
 
-from lobsim import MAX_PRICE, CancelCause, Cancelled, Modified, RejectReason, Rejected, Side, TimeInForce, Traded
+from lobsim import MAX_PRICE, MAX_QTY, CancelCause, Cancelled, Modified, RejectReason, Rejected, Side, TimeInForce, Traded
 
 
 @dataclass
@@ -30,6 +30,10 @@ def _positive_int(x: object) -> bool:
 
 def _price_ok(x: object) -> bool:
     return _positive_int(x) and x < MAX_PRICE
+
+
+def _qty_ok(x: object) -> bool:
+    return _positive_int(x) and x < MAX_QTY
 
 
 class ModelBook:
@@ -83,7 +87,7 @@ class ModelBook:
         if self._is_used(order_id):
             return [Rejected(order_id, owner, RejectReason.DUPLICATE_ID)]
         valid = (side in (Side.BUY, Side.SELL) and isinstance(side, Side) and _price_ok(price)
-                 and _positive_int(qty) and isinstance(tif, TimeInForce)
+                 and _qty_ok(qty) and isinstance(tif, TimeInForce)
                  and type(post_only) is bool and not (post_only and tif is not TimeInForce.GTC))
         if not valid:
             return [Rejected(order_id, owner, RejectReason.INVALID)]
@@ -110,7 +114,7 @@ class ModelBook:
     def market(self, order_id, owner, side, qty):
         if self._is_used(order_id):
             return [Rejected(order_id, owner, RejectReason.DUPLICATE_ID)]
-        if not (isinstance(side, Side) and _positive_int(qty)):
+        if not (isinstance(side, Side) and _qty_ok(qty)):
             return [Rejected(order_id, owner, RejectReason.INVALID)]
         self.used.append(order_id)
         reports = []
@@ -130,7 +134,7 @@ class ModelBook:
         order = self._find(order_id)
         if order is None:
             return [Rejected(order_id, None, RejectReason.UNKNOWN_ID)]
-        if (qty is None and price is None) or (qty is not None and not _positive_int(qty)) \
+        if (qty is None and price is None) or (qty is not None and not _qty_ok(qty)) \
                 or (price is not None and not _price_ok(price)):
             return [Rejected(order_id, order.owner, RejectReason.INVALID)]
         new_qty = order.qty if qty is None else qty

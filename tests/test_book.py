@@ -230,7 +230,7 @@ def test_duplicate_id_checked_first_and_covers_finished_orders(book):
     (BUY, 0, 1, GTC, False), (BUY, -5, 1, GTC, False), (BUY, 100.0, 1, GTC, False),
     (BUY, True, 1, GTC, False), (BUY, 100, 0, GTC, False), (BUY, 100, 1.0, GTC, False),
     (BUY, 100, False, GTC, False), (BUY, 100, 1, "gtc", False), (BUY, 100, 1, None, False),
-    (BUY, 100, 1, GTC, 1), (BUY, 2**62, 1, GTC, False),
+    (BUY, 100, 1, GTC, 1), (BUY, 2**62, 1, GTC, False), (BUY, 100, 2**62, GTC, False),
 ])
 def test_invalid_orders_are_rejected_and_do_not_use_the_id(book, side, price, qty, tif, post_only):
     assert book.limit(7, "a", side, price, qty, tif, post_only) == reject(7, "a", "invalid")

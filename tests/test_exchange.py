@@ -10,6 +10,7 @@ from lobsim import Side, TimeInForce
 from lobsim.errors import LivelockError
 from lobsim.exchange import Exchange
 from lobsim.market import Market
+from lobsim.output import write_run
 from lobsim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
                              OrderModified, Quote, TradePrint)
 
@@ -115,12 +116,13 @@ def test_ownership_an_agent_cannot_cancel_or_modify_anothers_order():
     assert market.exchange.venues["XYZ"].book.remaining(1) == 5
 
 
-def test_bad_orders_become_rejects_never_exceptions():
+def test_bad_orders_become_rejects_never_exceptions(tmp_path):
     script = [limit(1_000, "buy", 100, 1), limit(1_001, BUY, 100.5, 1), limit(1_002, BUY, -1, 1),
               limit(1_003, BUY, 100, 0), (1_004, "market", (SELL, None), {}),
               limit(1_005, BUY, 100, 1, symbol="NOPE"), (1_006, "modify", ([1],), {"qty": 1}),
               (1_007, "cancel", ("x",), {}), limit(1_008, BUY, 100, 1, tif="day")]
     market, result = run(probe("a", script))
+    write_run(result, tmp_path / "run", "")  # malformed ids and values cannot break the log
     reasons = [(type(i).__name__, i.reason) for _, i in agent(market, "a").received]
     assert reasons == [("OrderRejected", "invalid")] * 5 + [("OrderRejected", "unknown_symbol"),
                        ("CancelRejected", "unknown_id"), ("CancelRejected", "unknown_id"),
