@@ -66,6 +66,8 @@ Message = tuple[int, int, int, int, int, int, int]
 def price_factor(tick_size: float) -> int:
     """LOBSTER price units (1/10000 of a price unit) per tick; the tick must be a multiple
     of 0.0001."""
+    if not (isinstance(tick_size, (int, float)) and math.isfinite(tick_size) and tick_size > 0):
+        raise InputError(f"tick size must be a positive number, got {tick_size!r}")
     factor = round(tick_size * 10000)
     if factor < 1 or not math.isclose(factor, tick_size * 10000, rel_tol=1e-9):
         raise InputError(f"tick size {tick_size!r} is not a multiple of 0.0001 (LOBSTER prices "
@@ -168,7 +170,9 @@ def book_messages(events: dict[str, list], depth: Depth | None = None) -> Iterat
                     yield (t, DELETE, oid, qty, order[1], order[0], group)
         elif kind == "modified":
             order = resting.pop(oid)
-            if price == order[1] and qty < order[2]:
+            if price == order[1] and qty == order[2]:  # the book changed nothing
+                resting[oid] = order
+            elif price == order[1] and qty < order[2]:
                 resting[oid] = [order[0], price, qty]
                 depth.add(order[0], price, qty - order[2])
                 yield (t, PARTIAL_CANCEL, oid, order[2] - qty, price, order[0], group)

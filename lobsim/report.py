@@ -127,13 +127,19 @@ def _columns(path: Path) -> dict[str, np.ndarray]:
 def _learning_curve(path: Path) -> dict[str, np.ndarray] | None:
     if not path.exists():
         return None
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            names = [name for name in (reader.fieldnames or ()) if name]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read the learning curve: {exc}") from None
     columns: dict[str, np.ndarray] = {}
-    for name in (rows[0].keys() if rows else ()):
+    for name in names:
         try:
-            columns[name] = np.array([float(r[name]) if r[name] not in ("", None) else np.nan for r in rows])
-        except ValueError:
+            columns[name] = np.array([float(r[name]) if r.get(name) not in ("", None) else np.nan
+                                      for r in rows])
+        except (TypeError, ValueError):
             continue  # a text column: not plotted
     if "step" not in columns:
         raise InputError(f"{path}: expected a 'step' column")

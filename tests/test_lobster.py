@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from market_harness import KINDS, Probe, probe, scenario
+from market_harness import KINDS, probe, scenario
 from test_report import SCENARIO, make_run
 
 from agents.lobster_replay import LobsterReplayParams, LobsterReplayTrader
@@ -41,7 +41,8 @@ def test_events_map_to_lobster_messages():
                     (4000, "limit", (BUY, 101, 7), {}),             # id 4: takes 5 of 1, 2 rest
                     (6000, "modify", (3,), {"qty": 2}),             # down at the same price
                     (7000, "modify", (3,), {"price": 100}),         # new price: delete + new
-                    (10000, "modify", (3,), {"qty": 5})])           # up: loses priority
+                    (10000, "modify", (3,), {"qty": 5}),            # up: loses priority
+                    (11000, "modify", (3,), {"qty": 5, "price": 100})])  # no change: nothing
     _, result = run_probes(a, b)
     columns = dict(zip(COLUMNS, map(list, zip(*result.events))))
     messages = [m[:6] for m in lobster.book_messages(columns)]
@@ -55,6 +56,12 @@ def test_events_map_to_lobster_messages():
         (9000, EXE, 3, 1, 100, 1),
         (10000, DEL, 3, 1, 100, 1), (10000, NEW, 3, 5, 100, 1),
     ]
+
+
+def test_non_finite_tick_size_is_a_one_line_error():
+    for tick in (float("nan"), float("inf"), 0.0):
+        with pytest.raises(InputError, match="tick size must be a positive number"):
+            lobster.price_factor(tick)
 
 
 def run_probes(*agents):
@@ -216,4 +223,3 @@ def test_lobster_replay_params_validate_through_the_scenario_loader(tmp_path):
     flow = AgentConfig(name="bg", kind="lobster_replay", params=LobsterReplayParams(file=str(bad)))
     with pytest.raises(InputError, match="bad.csv:1: expected 6 columns"):
         Market(scenario(flow), resolve_kind={"lobster_replay": LobsterReplayTrader}.__getitem__)
-    assert Probe  # the harness kinds are importable alongside

@@ -9,7 +9,11 @@ import pytest
 
 from lobsim import metrics
 
-RNG = np.random.default_rng(12345)
+
+
+def rng(seed: int = 12345) -> np.random.Generator:
+    """A fresh stream per test: a test's draws never depend on which tests ran before."""
+    return np.random.default_rng(seed)
 
 
 def garch(n: int, omega=1e-6, alpha=0.15, beta=0.8, seed=1) -> np.ndarray:
@@ -31,6 +35,7 @@ def ar1(n: int, phi: float, seed=2) -> np.ndarray:
 
 
 def test_excess_kurtosis_known_distributions():
+    RNG = rng()
     n = 400_000
     assert metrics.excess_kurtosis(RNG.standard_normal(n)) == pytest.approx(0, abs=0.05)
     assert metrics.excess_kurtosis(RNG.uniform(size=n)) == pytest.approx(-1.2, abs=0.02)
@@ -61,6 +66,7 @@ def test_sampling_and_returns():
 
 
 def test_volatility_signature_flat_for_a_random_walk_and_not_with_noise():
+    RNG = rng()
     n, sigma = 20_000, 1e-3
     times = np.arange(n) * metrics.NS_PER_SECOND
     walk = np.exp(np.cumsum(sigma * RNG.standard_normal(n)))
@@ -75,6 +81,7 @@ def test_volatility_signature_flat_for_a_random_walk_and_not_with_noise():
 
 
 def test_heavy_tails_and_aggregational_gaussianity():
+    RNG = rng()
     assert metrics.heavy_tails({60.0: RNG.standard_t(3, 5000)}).holds is True
     assert metrics.heavy_tails({60.0: RNG.standard_normal(5000)}).holds is False
     fact = metrics.heavy_tails({60.0: np.zeros(3), 300.0: RNG.standard_normal(10)})
@@ -85,6 +92,7 @@ def test_heavy_tails_and_aggregational_gaussianity():
 
 
 def test_autocorrelation_facts():
+    RNG = rng()
     iid = RNG.standard_normal(5000)
     assert metrics.no_autocorrelation(iid, 60).holds is True
     assert metrics.no_autocorrelation(ar1(5000, 0.5), 60).holds is False
@@ -94,6 +102,7 @@ def test_autocorrelation_facts():
 
 
 def test_trade_sign_memory():
+    RNG = rng()
     iid = RNG.choice([-1.0, 1.0], 5000)
     assert metrics.trade_sign_memory(iid).holds is False
     # metaorders: runs of one sign with heavy-tailed lengths give long memory
@@ -103,6 +112,7 @@ def test_trade_sign_memory():
 
 
 def test_queue_imbalance_and_next_move():
+    RNG = rng()
     assert metrics.queue_imbalance(np.array([3, 0, 1, 0]), np.array([1, 2, 1, 0])) == pytest.approx(
         [0.5, -1.0, 0.0, np.nan], nan_ok=True)
     assert metrics.next_move(np.array([1, 1, 2, 2, 1, 1, 1.0])).tolist() == [1, 1, -1, -1, 0, 0, 0]

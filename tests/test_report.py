@@ -122,3 +122,15 @@ def test_report_on_a_run_where_nothing_happened(tmp_path):
     assert main(["report", str(tmp_path / "run")]) == 0
     facts = json.loads((tmp_path / "run" / "report" / "facts.json").read_text())
     assert {f["holds"] for f in facts} == {None}
+
+
+def test_malformed_learning_curve_is_read_or_refused_in_one_line(tmp_path):
+    from lobsim.errors import InputError
+    from lobsim.report import _learning_curve
+    path = tmp_path / "learning_curve.csv"
+    path.write_text("step,episode_reward\n1,2,3\n2,4\n")  # an extra field on one row
+    curve = _learning_curve(path)
+    assert list(curve["step"]) == [1.0, 2.0] and list(curve["episode_reward"]) == [2.0, 4.0]
+    path.write_bytes(b"step\n\xff\xfe\n")
+    with pytest.raises(InputError, match="learning_curve.csv: cannot read"):
+        _learning_curve(path)
