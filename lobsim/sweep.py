@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lobsim.errors import AuditError, InputError, MissingExtraError
+from lobsim.errors import AuditError, InputError, LobsimError, MissingExtraError
 
 Progress = Callable[[int, int], None]  #: (runs done, runs in all)
 GROUP_FIELDS = ("pnl", "inventory", "spread_capture", "fills", "volume")
@@ -142,6 +142,8 @@ def run_one(data: dict[str, Any], source: str, seed: int) -> dict[str, Any]:
         return Market(scenario).run().summary
     except AuditError as exc:  # recorded (audit.ok is false), not fatal to the sweep
         return exc.result.summary  # type: ignore[attr-defined]
+    except LobsimError as exc:  # say which run failed; the sweep stops with one line
+        raise type(exc)(f"{source}, seed {seed}: {exc}") from None
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -185,7 +187,7 @@ def run_sweep(scenario_path: Path, axes: list[Axis], seeds: int, workers: int = 
     source = str(scenario_path)
     variants = expand(data, axes, source)
     jobs = [(v, v.seed + k) for v in variants for k in range(seeds)]
-    calls = [(v.data, source, seed) for v, seed in jobs]
+    calls = [(v.data, f"{source} {v.values}" if v.values else source, seed) for v, seed in jobs]
     if address:
         summaries = _ray_map(calls, address, progress)
     elif workers <= 1:
@@ -208,10 +210,14 @@ def _pool_map(calls: list[tuple], workers: int, progress: Progress | None) -> li
     results: list[Any] = [None] * len(calls)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(run_one, *call): i for i, call in enumerate(calls)}
-        for done, future in enumerate(as_completed(futures), start=1):
-            results[futures[future]] = future.result()
-            if progress:
-                progress(done, len(calls))
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                results[futures[future]] = future.result()
+                if progress:
+                    progress(done, len(calls))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # do not run what is left
+            raise
     return results
 
 
@@ -250,7 +256,11 @@ def _ray_map(calls: list[tuple], address: str, progress: Progress | None) -> lis
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
-                results[index[ref]] = ray.get(ref)
+                try:
+                    results[index[ref]] = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:  # its text is a remote traceback
+                    cause = exc.cause if isinstance(exc.cause, LobsimError) else None
+                    raise cause or LobsimError(str(exc).strip().splitlines()[-1]) from None
             if progress:
                 progress(len(refs) - len(pending), len(refs))
         return results

@@ -144,3 +144,16 @@ def test_same_sweep_through_a_local_ray_instance(scenario_file):
     axes = [sweep.parse_set("agents.maker.count=2,3")]
     local = sweep.run_sweep(scenario_file, axes, seeds=2, workers=1)
     assert sweep.run_sweep(scenario_file, axes, seeds=2, address="local") == local
+
+
+def test_a_failing_run_stops_the_sweep_with_one_line_naming_it(scenario_file, monkeypatch):
+    from lobsim.errors import LivelockError
+    from lobsim.market import Market
+
+    def stuck(self, progress=None):
+        raise LivelockError("agent 'x' sent 100,001 messages at t=1.0 s")
+
+    monkeypatch.setattr(Market, "run", stuck)
+    axes = [sweep.parse_set("agents.maker.count=2,3")]
+    with pytest.raises(LivelockError, match=r"\{'agents.maker.count': 2\}, seed 7: agent 'x'"):
+        sweep.run_sweep(scenario_file, axes, seeds=2, workers=1)
