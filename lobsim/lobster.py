@@ -94,8 +94,17 @@ def read_run_events(run_dir: Path) -> RunEvents:
         table = pq.read_table(path)
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
+    from lobsim.output import EVENTS_SCHEMA
+
+    missing = [name for name in EVENTS_SCHEMA.names if name not in table.column_names]
+    if missing:
+        raise InputError(f"{path}: not a lobsim event log (no column {', '.join(missing)})")
     meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
-    tick = float(meta.get("lobsim.tick_size", "0.01"))
+    try:
+        tick = float(meta["lobsim.tick_size"])
+    except (KeyError, ValueError):
+        raise InputError(f"{path}: not a lobsim event log (no valid lobsim.tick_size "
+                         "in its metadata)") from None
     return RunEvents({name: table.column(name).to_pylist() for name in table.column_names},
                      tick, meta.get("lobsim.symbol", "XYZ"))
 

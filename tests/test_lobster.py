@@ -223,3 +223,10 @@ def test_lobster_replay_params_validate_through_the_scenario_loader(tmp_path):
     flow = AgentConfig(name="bg", kind="lobster_replay", params=LobsterReplayParams(file=str(bad)))
     with pytest.raises(InputError, match="bad.csv:1: expected 6 columns"):
         Market(scenario(flow), resolve_kind={"lobster_replay": LobsterReplayTrader}.__getitem__)
+
+
+def test_a_parquet_file_that_is_not_a_lobsim_event_log_is_refused(tmp_path):
+    import pyarrow as pa
+    pq.write_table(pa.table({"seq": [0], "time_ns": [1]}), tmp_path / "events.parquet")
+    with pytest.raises(InputError, match="not a lobsim event log \\(no column kind"):
+        lobster.read_run_events(tmp_path)
