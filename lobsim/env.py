@@ -128,11 +128,18 @@ class MarketEnv(ParallelEnv):
         if market is None or not self.agents:
             raise RuntimeError("step() called before reset() or after the episode ended")
         for name in self.agents:
+            if name not in actions:
+                raise InputError(f"step(): no action for learner {name!r}")
+            self._check_action(name, actions[name])
+        for name in self.agents:
             self.seats[name].act(actions[name])
-        market.advance(market.env.now + self.dt_ns)
+        t_start = market.env.now
+        market.advance(min(t_start + self.dt_ns, self.duration_ns))
         self.steps += 1
         last = market.done or self.steps >= self.max_steps
-        terms = {name: seat.reward_terms(market, self.dt, last) for name, seat in self.seats.items()}
+        # the last step is shorter when the duration is not a multiple of the interval
+        dt = (market.env.now - t_start) / 1e9
+        terms = {name: seat.reward_terms(market, dt, last) for name, seat in self.seats.items()}
         rewards = {name: t["reward"] for name, t in terms.items()}
         if self.team:
             total = sum(rewards.values())
@@ -149,6 +156,15 @@ class MarketEnv(ParallelEnv):
             self.agents = []
             self.result = market.finish()
         return obs, rewards, terminations, truncations, infos
+
+    def _check_action(self, name: str, action: Any) -> None:
+        n = action_count(self.params[name])
+        if isinstance(action, np.ndarray) and action.shape == ():
+            action = action[()]
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)) \
+                or not 0 <= action < n:
+            raise InputError(f"step(): action of learner {name!r} must be an integer in "
+                             f"[0, {n}), got {action!r}")
 
     def render(self) -> None:
         return None

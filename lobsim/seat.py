@@ -96,7 +96,8 @@ class LearnerSeat:
         self.params = params
         self.session = session
         self.position = 0  #: lots, from own fills
-        #: side -> [order_id, price ticks (target), remaining lots]; one quote per side
+        #: side -> [order_id, price ticks (target; 0: unknown after a refused modify),
+        #: remaining lots]; one quote per side
         self.quotes: dict[Side, list[int] | None] = {BUY: None, SELL: None}
         self.bid: int | None = None  #: best bid as last seen on l1 (ticks)
         self.ask: int | None = None
@@ -145,7 +146,12 @@ class LearnerSeat:
             if quote is not None:
                 quote[1][2] = report.qty
         elif kind is CancelRejected:
-            pass  # the order is already gone or unchanged; its own reports say which
+            # the order is already gone or unchanged; its own reports say which. A refused
+            # modify (e.g. a post-only move that would cross) left the quote where it was:
+            # forget the believed price so the next decision sends a fresh modify.
+            quote = self._quote_of(report.order_id) if report.request == "modify" else None
+            if quote is not None:
+                quote[1][1] = 0
 
     def _quote_of(self, order_id: int) -> tuple[Side, list[int]] | None:
         for side in (BUY, SELL):
@@ -254,7 +260,11 @@ class LearnerSeat:
         obs.append(market.ledger.inventory[self.session.index] / self.params.max_inventory)
         for side in (BUY, SELL):
             q = self.quotes[side]
-            obs.append(abs(q[1] - mid) / 5.0 if q is not None else 0.0)
+            price = q[1] if q is not None else 0
+            if q is not None and not price:  # a refused modify: the price the book holds
+                info = book.get(q[0])
+                price = info.price if info is not None else 0
+            obs.append(abs(price - mid) / 5.0 if price else 0.0)
         for side in (BUY, SELL):
             q = self.quotes[side]
             ahead = book.queue_position(q[0]) if q is not None else None

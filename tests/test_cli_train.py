@@ -45,7 +45,7 @@ def test_train_then_evaluate_smoke(tmp_path, capsys):
             assert set(stats) == {"reward_mean", "reward_ci95", "pnl_mean", "spread_capture_mean",
                                   "abs_inventory_mean", "fills_mean"}
             lo, hi = stats["reward_ci95"]
-            assert lo <= stats["reward_mean"] <= hi
+            assert hi >= lo and (lo + hi) / 2 == pytest.approx(stats["reward_mean"])
     assert set(report["market"]) == {"learner", "fixed_spread", "avellaneda_stoikov"}
     # the table form, and a second evaluation on the same seeds gives the same numbers
     assert main(["evaluate", str(scenario), "--policy", str(out), "--episodes", "2", "--seed", "9"]) == 0
@@ -87,3 +87,68 @@ def test_bad_checkpoints_and_arguments_are_one_line_errors(tmp_path, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(other), "--policy", str(out), "--episodes", "1"]) == 2
     assert "do not match" in capsys.readouterr().err
+
+
+def test_evaluate_reports_user_mistakes_and_skips_only_missing_baselines(tmp_path, capsys, monkeypatch):
+    scenario = write_scenario(tmp_path / "duel.toml", duration=0.5)
+    out = tmp_path / "run"
+    assert main(["train", str(scenario), "--algo", "dqn", "--steps", "20", "--out", str(out),
+                 "--workers", "0", "--envs", "2", "--no-progress"]) == 0
+    capsys.readouterr()
+    # an unknown baseline parameter is the user's mistake: one line, exit 2
+    assert main(["evaluate", str(scenario), "--policy", str(out), "--episodes", "1",
+                 "--set", "fixed_spread.no_such_key=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no_such_key" in err
+    # so is a value the baseline's scenario validation refuses
+    assert main(["evaluate", str(scenario), "--policy", str(out), "--episodes", "1",
+                 "--set", "fixed_spread.quote_size=-3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "quote_size" in err
+    # a baseline kind that is not installed is reported as not evaluated
+    from lobsim import registry
+
+    real = registry.names
+    monkeypatch.setattr(registry, "names", lambda group: tuple(
+        n for n in real(group) if n != "avellaneda_stoikov"))
+    assert main(["evaluate", str(scenario), "--policy", str(out), "--episodes", "1"]) == 0
+    assert "avellaneda_stoikov: not evaluated (agent kind 'avellaneda_stoikov' is not installed)" \
+        in capsys.readouterr().out
+
+
+def test_ci95_is_the_student_t_interval():
+    import math
+
+    import numpy as np
+
+    from lobsim.cli.evaluate import _T95, ci95, t95
+
+    lo, hi = ci95([1.0, 2.0, 3.0, 4.0])  # df 3: t = 3.182, s = sqrt(5/3)
+    half = 3.182 * math.sqrt(5 / 3) / 2
+    assert lo == pytest.approx(2.5 - half) and hi == pytest.approx(2.5 + half)
+    assert ci95([2.0]) == [2.0, 2.0]
+    x = np.arange(23.0) ** 1.5  # df 22: 2.074, not a neighbour's value
+    lo, hi = ci95(list(x))
+    assert (hi - lo) / 2 == pytest.approx(2.074 * x.std(ddof=1) / math.sqrt(23))
+    assert sorted(_T95) == list(range(1, 31))
+    assert all(_T95[k] > _T95[k + 1] for k in range(1, 30))
+    assert _T95[30] > t95(31) > t95(100) > t95(10_000) > 1.96  # the bound above 30
+    assert t95(31) == pytest.approx(2.040, abs=0.002) and t95(120) == pytest.approx(1.980, abs=0.002)
+
+
+def test_baseline_short_last_step_uses_its_actual_length(monkeypatch):
+    from test_env import short_scenario
+
+    from lobsim.cli import evaluate
+    from lobsim.env import MarketEnv
+    from lobsim.seat import RewardMeter
+
+    seen = []
+    real = RewardMeter.terms
+    monkeypatch.setattr(RewardMeter, "terms", lambda self, market, dt, last: (
+        seen.append(dt), real(self, market, dt, last))[1])
+    env = MarketEnv(short_scenario(duration=0.25, count=1))  # decision_interval 0.1
+    scenario, _ = evaluate._baseline_scenario(env, "fixed_spread",
+                                              evaluate.baseline_params(env, "fixed_spread", {}, None))
+    evaluate._baseline_episode(env, scenario, 7)
+    assert seen == pytest.approx([0.1, 0.1, 0.05])

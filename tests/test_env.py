@@ -119,3 +119,29 @@ def test_shipped_scenarios_load():
     assert not duel.team and team.team
     assert seed.action_space("maker_0").n == 3 and duel.action_space("maker_0").n == 25
     assert load_scenario(root / "mm_duel.toml").source.endswith("mm_duel.toml")
+
+
+@pytest.mark.parametrize("bad", [25, -1, 1.0, "3", None, True, np.float32(2)])
+def test_invalid_actions_are_one_line_input_errors(bad):
+    env = MarketEnv(short_scenario(duration=0.5))
+    env.reset(seed=1)
+    with pytest.raises(InputError, match="maker_1") as info:
+        env.step({"maker_0": 6, "maker_1": bad})
+    assert "\n" not in str(info.value)
+    env.step({"maker_0": np.int64(6), "maker_1": np.array(24)})  # numpy integers are fine
+
+
+def test_short_last_step_penalizes_inventory_for_its_actual_length(monkeypatch):
+    from lobsim.seat import RewardMeter
+
+    seen = []
+    real = RewardMeter.terms
+    monkeypatch.setattr(RewardMeter, "terms", lambda self, market, dt, last: (
+        seen.append((market.env.now, dt)), real(self, market, dt, last))[1])
+    env = MarketEnv(short_scenario(duration=0.25, count=1))  # decision_interval 0.1
+    env.reset(seed=1)
+    while env.agents:
+        env.step({a: 6 for a in env.agents})
+    assert env.max_steps == 3
+    assert [now for now, _ in seen] == [100_000_000, 200_000_000, 250_000_000]
+    assert [dt for _, dt in seen] == pytest.approx([0.1, 0.1, 0.05])

@@ -105,3 +105,106 @@ def test_corrupt_or_mismatched_checkpoints_are_one_line_errors(tmp_path):
     payload["config"]["hidden"] = 7
     with pytest.raises(CheckpointError, match="does not match"):
         dqn.policy(payload)
+
+
+def _corruptions(algo):
+    """(description, payload mutation) pairs that must each be one CheckpointError line."""
+    net = "q" if algo == "dqn" else "net"
+
+    def setter(*keys, value):
+        def mutate(p):
+            d = p
+            for k in keys[:-1]:
+                d = d[k]
+            d[keys[-1]] = value
+        return mutate
+
+    def dropper(*keys):
+        def mutate(p):
+            d = p
+            for k in keys[:-1]:
+                d = d[k]
+            del d[keys[-1]]
+        return mutate
+
+    def bad_optimizer(p):  # the optimizer state of another network
+        state = p["state_dicts"]["optimizer"]["state"]
+        assert state, "the optimizer must have stepped"
+        for value in state.values():
+            for k, v in value.items():
+                if isinstance(v, torch.Tensor) and v.dim():
+                    value[k] = torch.zeros(*v.shape[:-1], v.shape[-1] + 1)
+
+    return [
+        ("no state dicts", setter("state_dicts", value={})),
+        ("bad hidden", setter("config", "hidden", value="x")),
+        ("empty n_actions", setter("n_actions", value=[])),
+        ("zero n_actions", setter("n_actions", value=[0, 0])),
+        ("bad n_actions", setter("n_actions", value=["a", "b"])),
+        ("no progress step", dropper("progress", "step")),
+        ("no curve", dropper("progress", "curve")),
+        ("no net", dropper("state_dicts", net)),
+        ("no optimizer", dropper("state_dicts", "optimizer")),
+        ("optimizer groups", setter("state_dicts", "optimizer", "param_groups", value=[])),
+        ("optimizer shapes", bad_optimizer),
+    ]
+
+
+@pytest.mark.parametrize("algo", ["dqn", "ppo"])
+def test_corrupt_payloads_are_checkpoint_errors_on_evaluate_and_resume(tmp_path, capsys, algo):
+    import copy
+
+    from lobsim.cli import main
+
+    module = dqn if algo == "dqn" else ppo
+    fast = DQN_FAST if algo == "dqn" else PPO_FAST
+    scenario = short_scenario(duration=0.5)
+    good = tmp_path / "good"
+    module.train(scenario, steps=100 if algo == "dqn" else 40, seed=1, out=good, **fast)
+    original = torch.load(good / "policy.pt", weights_only=True)
+    from test_env import write_scenario
+
+    toml = write_scenario(tmp_path / "s.toml", duration=0.5)
+    for what, mutate in _corruptions(algo):
+        payload = copy.deepcopy(original)
+        mutate(payload)
+        bad = tmp_path / what.replace(" ", "_")
+        bad.mkdir()
+        torch.save(payload, bad / "policy.pt")
+        evaluates = what not in ("optimizer groups", "optimizer shapes")  # policy ignores them
+        if evaluates and what not in ("no progress step", "no curve", "no optimizer"):
+            with pytest.raises(CheckpointError) as info:
+                module.policy(payload)
+            assert "\n" not in str(info.value), what
+        with pytest.raises(CheckpointError) as info:
+            module.train(scenario, steps=20, resume=bad, out=tmp_path / "x", workers=0)
+        assert "\n" not in str(info.value) and str(bad) in str(info.value), what
+        if evaluates:
+            assert main(["evaluate", str(toml), "--policy", str(bad), "--episodes", "1"]) == 2, what
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and str(bad / "policy.pt") in err, (what, err)
+
+
+def test_dqn_random_play_builds_no_backlog_of_gradient_steps(tmp_path):
+    # learning starts at env step 60; afterwards one gradient step per 2 env steps, so
+    # 100 steps give (100 - 60) / 2 = 20 updates, not a burst of 60 / 2 = 30 extra ones
+    out = dqn.train(short_scenario(duration=0.5), steps=100, seed=1, out=tmp_path, **DQN_FAST)
+    assert out["gradient_steps"] == (100 - DQN_FAST["learning_starts"]) // DQN_FAST["train_interval"]
+
+
+def test_a_failing_worker_is_one_lobsim_error_line():
+    import numpy as np
+
+    from agents.rl.common import VecMarket
+    from lobsim.errors import LobsimError
+
+    envs = VecMarket(short_scenario(duration=0.5), n_envs=2, seed=1, workers=1)
+    try:
+        envs.reset()
+        with pytest.raises(LobsimError, match="worker failed: InputError: .*maker_0") as info:
+            envs.step(np.full((2, 2), 999))  # not an action of the grid space
+        assert "\n" not in str(info.value)
+        with pytest.raises(LobsimError, match="exited unexpectedly"):  # the worker is gone
+            envs.step(np.zeros((2, 2), np.int64))
+    finally:
+        envs.close()

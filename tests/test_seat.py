@@ -136,3 +136,29 @@ def test_seat_duck_types_an_agent():
         assert callable(getattr(LearnerSeat, attr))
     assert LearnerSeat.Params is LearnerParams
     assert set(LearnerSeat.feeds) <= {"trades", "l1", "l2"}
+
+
+def test_refused_modify_is_resent_on_the_next_decision():
+    from lobsim.messages import CancelRejected
+
+    calls = []
+    session = SimpleNamespace(
+        initial_price=100.0, index=0,
+        limit=lambda *a, **k: calls.append(("limit", a, k)) or 7,
+        modify=lambda *a, **k: calls.append(("modify", a, k)),
+        cancel=lambda *a, **k: calls.append(("cancel", a, k)))
+    seat = LearnerSeat("maker", LearnerParams(), session)
+    seat._set(Side.BUY, 9998)
+    seat._set(Side.BUY, 9999)  # a move: one modify
+    assert [c[0] for c in calls] == ["limit", "modify"]
+    seat._set(Side.BUY, 9999)  # believed there already: nothing sent
+    assert len(calls) == 2
+    # the exchange refuses the modify (post-only would cross): the quote did not move
+    seat.on_report(CancelRejected(7, "XYZ", "modify", "would_cross", 0, 0))
+    seat._set(Side.BUY, 9999)  # the same target again must send a fresh modify
+    assert [c[0] for c in calls] == ["limit", "modify", "modify"]
+    assert calls[-1][2]["price"] == 9999 and seat.quotes[Side.BUY][1] == 9999
+    # a refused cancel does not touch the believed price
+    seat.on_report(CancelRejected(7, "XYZ", "cancel", "unknown_order", 0, 0))
+    seat._set(Side.BUY, 9999)
+    assert len(calls) == 3

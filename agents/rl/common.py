@@ -17,8 +17,11 @@ batched call, checkpoints, and the learner record registered under ``lobsim.lear
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import multiprocessing as mp
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +31,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from lobsim.errors import CheckpointError
+from lobsim.checkpoint import (BAD_PAYLOAD, CHECKPOINT, FORMAT, STATE_KEYS, check_matches,  # noqa: F401
+                               check_payload, load_checkpoint, short_error)
+from lobsim.errors import CheckpointError, LobsimError
 
-CHECKPOINT = "policy.pt"
 CURVE_CSV = "learning_curve.csv"
 CURVE_PNG = "learning_curve.png"
-FORMAT = 1  #: policy.pt layout version
 
 
 @dataclass(frozen=True)
@@ -103,16 +106,18 @@ def seed_everything(seed: int, threads: int = 1) -> None:
 
 
 def _worker(conn, scenario, seeds: list[int]) -> None:
-    torch.set_num_threads(1)
-    from lobsim.env import MarketEnv
-
-    envs = [MarketEnv(scenario, seed=s) for s in seeds]
-    names = envs[0].possible_agents
+    """Simulate ``seeds``' envs on command. Replies ("ok", data) or ("error", one line)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training process's to handle
     try:
+        torch.set_num_threads(1)
+        from lobsim.env import MarketEnv
+
+        envs = [MarketEnv(scenario, seed=s) for s in seeds]
+        names = envs[0].possible_agents
         while True:
             cmd, data = conn.recv()
             if cmd == "reset":
-                conn.send([_stack(env.reset()[0], names) for env in envs])
+                conn.send(("ok", [_stack(env.reset()[0], names) for env in envs]))
             elif cmd == "step":
                 out = []
                 for env, actions in zip(envs, data):
@@ -125,11 +130,29 @@ def _worker(conn, scenario, seeds: list[int]) -> None:
                         obs = env.reset()[0]
                     out.append((_stack(obs, names), np.array([rew[n] for n in names]), done,
                                 np.array([infos[n]["inventory"] for n in names]), episode))
-                conn.send(out)
+                conn.send(("ok", out))
             elif cmd == "close":
                 break
+    except (EOFError, BrokenPipeError):  # the training process is gone
+        pass
+    except Exception as exc:  # noqa: BLE001 - reported to the training process as one line
+        try:
+            conn.send(("error", f"{type(exc).__name__}: {short_error(exc)}"))
+        except (BrokenPipeError, OSError):
+            pass
     finally:
         conn.close()
+
+
+def _receive(conn) -> Any:
+    """A worker's reply; its failure is one :class:`LobsimError` line."""
+    try:
+        tag, data = conn.recv()
+    except (EOFError, OSError):
+        raise LobsimError("a simulation worker process exited unexpectedly") from None
+    if tag == "error":
+        raise LobsimError(f"a simulation worker failed: {data}")
+    return data
 
 
 def _stack(obs: dict, names: list[str]) -> np.ndarray:
@@ -162,14 +185,21 @@ class VecMarket:
             chunks = np.array_split(np.arange(n_envs), workers)
             self.chunks = [c.tolist() for c in chunks]
             self.conns, self.procs = [], []
-            for chunk in self.chunks:
-                parent, child = ctx.Pipe()
-                proc = ctx.Process(target=_worker, args=(child, self.scenario, [seeds[i] for i in chunk]),
-                                   daemon=True)
-                proc.start()
-                child.close()
-                self.conns.append(parent)
-                self.procs.append(proc)
+            # workers start with SIGINT ignored (inherited), so Ctrl-C is one clean stop
+            main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                for chunk in self.chunks:
+                    parent, child = ctx.Pipe()
+                    proc = ctx.Process(target=_worker, daemon=True,
+                                       args=(child, self.scenario, [seeds[i] for i in chunk]))
+                    proc.start()
+                    child.close()
+                    self.conns.append(parent)
+                    self.procs.append(proc)
+            finally:
+                if main:
+                    signal.signal(signal.SIGINT, previous)
         self._pending: list | None = None
 
     def reset(self) -> np.ndarray:
@@ -177,8 +207,8 @@ class VecMarket:
         if self.local:
             return np.stack([_stack(env.reset()[0], self.names) for env in self.envs])
         for conn in self.conns:
-            conn.send(("reset", None))
-        return np.stack([o for conn in self.conns for o in conn.recv()])
+            self._send(conn, ("reset", None))
+        return np.stack([o for conn in self.conns for o in _receive(conn)])
 
     def step_async(self, actions: np.ndarray) -> None:
         """Send actions (n_envs, n_agents); collect with :meth:`step_wait`."""
@@ -186,7 +216,7 @@ class VecMarket:
             self._pending = actions
             return
         for conn, chunk in zip(self.conns, self.chunks):
-            conn.send(("step", [actions[i] for i in chunk]))
+            self._send(conn, ("step", [actions[i] for i in chunk]))
 
     def step_wait(self):
         """(obs, rewards (E, A), dones (E,), inventory (E, A), finished episodes list)."""
@@ -202,13 +232,21 @@ class VecMarket:
                 out.append((_stack(obs, self.names), np.array([rew[n] for n in self.names]), done,
                             np.array([infos[n]["inventory"] for n in self.names]), episode))
         else:
-            out = [item for conn in self.conns for item in conn.recv()]
+            out = [item for conn in self.conns for item in _receive(conn)]
         obs = np.stack([o[0] for o in out])
         rewards = np.stack([o[1] for o in out]).astype(np.float32)
         dones = np.array([o[2] for o in out])
         inventory = np.stack([o[3] for o in out])
         episodes = [o[4] for o in out if o[4] is not None]
         return obs, rewards, dones, inventory, episodes
+
+    @staticmethod
+    def _send(conn, message: tuple) -> None:
+        try:
+            conn.send(message)
+        except (BrokenPipeError, OSError):  # the worker died; its reply (if any) says why
+            _receive(conn)
+            raise LobsimError("a simulation worker process exited unexpectedly") from None
 
     def step(self, actions: np.ndarray):
         self.step_async(actions)
@@ -307,55 +345,35 @@ def plain(obj: Any) -> Any:
     return obj
 
 
-def load_checkpoint(path: str | Path, algo: str | None = None) -> dict:
-    """The payload of ``path`` (a policy.pt or a directory holding one), checked."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such checkpoint")
+def load_optimizer(optimizer: torch.optim.Optimizer, state: Any, where: str) -> None:
+    """Load an optimizer state; a state that does not fit the parameters is CheckpointError."""
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
-        raise CheckpointError(f"{path}: not a lobsim checkpoint ({short_error(exc)})") from None
-    return check_payload(payload, algo, str(path))
+        optimizer.load_state_dict(state)
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        for param in params:
+            for value in optimizer.state.get(param, {}).values():
+                if isinstance(value, torch.Tensor) and value.dim() and value.shape != param.shape:
+                    raise ValueError(f"state of shape {tuple(value.shape)} for a parameter of "
+                                     f"shape {tuple(param.shape)}")
+    except BAD_PAYLOAD as exc:
+        raise CheckpointError(f"{where}: optimizer state does not match the network "
+                              f"({' '.join(str(exc).split())[:160]})") from None
 
 
-def short_error(exc: BaseException) -> str:
-    """The first line of an exception's message, without terminal escapes, at most 120 chars."""
-    import re
-
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:120]
-
-
-def check_payload(payload: Any, algo: str | None, where: str = "policy.pt") -> dict:
-    """``payload`` if it is a complete checkpoint (for ``algo``); else CheckpointError."""
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{where}: not a lobsim checkpoint (format {FORMAT} expected)")
-    for key, kind in (("algo", str), ("config", dict), ("state_dicts", dict), ("agents", list),
-                      ("obs_size", int), ("n_actions", list), ("progress", dict)):
-        if not isinstance(payload.get(key), kind):
-            raise CheckpointError(f"{where}: checkpoint lacks a valid {key!r}")
-    if algo is not None and payload["algo"] != algo:
-        raise CheckpointError(f"{where}: checkpoint is for {payload['algo']!r}, not {algo!r}")
-    return payload
-
-
-def check_matches(payload: dict, vec_or_env: Any, where: str) -> None:
-    """The checkpoint's seats, observation and action sizes must match the scenario's."""
-    names = list(vec_or_env.names if hasattr(vec_or_env, "names") else vec_or_env.possible_agents)
-    if list(payload["agents"]) != names:
-        raise CheckpointError(f"{where}: checkpoint seats {list(payload['agents'])} do not match "
-                              f"the scenario's learners {names}")
-    n_actions = (vec_or_env.n_actions if hasattr(vec_or_env, "n_actions")
-                 else [vec_or_env.action_space(n).n for n in names])
-    obs_size = (vec_or_env.obs_size if hasattr(vec_or_env, "obs_size")
-                else vec_or_env.observation_space(names[0]).shape[0])
-    if list(payload["n_actions"]) != list(n_actions) or payload["obs_size"] != obs_size:
-        raise CheckpointError(f"{where}: checkpoint spaces (obs {payload['obs_size']}, actions "
-                              f"{list(payload['n_actions'])}) do not match the scenario's "
-                              f"(obs {obs_size}, actions {list(n_actions)})")
+def make_args(cls: type, config: dict, where: str, what: str, error: type[Exception]) -> Any:
+    """``cls(**config)`` with every setting known and of its default's type, else ``error``."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(config) - set(fields))
+    if unknown:
+        raise error(f"{where}: unknown {what} settings {unknown}")
+    for key, value in config.items():
+        default = fields[key].default
+        kind = type(default)
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) if kind is float else \
+            (type(value) is kind)
+        if not ok:
+            raise error(f"{where}: {what} setting {key!r} must be {kind.__name__}, got {value!r}")
+    return cls(**config)
 
 
 def load_state(module: nn.Module, state: Any, where: str) -> None:

@@ -27,10 +27,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.rl.common import (CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy, VecMarket,
-                              check_matches, check_payload, load_checkpoint, load_state, save_checkpoint,
-                              seed_everything, write_curve)
-from lobsim.errors import InputError
+from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
+                              VecMarket, check_matches, check_payload, load_checkpoint, load_optimizer,
+                              load_state, make_args, save_checkpoint, seed_everything, write_curve)
+from lobsim import seeding
+from lobsim.errors import CheckpointError, InputError
 
 
 @dataclass
@@ -102,18 +103,17 @@ def _networks(args: Args, n_agents: int, obs_size: int, n_actions: int) -> Ensem
 def policy(payload: dict) -> QPolicy:
     """Rebuild the greedy policy from a loaded checkpoint payload."""
     check_payload(payload, "dqn")
-    args = _args(payload["config"], "policy.pt")
-    q = _networks(args, len(payload["agents"]), payload["obs_size"], payload["n_actions"][0])
+    args = _args(payload["config"], "policy.pt", CheckpointError)
+    try:
+        q = _networks(args, len(payload["agents"]), payload["obs_size"], payload["n_actions"][0])
+    except BAD_PAYLOAD as exc:
+        raise CheckpointError(f"policy.pt: cannot rebuild the networks ({str(exc)[:120]})") from None
     load_state(q, payload["state_dicts"]["q"], "policy.pt")
     return QPolicy(q)
 
 
-def _args(config: dict, where: str) -> Args:
-    names = {f.name for f in dataclasses.fields(Args)}
-    unknown = sorted(set(config) - names)
-    if unknown:
-        raise InputError(f"{where}: unknown dqn settings {unknown}")
-    return Args(**config)
+def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args:
+    return make_args(Args, config, where, "dqn", error)
 
 
 def train(scenario: Any, steps: int | None = None, seed: int | None = None, out: Path | None = None,
@@ -123,7 +123,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     payload = None
     if resume is not None:
         payload = load_checkpoint(resume, "dqn")
-        args = _args(payload["config"], str(resume))
+        args = _args(payload["config"], str(resume), CheckpointError)
     else:
         args = _args({}, "dqn")
     for key, value in overrides.items():
@@ -135,7 +135,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         args.total_steps = steps
     out = Path(out or resume or "runs/dqn")
     seed_everything(args.seed, args.threads)
-    rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(1)[0])
+    # a named stream: never the market seeds' SeedSequence(seed).spawn(...) nor torch's init
+    rng = seeding.generator(args.seed, "dqn/explore")
 
     envs = VecMarket(scenario, args.num_envs, args.seed if payload is None else
                      args.seed + int(payload["progress"]["step"]), args.workers)
@@ -143,14 +144,19 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         if len(set(envs.n_actions)) != 1:
             raise InputError("dqn: every learner seat needs the same action space")
         A, D, N, E = envs.n_agents, envs.obs_size, envs.n_actions[0], args.num_envs
-        q = _networks(args, A, D, N)
-        target = _networks(args, A, D, N)
+        try:
+            q = _networks(args, A, D, N)
+            target = _networks(args, A, D, N)
+        except BAD_PAYLOAD as exc:
+            if payload is None:
+                raise
+            raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
         optimizer = torch.optim.Adam(q.parameters(), lr=args.learning_rate)
         start_step, rows = 0, []
         if payload is not None:
             check_matches(payload, envs, str(resume))
             load_state(q, payload["state_dicts"]["q"], str(resume))
-            optimizer.load_state_dict(payload["state_dicts"]["optimizer"])
+            load_optimizer(optimizer, payload["state_dicts"]["optimizer"], str(resume))
             start_step = int(payload["progress"]["step"])
             rows = list(payload["progress"]["curve"])
         target.load_state_dict(q.state_dict())
@@ -206,7 +212,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         step = start_step
         end = start_step + args.total_steps if payload is not None else args.total_steps
         t0 = time.perf_counter()
-        since_train = since_target = 0
+        since_train = since_target = updates = 0
         while step < end:
             eps = epsilon(step)
             with torch.no_grad():  # every seat of every env: one batched forward
@@ -218,12 +224,15 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             if step >= start_step + args.learning_starts and size >= args.batch_size:
                 while since_train >= args.train_interval:
                     learn(step)
+                    updates += 1
                     since_train -= args.train_interval
                 if since_target >= args.target_interval:
                     with torch.no_grad():
                         for tp, p in zip(target.parameters(), q.parameters()):
                             tp.mul_(1 - args.tau).add_(args.tau * p)
                     since_target = 0
+            else:  # random play: no backlog of gradient steps builds up
+                since_train = since_target = 0
             next_obs, rewards, dones, inventory, _ = envs.step_wait()
             window.append((obs, actions, rewards, dones.astype(np.float32)))
             if len(window) == args.n_step:  # store the oldest step with its n-step return
@@ -259,7 +268,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         write_curve(out, tracker.rows, f"DQN on {Path(envs.scenario.source).name}")
         return {"algo": "dqn", "steps": step - start_step, "seconds": elapsed,
                 "steps_per_second": (step - start_step) / elapsed if elapsed else None,
-                "episodes": len(tracker.rows), "running_reward": tracker.running(), "out": str(out)}
+                "episodes": len(tracker.rows), "running_reward": tracker.running(),
+                "gradient_steps": updates, "out": str(out)}
     finally:
         envs.close()
 

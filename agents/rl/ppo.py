@@ -33,10 +33,11 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
-from agents.rl.common import (CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy, VecMarket,
-                              check_matches, check_payload, load_checkpoint, load_state, save_checkpoint,
-                              seed_everything, write_curve)
-from lobsim.errors import InputError
+from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
+                              VecMarket, check_matches, check_payload, load_checkpoint, load_optimizer,
+                              load_state, make_args, save_checkpoint, seed_everything, write_curve)
+from lobsim import seeding
+from lobsim.errors import CheckpointError, InputError
 
 
 @dataclass
@@ -129,21 +130,24 @@ class PPOPolicy(Policy):
 
 
 def _args(config: dict, where: str) -> Args:
-    names = {f.name for f in dataclasses.fields(Args)}
-    unknown = sorted(set(config) - names)
-    if unknown:
-        raise InputError(f"{where}: unknown ppo settings {unknown}")
-    args = Args(**config)
+    return _checked_args(config, where, InputError)
+
+
+def _checked_args(config: dict, where: str, error: type[Exception]) -> Args:
+    args = make_args(Args, config, where, "ppo", error)
     if args.mode not in ("ippo", "shared", "mappo"):
-        raise InputError(f"{where}: ppo mode must be ippo, shared or mappo, got {args.mode!r}")
+        raise error(f"{where}: ppo mode must be ippo, shared or mappo, got {args.mode!r}")
     return args
 
 
 def policy(payload: dict) -> PPOPolicy:
     """Rebuild the greedy policy from a loaded checkpoint payload."""
     check_payload(payload, "ppo")
-    args = _args(payload["config"], "policy.pt")
-    net = ActorCritic(args, len(payload["agents"]), payload["obs_size"], payload["n_actions"][0])
+    args = _checked_args(payload["config"], "policy.pt", CheckpointError)
+    try:
+        net = ActorCritic(args, len(payload["agents"]), payload["obs_size"], payload["n_actions"][0])
+    except BAD_PAYLOAD as exc:
+        raise CheckpointError(f"policy.pt: cannot rebuild the networks ({str(exc)[:120]})") from None
     load_state(net, payload["state_dicts"]["net"], "policy.pt")
     return PPOPolicy(net)
 
@@ -155,7 +159,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     payload = None
     if resume is not None:
         payload = load_checkpoint(resume, "ppo")
-        args = _args(payload["config"], str(resume))
+        args = _checked_args(payload["config"], str(resume), CheckpointError)
     else:
         args = _args({}, "ppo")
     for key, value in overrides.items():
@@ -168,7 +172,10 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         args.total_steps = steps
     out = Path(out or resume or "runs/ppo")
     seed_everything(args.seed, args.threads)
-    generator = torch.Generator().manual_seed(args.seed)
+    # a named stream for action sampling and minibatch order: not torch's init stream
+    # (torch.manual_seed(seed)) nor the market seeds' SeedSequence(seed).spawn(...)
+    sample_seed = int(seeding.child(args.seed, "ppo/sample").generate_state(1, np.uint64)[0] & (2**63 - 1))
+    generator = torch.Generator().manual_seed(sample_seed)
 
     start_step = int(payload["progress"]["step"]) if payload is not None else 0
     envs = VecMarket(scenario, args.num_envs, args.seed + start_step, args.workers)
@@ -176,13 +183,18 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         if len(set(envs.n_actions)) != 1:
             raise InputError("ppo: every learner seat needs the same action space")
         A, D, N, E, T = envs.n_agents, envs.obs_size, envs.n_actions[0], args.num_envs, args.num_steps
-        net = ActorCritic(args, A, D, N)
+        try:
+            net = ActorCritic(args, A, D, N)
+        except BAD_PAYLOAD as exc:
+            if payload is None:
+                raise
+            raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
         optimizer = torch.optim.Adam(net.parameters(), lr=args.learning_rate, eps=1e-5)
         rows: list[dict] = []
         if payload is not None:
             check_matches(payload, envs, str(resume))
             load_state(net, payload["state_dicts"]["net"], str(resume))
-            optimizer.load_state_dict(payload["state_dicts"]["optimizer"])
+            load_optimizer(optimizer, payload["state_dicts"]["optimizer"], str(resume))
             rows = list(payload["progress"]["curve"])
         tracker = EpisodeTracker(E, A)
         tracker.rows = rows

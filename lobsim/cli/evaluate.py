@@ -13,17 +13,24 @@ import argparse
 import dataclasses
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 BASELINES = ("fixed_spread", "avellaneda_stoikov")
-#: Two-sided 95% Student t quantiles by degrees of freedom (1.96 beyond 30).
+#: Two-sided 95% Student t quantiles by degrees of freedom 1..30 (see :func:`t95` beyond).
 _T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
-        17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086, 24: 2.064, 29: 2.045}
+        17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064,
+        25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042}
+
+
+def t95(df: int) -> float:
+    """Two-sided 95% t quantile: exact (3 decimals) for df <= 30; above, the approximation
+    1.96 + 2.5 / df, within 0.002 of the exact value for df > 30 (2.041 vs 2.040 at 31,
+    1.981 vs 1.980 at 120) and tending to the normal 1.96."""
+    return _T95[df] if df <= 30 else 1.96 + 2.5 / df
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
     scenario = load_scenario(args.scenario)
     policy, payload = load_policy(args.policy)
-    report = evaluate(scenario, policy, payload, args.episodes, args.seed, _settings(args.set))
+    report = evaluate(scenario, policy, payload, args.episodes, args.seed, _settings(args.set),
+                      str(args.policy))
     report["policy"] = str(args.policy)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -84,27 +92,21 @@ def _settings(items: list[str]) -> dict[str, dict[str, Any]]:
 def load_policy(directory: Path) -> tuple[Any, dict]:
     """The greedy policy of ``directory``/policy.pt, rebuilt by its learner (by ``algo``).
 
-    The file is read with ``torch.load(weights_only=True)``; anything wrong with it is
-    one :class:`~lobsim.errors.CheckpointError` line.
+    The file is read with ``torch.load(weights_only=True)`` (:mod:`lobsim.checkpoint`);
+    anything wrong with it is one :class:`~lobsim.errors.CheckpointError` line naming it.
     """
-    import torch
-
     from lobsim import registry
+    from lobsim.checkpoint import CHECKPOINT, load_checkpoint
     from lobsim.errors import CheckpointError
 
-    path = directory / "policy.pt" if directory.is_dir() else directory
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such checkpoint")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
-        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
-        reason = (text[0] if text else type(exc).__name__)[:120]
-        raise CheckpointError(f"{path}: not a lobsim checkpoint ({reason})") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("algo"), str):
-        raise CheckpointError(f"{path}: not a lobsim checkpoint (no 'algo')")
+    path = directory / CHECKPOINT if directory.is_dir() else directory
+    payload = load_checkpoint(path)
     learner = registry.load("lobsim.learners", payload["algo"])
-    return learner.policy(payload), payload
+    try:
+        return learner.policy(payload), payload
+    except CheckpointError as exc:  # the learner names the file policy.pt: name this one
+        message = str(exc).removeprefix(f"{CHECKPOINT}: ")
+        raise CheckpointError(f"{path}: {message}") from None
 
 
 def held_out_seeds(seed: int, episodes: int) -> list[int]:
@@ -116,30 +118,32 @@ def held_out_seeds(seed: int, episodes: int) -> list[int]:
 
 
 def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int,
-             settings: dict[str, dict[str, Any]] | None = None) -> dict:
+             settings: dict[str, dict[str, Any]] | None = None, where: str = "policy") -> dict:
     """Per seat and controller (learner, fixed_spread, avellaneda_stoikov) figures over
     the same held-out seeds; see the module docstring and :func:`baseline_params` for the
     baselines' parameters (``settings``: {kind: {key: value}} overrides)."""
+    from lobsim import registry
+    from lobsim.checkpoint import check_matches, check_payload
     from lobsim.env import MarketEnv
-    from lobsim.errors import CheckpointError
 
     env = MarketEnv(scenario)
     names = env.possible_agents
-    if list(payload.get("agents", [])) != names:
-        raise CheckpointError(f"policy seats {list(payload.get('agents', []))} do not match the "
-                              f"scenario's learners {names}")
-    if list(payload.get("n_actions", [])) != [env.action_space(n).n for n in names] or \
-            payload.get("obs_size") != env.observation_space(names[0]).shape[0]:
-        raise CheckpointError("policy spaces do not match the scenario's (different action space or grid?)")
+    check_matches(check_payload(payload, None, where), env, where)
     seeds = held_out_seeds(seed, episodes)
     runs: dict[str, list[dict]] = {"learner": [_learner_episode(env, policy, s) for s in seeds]}
     unavailable, used = {}, {}
     for kind in BASELINES:
+        # only a baseline kind that is not installed is skipped; a bad --set key or an
+        # invalid resulting scenario is the user's mistake (LobsimError: one line, exit 2)
+        if kind not in registry.names("lobsim.agents"):
+            unavailable[kind] = f"agent kind {kind!r} is not installed"
+            continue
         try:
-            baseline, used[kind] = _baseline_scenario(env, kind, baseline_params(env, kind, runs, settings))
-        except Exception as exc:  # noqa: BLE001 - a baseline kind not installed or not buildable
+            registry.load("lobsim.agents", kind)
+        except ImportError as exc:
             unavailable[kind] = " ".join(str(exc).split())[:200] or type(exc).__name__
             continue
+        baseline, used[kind] = _baseline_scenario(env, kind, baseline_params(env, kind, runs, settings))
         runs[kind] = [_baseline_episode(env, baseline, s) for s in seeds]
     report: dict[str, Any] = {"scenario": scenario.source, "episodes": episodes, "seeds": seeds,
                               "team": env.team, "baselines": used, "seats": {}, "market": {}}
@@ -231,9 +235,11 @@ def _baseline_episode(env: Any, scenario: Any, seed: int) -> dict:
     rewards = dict.fromkeys(names, 0.0)
     inventory = dict.fromkeys(names, 0.0)
     for step in range(1, env.max_steps + 1):
-        market.advance(market.env.now + env.dt_ns)
+        t_start = market.env.now
+        market.advance(t_start + env.dt_ns)
         last = step == env.max_steps or market.done
-        terms = {n: meters[n].terms(market, env.dt, last)["reward"] for n in names}
+        dt = (market.env.now - t_start) / 1e9  # the last step may be shorter
+        terms = {n: meters[n].terms(market, dt, last)["reward"] for n in names}
         team = sum(terms.values())
         for n in names:
             rewards[n] += team if env.team else terms[n]
@@ -264,8 +270,7 @@ def ci95(values: list[float]) -> list[float]:
     if len(x) < 2:
         return [mean, mean]
     df = len(x) - 1
-    t = next((_T95[k] for k in sorted(_T95) if k >= df), 1.96) if df <= 29 else 1.96
-    half = t * float(x.std(ddof=1)) / math.sqrt(len(x))
+    half = t95(df) * float(x.std(ddof=1)) / math.sqrt(len(x))
     return [mean - half, mean + half]
 
 
