@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,3 +33,27 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def staged_directory(out_dir: Path, last: str | None = None) -> Iterator[Path]:
+    """A temporary directory beside ``out_dir`` to write files into; when the block
+    succeeds every file in it is moved into ``out_dir`` (created if needed; ``last``
+    is moved last, e.g. a page that links the others), replacing files of the same name.
+    On any error nothing is moved and the temporary directory is removed."""
+    out_dir = Path(out_dir)
+    parent = out_dir.parent if str(out_dir.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {parent}: {exc.strerror or exc}") from None
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} exists and is not a directory")
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    try:
+        yield staging
+        out_dir.mkdir(exist_ok=True)
+        for path in sorted(staging.iterdir(), key=lambda p: (p.name == last, p.name)):
+            os.replace(path, out_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -8,15 +8,12 @@ only when every one of them is complete, so a failed run leaves nothing half-wri
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lobsim.errors import InputError
+from lobsim.fileio import staged_directory
 from lobsim.market import RunResult
 from lobsim.recorder import COLUMNS
 
@@ -48,20 +45,11 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 def write_run(result: RunResult, out_dir: Path, resolved_toml: str) -> list[Path]:
     """Write the run into ``out_dir`` (created if needed; files there are replaced)."""
-    out_dir = Path(out_dir)
-    parent = out_dir.parent if str(out_dir.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create {parent}: {exc.strerror or exc}") from None
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir} exists and is not a directory")
     market = result.scenario.market
     metadata = {"lobsim.schema_version": EVENTS_SCHEMA_VERSION,
                 "lobsim.tick_size": repr(market.tick_size), "lobsim.symbol": market.symbol,
                 "lobsim.units": "price: ticks; qty: lots; time: ns of simulated time"}
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
-    try:
+    with staged_directory(out_dir) as staging:
         _write_parquet(_table(result.events, EVENTS_SCHEMA, metadata), staging / "events.parquet")
         _write_parquet(_table(result.book_rows, BOOK_SCHEMA, metadata), staging / "book.parquet")
         _write_parquet(_table(result.agent_rows, AGENTS_SCHEMA,
@@ -70,14 +58,8 @@ def write_run(result: RunResult, out_dir: Path, resolved_toml: str) -> list[Path
                        staging / "agents.parquet")
         (staging / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
         (staging / "scenario.resolved.toml").write_text(resolved_toml)
-        out_dir.mkdir(exist_ok=True)
-        written = []
-        for path in sorted(staging.iterdir()):
-            os.replace(path, out_dir / path.name)
-            written.append(out_dir / path.name)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        names = sorted(path.name for path in staging.iterdir())
+    return [Path(out_dir) / name for name in names]
 
 
 assert len(COLUMNS) == len(EVENTS_SCHEMA), "recorder rows and the events schema must agree"

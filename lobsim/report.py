@@ -18,9 +18,6 @@ import csv
 import html
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ import pyarrow.parquet as pq
 
 from lobsim import metrics
 from lobsim.errors import InputError, MissingExtraError
+from lobsim.fileio import staged_directory
 from lobsim.lobster import Depth, book_messages, read_run_events
 
 NS = 1_000_000_000
@@ -471,8 +469,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.Fact], figs: dict[str, Any]) -> Path:
     """Render into a staging directory beside ``out``, then move every file into ``out``."""
-    staging = Path(tempfile.mkdtemp(prefix=".report.", dir=out.parent))
-    try:
+    with staged_directory(out, last="report.html") as staging:  # the page last
         images = {}
         for stem, fig in figs.items():
             fig.savefig(staging / f"{stem}.png")
@@ -480,9 +477,4 @@ def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.F
         (staging / "report.html").write_text(render_html(title, summary, facts, images), encoding="utf-8")
         (staging / "facts.json").write_text(json.dumps(
             [{"name": f.name, "holds": f.holds, "value": f.value, "test": f.test} for f in facts], indent=2) + "\n")
-        out.mkdir(exist_ok=True)
-        for path in sorted(staging.iterdir(), key=lambda p: p.name == "report.html"):  # the page last
-            os.replace(path, out / path.name)
-        return out / "report.html"
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return out / "report.html"

@@ -23,10 +23,7 @@ import copy
 import itertools
 import json
 import math
-import os
-import shutil
 import socket
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -39,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lobsim.errors import AuditError, InputError, LobsimError, MissingExtraError
+from lobsim.fileio import staged_directory
 
 Progress = Callable[[int, int], None]  #: (runs done, runs in all)
 GROUP_FIELDS = ("pnl", "inventory", "spread_capture", "fills", "volume")
@@ -335,24 +333,14 @@ def write_sweep(rows: list[dict[str, Any]], axes: list[Axis], out_dir: Path,
                 chosen: list[str] | None = None, with_plot: bool = True) -> list[Path]:
     """Write ``sweep.parquet`` (and ``sweep.png``) into ``out_dir``, atomically."""
     out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
     chosen = chosen or default_metrics(rows)
     known = {k for row in rows for k in row}
     missing = [m for m in chosen if m not in known]
     if missing:
         raise InputError(f"--metric {missing[0]!r}: no such column (e.g. {', '.join(default_metrics(rows))})")
-    staging = Path(tempfile.mkdtemp(prefix=".sweep.", dir=out_dir))
-    try:
+    with staged_directory(out_dir) as staging:
         pq.write_table(to_table(rows), staging / "sweep.parquet", compression="zstd")
         if with_plot and axes and chosen:
             plot(rows, axes, chosen, staging / "sweep.png")
-        written = []
-        for path in sorted(staging.iterdir()):
-            os.replace(path, out_dir / path.name)
-            written.append(out_dir / path.name)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        names = sorted(path.name for path in staging.iterdir())
+    return [out_dir / name for name in names]
