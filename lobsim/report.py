@@ -177,7 +177,8 @@ def stylized_facts(data: RunData, interval_s: float = 10.0) -> FactSeries:
                                                 data.impact_before, data.impact_after)
     imbalance = metrics.queue_imbalance(data.bid_qty, data.ask_qty)
     facts = [
-        metrics.heavy_tails(by_horizon),
+        metrics.heavy_tails(by_horizon, {h: metrics.jump_kurtosis(t, mid, h, 0, end)
+                                         for h in by_horizon} if len(t) else None),
         metrics.no_autocorrelation(base, interval_s),
         metrics.volatility_clustering(base, interval_s),
         metrics.aggregational_gaussianity(kurtosis),

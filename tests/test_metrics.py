@@ -146,3 +146,18 @@ def test_binned_mean_and_slope():
     assert binned.means.tolist() == [2.0, 6.0] and binned.counts.tolist() == [2, 2]
     assert metrics.slope(np.array([0.0, 1, 2]), np.array([1.0, 3, 5])) == pytest.approx(2.0)
     assert math.isnan(metrics.slope(np.array([1.0, 1.0]), np.array([1.0, 2.0])))
+
+
+def test_heavy_tails_discounts_the_kurtosis_of_memoryless_tick_jumps():
+    """A mid that moves by one tick at Poisson times has excess kurtosis ~1/lambda per
+    horizon: heavy-looking, but it is discreteness, not heavy tails."""
+    rng = np.random.default_rng(7)
+    end = 20_000 * 10**9
+    times = np.sort(rng.integers(0, end, 40_000))  # 2 changes per second on average
+    mid = 100.0 * np.exp(np.cumsum(rng.choice([-1e-4, 1e-4], len(times))))
+    returns = metrics.horizon_returns(times, mid, 1.0, 0, end)
+    null = metrics.jump_kurtosis(times, mid, 1.0, 0, end)
+    assert null == pytest.approx(0.5, rel=0.01)  # 1 / (2 changes per 1 s horizon)
+    assert metrics.excess_kurtosis(returns) == pytest.approx(0.5, abs=0.15)
+    assert metrics.heavy_tails({1.0: returns}).holds is True  # fooled without the null
+    assert metrics.heavy_tails({1.0: returns}, {1.0: null}).holds is False
