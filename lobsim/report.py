@@ -239,6 +239,7 @@ def fig_depth(d: RunData) -> Any:
     fig, (ax,) = _figure(size=(9, 4.2))
     book = d.book
     if len(book.get("time_ns", ())):
+        book = _thin_snapshots(book, DEPTH_COLUMNS)
         times = np.unique(book["time_ns"])
         lo, hi = int(book["price"].min()), int(book["price"].max())
         grid = np.zeros((hi - lo + 1, len(times)))
@@ -253,6 +254,20 @@ def fig_depth(d: RunData) -> Any:
     ax.set(xlabel="time (s)", ylabel="price", title="Depth of the book over time")
     ax.ticklabel_format(axis="y", useOffset=False)
     return fig
+
+
+#: at most this many snapshots (columns) in the depth heatmap: the grid is price levels x
+#: snapshots, so a long run would otherwise need gigabytes for a picture ~900 pixels wide
+DEPTH_COLUMNS = 1000
+
+
+def _thin_snapshots(book: dict[str, np.ndarray], columns: int) -> dict[str, np.ndarray]:
+    """The rows of every k-th snapshot time, so that at most ``columns`` remain."""
+    times = np.unique(book["time_ns"])
+    if len(times) <= columns:
+        return book
+    keep = np.isin(book["time_ns"], times[:: -(-len(times) // columns)])
+    return {name: values[keep] for name, values in book.items()}
 
 
 def fig_imbalance(d: RunData) -> Any:
