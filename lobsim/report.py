@@ -7,7 +7,7 @@ with every figure embedded (base64) and linked by file name. Everything is stage
 moved into place at the end, so a failure leaves the previous report untouched.
 
 Series: the best quotes after every book event (rebuilt from the event log with
-:func:`lobsim.lobster.book_messages`), prices in ticks, times in seconds of simulated time.
+:func:`lobsim.tape.book_messages`), prices in ticks, times in seconds of simulated time.
 matplotlib is an optional extra, imported only here (Agg canvas, no pyplot state).
 """
 
@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from lobsim import metrics
 from lobsim.errors import InputError, MissingExtraError
 from lobsim.fileio import staged_directory
-from lobsim.lobster import Depth, book_messages, read_run_events
+from lobsim.tape import Depth, book_messages, read_run_events
 
 NS = 1_000_000_000
 KURTOSIS_HORIZONS_S = (60.0, 300.0, 900.0)  #: 1, 5 and 15 minutes

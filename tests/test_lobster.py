@@ -14,7 +14,7 @@ from market_harness import KINDS, probe, scenario
 from test_report import SCENARIO, make_run
 
 from agents.lobster_replay import LobsterReplayParams, LobsterReplayTrader
-from lobsim import Side, TimeInForce, lobster
+from lobsim import Side, TimeInForce, lobster, tape
 from lobsim.cli import main
 from lobsim.config import AgentConfig
 from lobsim.errors import InputError
@@ -45,7 +45,7 @@ def test_events_map_to_lobster_messages():
                     (11000, "modify", (3,), {"qty": 5, "price": 100})])  # no change: nothing
     _, result = run_probes(a, b)
     columns = dict(zip(COLUMNS, map(list, zip(*result.events))))
-    messages = [m[:6] for m in lobster.book_messages(columns)]
+    messages = [m[:6] for m in tape.book_messages(columns)]
     assert messages == [
         (1000, NEW, 1, 5, 101, -1), (2000, NEW, 2, 3, 102, -1), (3000, NEW, 3, 4, 99, 1),
         (4000, EXE, 1, 5, 101, -1), (4000, NEW, 4, 2, 101, 1),
@@ -229,4 +229,4 @@ def test_a_parquet_file_that_is_not_a_lobsim_event_log_is_refused(tmp_path):
     import pyarrow as pa
     pq.write_table(pa.table({"seq": [0], "time_ns": [1]}), tmp_path / "events.parquet")
     with pytest.raises(InputError, match="not a lobsim event log \\(no column kind"):
-        lobster.read_run_events(tmp_path)
+        tape.read_run_events(tmp_path)
