@@ -173,15 +173,14 @@ class Exchange:
         """Answer a request with a reject (new order) or cancel-reject (cancel/modify)."""
         now = self.scheduler.env.now
         op, order_id = request[0], request[1]
-        arrival = self._box(outbox, session)
-        symbol = request[2] if op in ("limit", "market") else self._symbol_of(order_id)
+        box = self._box(outbox, session)
         if op in ("limit", "market"):
-            item: Any = OrderRejected(order_id, symbol, reason.value, now, arrival[0])
+            item: Any = OrderRejected(order_id, request[2], reason.value, now, box[0])
             kind = "rejected"
         else:
-            item = CancelRejected(order_id, symbol, op, reason.value, now, arrival[0])
+            item = CancelRejected(order_id, self._symbol_of(order_id), op, reason.value, now, box[0])
             kind = "cancel_rejected"
-        arrival[1].append(item)
+        box[1].append(item)
         self.recorder.row(now, kind, session.name, order_id, None, None, None, reason.value)
 
     def _symbol_of(self, order_id: Hashable) -> str:

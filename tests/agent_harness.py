@@ -14,6 +14,8 @@ over time (lots of order-seconds, ns), for rate tests.
 
 from __future__ import annotations
 
+import math
+
 import heapq
 import itertools
 from collections.abc import Callable, Hashable
@@ -237,3 +239,20 @@ class FakeSession:
         report = CancelRejected(order_id, self.symbol, request, "unknown_id", self.now, self.now)
         self.refused.append(report)
         self.agent.on_report(report)
+
+
+def start_flow(kind: type, name: str, params: Any, *, seed: int, latency_ns: int = 0,
+               quote: tuple[int, int] | None = (9_990, 10_010)) -> tuple[FakeSession, Any]:
+    """A Poisson-flow agent on an auto-acknowledging fake session, with a first quote."""
+    session = FakeSession(seed=seed, auto_ack=True, latency_ns=latency_ns)
+    agent = kind(name, params, session)
+    session.agent = agent
+    if quote is not None:
+        session.quote(*quote)
+    session.start(agent)
+    return session, agent
+
+
+def within(count: float, expected: float, sds: float = 4.0) -> bool:
+    """A Poisson count within ``sds`` standard errors of its mean."""
+    return abs(count - expected) < sds * math.sqrt(expected)

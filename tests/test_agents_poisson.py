@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from agent_harness import FakeSession
+from agent_harness import FakeSession, start_flow, within
 
 from agents.poisson import EventClock, PoissonParams, PoissonTrader, truncated_geometric
 from lobsim.orders import Side
@@ -16,17 +16,7 @@ BUY, SELL = Side.BUY, Side.SELL
 
 
 def start(params, seed=5, quote=(9_990, 10_010)):
-    session = FakeSession(seed=seed, auto_ack=True)
-    agent = PoissonTrader("noise", params, session)
-    session.agent = agent
-    if quote is not None:
-        session.quote(*quote)
-    session.start(agent)
-    return session, agent
-
-
-def within(count, expected, sds=4.0):
-    return abs(count - expected) < sds * math.sqrt(expected)
+    return start_flow(PoissonTrader, "noise", params, seed=seed, quote=quote)
 
 
 def test_rates_and_market_fraction():

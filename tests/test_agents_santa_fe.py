@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from agent_harness import FakeSession
+from agent_harness import start_flow, within
 
 from agents.santa_fe import SantaFeParams, SantaFeTrader
 from lobsim.orders import Side
@@ -19,18 +19,7 @@ PARAMS = SantaFeParams(limit_rate=200.0, market_rate=8.0, cancel_rate=0.25, wind
 
 
 def start(params=PARAMS, seed=7, latency_ns=0, quote=(9_990, 10_010)):
-    session = FakeSession(seed=seed, auto_ack=True, latency_ns=latency_ns)
-    agent = SantaFeTrader("zi", params, session)
-    session.agent = agent
-    if quote is not None:
-        session.quote(*quote)
-    session.start(agent)
-    return session, agent
-
-
-def within(count, expected, sds=4.0):
-    """A Poisson count within ``sds`` standard errors of its mean."""
-    return abs(count - expected) < sds * math.sqrt(expected)
+    return start_flow(SantaFeTrader, "zi", params, seed=seed, latency_ns=latency_ns, quote=quote)
 
 
 def test_event_counts_match_the_model_rates():
