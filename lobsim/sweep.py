@@ -297,9 +297,9 @@ def confidence(values: np.ndarray) -> tuple[float, float]:
 def plot(rows: list[dict[str, Any]], axes: list[Axis], chosen: list[str], path: Path) -> None:
     """One panel per metric against the first swept key (one line per combination of the
     others), mean over seeds with a 95% confidence band."""
-    from lobsim.report import _figure
+    from lobsim.figures import new_figure
 
-    fig, panels = _figure(1, len(chosen), size=(4.2 * len(chosen), 3.6))
+    fig, panels = new_figure(1, len(chosen), size=(4.2 * len(chosen), 3.6))
     x_axis = axes[0]
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x_axis.values)
     xs = np.array(x_axis.values if numeric else range(len(x_axis.values)), dtype=np.float64)

@@ -91,9 +91,9 @@ def test_missing_run_dir_and_missing_matplotlib(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
-    from lobsim.report import _figure
+    from lobsim.figures import new_figure
     with pytest.raises(MissingExtraError, match=r"pip install lobsim\[plots\]"):
-        _figure()
+        new_figure()
     tmp_path.joinpath("run").mkdir()
     assert main(["report", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
@@ -134,15 +134,3 @@ def test_malformed_learning_curve_is_read_or_refused_in_one_line(tmp_path):
     path.write_bytes(b"step\n\xff\xfe\n")
     with pytest.raises(InputError, match="learning_curve.csv: cannot read"):
         _learning_curve(path)
-
-
-def test_depth_heatmap_keeps_at_most_its_column_budget():
-    import numpy as np
-
-    from lobsim.report import _thin_snapshots
-    book = {"time_ns": np.repeat(np.arange(5000), 3), "price": np.tile([1, 2, 3], 5000)}
-    thin = _thin_snapshots(book, 1000)
-    times = np.unique(thin["time_ns"])
-    assert len(times) == 1000 and times[0] == 0 and np.all(np.diff(times) == 5)
-    assert len(thin["price"]) == 3000  # whole snapshots kept
-    assert _thin_snapshots(book, 10_000) is book

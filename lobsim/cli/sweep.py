@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     axes = [sweep.parse_set(text) for text in args.sets]
     if not args.no_plot:
-        from lobsim.report import _figure
-        _figure()  # missing matplotlib: fail before running anything
+        from lobsim.figures import new_figure
+        new_figure()  # missing matplotlib: fail before running anything
     address = args.address or os.environ.get("RAY_ADDRESS") or None
     rows = sweep.run_sweep(args.scenario, axes, args.seeds, args.workers, address, _progress_bar(args))
     out = args.out or Path("sweeps") / args.scenario.stem
