@@ -17,8 +17,8 @@ time) and scaled by ``speed`` (2.0: twice as fast):
   and are skipped; so are cancels of orders from before the file or already gone.
 
 The replayed population are many independent traders, so their orders may trade with
-each other (``self_trade_prevention = False``). A path in ``file`` is relative to the
-working directory. A malformed file is an :class:`~lobsim.errors.InputError` naming the
+each other (``self_trade_prevention = False``). A relative path in ``file`` is taken from the
+scenario file's folder (from the working directory for a scenario built in memory). A malformed file is an :class:`~lobsim.errors.InputError` naming the
 row, raised when the market is built.
 """
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LobsterReplayParams:
-    file: str = field(metadata={"doc": "LOBSTER message file (CSV), relative to the working directory"})
+    file: str = field(metadata={"path": True, "doc": "LOBSTER message file (CSV), relative to the scenario file"})
     start: float = field(default=-1.0, metadata={
         "min": -1.0, "doc": "seconds after midnight that become time 0; -1: the first row's time"})
     speed: float = field(default=1.0, metadata={"gt": 0.0, "doc": "replay speed: 2.0 is twice as fast"})

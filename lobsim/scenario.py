@@ -4,7 +4,9 @@ A scenario file holds data only (it is read with :mod:`tomllib`; nothing in it i
 executed). Every value is checked against the config dataclasses of :mod:`lobsim.config`
 and, for each ``[[agents]]`` table, against its kind's ``Params`` dataclass, found by
 introspecting dataclass fields, type hints and field ``metadata`` (``min``, ``max``,
-``choices``; this module also understands ``gt``, ``lt``, ``pattern`` and ``unique``).
+``choices``; this module also understands ``gt``, ``lt``, ``pattern`` and ``unique``, and
+``path``: a file an agent reads, which :func:`load` makes absolute from the scenario
+file's folder).
 Every problem is one :class:`~lobsim.errors.ScenarioError` of one line::
 
     FILE: KEY.PATH: what was expected, got what
@@ -101,7 +103,25 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{source}: invalid TOML: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(_one_line(f"{source}: invalid TOML: {exc}")) from None
-    return from_dict(data, source)
+    return _resolve_paths(from_dict(data, source), Path(path).parent)
+
+
+def _resolve_paths(scenario: Scenario, folder: Path) -> Scenario:
+    """Agent parameters marked ``metadata={"path": True}`` (files an agent reads) made
+    absolute, relative to the scenario file's folder: a scenario and its data files move
+    together, it runs the same from any working directory, and the resolved copy a run
+    writes beside its results still finds them."""
+    agents = []
+    for agent in scenario.agents:
+        params = agent.params
+        if dataclasses.is_dataclass(params):
+            changes = {f.name: str((folder / getattr(params, f.name)).resolve())
+                       for f in dataclasses.fields(params)
+                       if f.metadata.get("path") and isinstance(getattr(params, f.name), str)}
+            if changes:
+                agent = dataclasses.replace(agent, params=dataclasses.replace(params, **changes))
+        agents.append(agent)
+    return dataclasses.replace(scenario, agents=tuple(agents))
 
 
 def registry_kind(name: str) -> type:

@@ -225,6 +225,24 @@ def test_lobster_replay_params_validate_through_the_scenario_loader(tmp_path):
         Market(scenario(flow), resolve_kind={"lobster_replay": LobsterReplayTrader}.__getitem__)
 
 
+def test_lobster_file_is_found_beside_the_scenario_from_any_working_directory(tmp_path, monkeypatch):
+    from lobsim.scenario import load, to_toml
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    write(folder / "msgs.csv", "34200.0,1,1,2,1000000,1")
+    (folder / "s.toml").write_text('[simulation]\nduration = 1.0\n[[agents]]\nname = "bg"\n'
+                                   'kind = "lobster_replay"\nfile = "msgs.csv"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    loaded = load(Path("..") / "study" / "s.toml")
+    assert loaded.agents[0].params.file == str(folder / "msgs.csv")
+    (elsewhere / "resolved.toml").write_text(to_toml(loaded))  # the copy a run writes elsewhere
+    assert load(elsewhere / "resolved.toml").agents[0].params.file == str(folder / "msgs.csv")
+    assert Market(loaded).run().summary["messages"] == 1
+
+
 def test_a_parquet_file_that_is_not_a_lobsim_event_log_is_refused(tmp_path):
     import pyarrow as pa
     pq.write_table(pa.table({"seq": [0], "time_ns": [1]}), tmp_path / "events.parquet")
