@@ -62,13 +62,23 @@ def parse_value(text: str) -> Any:
         return text.strip()
 
 
+def parse_values(text: str) -> tuple[Any, ...]:
+    """``V1,V2,...`` read as the items of one TOML array, so that a value may itself hold
+    commas (``[1,2],[2,3]`` or ``"a,b"``); if that is not TOML, split at every comma and
+    read each piece with :func:`parse_value` (bare words such as ``exponential``)."""
+    try:
+        return tuple(tomllib.loads(f"v = [{text}]")["v"])
+    except tomllib.TOMLDecodeError:
+        return tuple(parse_value(v) for v in text.split(","))
+
+
 def parse_set(text: str) -> Axis:
     """``KEY=V1,V2,...`` -> :class:`Axis`; :class:`InputError` if malformed."""
     key, sep, values = text.partition("=")
     key = key.strip()
     if not sep or not key or not values.strip():
         raise InputError(f"--set {text!r}: expected KEY=V1,V2,... (e.g. agents.maker.count=1,2,4)")
-    parsed = tuple(parse_value(v) for v in values.split(","))
+    parsed = parse_values(values)
     if len(set(map(repr, parsed))) != len(parsed):
         raise InputError(f"--set {text!r}: a value is repeated")
     return Axis(key, parsed)

@@ -53,6 +53,9 @@ def test_parse_set_values_are_toml_literals():
     assert sweep.parse_set("agents.maker.count=1,2,4") == sweep.Axis("agents.maker.count", (1, 2, 4))
     assert sweep.parse_set("market.tick_size = 0.01, 0.05").values == (0.01, 0.05)
     assert sweep.parse_set('x=true,"a b",word').values == (True, "a b", "word")
+    # values that hold commas: arrays and quoted strings, read as one TOML array
+    assert sweep.parse_set("agents.maker.grid=[1,2],[2,3,5]").values == ([1, 2], [2, 3, 5])
+    assert sweep.parse_set('x="a,b", "c"').values == ("a,b", "c")
     for bad in ("agents.maker.count", "=1,2", "k=", "k=1,1"):
         with pytest.raises(InputError, match="--set"):
             sweep.parse_set(bad)
