@@ -176,12 +176,14 @@ def stylized_facts(data: RunData, interval_s: float = 10.0) -> FactSeries:
     sizes, means, counts = metrics.price_impact(data.trade_size, data.trade_sign,
                                                 data.impact_before, data.impact_after)
     imbalance = metrics.queue_imbalance(data.bid_qty, data.ask_qty)
+    def nulls(horizons: list[float]) -> dict[float, float] | None:
+        return {h: metrics.jump_kurtosis(t, mid, h, 0, end) for h in horizons} if len(t) else None
+
     facts = [
-        metrics.heavy_tails(by_horizon, {h: metrics.jump_kurtosis(t, mid, h, 0, end)
-                                         for h in by_horizon} if len(t) else None),
+        metrics.heavy_tails(by_horizon, nulls(list(by_horizon))),
         metrics.no_autocorrelation(base, interval_s),
         metrics.volatility_clustering(base, interval_s),
-        metrics.aggregational_gaussianity(kurtosis),
+        metrics.aggregational_gaussianity(kurtosis, nulls(scales[:1])),
         metrics.signature_fact(scales, signature),
         metrics.trade_sign_memory(data.trade_sign),
         metrics.impact_fact(sizes, means, counts),

@@ -161,3 +161,8 @@ def test_heavy_tails_discounts_the_kurtosis_of_memoryless_tick_jumps():
     assert metrics.excess_kurtosis(returns) == pytest.approx(0.5, abs=0.15)
     assert metrics.heavy_tails({1.0: returns}).holds is True  # fooled without the null
     assert metrics.heavy_tails({1.0: returns}, {1.0: null}).holds is False
+    # the same for aggregational gaussianity: kurtosis 1/lambda falls with the horizon
+    by_scale = {h: metrics.excess_kurtosis(metrics.horizon_returns(times, mid, h, 0, end)) for h in (1.0, 20.0)}
+    assert by_scale[20.0] < by_scale[1.0]
+    assert metrics.aggregational_gaussianity(by_scale).holds is True  # fooled without the null
+    assert metrics.aggregational_gaussianity(by_scale, {1.0: null}).holds is False
