@@ -24,10 +24,11 @@ In both, a side is never quoted when a full fill would take ``|inventory|`` beyo
 Reward terms (:meth:`LearnerSeat.reward_terms`, price units; see :mod:`lobsim.env`):
 ``spread_capture`` realized in the step (the ledger's definition: qty x (mid - price)
 for a buy, qty x (price - mid) for a sell), minus ``inventory_penalty``
-(``inventory_coef`` x |q| or q^2 x step seconds), plus ``mark_to_market`` (q x change of
-the mid; only when ``mark_to_market`` is true), minus ``terminal`` (``terminal_coef`` x
-|q| at the end of the episode). ``team`` (cooperative mode) must agree across the
-scenario's learners.
+(``inventory_coef`` x |q| or q^2 x step seconds), plus ``mark_to_market`` (the inventory
+held between fills times the mid's moves; only when ``mark_to_market`` is true; with it,
+spread capture + mark_to_market is exactly the step's change of PnL before fees), minus
+``terminal`` (``terminal_coef`` x |q| at the end of the episode). ``team`` (cooperative
+mode) must agree across the scenario's learners.
 """
 
 from __future__ import annotations
@@ -53,8 +54,18 @@ BUY, SELL = Side.BUY, Side.SELL
 LOOKBACKS = (1, 5, 20)
 #: Book levels whose cumulative imbalance the observation holds.
 IMBALANCE_LEVELS = 5
-#: Length of the observation vector (see :meth:`LearnerSeat.observe`).
-OBS_SIZE = 1 + len(LOOKBACKS) + IMBALANCE_LEVELS + 1 + 1 + 4 + 1
+#: Spreads (ticks) with their own one-hot slot in the observation; wider ones share the last.
+SPREAD_BUCKETS = 5
+#: Names of the observation's components, in order (see :meth:`LearnerSeat.observe`).
+OBS_FIELDS = (("spread",) + tuple(f"spread_is_{k}" for k in range(1, SPREAD_BUCKETS + 1))
+              + tuple(f"return_{k}" for k in LOOKBACKS)
+              + tuple(f"imbalance_{k}" for k in range(1, IMBALANCE_LEVELS + 1))
+              + ("bid_lots", "ask_lots", "flow", "inventory")
+              + tuple(f"{side}_{what}" for side in ("bid", "ask")
+                      for what in ("quoted", "distance", "behind", "ahead"))
+              + ("time_left",))
+#: Length of the observation vector.
+OBS_SIZE = len(OBS_FIELDS)
 #: Every observation component is clipped to this (the Box bounds).
 OBS_CLIP = 5.0
 
@@ -76,7 +87,7 @@ class LearnerParams:
     inventory_coef: float = field(default=0.001, metadata={
         "min": 0.0, "doc": "inventory penalty coefficient, price units per lot (or lot^2) per second"})
     mark_to_market: bool = field(default=False, metadata={
-        "doc": "add the inventory's mark-to-market change q x d(mid) to the reward"})
+        "doc": "add the inventory's mark-to-market change (q x d(mid) between fills) to the reward"})
     terminal_coef: float = field(default=0.01, metadata={
         "min": 0.0, "doc": "price units per lot of |inventory| left at the end of the episode"})
     team: bool = field(default=False, metadata={
@@ -230,12 +241,18 @@ class LearnerSeat:
     def observe(self, market: Market, time_left: float) -> np.ndarray:
         """The seat's normalized float32 observation (length :data:`OBS_SIZE`).
 
-        Read at the decision time from the exchange's book (what the l1/l2 feeds would
-        show with zero latency): spread (ticks / 10), mid returns over :data:`LOOKBACKS`
-        steps (ticks / 5), cumulative L1..L5 depth imbalance, trade flow since the last
-        step (aggressor-signed lots / 10), inventory / max_inventory, bid and ask
-        distance from the mid (ticks / 5; 0 when not quoting), lots ahead of each quote
-        in its queue (/ 10), time left (fraction of the episode).
+        Read at the decision time from the exchange's book: what the l1/l2 feeds would
+        show with zero latency (the seat's own quotes still travel with its latency). In
+        order: spread (ticks / 10); the spread one-hot over 1 .. :data:`SPREAD_BUCKETS`
+        ticks (the last slot: that or wider; all zero with a one-sided book), which says
+        whether the mid sits on a tick or between two, so which grid offsets join,
+        improve or stay behind the best quotes; mid returns over :data:`LOOKBACKS` steps
+        (ticks / 5); cumulative L1..L5 depth imbalance; lots at the best bid and the best
+        ask (/ 5); trade flow since the last step (aggressor-signed lots / 10); inventory
+        / max_inventory; then per side (bid, then ask): whether the seat has a quote
+        there, its distance from the mid (ticks / 5), the ticks it sits behind that side's
+        best price (/ 5) and the lots ahead of it in its queue (/ 10), each 0 without a
+        quote; last, the time left (fraction of the episode).
         """
         symbol = market.scenario.market.symbol
         venue = market.exchange.venues[symbol]
@@ -245,8 +262,12 @@ class LearnerSeat:
         self._mids.append(mid)
         if len(self._mids) > LOOKBACKS[-1] + 1:
             del self._mids[0]
-        spread = (asks[0][0] - bids[0][0]) if bids and asks else 10.0
-        obs = [spread / 10.0]
+        spread = (asks[0][0] - bids[0][0]) if bids and asks else 0
+        obs = [spread / 10.0 if spread else 1.0]
+        onehot = [0.0] * SPREAD_BUCKETS
+        if spread:
+            onehot[min(spread, SPREAD_BUCKETS) - 1] = 1.0
+        obs += onehot
         mids = self._mids
         for k in LOOKBACKS:
             obs.append((mid - mids[max(len(mids) - 1 - k, 0)]) / 5.0)
@@ -255,20 +276,21 @@ class LearnerSeat:
             cb += bids[level][1] if level < len(bids) else 0
             ca += asks[level][1] if level < len(asks) else 0
             obs.append((cb - ca) / (cb + ca) if cb + ca else 0.0)
+        obs.append(bids[0][1] / 5.0 if bids else 0.0)
+        obs.append(asks[0][1] / 5.0 if asks else 0.0)
         obs.append(self.flow / 10.0)
         self.flow = 0
         obs.append(market.ledger.inventory[self.session.index] / self.params.max_inventory)
-        for side in (BUY, SELL):
+        for side, best in ((BUY, bids[0][0] if bids else None), (SELL, asks[0][0] if asks else None)):
             q = self.quotes[side]
-            price = q[1] if q is not None else 0
-            if q is not None and not price:  # a refused modify: the price the book holds
-                info = book.get(q[0])
-                price = info.price if info is not None else 0
-            obs.append(abs(price - mid) / 5.0 if price else 0.0)
-        for side in (BUY, SELL):
-            q = self.quotes[side]
-            ahead = book.queue_position(q[0]) if q is not None else None
-            obs.append(ahead[1] / 10.0 if ahead is not None else 0.0)
+            info = book.get(q[0]) if q is not None else None
+            if info is None:  # no quote, or one still in flight: nothing of it in the book yet
+                obs += [0.0, 0.0, 0.0, 0.0]
+                continue
+            ahead = book.queue_position(q[0])
+            behind = (best - info.price) * int(side) if best is not None else 0
+            obs += [1.0, abs(info.price - mid) / 5.0, behind / 5.0,
+                    ahead[1] / 10.0 if ahead is not None else 0.0]
         obs.append(time_left)
         return np.clip(np.asarray(obs, dtype=np.float32), -OBS_CLIP, OBS_CLIP)
 
@@ -284,34 +306,41 @@ class RewardMeter:
     Used by :class:`LearnerSeat` and, for the same reward definition, by the evaluation
     of baseline makers sitting in a learner's seat (``index``: the seat's ledger row).
     Terms of a step of ``dt`` seconds: ``spread_capture`` (change of the ledger's
-    realized spread capture), ``inventory_penalty`` (-coef x |q| or q^2 x dt, with q the
-    inventory at the end of the step), ``mark_to_market`` (q x change of the mid, with q
-    the inventory at the end of the step; 0 unless enabled), ``terminal`` (-coef x |q|
-    on the last step), and ``reward``, their sum.
+    realized spread capture: each fill against the mid just before it), ``inventory_penalty``
+    (-coef x |q| or q^2 x dt, with q the inventory at the end of the step),
+    ``mark_to_market`` (0 unless enabled: the change of the seat's mark-to-market PnL
+    before fees that is not spread capture, i.e. the inventory held between fills times
+    the mid's moves, fill by fill, so that spread capture + mark_to_market is exactly the
+    change of PnL + fees), ``terminal`` (-coef x |q| on the last step), and ``reward``,
+    their sum.
     """
 
     def __init__(self, params: LearnerParams, index: int) -> None:
         self.params = params
         self.index = index
         self._capture2 = 0
-        self._mid2 = 0
+        self._value2 = 0  #: 2 x (cash + fees) + q x mid2: PnL before fees, half-tick-lots
+
+    def _value(self, market: Market) -> int:
+        ledger, i = market.ledger, self.index
+        mid2 = market.exchange.venues[market.scenario.market.symbol].mid2
+        return 2 * (ledger.cash[i] + ledger.fees[i]) + ledger.inventory[i] * mid2
 
     def reset(self, market: Market) -> None:
-        venue = market.exchange.venues[market.scenario.market.symbol]
         self._capture2 = market.ledger.spread_capture2[self.index]
-        self._mid2 = venue.mid2
+        self._value2 = self._value(market)
 
     def terms(self, market: Market, dt: float, last: bool) -> dict[str, float]:
         p = self.params
         tick = market.scenario.market.tick_size
         ledger, i = market.ledger, self.index
-        venue = market.exchange.venues[market.scenario.market.symbol]
-        capture2, q = ledger.spread_capture2[i], ledger.inventory[i]
+        capture2, q, value2 = ledger.spread_capture2[i], ledger.inventory[i], self._value(market)
         terms = {"spread_capture": (capture2 - self._capture2) * tick / 2}
         size = abs(q) if p.inventory_penalty == "linear" else q * q
         terms["inventory_penalty"] = -p.inventory_coef * size * dt
-        terms["mark_to_market"] = q * (venue.mid2 - self._mid2) * tick / 2 if p.mark_to_market else 0.0
+        terms["mark_to_market"] = ((value2 - self._value2) - (capture2 - self._capture2)) * tick / 2 \
+            if p.mark_to_market else 0.0
         terms["terminal"] = -p.terminal_coef * abs(q) if last else 0.0
         terms["reward"] = sum(terms.values())
-        self._capture2, self._mid2 = capture2, venue.mid2
+        self._capture2, self._value2 = capture2, value2
         return terms

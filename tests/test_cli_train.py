@@ -47,10 +47,19 @@ def test_train_then_evaluate_smoke(tmp_path, capsys):
             lo, hi = stats["reward_ci95"]
             assert hi >= lo and (lo + hi) / 2 == pytest.approx(stats["reward_mean"])
     assert set(report["market"]) == {"learner", "fixed_spread", "avellaneda_stoikov"}
+    for name, seat in report["seats"].items():
+        for kind in ("fixed_spread", "avellaneda_stoikov"):
+            paired = report["paired"][name][kind]
+            # the mean of the per-seed differences is the difference of the means
+            gap = seat["learner"]["reward_mean"] - seat[kind]["reward_mean"]
+            assert paired["diff_mean"] == pytest.approx(gap)
+            lo, hi = paired["diff_ci95"]
+            assert lo <= paired["diff_mean"] <= hi
     # the table form, and a second evaluation on the same seeds gives the same numbers
     assert main(["evaluate", str(scenario), "--policy", str(out), "--episodes", "2", "--seed", "9"]) == 0
     table = capsys.readouterr().out
     assert "seat maker_0" in table and "avellaneda_stoikov" in table
+    assert "learner - avellaneda_stoikov, paired by seed" in table
     assert f"{report['seats']['maker_0']['learner']['reward_mean']:.4f}" in table
 
 

@@ -13,14 +13,20 @@ from test_env import short_scenario  # noqa: E402
 from lobsim.config import AgentConfig, LatencyConfig, MarketConfig, Scenario, SimulationConfig  # noqa: E402
 from lobsim.env import MarketEnv  # noqa: E402
 from lobsim.orders import Side  # noqa: E402
-from lobsim.seat import LearnerParams, LearnerSeat, RewardMeter, action_count  # noqa: E402
+from lobsim.seat import OBS_FIELDS, LearnerParams, LearnerSeat, RewardMeter, action_count  # noqa: E402
 
 
-def fake_market(capture2=0, inventory=0, mid2=20000, tick=0.01):
-    ledger = SimpleNamespace(spread_capture2=[capture2], inventory=[inventory])
+def fake_market(capture2=0, inventory=0, mid2=20000, tick=0.01, cash=0):
+    ledger = SimpleNamespace(spread_capture2=[capture2], inventory=[inventory], cash=[cash], fees=[0])
     venue = SimpleNamespace(mid2=mid2)
     return SimpleNamespace(scenario=SimpleNamespace(market=SimpleNamespace(tick_size=tick, symbol="XYZ")),
                            ledger=ledger, exchange=SimpleNamespace(venues={"XYZ": venue}))
+
+
+def _book(market, *, capture2, inventory, cash, mid2):
+    market.ledger.spread_capture2[0], market.ledger.inventory[0] = capture2, inventory
+    market.ledger.cash[0] = cash
+    market.exchange.venues["XYZ"].mid2 = mid2
 
 
 def test_reward_terms_quadratic_with_mark_to_market_and_terminal():
@@ -29,19 +35,26 @@ def test_reward_terms_quadratic_with_mark_to_market_and_terminal():
     meter = RewardMeter(p, 0)
     market = fake_market()
     meter.reset(market)
-    # the step: captured 6 half-tick-lots (3 ticks of a lot), now long 2, mid up 1 tick
-    market.ledger.spread_capture2[0], market.ledger.inventory[0] = 6, 2
-    market.exchange.venues["XYZ"].mid2 = 20002
+    # the step: bought 2 lots at 99.99 with the mid at 100.00 (2 ticks of capture), then
+    # the mid went up 1 tick: long 2, cash -2 x 9999 ticks
+    _book(market, capture2=4, inventory=2, cash=-19998, mid2=20002)
     t = meter.terms(market, dt=0.1, last=False)
-    assert t["spread_capture"] == pytest.approx(0.03)
+    assert t["spread_capture"] == pytest.approx(0.02)
     assert t["inventory_penalty"] == pytest.approx(-0.5 * 4 * 0.1)
     assert t["mark_to_market"] == pytest.approx(2 * 0.01)
     assert t["terminal"] == 0.0
-    assert t["reward"] == pytest.approx(0.03 - 0.2 + 0.02)
-    # next step: nothing happens, but it is the last one
+    assert t["reward"] == pytest.approx(0.02 - 0.2 + 0.02)
+    # next step: the mid rises another tick while still long 2, then both lots are sold
+    # at the mid (no capture): flat at the end, yet the inventory earned 2 ticks on the way
+    _book(market, capture2=4, inventory=0, cash=-19998 + 2 * 10002, mid2=20004)
+    t = meter.terms(market, dt=0.1, last=False)
+    assert t["spread_capture"] == 0.0 and t["inventory_penalty"] == 0.0
+    assert t["mark_to_market"] == pytest.approx(2 * 0.01)
+    # last step: nothing happens, but it is the last one
+    _book(market, capture2=4, inventory=-1, cash=-19998 + 3 * 10002, mid2=20004)
     t = meter.terms(market, dt=0.1, last=True)
     assert t["spread_capture"] == 0.0 and t["mark_to_market"] == 0.0
-    assert t["terminal"] == pytest.approx(-0.25 * 2)
+    assert t["terminal"] == pytest.approx(-0.25 * 1)
 
 
 def test_reward_terms_linear_without_mark_to_market():
@@ -57,10 +70,10 @@ def test_reward_terms_linear_without_mark_to_market():
     assert t["mark_to_market"] == 0.0 and t["terminal"] == 0.0
 
 
-def _alone(duration=1.0, **params):
-    """One learner seat alone in an empty book (mid = initial price 100.00)."""
+def _alone(duration=1.0, count=1, **params):
+    """``count`` learner seats alone in an empty book (mid = initial price 100.00)."""
     latency = LatencyConfig(inbound_ns=1_000, outbound_ns=1_000)
-    agents = (AgentConfig("maker", "learner", LearnerParams(**params), latency=latency),)
+    agents = (AgentConfig("maker", "learner", LearnerParams(**params), count=count, latency=latency),)
     return Scenario(SimulationConfig(duration=duration, snapshot_interval=0.5), MarketConfig(), agents)
 
 
@@ -88,6 +101,37 @@ def test_grid_action_posts_moves_and_cancels_quotes_through_the_gateway():
     env.step({"maker": 0})
     assert _resting(env) == ([], [])
     assert env.market.exchange.venues["XYZ"].book.get(ids[Side.SELL]) is None
+
+
+def test_observation_describes_the_spread_and_the_seat_s_own_quotes():
+    env = MarketEnv(_alone(grid=(1, 2, 3)))
+    env.reset(seed=1)
+    o = dict(zip(OBS_FIELDS, env.step({"maker": 1 * 4 + 2})[0]["maker"]))
+    # the seat alone: bid 9999, ask 10002 are the book (spread 3, mid 10000.5)
+    assert o["spread"] == pytest.approx(0.3)
+    assert [o[f"spread_is_{k}"] for k in range(1, 6)] == [0, 0, 1, 0, 0]
+    assert o["bid_lots"] == o["ask_lots"] == pytest.approx(0.2)
+    assert o["bid_quoted"] == o["ask_quoted"] == 1.0
+    assert o["bid_distance"] == pytest.approx(1.5 / 5) and o["ask_distance"] == pytest.approx(1.5 / 5)
+    assert o["bid_behind"] == o["ask_behind"] == o["bid_ahead"] == o["ask_ahead"] == 0.0
+    # no bid: its features are all zero, and the book is one-sided
+    o = dict(zip(OBS_FIELDS, env.step({"maker": 0 * 4 + 2})[0]["maker"]))
+    assert [o[f"bid_{w}"] for w in ("quoted", "distance", "behind", "ahead")] == [0, 0, 0, 0]
+    assert o["spread"] == 1.0 and sum(o[f"spread_is_{k}"] for k in range(1, 6)) == 0
+
+
+def test_observation_shows_a_quote_behind_the_best_and_the_lots_ahead_of_it():
+    env = MarketEnv(_alone(count=2, grid=(1, 2, 3)))
+    env.reset(seed=1)
+    n = 4
+    # maker_0 quotes 1 tick away first; maker_1 then joins the bid 1 tick and rests 2
+    # ticks behind on the ask: behind maker_0's lot at the bid, one tick behind the ask
+    env.step({"maker_0": 1 * n + 1, "maker_1": 0})
+    obs = env.step({"maker_0": 1 * n + 1, "maker_1": 1 * n + 2})[0]
+    o0, o1 = (dict(zip(OBS_FIELDS, obs[m])) for m in ("maker_0", "maker_1"))
+    assert o1["bid_behind"] == 0.0 and o1["bid_ahead"] == pytest.approx(0.1)
+    assert o1["ask_behind"] == pytest.approx(1 / 5) and o1["ask_ahead"] == 0.0
+    assert o0["bid_ahead"] == 0.0 and o0["bid_behind"] == 0.0
 
 
 def test_three_action_space():

@@ -5,6 +5,8 @@ the ``fixed_spread`` and the ``avellaneda_stoikov`` makers, on the same held-out
 seeds, and reports per seat and controller the mean reward (the scenario's reward
 definition, :class:`lobsim.seat.RewardMeter`) with a 95% interval, and the mean PnL,
 spread capture, |inventory| and fills, plus the market's mean spread and volatility.
+Per seat and baseline it also gives the learner's reward minus the baseline's, paired
+by seed (mean and 95% t-interval of the per-seed differences).
 """
 
 from __future__ import annotations
@@ -147,9 +149,18 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
         runs[kind] = [_baseline_episode(env, baseline, s) for s in seeds]
     report: dict[str, Any] = {"scenario": scenario.source, "episodes": episodes, "seeds": seeds,
                               "team": env.team, "baselines": used, "seats": {}, "market": {}}
+    report["paired"] = {}
     for name in names:
         report["seats"][name] = {kind: _seat_stats([ep["seats"][name] for ep in eps])
                                  for kind, eps in runs.items()}
+        # every controller ran on the same seeds: the per-seed difference removes the
+        # market's own luck, a sharper comparison than two separate intervals
+        mine = [ep["seats"][name]["reward"] for ep in runs["learner"]]
+        report["paired"][name] = {}
+        for kind in BASELINES:
+            if kind in runs:
+                diff = [a - ep["seats"][name]["reward"] for a, ep in zip(mine, runs[kind])]
+                report["paired"][name][kind] = {"diff_mean": float(np.mean(diff)), "diff_ci95": ci95(diff)}
     for kind, eps in runs.items():
         report["market"][kind] = {
             "mean_spread_mean": _mean([ep["market"]["mean_spread"] for ep in eps]),
@@ -296,6 +307,9 @@ def format_report(report: dict) -> str:
             lines.append(f"  {kind:<20}{s['reward_mean']:>10.4f}{f'[{lo:.4f}, {hi:.4f}]':>22}"
                          f"{s['pnl_mean']:>10.4f}{s['spread_capture_mean']:>13.4f}"
                          f"{s['abs_inventory_mean']:>13.2f}{s['fills_mean']:>9.1f}")
+        for kind, d in report.get("paired", {}).get(seat, {}).items():
+            lo, hi = d["diff_ci95"]
+            lines.append(f"  learner - {kind}, paired by seed: {d['diff_mean']:+.4f} [{lo:+.4f}, {hi:+.4f}]")
     lines += ["", f"  {'market with':<20}{'mean spread':>14}{'mid volatility':>17}"]
     for kind, m in report["market"].items():
         spread, vol = m["mean_spread_mean"], m["mid_volatility_mean"]
