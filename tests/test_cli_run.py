@@ -93,3 +93,53 @@ def test_missing_scenario_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "nope.toml" in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_learner_seats_are_idle_without_a_policy_and_trade_with_one(tmp_path, capsys):
+    from test_env import write_scenario
+
+    scenario = write_scenario(tmp_path / "duel.toml", duration=3.0)
+    train = tmp_path / "train"
+    assert main(["train", str(scenario), "--algo", "ppo", "--steps", "256", "--out", str(train),
+                 "--workers", "0", "--envs", "2", "--no-progress"]) == 0
+    capsys.readouterr()
+
+    def seat_requests(out: Path) -> int:
+        events = pq.read_table(out / "events.parquet").to_pydict()
+        return sum(agent.startswith("maker_") and kind in ("limit", "market", "cancel", "modify")
+                   for agent, kind in zip(events["agent"], events["kind"]))
+
+    assert main(["run", str(scenario), "--out", str(tmp_path / "idle"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "learner seats maker_0, maker_1 stay idle" in err and "--policy" in err
+    assert seat_requests(tmp_path / "idle") == 0
+
+    for out in ("driven", "again"):
+        assert main(["run", str(scenario), "--policy", str(train), "--out", str(tmp_path / out),
+                     "--no-progress"]) == 0
+    assert "stay idle" not in capsys.readouterr().err
+    assert seat_requests(tmp_path / "driven") > 0  # an untrained PPO policy still quotes
+    summary = json.loads((tmp_path / "driven" / "summary.json").read_text())
+    assert summary["audit"]["ok"] and {"maker_0", "maker_1"} <= set(summary["agents"])
+    # a greedy policy on the scenario's seed: the same run twice, to the byte
+    assert (tmp_path / "driven" / "events.parquet").read_bytes() == \
+        (tmp_path / "again" / "events.parquet").read_bytes()
+
+
+def test_policy_needs_learner_seats_that_fit_it(tmp_path, capsys):
+    from test_env import write_scenario
+
+    train = tmp_path / "train"
+    scenario = write_scenario(tmp_path / "duel.toml", duration=1.0)
+    assert main(["train", str(scenario), "--algo", "ppo", "--steps", "64", "--out", str(train),
+                 "--workers", "0", "--envs", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["run", str(short_scenario(tmp_path, 1.0)), "--policy", str(train),
+                 "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "has no learner seats" in err and err.count("\n") == 1
+    solo = write_scenario(tmp_path / "solo.toml", duration=1.0, count=1)
+    assert main(["run", str(solo), "--policy", str(train), "--out", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert str(train) in err and err.count("\n") == 1
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

@@ -1,10 +1,21 @@
-"""``lobsim run SCENARIO.toml [--seed N] [--out DIR]``: run a scenario and write its results."""
+"""``lobsim run SCENARIO.toml [--seed N] [--out DIR] [--policy TRAIN_DIR]``: run a scenario
+and write its results.
+
+Learner seats (agents of kind ``learner``) are driven by the environment, so a plain run
+leaves them idle and says so; ``--policy`` lets a ``lobsim train`` directory's makers
+drive them (greedy, one decision per ``decision_interval``, through
+:class:`lobsim.env.MarketEnv`), so that a trained market is recorded, audited and
+reported like any other run. The market seed is the scenario's (or ``--seed``), so the
+same run without the policy differs only in what the seats do.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
     parser.add_argument("--out", type=Path,
                         help="output directory (default: runs/<scenario name>-seed<seed>)")
+    parser.add_argument("--policy", type=Path, metavar="TRAIN_DIR",
+                        help="a `lobsim train` directory (or its policy.pt) whose makers drive "
+                             "the scenario's learner seats")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -32,9 +46,17 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
         scenario = scenario.with_seed(args.seed)
     out = args.out or Path("runs") / f"{args.scenario.stem}-seed{scenario.simulation.seed}"
-    market = Market(scenario)
+    seats = [name for a in scenario.agents if a.kind == "learner" for name in a.instance_names()]
+    if args.policy is not None and not seats:
+        raise InputError(f"--policy: {args.scenario} has no learner seats (agents of kind \"learner\")")
+    if args.policy is None and seats:
+        print(f"lobsim run: learner seats {', '.join(seats)} stay idle; give --policy TRAIN_DIR "
+              "to let trained makers drive them", file=sys.stderr)
     try:
-        result = market.run(progress=_progress_bar(args))
+        if args.policy is not None:
+            result = run_with_policy(scenario, args.policy, _progress_bar(args))
+        else:
+            result = Market(scenario).run(progress=_progress_bar(args))
         failed = None
     except AuditError as exc:
         result, failed = exc.result, exc
@@ -45,6 +67,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"lobsim run: AUDIT FAILED: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def run_with_policy(scenario: Any, policy_dir: Path,
+                    progress: Callable[[int, int], None] | None = None) -> Any:
+    """One run of ``scenario`` with its learner seats driven by the greedy policy of
+    ``policy_dir``; returns the market's :class:`~lobsim.market.RunResult`.
+    Raises :class:`~lobsim.errors.CheckpointError` if the policy does not fit the seats."""
+    import numpy as np
+
+    from lobsim.checkpoint import check_matches, check_payload
+    from lobsim.cli.evaluate import load_policy
+    from lobsim.env import MarketEnv
+
+    policy, payload = load_policy(policy_dir)
+    env = MarketEnv(scenario)
+    check_matches(check_payload(payload, None, str(policy_dir)), env, str(policy_dir))
+    names = env.possible_agents
+    obs, _ = env.reset(options={"market_seed": scenario.simulation.seed})
+    while env.agents:
+        actions = policy.act(np.stack([obs[n] for n in names]))
+        obs, *_ = env.step({n: int(a) for n, a in zip(names, actions)})
+        if progress is not None:
+            progress(env.market.env.now, env.duration_ns)
+    return env.result
 
 
 def _progress_bar(args: argparse.Namespace):
