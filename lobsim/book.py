@@ -4,6 +4,18 @@ Pure: no SimPy, no I/O, no clock. Every operation returns the reports it caused
 (:mod:`lobsim.reports`) and never raises on a bad request: a bad request is a
 :class:`~lobsim.reports.Rejected` report and changes nothing.
 
+Two implementations of one contract. :class:`PyOrderBook`, below, is the reference,
+written in Python; ``lobsim._cbook.OrderBook`` is the same book compiled (Cython over C++
+structures, built by ``pip install``): several times faster through the same API, and
+its per-message cost grows much less with the book's size (README, Benchmarks).
+``lobsim.book.OrderBook`` (and ``lobsim.OrderBook``) is the compiled one whenever it is
+importable; setting the environment variable ``LOBSIM_PURE_PYTHON=1`` before lobsim is
+imported selects the Python one. :data:`IMPLEMENTATION` says which was chosen. Both pass
+the same tests against the model in ``tests/book_model.py`` and give byte-identical runs.
+
+The rest of this docstring describes :class:`PyOrderBook`; the compiled book's layout is
+described in ``lobsim/_cbook.pyx``.
+
 Layout. Each side maps price -> :class:`_Level`; a level is a doubly linked FIFO of
 order records (O(1) append, O(1) removal from anywhere). A ``SortedList`` of the
 side's prices gives the best level and ordered depth; the best price of each side is also
@@ -29,13 +41,21 @@ Traded(price=101, qty=3, maker=1, taker=2, maker_owner='alice', taker_owner='bob
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sortedcontainers import SortedList
 
 from lobsim.errors import InvariantError
-from lobsim.orders import MAX_PRICE, MAX_QTY, CancelCause, RejectReason, Side, TimeInForce
+from lobsim.orders import (
+    MAX_PRICE,
+    MAX_QTY,
+    CancelCause,
+    RejectReason,
+    Side,
+    TimeInForce,
+)
 from lobsim.reports import Cancelled, Modified, Rejected, Report, Traded
 
 BUY = Side.BUY
@@ -120,8 +140,8 @@ class OrderInfo(NamedTuple):
     post_only: bool
 
 
-class OrderBook:
-    """A price-time priority limit order book for one instrument.
+class PyOrderBook:
+    """A price-time priority limit order book for one instrument (pure Python).
 
     Matching rules: a buy crosses resting sells priced <= its limit, a sell crosses resting
     buys priced >= its limit, a market order crosses any price; fills happen at the resting
@@ -548,3 +568,26 @@ class OrderBook:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise InvariantError(message)
+
+
+def _choose() -> tuple[type[PyOrderBook], str]:
+    """The compiled book unless ``LOBSIM_PURE_PYTHON`` is set (to anything but ``""``/``0``).
+
+    A missing extension falls back to the Python book rather than failing, so that a
+    source checkout without a compiler still works; ``tests/test_book_impl.py`` fails on
+    an install where the extension was not built.
+    """
+    if os.environ.get("LOBSIM_PURE_PYTHON", "") not in ("", "0"):
+        return PyOrderBook, "pure"
+    try:
+        from lobsim._cbook import OrderBook as compiled
+    except ImportError:
+        return PyOrderBook, "pure"
+    return compiled, "compiled"
+
+
+if TYPE_CHECKING:
+    OrderBook = PyOrderBook
+    IMPLEMENTATION = "pure"
+else:
+    OrderBook, IMPLEMENTATION = _choose()

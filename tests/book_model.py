@@ -2,15 +2,48 @@
 
 Lists and linear scans, no cleverness: every rule of the matching contract is written
 out once, in the most direct way. Priority is an arrival counter, renewed whenever an
-order loses its place.
+order loses its place. Ids and owners compare with ``==``, as dict keys do.
+
+:data:`IMPLEMENTATIONS` names the books under test: the compiled book and the pure
+Python one must both behave as this model does.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from itertools import count
 
-from lobsim import MAX_PRICE, MAX_QTY, CancelCause, Cancelled, Modified, RejectReason, Rejected, Side, TimeInForce, Traded
+from lobsim import (
+    MAX_PRICE,
+    MAX_QTY,
+    CancelCause,
+    Cancelled,
+    Modified,
+    Rejected,
+    RejectReason,
+    Side,
+    TimeInForce,
+    Traded,
+)
+
+#: name -> (module, class) of every order book implementation the book tests run on
+IMPLEMENTATIONS = {"compiled": ("lobsim._cbook", "OrderBook"), "pure": ("lobsim.book", "PyOrderBook")}
+
+
+def book_class(name: str) -> type:
+    """The implementation called ``name``. Importing the compiled one raises if the
+    extension was not built, so its tests fail rather than skip."""
+    module, attr = IMPLEMENTATIONS[name]
+    return getattr(importlib.import_module(module), attr)
+
+
+def _hashable(x: object) -> bool:
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
 
 
 @dataclass
@@ -49,7 +82,7 @@ class ModelBook:
                 return o
         return None
 
-    def _is_used(self, order_id) -> bool:
+    def is_used(self, order_id) -> bool:
         return any(u == order_id for u in self.used)
 
     def _opposite_in_priority(self, side, limit):
@@ -84,7 +117,9 @@ class ModelBook:
 
     # -- requests
     def limit(self, order_id, owner, side, price, qty, tif=TimeInForce.GTC, post_only=False):
-        if self._is_used(order_id):
+        if not _hashable(order_id):
+            return [Rejected(order_id, owner, RejectReason.INVALID)]
+        if self.is_used(order_id):
             return [Rejected(order_id, owner, RejectReason.DUPLICATE_ID)]
         valid = (side in (Side.BUY, Side.SELL) and isinstance(side, Side) and _price_ok(price)
                  and _qty_ok(qty) and isinstance(tif, TimeInForce)
@@ -112,7 +147,9 @@ class ModelBook:
         return reports
 
     def market(self, order_id, owner, side, qty):
-        if self._is_used(order_id):
+        if not _hashable(order_id):
+            return [Rejected(order_id, owner, RejectReason.INVALID)]
+        if self.is_used(order_id):
             return [Rejected(order_id, owner, RejectReason.DUPLICATE_ID)]
         if not (isinstance(side, Side) and _qty_ok(qty)):
             return [Rejected(order_id, owner, RejectReason.INVALID)]

@@ -1,20 +1,35 @@
-"""Example tests, one or more per matching rule of the order book contract."""
+"""Example tests, one or more per matching rule of the order book contract, run on both
+implementations (the compiled book and the pure Python one)."""
 
 from __future__ import annotations
 
 import pytest
+from book_model import IMPLEMENTATIONS, book_class
 
-from lobsim import (CancelCause, Cancelled, Modified, OrderBook, RejectReason, Rejected, Side, TimeInForce,
-                    Traded)
+from lobsim import (
+    CancelCause,
+    Cancelled,
+    Modified,
+    Rejected,
+    RejectReason,
+    Side,
+    TimeInForce,
+    Traded,
+)
 
 BUY, SELL = Side.BUY, Side.SELL
 GTC, IOC, FOK = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
 UNFILLED, SELF = CancelCause.UNFILLED, CancelCause.SELF_TRADE
 
 
+@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+def impl(request):
+    return request.param
+
+
 @pytest.fixture
-def book():
-    b = OrderBook()
+def book(impl):
+    b = book_class(impl)()
     yield b
     b.check()
 
@@ -263,10 +278,14 @@ def test_depth_queue_position_and_snapshot(book):
     assert book.bid_price == 99 and book.ask_price == 101
 
 
-def test_check_detects_corruption():
+def test_check_detects_corruption(impl):
     from lobsim.errors import InvariantError
-    book = OrderBook()
+    book = book_class(impl)()
     book.limit(1, "a", BUY, 99, 5)
-    book._bids[99].qty += 1  # simulate a bookkeeping bug
+    # simulate a bookkeeping bug
+    if impl == "pure":
+        book._bids[99].qty += 1
+    else:
+        book._corrupt_level_qty(BUY, 99, 1)
     with pytest.raises(InvariantError, match="level 99 totals"):
         book.check()

@@ -3,36 +3,46 @@
 After every step: the reports must be identical, the whole book (every level, every
 queue) must be identical, the book's own invariant checker must pass, and every
 accepted order's quantity must be conserved: submitted = traded + cancelled + resting.
+The same machine runs on both implementations (compiled and pure Python).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from book_model import ModelBook
+from book_model import ModelBook, book_class
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from lobsim import Cancelled, Modified, OrderBook, Rejected, Side, TimeInForce, Traded
+from lobsim import Cancelled, Modified, Rejected, Side, TimeInForce, Traded
 
-ids = st.integers(min_value=0, max_value=40)
-owners = st.sampled_from(["a", "b", "c"])
+# Mostly small ints; sometimes ids that equal them (True, 1.0, -1.0: the same id as 1 and
+# -1, as in a dict), ids that equal no small int, and an unhashable one.
+odd_ids = st.sampled_from([True, False, 1.0, 2.5, -1, -1.0, -2, "7", ("t", 1), 2**61 - 1,
+                           -(2**61) + 1, 2**64, [1]])
+ids = st.one_of(st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=40),
+                st.integers(min_value=0, max_value=40), odd_ids)
+owners = st.sampled_from(["a", "b", "c", "a", "b", "c", 7, 7.0])
 good_sides = st.sampled_from([Side.BUY, Side.SELL])
 sides = st.one_of(good_sides, good_sides, good_sides, st.sampled_from(["buy", 1, None]))
 good_prices = st.integers(min_value=95, max_value=105)
 bad_numbers = st.sampled_from([0, -3, 2.0, True, None, "100", 1 << 62])
 prices = st.one_of(good_prices, good_prices, good_prices, good_prices, bad_numbers)
 good_qtys = st.integers(min_value=1, max_value=12)
-qtys = st.one_of(good_qtys, good_qtys, good_qtys, good_qtys, bad_numbers)
+big_qtys = st.sampled_from([2**32 - 2, 2**32 - 1, 2**32, 2**40])  # past a 32-bit field
+qtys = st.one_of(good_qtys, good_qtys, good_qtys, good_qtys, good_qtys, good_qtys, good_qtys,
+                 bad_numbers, big_qtys)
 tifs = st.one_of(st.sampled_from(list(TimeInForce)), st.just("gtc"))
 post_only_flags = st.sampled_from([False, False, False, True, 1])
 
 
 class BookMatchesModel(RuleBasedStateMachine):
+    book_class: type  #: the implementation under test, set by each subclass below
+
     def __init__(self) -> None:
         super().__init__()
-        self.book = OrderBook()
+        self.book = self.book_class()
         self.model = ModelBook()
         self.submitted: Counter = Counter()
         self.traded: Counter = Counter()
@@ -43,6 +53,13 @@ class BookMatchesModel(RuleBasedStateMachine):
         want = getattr(self.model, method)(*args, **kwargs)
         assert got == want, f"{method}{args}{kwargs}: book {got} != model {want}"
         return got
+
+    def _hashable_id(self, order_id) -> bool:
+        try:
+            hash(order_id)
+        except TypeError:
+            return False
+        return True
 
     def _account_new(self, order_id, qty, reports) -> None:
         if not any(type(r) is Rejected for r in reports):
@@ -101,6 +118,11 @@ class BookMatchesModel(RuleBasedStateMachine):
         self.book.check()
         assert self.book.snapshot() == self.model.snapshot()
 
+    @rule(order_id=ids)
+    def is_used(self, order_id):
+        if self._hashable_id(order_id):
+            assert self.book.is_used(order_id) == self.model.is_used(order_id), order_id
+
     @invariant()
     def quantity_is_conserved(self):
         for order_id, submitted in self.submitted.items():
@@ -129,7 +151,19 @@ class BookMatchesModel(RuleBasedStateMachine):
                     ahead += qty
 
 
-BookMatchesModel.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=60, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow])
-TestBookMatchesModel = BookMatchesModel.TestCase
+SETTINGS = settings(max_examples=150, stateful_step_count=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _test_case(name: str) -> type:
+    """A TestCase running the machine on implementation ``name``; the class is looked up
+    when a case starts, so a compiled book that fails to import fails its test."""
+    machine = type(f"BookMatchesModel_{name}", (BookMatchesModel,), {
+        "book_class": property(lambda self: book_class(name))})
+    case = machine.TestCase
+    case.settings = SETTINGS
+    return case
+
+
+TestCompiledBookMatchesModel = _test_case("compiled")
+TestPureBookMatchesModel = _test_case("pure")

@@ -1,0 +1,959 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: binding=False, embedsignature=True, initializedcheck=False
+# distutils: language = c++
+"""The compiled order book: :class:`lobsim.book.PyOrderBook`'s API and rules, in C++ structures.
+
+Same methods, same reports (instances of :mod:`lobsim.reports`' NamedTuples), same
+report order, same rejects, same invariants; ``tests/test_book_properties.py`` drives
+both against one model. ``lobsim.OrderBook`` is this class when it is importable (see
+:mod:`lobsim.book`).
+
+Layout (the structures are in ``_cbook.pxd``). Each side is a ``std::map`` from a rank
+key to its level (asks: the price, bids: minus the price), so the best level of either
+side is ``begin()`` and matching is one loop for both. A level is a doubly linked FIFO of
+32-byte order nodes. An order id has an int64 key: a plain ``int`` is its own key; any
+other id gets one from a dict, or its int's key if it equals an int (``True``, ``1.0``),
+so ids compare exactly as in a Python dict. Two tables of keys: the used-id set (a bit per
+key, in 64-key blocks) and the live index (key -> node number).
+
+Why so compact: past 10^4 resting orders the cost of a request is its cache misses (a
+cancel reads the index and a random node, a fill a random node), so the book keeps its
+memory per order small (32 bytes a node, 4 bytes an index slot) and prefetches the nodes
+it will touch next. That keeps the per-message cost nearly flat from 10^3 to 10^5 orders.
+
+Complexity, with L the levels on a side: insert O(log L) (the level lookup), cancel and
+lookup O(1) plus O(log L) when a level empties, matching O(1) per fill plus O(log L) per
+level emptied; table growth and rebuilds are amortised O(1). Nothing scans a level or the
+book except the queries that return one and ``queue_position``, which walks the orders
+ahead.
+
+The book holds strong references to every live order's owner and to every id that is not
+a plain int, and reports them to the garbage collector, so a cycle through an owner (an
+owner that holds the book) is collected.
+"""
+
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cython.operator cimport dereference as deref, preincrement as inc
+from libc.stdint cimport int64_t, uint32_t, INT64_MAX
+from libc.stdlib cimport free
+from libcpp.map cimport map as cmap
+from libcpp.unordered_map cimport unordered_map
+from libcpp.vector cimport vector
+
+from lobsim.errors import InvariantError
+from lobsim.orders import MAX_PRICE as _MAX_PRICE_PY, MAX_QTY as _MAX_QTY_PY
+from lobsim.orders import CancelCause, RejectReason, Side, TimeInForce
+from lobsim.reports import Cancelled, Modified, Rejected, Traded
+
+
+# ---------------------------------------------------------------------- constants
+
+cdef int64_t MAX_PRICE = _MAX_PRICE_PY
+cdef int64_t MAX_QTY = _MAX_QTY_PY
+#: Cached best prices of an empty side, as in the pure book: valid prices lie strictly
+#: between them, so "does a buy at p cross?" is just ``p >= best_ask``.
+cdef int64_t NO_BID = 0
+cdef int64_t NO_ASK = MAX_PRICE
+#: CPython hashes an int n with |n| < 2**61 - 1 to n itself (-1 excepted, to -2): such an
+#: int is its own table key, and any id equal to it has a hash that names it.
+cdef int64_t HASH_MODULUS = (1 << 61) - 1
+#: Keys of ids that equal no such int are handed out from here up, past every int key.
+cdef int64_t FIRST_OTHER_KEY = 1 << 62
+# what _key says an id is
+cdef enum:
+    UNHASHABLE = -1
+    NEW_ID = 0  # hashable, equal to no plain int, never used: no key yet
+    OTHER_ID = 1  # has a key; a resting order keeps the object in OrderBook._ids
+    PLAIN_INT = 2  # an int in (-2**61+1, 2**61-1): its own key, not kept as an object
+
+cdef size_t FIRST_TABLE_SIZE = 64  # a power of two
+
+cdef object BUY = Side.BUY
+cdef object SELL = Side.SELL
+cdef object GTC = TimeInForce.GTC
+cdef object IOC = TimeInForce.IOC
+cdef object FOK = TimeInForce.FOK
+cdef object INVALID = RejectReason.INVALID
+cdef object UNKNOWN_ID = RejectReason.UNKNOWN_ID
+cdef object DUPLICATE_ID = RejectReason.DUPLICATE_ID
+cdef object WOULD_CROSS = RejectReason.WOULD_CROSS
+cdef object REQUEST = CancelCause.REQUEST
+cdef object UNFILLED = CancelCause.UNFILLED
+cdef object SELF_TRADE = CancelCause.SELF_TRADE
+cdef PyTypeObject* TRADED = <PyTypeObject*>Traded
+cdef PyTypeObject* CANCELLED = <PyTypeObject*>Cancelled
+cdef PyTypeObject* REJECTED = <PyTypeObject*>Rejected
+cdef PyTypeObject* MODIFIED = <PyTypeObject*>Modified
+cdef object _order_info = None  # lobsim.book.OrderInfo, imported on first use (book imports us)
+
+
+cdef inline int64_t _int_arg(object value, int64_t bound) noexcept:
+    """``value`` if it is an ``int`` (not a bool) with 0 < value < bound, else -1."""
+    cdef int overflow = 0
+    cdef long long v
+    if type(value) is not int:
+        return -1
+    v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow or v <= 0 or v >= bound:
+        return -1
+    return v
+
+
+cdef inline bint _same_owner(PyObject* resting, object incoming) except -1:
+    """``resting == incoming`` as Python would say it; identical str and int owners
+    (the usual case) skip the comparison call."""
+    if resting == <PyObject*>incoming and (type(incoming) is str or type(incoming) is int):
+        return True
+    return bool(<object>resting == incoming)
+
+
+cdef object _int_equal_to(object value, Py_hash_t h):
+    """The int in (-2**61+1, 2**61-1) that ``value`` equals, or None. Such an int hashes
+    to itself (-1 to -2), and equal objects hash alike, so ``h`` names the candidates."""
+    if not -HASH_MODULUS < h < HASH_MODULUS:
+        return None
+    if value == h:
+        return h
+    if h == -2 and value == -1:
+        return -1
+    return None
+
+
+cdef inline object _rejected(object order_id, object owner, object reason):
+    return lob_report3(REJECTED, <PyObject*>order_id, <PyObject*>owner, <PyObject*>reason)
+
+
+cdef inline object _cancelled(object order_id, object owner, object qty, object cause):
+    return lob_report4(CANCELLED, <PyObject*>order_id, <PyObject*>owner, <PyObject*>qty,
+                       <PyObject*>cause)
+
+
+cdef inline object _modified(object order_id, object owner, object side, object price,
+                             object qty, object old_price, object old_qty):
+    return lob_report7(MODIFIED, <PyObject*>order_id, <PyObject*>owner, <PyObject*>side,
+                       <PyObject*>price, <PyObject*>qty, <PyObject*>old_price,
+                       <PyObject*>old_qty)
+
+
+cdef inline object _traded(object price, object qty, object maker, object taker,
+                           object maker_owner, object taker_owner, object aggressor,
+                           object maker_left):
+    return lob_report8(TRADED, <PyObject*>price, <PyObject*>qty, <PyObject*>maker,
+                       <PyObject*>taker, <PyObject*>maker_owner, <PyObject*>taker_owner,
+                       <PyObject*>aggressor, <PyObject*>maker_left)
+
+
+cdef inline object _side_of(int side):
+    return BUY if side > 0 else SELL
+
+
+# ---------------------------------------------------------------------- the book
+
+cdef class OrderBook:
+    """A price-time priority limit order book for one instrument (compiled).
+
+    Matching rules: a buy crosses resting sells priced <= its limit, a sell crosses resting
+    buys priced >= its limit, a market order crosses any price; fills happen at the resting
+    price, best price first, oldest first. An incoming order never trades with a resting
+    order of the same owner: at the first such match its remainder is cancelled
+    (self-trade prevention, cancel-newest). See :meth:`limit`, :meth:`market`,
+    :meth:`cancel` and :meth:`modify` for the rest.
+    """
+
+    cdef cmap[int64_t, Level*] _bids  # key: -price, so begin() is the best bid
+    cdef cmap[int64_t, Level*] _asks  # key: price
+    cdef int64_t _best_bid
+    cdef int64_t _best_ask
+    cdef KeySet _used  # key of every accepted id, live or finished
+    cdef LiveIndex _live  # key -> node number of every resting order
+    cdef Pool _nodes
+    cdef Pool _levels
+    cdef unordered_map[int64_t, int64_t] _big_qty  # key -> lots, of orders of >= 2**32 - 1 lots
+    cdef dict _ids  # key -> id object, of resting orders whose id is not the plain int key
+    cdef dict _other_keys  # id that equals no small int -> its key; every such id ever used
+    cdef int64_t _next_other_key
+
+    def __cinit__(self):
+        self._best_bid = NO_BID
+        self._best_ask = NO_ASK
+        _set_init(&self._used, FIRST_TABLE_SIZE)
+        _live_init(&self._live, FIRST_TABLE_SIZE)
+        self._ids = {}
+        self._other_keys = {}
+        self._next_other_key = FIRST_OTHER_KEY
+
+    def __dealloc__(self):
+        self._release_orders()
+        free(self._used.slots)
+        free(self._live.slots)
+        free(self._live.spare)
+        _pool_release(&self._nodes)
+        _pool_release(&self._levels)
+
+    # ------------------------------------------------------------------ requests
+
+    def limit(self, order_id, owner, side, price, qty, tif=GTC, post_only=False):
+        """Submit a limit order of ``qty`` lots at ``price`` ticks.
+
+        GTC: what does not trade rests at the back of its level. IOC: the rest is
+        cancelled. FOK: fills completely or is cancelled whole with no trade. Post-only
+        (GTC only): rejected ``would_cross`` if it would trade on arrival.
+        Checks, in order: ``duplicate_id``; ``invalid`` (side, positive int price and qty
+        below ``MAX_PRICE``/``MAX_QTY``, tif, post-only with IOC/FOK); ``would_cross``. A
+        rejected order changes nothing and leaves its id unused.
+
+        O(log L) to rest; see the module docstring for matching.
+        """
+        cdef int64_t key = 0, p, q, remaining
+        cdef size_t slot = 0
+        cdef int s, kind
+        cdef bint crosses, po
+        kind = self._key(order_id, &key)
+        if kind == UNHASHABLE:
+            return [_rejected(order_id, owner, INVALID)]
+        if kind != NEW_ID:
+            slot = _set_probe(&self._used, key)
+            if _set_has_at(&self._used, slot, key):
+                return [_rejected(order_id, owner, DUPLICATE_ID)]
+        s = 1 if side is BUY else (-1 if side is SELL else 0)
+        p = _int_arg(price, MAX_PRICE)
+        q = _int_arg(qty, MAX_QTY)
+        po = post_only is True
+        if (s == 0 or p < 0 or q < 0 or (tif is not GTC and tif is not IOC and tif is not FOK)
+                or (post_only is not False and (not po or tif is not GTC))):
+            return [_rejected(order_id, owner, INVALID)]
+        crosses = p >= self._best_ask if s > 0 else p <= self._best_bid
+        if not crosses:
+            key = self._use(order_id, kind, key, slot)
+            if tif is GTC:
+                self._rest(order_id, kind, key, owner, s, p, q, po)
+                return []
+            return [_cancelled(order_id, owner, qty, UNFILLED)]
+        if po:
+            return [_rejected(order_id, owner, WOULD_CROSS)]
+        key = self._use(order_id, kind, key, slot)
+        if tif is FOK and self._fillable(owner, s, s * p, q) < q:
+            return [_cancelled(order_id, owner, qty, UNFILLED)]
+        reports = []
+        remaining = self._match(order_id, owner, s, s * p, q, reports)
+        if remaining:
+            if tif is GTC:
+                self._rest(order_id, kind, key, owner, s, p, remaining, False)
+            else:
+                reports.append(_cancelled(order_id, owner, remaining, UNFILLED))
+        return reports
+
+    def market(self, order_id, owner, side, qty):
+        """Submit a market order of ``qty`` lots: it trades at any price and never rests;
+        what does not trade is cancelled. Checks as :meth:`limit`. O(1) per fill plus
+        O(log L) per level emptied."""
+        cdef int64_t key = 0, q, remaining
+        cdef size_t slot = 0
+        cdef int s, kind
+        kind = self._key(order_id, &key)
+        if kind == UNHASHABLE:
+            return [_rejected(order_id, owner, INVALID)]
+        if kind != NEW_ID:
+            slot = _set_probe(&self._used, key)
+            if _set_has_at(&self._used, slot, key):
+                return [_rejected(order_id, owner, DUPLICATE_ID)]
+        s = 1 if side is BUY else (-1 if side is SELL else 0)
+        q = _int_arg(qty, MAX_QTY)
+        if s == 0 or q < 0:
+            return [_rejected(order_id, owner, INVALID)]
+        self._use(order_id, kind, key, slot)
+        reports = []
+        remaining = self._match(order_id, owner, s, INT64_MAX, q, reports)  # crosses every price
+        if remaining:
+            reports.append(_cancelled(order_id, owner, remaining, UNFILLED))
+        return reports
+
+    def cancel(self, order_id):
+        """Cancel a live order; report its remaining qty, or reject ``unknown_id``. O(1),
+        plus O(log L) if its level empties."""
+        cdef uint32_t num = self._find(order_id, False)
+        cdef Node* node
+        if num == 0:
+            return [_rejected(order_id, None, UNKNOWN_ID)]
+        node = _node(&self._nodes, num)
+        # the neighbours are relinked below: start loading them while the report is built
+        if node.prev:
+            lob_prefetch(_node(&self._nodes, node.prev))
+        if node.next:
+            lob_prefetch(_node(&self._nodes, node.next))
+        reports = [_cancelled(order_id, <object>node.owner, self._qty(node), REQUEST)]
+        self._remove(num, node)
+        return reports
+
+    def modify(self, order_id, qty=None, price=None):
+        """Change a live order's remaining ``qty`` (lots) and/or ``price`` (ticks).
+
+        Same price: a lower qty keeps its queue priority, a higher qty sends it to the back,
+        an equal qty changes nothing. A new price re-enters it as a GTC limit with the same
+        id, owner and post-only flag: it loses priority and may trade as a taker; a
+        post-only order whose new price would cross is rejected ``would_cross`` and stays as
+        it was. Rejects: ``unknown_id``; ``invalid`` when neither field is given or one is
+        not a positive int. Reports a :class:`Modified` first, then any fills.
+        O(1) in place, as :meth:`limit` when the price changes.
+        """
+        cdef uint32_t num = self._find(order_id, False)
+        cdef Node* node
+        cdef Level* level
+        cdef int64_t new_qty, new_price, old_qty, key, remaining
+        cdef int s
+        cdef bint crosses, po
+        if num == 0:
+            return [_rejected(order_id, None, UNKNOWN_ID)]
+        node = _node(&self._nodes, num)
+        level = self._level_of(node)
+        owner = <object>node.owner
+        old_qty = self._qty(node)
+        new_qty = old_qty if qty is None else _int_arg(qty, MAX_QTY)
+        new_price = level.price if price is None else _int_arg(price, MAX_PRICE)
+        if (qty is None and price is None) or new_qty < 0 or new_price < 0:
+            return [_rejected(order_id, owner, INVALID)]
+        s, key = level.side, node.key
+        side = _side_of(s)
+        old = <object>level.py_price
+        if new_price == level.price:
+            report = _modified(order_id, owner, side, old, new_qty, old, old_qty)
+            self._requeue(num, node, new_qty)
+            return [report]
+        crosses = new_price >= self._best_ask if s > 0 else new_price <= self._best_bid
+        po = node.level & POST_ONLY != 0
+        if crosses and po:
+            return [_rejected(order_id, owner, WOULD_CROSS)]
+        reports = [_modified(order_id, owner, side, new_price, new_qty, old, old_qty)]
+        self._remove(num, node)
+        remaining = self._match(order_id, owner, s, s * new_price, new_qty, reports) \
+            if crosses else new_qty
+        if remaining:
+            # the order keeps its key; its id object is now the one this request named
+            self._rest(order_id, PLAIN_INT if _is_plain_int(order_id) else OTHER_ID, key,
+                       owner, s, new_price, remaining, po)
+        return reports
+
+    # ------------------------------------------------------------------ queries
+
+    def best_bid(self):
+        """(price ticks, total lots) of the best bid, or None. O(1)."""
+        if self._best_bid == NO_BID:
+            return None
+        return self._best_bid, deref(self._bids.begin()).second.qty
+
+    def best_ask(self):
+        """(price ticks, total lots) of the best ask, or None. O(1)."""
+        if self._best_ask == NO_ASK:
+            return None
+        return self._best_ask, deref(self._asks.begin()).second.qty
+
+    def top(self):
+        """L1 in one call: (bid ticks or None, bid lots, ask ticks or None, ask lots). O(1)."""
+        bids = (None, 0) if self._best_bid == NO_BID else \
+            (self._best_bid, deref(self._bids.begin()).second.qty)
+        asks = (None, 0) if self._best_ask == NO_ASK else \
+            (self._best_ask, deref(self._asks.begin()).second.qty)
+        return bids + asks
+
+    @property
+    def bid_price(self):
+        """Best bid in ticks, or None. O(1)."""
+        return None if self._best_bid == NO_BID else self._best_bid
+
+    @property
+    def ask_price(self):
+        """Best ask in ticks, or None. O(1)."""
+        return None if self._best_ask == NO_ASK else self._best_ask
+
+    def depth(self, levels):
+        """L2: ``(bids, asks)``, each up to ``levels`` (price, total lots) pairs, best first.
+        O(log L + levels)."""
+        cdef Py_ssize_t n = min(max(levels, 0), self._bids.size() + self._asks.size())
+        return _levels(&self._bids, n), _levels(&self._asks, n)
+
+    def queue(self, side, price):
+        """L3: the (order id, remaining lots) queue at ``price`` on ``side``, in priority
+        order; empty if there is no such level. O(orders at the level)."""
+        cdef Level* level = self._level_at(side, price)
+        cdef uint32_t num = level.head if level != NULL else 0
+        cdef Node* node
+        out = []
+        while num:
+            node = _node(&self._nodes, num)
+            out.append((self._id_of(node), self._qty(node)))
+            num = node.next
+        return out
+
+    def get(self, order_id):
+        """The live order with this id, or None. O(1)."""
+        global _order_info
+        cdef uint32_t num = self._find(order_id, True)
+        cdef Node* node
+        cdef Level* level
+        if num == 0:
+            return None
+        node = _node(&self._nodes, num)
+        level = self._level_of(node)
+        if _order_info is None:
+            from lobsim.book import OrderInfo
+            _order_info = OrderInfo
+        return _order_info(self._id_of(node), <object>node.owner, _side_of(level.side),
+                           <object>level.py_price, self._qty(node), node.level & POST_ONLY != 0)
+
+    def remaining(self, order_id):
+        """Remaining lots of a live order; 0 if it is not live. O(1)."""
+        cdef uint32_t num = self._find(order_id, True)
+        return 0 if num == 0 else self._qty(_node(&self._nodes, num))
+
+    def queue_position(self, order_id):
+        """(orders ahead, lots ahead) of a live order in its level, or None if not live.
+        O(orders ahead of it)."""
+        cdef uint32_t num = self._find(order_id, True)
+        cdef int64_t count = 0, qty = 0
+        cdef Node* node
+        if num == 0:
+            return None
+        num = _node(&self._nodes, num).prev
+        while num:
+            node = _node(&self._nodes, num)
+            count += 1
+            qty += self._qty(node)
+            num = node.prev
+        return count, qty
+
+    def is_used(self, order_id):
+        """Whether an accepted order (live or finished) already has this id. O(1)."""
+        cdef int64_t key = 0
+        cdef int kind = self._key(order_id, &key)
+        if kind == UNHASHABLE:
+            hash(order_id)  # raises the TypeError a set would
+        return kind != NEW_ID and _set_has(&self._used, key)
+
+    def __len__(self):
+        """Number of resting orders. O(1)."""
+        return self._live.count
+
+    def level_count(self):
+        """(bid levels, ask levels). O(1)."""
+        return self._bids.size(), self._asks.size()
+
+    def snapshot(self):
+        """The whole book as ``{"bids": [{"price": P, "orders": [[id, qty], ...]}, ...],
+        "asks": [...]}``, best level first, orders in priority order (``--book-out``).
+        O(resting orders)."""
+        return {"bids": self._snapshot_side(&self._bids), "asks": self._snapshot_side(&self._asks)}
+
+    cdef list _snapshot_side(self, cmap[int64_t, Level*]* levels):
+        cdef cmap[int64_t, Level*].iterator it = levels.begin()
+        cdef uint32_t num
+        cdef Node* node
+        out = []
+        while it != levels.end():
+            orders = []
+            num = deref(it).second.head
+            while num:
+                node = _node(&self._nodes, num)
+                orders.append([self._id_of(node), self._qty(node)])
+                num = node.next
+            out.append({"price": <object>deref(it).second.py_price, "orders": orders})
+            inc(it)
+        return out
+
+    # ------------------------------------------------------------------ ids and fields
+
+    cdef int _key(self, object order_id, int64_t* key) except -2:
+        """Put ``order_id``'s key in ``key`` and say what kind of id it is: a plain int
+        (its own key), another id with a key (one that equals a plain int has that int's
+        key), an id never used that has no key yet, or an unhashable one. O(1)."""
+        cdef int overflow = 0
+        cdef long long v
+        if type(order_id) is int:
+            v = PyLong_AsLongLongAndOverflow(order_id, &overflow)
+            if not overflow and -HASH_MODULUS < v < HASH_MODULUS:
+                key[0] = v
+                return PLAIN_INT
+        return self._other_key(order_id, key)
+
+    cdef int _other_key(self, object order_id, int64_t* key) except -2:
+        cdef Py_hash_t h
+        try:
+            h = hash(order_id)
+        except TypeError:
+            return UNHASHABLE
+        found = _int_equal_to(order_id, h)
+        if found is None:
+            found = self._other_keys.get(order_id)
+            if found is None:
+                return NEW_ID
+        key[0] = found
+        return OTHER_ID
+
+    cdef int64_t _use(self, object order_id, int kind, int64_t key, size_t slot) except? -1:
+        """Record ``order_id`` as used (``kind``, ``key``, ``slot``: what :meth:`_key` and
+        the probe of the used set said); return its key. O(1) amortised."""
+        if kind == NEW_ID:
+            key = self._next_other_key
+            self._next_other_key += 1
+            self._other_keys[order_id] = key
+            slot = _set_probe(&self._used, key)
+        _set_add(&self._used, key, slot)
+        return key
+
+    cdef uint32_t _find(self, object order_id, bint strict) except? 0:
+        """The number of the live node of ``order_id``, or 0. An unhashable id is not live,
+        or with ``strict`` raises TypeError as a dict lookup would. O(1)."""
+        cdef int64_t key = 0
+        cdef int kind = self._key(order_id, &key)
+        if kind == NEW_ID:
+            return 0
+        if kind == UNHASHABLE:
+            if strict:
+                hash(order_id)
+            return 0
+        return _live_find(&self._live, &self._nodes, key)
+
+    cdef inline object _id_of(self, Node* node):
+        """The order's id: the object it came with, or the plain int that is its key."""
+        if node.level & ID_OBJECT:
+            return self._ids[node.key]
+        return node.key
+
+    cdef inline int64_t _qty(self, Node* node) noexcept:
+        return node.qty if node.qty != BIG_QTY else self._big_qty[node.key]
+
+    cdef inline void _set_qty(self, Node* node, int64_t qty) noexcept:
+        """Lots that do not fit the node's 32 bits go to a side table (rare: ~4e9 lots)."""
+        if qty < BIG_QTY:
+            if node.qty == BIG_QTY:
+                self._big_qty.erase(node.key)
+            node.qty = <uint32_t>qty
+        else:
+            node.qty = BIG_QTY
+            self._big_qty[node.key] = qty
+
+    cdef inline Level* _level_of(self, Node* node) noexcept:
+        return _level(&self._levels, node.level & LEVEL_MASK)
+
+    # ------------------------------------------------------------------ internals
+
+    cdef int _rest(self, object order_id, int kind, int64_t key, object owner, int s,
+                   int64_t price, int64_t qty, bint post_only) except -1:
+        """Put a non-crossing order at the back of its level, opening the level if needed.
+        A plain-int id is not kept as an object: its key is its value. O(log L)."""
+        cdef Level* level = self._level_for(s, price)
+        cdef uint32_t num, tail = level.tail
+        cdef Node* node
+        if tail:
+            lob_prefetch(_node(&self._nodes, tail))
+        if kind != PLAIN_INT:
+            self._ids[key] = order_id
+        node = _new_node(&self._nodes, &num)
+        # index it while it is still free: a rebuild inside the insert would otherwise
+        # also index it through a stale slot that names this recycled node
+        node.level = 0
+        _live_insert(&self._live, &self._nodes, num, key)
+        node.key = key
+        node.level = level.num | (POST_ONLY if post_only else 0) | (ID_OBJECT if kind != PLAIN_INT else 0)
+        node.qty = 0
+        self._set_qty(node, qty)
+        Py_INCREF(owner)
+        node.owner = <PyObject*>owner
+        node.prev = tail
+        node.next = 0
+        if tail == 0:
+            level.head = num
+        else:
+            _node(&self._nodes, tail).next = num
+        level.tail = num
+        level.qty += qty
+        level.count += 1
+        return 0
+
+    cdef Level* _level_for(self, int s, int64_t price) except NULL:
+        """The level at ``price`` on side ``s``, opened (and the best price moved) if
+        there is none. O(log L)."""
+        cdef cmap[int64_t, Level*]* levels = &self._bids if s > 0 else &self._asks
+        cdef int64_t rank = -price if s > 0 else price
+        cdef cmap[int64_t, Level*].const_iterator it = levels.const_lower_bound(rank)
+        cdef Level* level
+        cdef object py_price
+        if it != levels.end() and deref(it).first == rank:
+            return deref(it).second
+        py_price = price
+        level = _new_level(&self._levels)
+        levels.insert(it, LevelEntry(rank, level))
+        Py_INCREF(py_price)
+        level.py_price = <PyObject*>py_price
+        level.head = level.tail = level.count = 0
+        level.price = price
+        level.qty = 0
+        level.side = s
+        if s > 0:
+            if price > self._best_bid:
+                self._best_bid = price
+        elif price < self._best_ask:
+            self._best_ask = price
+        return level
+
+    cdef Level* _level_at(self, object side, object price) except? NULL:
+        """The level at ``price`` on ``side`` (any side but BUY means the asks, as a dict
+        lookup on the pure book), or NULL."""
+        cdef int64_t key = 0
+        cdef cmap[int64_t, Level*]* levels = &self._bids if side is BUY else &self._asks
+        cdef cmap[int64_t, Level*].iterator it
+        if type(price) is int and -HASH_MODULUS < price < HASH_MODULUS:
+            key = price
+        else:
+            found = _int_equal_to(price, hash(price))
+            if found is None:
+                return NULL
+            key = found
+        it = levels.find(-key if side is BUY else key)
+        if it == levels.end():
+            return NULL
+        return deref(it).second
+
+    cdef int _remove(self, uint32_t num, Node* node) except -1:
+        """Take a live order off the book: unlink it, drop its level if now empty, forget
+        it (its id stays used). O(1), plus O(log L) when the level empties."""
+        cdef Level* level = self._level_of(node)
+        self._unlink(level, node)
+        level.qty -= self._qty(node)
+        level.count -= 1
+        if level.count == 0:
+            self._drop_level(level)
+        self._finish(num, node, True)
+        return 0
+
+    cdef inline void _unlink(self, Level* level, Node* node) noexcept:
+        if node.prev == 0:
+            level.head = node.next
+        else:
+            _node(&self._nodes, node.prev).next = node.next
+        if node.next == 0:
+            level.tail = node.prev
+        else:
+            _node(&self._nodes, node.next).prev = node.prev
+
+    cdef void _drop_level(self, Level* level) noexcept:
+        """Erase an empty level from its side and move the best price if it was there."""
+        cdef PyObject* py_price = level.py_price
+        if level.side > 0:
+            self._bids.erase(-level.price)
+            if level.price == self._best_bid:
+                self._refresh_best(1)
+        else:
+            self._asks.erase(level.price)
+            if level.price == self._best_ask:
+                self._refresh_best(-1)
+        _free_level(&self._levels, level)
+        Py_XDECREF(py_price)
+
+    cdef void _finish(self, uint32_t num, Node* node, bint unindex) noexcept:
+        """Forget a node already unlinked from its level: its id stays used. Only with
+        ``unindex`` is its live-index slot cleared now (see ``_cbook.pxd``). O(1)."""
+        cdef PyObject* owner = node.owner
+        cdef int64_t key = node.key
+        cdef bint id_object = node.level & ID_OBJECT != 0
+        if unindex:
+            _live_delete(&self._live, &self._nodes, key)
+        else:
+            _live_forget(&self._live)
+        if node.qty == BIG_QTY:
+            self._big_qty.erase(key)
+        _free_node(&self._nodes, num, node)
+        # last: a release may run arbitrary code (__del__), and the book is consistent now
+        if id_object:
+            self._ids.pop(key, None)
+        Py_XDECREF(owner)
+
+    cdef void _refresh_best(self, int s) noexcept:
+        if s > 0:
+            self._best_bid = NO_BID if self._bids.empty() else -deref(self._bids.begin()).first
+        else:
+            self._best_ask = NO_ASK if self._asks.empty() else deref(self._asks.begin()).first
+
+    cdef void _requeue(self, uint32_t num, Node* node, int64_t new_qty) noexcept:
+        """Same-price modify: shrink in place, or grow and go to the back. O(1)."""
+        cdef Level* level = self._level_of(node)
+        cdef int64_t old_qty = self._qty(node)
+        level.qty += new_qty - old_qty
+        self._set_qty(node, new_qty)
+        if new_qty > old_qty and num != level.tail:
+            self._unlink(level, node)
+            node.prev = level.tail
+            node.next = 0
+            _node(&self._nodes, level.tail).next = num
+            level.tail = num
+
+    cdef int64_t _fillable(self, object owner, int s, int64_t limit, int64_t wanted) except -1:
+        """Lots an incoming order of side ``s`` could take up to rank ``limit`` before it
+        meets its own owner's order, counting only until ``wanted``. O(orders it would
+        fill)."""
+        cdef cmap[int64_t, Level*]* levels = &self._asks if s > 0 else &self._bids
+        cdef cmap[int64_t, Level*].iterator it = levels.begin()
+        cdef int64_t total = 0
+        cdef uint32_t num
+        cdef Node* node
+        while it != levels.end() and deref(it).first <= limit:
+            num = deref(it).second.head
+            while num:
+                node = _node(&self._nodes, num)
+                if _same_owner(node.owner, owner):
+                    return total
+                total += self._qty(node)
+                if total >= wanted:
+                    return total
+                num = node.next
+            inc(it)
+        return total
+
+    cdef int64_t _match(self, object taker, object owner, int s, int64_t limit, int64_t qty,
+                        list reports) except -1:
+        """Trade an incoming order of side ``s`` against the other side up to rank
+        ``limit`` (``s * price``; the other side's keys are ``s * their price``); append
+        the reports; return the qty left to rest or cancel (0 after self-trade prevention,
+        whose cancel it reports itself). O(1) per fill, O(log L) per level emptied."""
+        cdef cmap[int64_t, Level*]* levels = &self._asks if s > 0 else &self._bids
+        cdef int64_t remaining = qty, fill, maker_qty
+        cdef Level* level
+        cdef uint32_t num
+        cdef Node* maker
+        cdef PyObject* py_price
+        side = _side_of(s)
+        try:
+            while remaining and not levels.empty():
+                if deref(levels.begin()).first > limit:
+                    break
+                level = deref(levels.begin()).second
+                num = level.head
+                while num:
+                    maker = _node(&self._nodes, num)
+                    if maker.next:  # load the next maker while this one is reported
+                        lob_prefetch(_node(&self._nodes, maker.next))
+                    if _same_owner(maker.owner, owner):  # self-trade prevention: cancel the newest
+                        reports.append(_cancelled(taker, owner, remaining, SELF_TRADE))
+                        remaining = 0
+                        break
+                    maker_qty = self._qty(maker)
+                    fill = remaining if remaining < maker_qty else maker_qty
+                    reports.append(_traded(<object>level.py_price, fill, self._id_of(maker), taker,
+                                           <object>maker.owner, owner, side, maker_qty - fill))
+                    remaining -= fill
+                    level.qty -= fill
+                    if maker_qty > fill:
+                        self._set_qty(maker, maker_qty - fill)
+                        break  # taker exhausted against a partially filled maker
+                    level.head = maker.next
+                    level.count -= 1
+                    if maker.next:
+                        _node(&self._nodes, maker.next).prev = 0
+                    self._finish(num, maker, False)
+                    num = level.head
+                    if not remaining:
+                        break
+                if level.head:
+                    break
+                level.tail = 0
+                levels.erase(levels.begin())
+                py_price = level.py_price
+                _free_level(&self._levels, level)
+                Py_XDECREF(py_price)
+        finally:  # an owner's __eq__ may raise: leave the best price right whatever happens
+            self._refresh_best(-s)
+        return remaining
+
+    # ------------------------------------------------------------------ memory
+
+    cdef void _release_orders(self) noexcept:
+        """Drop every resting order and level, releasing their references; the ids stay
+        used. References are released after the structures are empty, because a release
+        may run arbitrary code. O(resting orders)."""
+        cdef vector[PyObject*] refs
+        cdef PyObject* ref
+        self._release_side(&self._bids, &refs)
+        self._release_side(&self._asks, &refs)
+        self._best_bid = NO_BID
+        self._best_ask = NO_ASK
+        self._big_qty.clear()
+        ids, self._ids = self._ids, {}
+        for ref in refs:
+            Py_XDECREF(ref)
+        del ids
+
+    cdef void _release_side(self, cmap[int64_t, Level*]* levels, vector[PyObject*]* refs) noexcept:
+        cdef cmap[int64_t, Level*].iterator it = levels.begin()
+        cdef uint32_t num, nxt
+        cdef Node* node
+        cdef Level* level
+        while it != levels.end():
+            level = deref(it).second
+            num = level.head
+            while num:
+                node = _node(&self._nodes, num)
+                nxt = node.next
+                refs.push_back(node.owner)
+                _live_delete(&self._live, &self._nodes, node.key)
+                _free_node(&self._nodes, num, node)
+                num = nxt
+            refs.push_back(level.py_price)
+            _free_level(&self._levels, level)
+            inc(it)
+        levels.clear()
+
+    # ------------------------------------------------------------------ invariants
+
+    def check(self):
+        """Assert every structural invariant; raise :class:`InvariantError` naming the first
+        that fails. Tests call it after every step. O(resting orders + levels + table sizes)."""
+        cdef size_t counts[3]  # orders, orders with an id object, orders with a big qty
+        counts[0] = counts[1] = counts[2] = 0
+        self._check_side(1, counts)
+        self._check_side(-1, counts)
+        _require(counts[0] == self._live.count and counts[0] == self._nodes.used
+                 and self._bids.size() + self._asks.size() == self._levels.used,
+                 "order index and levels disagree")
+        occupied, used = _occupied(&self._live), _used_counts(&self._used)
+        _require(occupied == self._live.count + self._live.dead,
+                 f"live index holds {occupied} slots for {self._live.count} live and "
+                 f"{self._live.dead} dead")
+        _require(used == (self._used.blocks, self._used.count),
+                 f"used-id set holds {used} (blocks, ids), counted {self._used.blocks, self._used.count}")
+        _require(counts[1] == <size_t>len(self._ids) and counts[2] == self._big_qty.size(),
+                 "side tables hold finished orders")
+        best_bid = NO_BID if self._bids.empty() else -deref(self._bids.begin()).first
+        best_ask = NO_ASK if self._asks.empty() else deref(self._asks.begin()).first
+        _require((self._best_bid, self._best_ask) == (best_bid, best_ask), "stale best prices")
+        _require(best_bid < best_ask, f"book crossed at rest: {best_bid} >= {best_ask}")
+
+    cdef int _check_side(self, int s, size_t* counts) except -1:
+        cdef cmap[int64_t, Level*]* levels = &self._bids if s > 0 else &self._asks
+        cdef cmap[int64_t, Level*].iterator it = levels.begin()
+        cdef Level* level
+        while it != levels.end():
+            level = deref(it).second
+            price = level.price
+            _require(deref(it).first == (-level.price if s > 0 else level.price)
+                     and level.side == s and 0 < level.price < MAX_PRICE
+                     and <object>level.py_price == price
+                     and _level(&self._levels, level.num) == level,
+                     f"level {price} misfiled")
+            _require(level.count > 0 and level.head != 0, f"empty level {price}")
+            self._check_level(level, counts)
+            inc(it)
+        return 0
+
+    cdef int _check_level(self, Level* level, size_t* counts) except -1:
+        cdef int64_t count = 0, qty = 0, key = 0
+        cdef uint32_t prev = 0, num = level.head
+        cdef Node* node
+        cdef int kind
+        while num:
+            node = _node(&self._nodes, num)
+            order_id = self._id_of(node)
+            _require(node.prev == prev, f"broken link before order {order_id!r}")
+            _require(0 < self._qty(node) < MAX_QTY and (node.qty == BIG_QTY) == (self._qty(node) >= BIG_QTY),
+                     f"order {order_id!r} has qty {self._qty(node)!r}")
+            _require(node.level & LEVEL_MASK == level.num, f"order {order_id!r} misfiled")
+            kind = self._key(order_id, &key)
+            _require(kind != UNHASHABLE and kind != NEW_ID and key == node.key
+                     and (node.level & ID_OBJECT == 0) == (kind == PLAIN_INT)
+                     and _live_find(&self._live, &self._nodes, key) == num,
+                     f"order {order_id!r} not indexed")
+            _require(_set_has(&self._used, key), f"order {order_id!r} id not recorded")
+            counts[1] += node.level & ID_OBJECT != 0
+            counts[2] += node.qty == BIG_QTY
+            count += 1
+            qty += self._qty(node)
+            prev, num = num, node.next
+        _require(level.tail == prev, f"level {level.price} tail is wrong")
+        _require(count == level.count and qty == level.qty,
+                 f"level {level.price} totals {level.count}/{level.qty} != {count}/{qty}")
+        counts[0] += count
+        return 0
+
+    def _corrupt_level_qty(self, side, price, int delta):
+        """Tests only: add ``delta`` lots to a level's total, as a bookkeeping bug would."""
+        cdef Level* level = self._level_at(side, price)
+        if level == NULL:
+            raise KeyError(price)
+        level.qty += delta
+
+
+# ---------------------------------------------------------------------- helpers
+
+cdef inline bint _is_plain_int(object order_id) noexcept:
+    cdef int overflow = 0
+    cdef long long v
+    if type(order_id) is not int:
+        return False
+    v = PyLong_AsLongLongAndOverflow(order_id, &overflow)
+    return not overflow and -HASH_MODULUS < v < HASH_MODULUS
+
+
+cdef size_t _occupied(const LiveIndex* t) noexcept:
+    cdef size_t n = 0, i
+    for i in range(t.mask + 1):
+        n += t.slots[i] != SLOT_EMPTY
+    return n
+
+
+cdef tuple _used_counts(const KeySet* s):
+    """(blocks, keys) in the used-id set, counted."""
+    cdef size_t blocks = 0, keys = 0, i
+    for i in range(s.mask + 1):
+        if s.slots[i].block != EMPTY:
+            blocks += 1
+            keys += bin(s.slots[i].bits).count("1")
+    return blocks, keys
+
+
+cdef list _levels(cmap[int64_t, Level*]* levels, Py_ssize_t n):
+    cdef cmap[int64_t, Level*].iterator it = levels.begin()
+    out = []
+    while n > 0 and it != levels.end():
+        out.append((<object>deref(it).second.py_price, deref(it).second.qty))
+        inc(it)
+        n -= 1
+    return out
+
+
+cdef int _visit_nodes(OrderBook book, visitproc visit, void* arg) noexcept:
+    """tp_traverse for the references the C nodes hold (ids are in ``_ids``, a dict)."""
+    cdef int r = _visit_side(book, &book._bids, visit, arg)
+    return r if r else _visit_side(book, &book._asks, visit, arg)
+
+
+cdef int _visit_side(OrderBook book, cmap[int64_t, Level*]* levels, visitproc visit,
+                     void* arg) noexcept:
+    cdef cmap[int64_t, Level*].iterator it = levels.begin()
+    cdef uint32_t num
+    cdef Node* node
+    cdef int r
+    while it != levels.end():
+        num = deref(it).second.head
+        while num:
+            node = _node(&book._nodes, num)
+            r = visit(node.owner, arg)
+            if r:
+                return r
+            num = node.next
+        inc(it)
+    return 0
+
+
+cdef int _clear_nodes(OrderBook book) noexcept:
+    """tp_clear: drop the orders (and so the references) of a book in a garbage cycle."""
+    book._release_orders()
+    return 0
+
+
+cdef inline int _require(bint condition, str message) except -1:
+    if not condition:
+        raise InvariantError(message)
+    return 0
+
+
+lob_install_gc(<PyTypeObject*>OrderBook, <void*>_visit_nodes, <void*>_clear_nodes)

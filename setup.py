@@ -1,0 +1,16 @@
+"""Builds lobsim's one compiled extension, the order book (``lobsim/_cbook.pyx``).
+
+Everything else about the package is in pyproject.toml. An editable install
+(``pip install -e .``) builds the extension in place, next to ``lobsim/book.py``.
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+# -O3: the matching loop is the simulator's hot path. MSVC spells its flags differently.
+FLAGS = [] if sys.platform == "win32" else ["-O3", "-std=c++17"]
+
+# depends: the .pxd holds the structures, so a change there rebuilds (and ships in an sdist)
+setup(ext_modules=[Extension("lobsim._cbook", ["lobsim/_cbook.pyx"], language="c++",
+                             depends=["lobsim/_cbook.pxd"], extra_compile_args=FLAGS)])

@@ -1,0 +1,250 @@
+"""The two order book implementations: the compiled one is built and chosen by default,
+both give the same outcomes on odd inputs and byte-identical runs, and the compiled one
+neither leaks references nor keeps garbage cycles alive."""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import subprocess
+import sys
+import tracemalloc
+import weakref
+from pathlib import Path
+
+import pytest
+from book_model import book_class
+
+import lobsim
+from lobsim import Cancelled, Modified, Rejected, Side, TimeInForce, Traded
+from lobsim.book import PyOrderBook
+
+BUY, SELL = Side.BUY, Side.SELL
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def test_compiled_book_is_built_and_is_the_default():
+    # Not a skip: the supported install (pip install -e .) builds the extension, and an
+    # install without it would silently run the slow book.
+    from lobsim import _cbook
+
+    if os.environ.get("LOBSIM_PURE_PYTHON", "") not in ("", "0"):
+        assert lobsim.OrderBook is PyOrderBook
+    else:
+        assert lobsim.OrderBook is _cbook.OrderBook and lobsim.book.OrderBook is _cbook.OrderBook
+        assert lobsim.book.IMPLEMENTATION == "compiled"
+
+
+@pytest.mark.parametrize("value, expected", [("1", "pure PyOrderBook"), ("0", "compiled OrderBook"),
+                                             ("", "compiled OrderBook")])
+def test_environment_variable_selects_the_pure_book(value, expected):
+    env = dict(os.environ, LOBSIM_PURE_PYTHON=value)
+    code = "import lobsim; print(lobsim.book.IMPLEMENTATION, lobsim.OrderBook.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == expected.split()
+
+
+def test_reports_are_the_report_named_tuples():
+    book = book_class("compiled")()
+    book.limit(1, "a", SELL, 100, 5)
+    reports = (book.limit(2, "b", BUY, 100, 2) + book.modify(1, qty=2) + book.cancel(1)
+               + book.cancel(1) + book.market(3, "c", BUY, 1))
+    assert [type(r) for r in reports] == [Traded, Modified, Cancelled, Rejected, Cancelled]
+    assert reports[0].maker == 1 and reports[0].aggressor is BUY and reports[1].side is SELL
+    assert hash(reports[0]) == hash(tuple(reports[0]))
+
+
+def _outcome(method, args):
+    try:
+        return "ok", method(*args)
+    except Exception as exc:  # noqa: BLE001 - comparing which exception each book raises
+        return "raised", type(exc)
+
+
+ODD_STEPS = [
+    ("limit", (1, "a", SELL, 101, 5)), ("limit", (True, "a", SELL, 101, 1)),  # True is id 1
+    ("limit", (1.0, "a", SELL, 101, 1)), ("limit", (-1, "b", SELL, 102, 2)),
+    ("limit", (-1.0, "b", SELL, 102, 2)), ("limit", (2**61 - 1, "c", SELL, 103, 3)),
+    ("limit", (0, "c", SELL, 103, 3)), ("limit", (2**64, "d", SELL, 104, 1)),
+    ("limit", ("x", 7, SELL, 104, 1)), ("limit", (("t", 1), 7.0, SELL, 104, 1)),
+    ("limit", ([1], "a", SELL, 104, 1)), ("limit", (2.5, "a", BUY, 99, 1)),
+    ("modify", (1.0, None, 100)),  # re-enters under the id object 1.0
+    ("market", ({"k": 1}, "z", BUY, 1)), ("cancel", ([1],)), ("modify", ([1], 1, None)),
+    ("limit", (10, 7, BUY, 104, 2, TimeInForce.FOK)),  # meets owner 7.0 == 7: not fillable
+    ("limit", (11, "q", BUY, 104, 4, TimeInForce.IOC)), ("limit", (12, "q", BUY, 100, 1, TimeInForce.GTC, 1)),
+    ("market", (13, "z", BUY, 100)),
+]
+ODD_QUERIES = [("get", (1,)), ("get", (True,)), ("get", ([1],)), ("remaining", (1,)), ("remaining", ({},)),
+               ("is_used", (1.0,)), ("is_used", ([1],)), ("is_used", (-1.0,)), ("is_used", (3,)),
+               ("queue_position", (2.5,)), ("queue_position", ([],)), ("queue", (BUY, 99.0)),
+               ("queue", (SELL, 104)), ("queue", ("sell", 104)), ("queue", (BUY, [99])), ("depth", (10**30,)),
+               ("depth", (-1,)), ("depth", (True,)), ("top", ()), ("best_bid", ()), ("best_ask", ()),
+               ("level_count", ()), ("snapshot", ()), ("__len__", ())]
+
+
+BIG = 2**32  # the compiled book keeps quantities from 2**32 - 1 lots up in a side table
+BIG_STEPS = [
+    ("limit", (1, "a", SELL, 100, BIG + 5)), ("limit", (2, "b", SELL, 100, 2**62 - 1)),
+    ("limit", (3, "c", BUY, 100, 7)), ("modify", (1, BIG - 1, None)), ("modify", (1, 2**40, None)),
+    ("modify", (1, 3, None)), ("modify", (1, BIG, None)), ("limit", (4, "c", BUY, 100, BIG + 1, TimeInForce.FOK)),
+    ("limit", (5, "c", BUY, 101, BIG * 3, TimeInForce.IOC)), ("modify", (2, BIG - 2, 101)),
+    ("market", (6, "d", BUY, BIG - 1)), ("limit", (7, "e", BUY, 99, 2**62 - 1)),
+    ("limit", (8, "f", SELL, 99, BIG - 1)), ("cancel", (7,)), ("limit", (9, "g", SELL, 98, BIG)),
+]
+BIG_QUERIES = [("remaining", (n,)) for n in range(1, 10)] + [
+    ("queue_position", (2,)), ("get", (2,)), ("depth", (3,)), ("top", ()), ("snapshot", ())]
+
+
+def _agree(steps, queries):
+    """Run ``steps`` on both books; after each, every outcome and query must be equal."""
+    books = [book_class("compiled")(), PyOrderBook()]
+    for method, args in steps:
+        got = [_outcome(getattr(b, method), args) for b in books]
+        assert got[0] == got[1], (method, args, got)
+        for query, query_args in queries:
+            queried = [_outcome(getattr(b, query), query_args) for b in books]
+            assert queried[0] == queried[1], (method, args, query, query_args, queried)
+        for b in books:
+            b.check()
+
+
+def test_both_books_agree_on_odd_ids_owners_and_queries():
+    _agree(ODD_STEPS, ODD_QUERIES)
+
+
+def test_both_books_agree_on_quantities_past_32_bits():
+    _agree(BIG_STEPS, BIG_QUERIES)
+
+
+def _random_request(rng, next_id, live):
+    """One request of a seeded stream: mostly limits near the touch, cancels and modifies
+    of live orders, some market orders, now and then a bad one."""
+    u = rng.random()
+    if u < 0.2 and live:
+        return "cancel", (rng.choice(live),), {}
+    if u < 0.3 and live:
+        return "modify", (rng.choice(live),), {"qty": rng.choice([None, rng.randint(1, 30)]),
+                                               "price": rng.choice([None, None, rng.randint(90, 110)])}
+    side, owner = rng.choice([BUY, SELL]), rng.choice("abcdef")
+    qty = rng.choice([rng.randint(1, 30), rng.randint(1, 30), 2**32 + rng.randint(0, 3)])
+    if u < 0.37:
+        return "market", (next_id, owner, side, qty), {}
+    price = 100 + (-1 if side is BUY else 1) * rng.randint(-3, 8)
+    tif = rng.choice([TimeInForce.GTC] * 6 + [TimeInForce.IOC, TimeInForce.FOK])
+    post_only = tif is TimeInForce.GTC and rng.random() < 0.1
+    order_id = next_id if rng.random() < 0.98 else rng.choice([next_id - 1, (next_id, "t"), float(next_id)])
+    return "limit", (order_id, owner, side, price, qty, tif, post_only), {}
+
+
+def test_a_long_random_stream_gives_the_same_reports_on_both_books():
+    # thousands of fills, cancels and re-entries: the compiled book's free lists and
+    # index rebuilds (see _cbook.pxd) run many times over
+    rng = random.Random(11)
+    books = [book_class("compiled")(), PyOrderBook()]
+    live: list = []
+    for step in range(30_000):
+        method, args, kwargs = _random_request(rng, step, live)
+        got = [getattr(b, method)(*args, **kwargs) for b in books]
+        assert got[0] == got[1], (step, method, args, kwargs)
+        if method == "limit" and books[1].remaining(args[0]):
+            live.append(args[0])
+        if step % 1000 == 999:
+            live = [i for i in live if books[1].remaining(i)]
+            assert books[0].snapshot() == books[1].snapshot()
+            for b in books:
+                b.check()
+
+
+class Owner:
+    """An owner that holds the book it trades on: a reference cycle through the book."""
+
+    def __init__(self, book):
+        self.book = book
+
+
+@pytest.mark.parametrize("impl", ["compiled", "pure"])
+def test_modify_reenters_under_the_id_object_it_names(impl):
+    book = book_class(impl)()
+    book.limit(1, "a", SELL, 101, 5)
+    assert book.modify(1.0, price=102) == [Modified(1.0, "a", SELL, 102, 5, 101, 5)]
+    assert type(book.snapshot()["asks"][0]["orders"][0][0]) is float and book.is_used(True)
+
+
+def _churn(book, ids, owner, other, start):
+    """Orders that all end cancelled or filled, through every request path."""
+    for i, order_id in enumerate(ids):
+        book.limit(order_id, owner, SELL, 100 + i % 7, 3)
+        book.modify(order_id, qty=2)
+        book.modify(order_id, price=101 + i % 7)
+        book.limit(start + 3 * i, other, BUY, 99 - i % 5, 2)
+        book.limit(start + 3 * i + 1, other, BUY, 200, 1, TimeInForce.IOC)
+        book.market(start + 3 * i + 2, other, SELL, 1)
+        book.cancel(order_id)
+        book.cancel(start + 3 * i)
+
+
+def test_compiled_book_releases_ids_and_owners():
+    book = book_class("compiled")()
+    owner, other = "owner-" + str(id(book)), Owner(None)
+    odd_ids = [("tuple", 1), "text", 2.5, 10**30, -7]
+    before = [sys.getrefcount(x) for x in (owner, other, *odd_ids)]
+    _churn(book, odd_ids, owner, other, 10**6)
+    book.check()
+    assert len(book) == 0 and all(book.is_used(x) for x in odd_ids)
+    del book  # ids that are not small ints stay referenced as used ids while the book lives
+    assert [sys.getrefcount(x) for x in (owner, other, *odd_ids)] == before
+
+
+def test_compiled_book_memory_does_not_grow_with_finished_orders():
+    book = book_class("compiled")()
+    owner, other = "a", "b"
+    _churn(book, range(20_000), owner, other, 10**6)  # warm the free lists and tables
+    tracemalloc.start()
+    start = tracemalloc.get_traced_memory()[0]
+    _churn(book, range(20_000, 40_000), owner, other, 2 * 10**6)
+    grown = tracemalloc.get_traced_memory()[0] - start
+    tracemalloc.stop()
+    assert len(book) == 0 and grown < 10_000, grown  # no Python object kept per order
+
+
+def test_compiled_book_in_a_reference_cycle_is_collected():
+    book = book_class("compiled")()
+    owner = Owner(book)
+    book.limit(1, owner, SELL, 100, 5)
+    book.limit((2, "id"), owner, BUY, 99, 5)
+    owner_ref = weakref.ref(owner)
+    del book, owner
+    gc.collect()
+    assert owner_ref() is None
+
+
+def _run(scenario: Path, out: Path, pure: bool) -> None:
+    env = dict(os.environ, LOBSIM_PURE_PYTHON="1" if pure else "0")
+    subprocess.run([sys.executable, "-m", "lobsim", "run", str(scenario), "--out", str(out), "--no-progress"],
+                   env=env, check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("name", ["santa_fe", "latency_race"])
+def test_both_books_give_byte_identical_runs(tmp_path, name):
+    text = (SCENARIOS / f"{name}.toml").read_text()
+    head, sep, tail = text.partition("duration = ")
+    scenario = tmp_path / f"{name}.toml"
+    scenario.write_text(head + sep + "30.0" + tail[tail.index("\n"):])
+    _run(scenario, tmp_path / "compiled", pure=False)
+    _run(scenario, tmp_path / "pure", pure=True)
+    for output in ("events.parquet", "book.parquet", "agents.parquet"):
+        compiled, pure = ((tmp_path / impl / output).read_bytes() for impl in ("compiled", "pure"))
+        assert compiled == pure, output
+
+
+@pytest.mark.parametrize("flag", [(), ("--pure",)])
+def test_book_benchmark_says_which_book_it_measured(capsys, flag):
+    from lobsim.cli import main
+
+    default = f"{lobsim.book.IMPLEMENTATION} ({lobsim.OrderBook.__module__}.{lobsim.OrderBook.__qualname__})"
+    named = "order book: " + ("pure Python (lobsim.book.PyOrderBook)" if flag else default)
+    assert main(["bench", "book", "--messages", "2000", "--sizes", "50", "100", "--repeat", "1", *flag]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == named and len(lines) == 5 and lines[-1].startswith("per-message cost")
+
