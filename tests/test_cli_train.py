@@ -7,14 +7,10 @@ import importlib
 import json
 
 import pytest
+from test_env import write_scenario
 
-pytest.importorskip("pettingzoo")
-pytest.importorskip("torch")
-
-from test_env import write_scenario  # noqa: E402
-
-from lobsim import registry  # noqa: E402
-from lobsim.cli import main  # noqa: E402
+from lobsim import registry
+from lobsim.cli import main
 
 LEARNERS = {"dqn": "agents.rl.dqn", "ppo": "agents.rl.ppo"}
 

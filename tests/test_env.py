@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gymnasium.utils.env_checker import check_env
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+from pettingzoo.utils.conversions import parallel_to_aec
 
-pytest.importorskip("pettingzoo")
-pytest.importorskip("gymnasium")
-
-from gymnasium.utils.env_checker import check_env  # noqa: E402
-from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test  # noqa: E402
-from pettingzoo.utils.conversions import parallel_to_aec  # noqa: E402
-
-from lobsim.env import MarketEnv, SingleMakerEnv, load_scenario  # noqa: E402
-from lobsim.errors import InputError  # noqa: E402
-from lobsim.scenario import from_dict  # noqa: E402
+from lobsim.env import MarketEnv, SingleMakerEnv, load_scenario
+from lobsim.errors import InputError
+from lobsim.scenario import from_dict
 
 
 def scenario_dict(duration: float = 2.0, count: int = 2, **learner) -> dict:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import torch
+from test_env import short_scenario
 
-pytest.importorskip("pettingzoo")
-torch = pytest.importorskip("torch")
-
-from test_env import short_scenario  # noqa: E402
-
-from agents.rl import dqn, ppo  # noqa: E402
-from agents.rl.common import EnsembleMLP, load_checkpoint  # noqa: E402
-from lobsim.errors import CheckpointError  # noqa: E402
+from agents.rl import dqn, ppo
+from agents.rl.common import EnsembleMLP, load_checkpoint
+from lobsim.errors import CheckpointError
 
 DQN_FAST = dict(num_envs=2, workers=0, learning_starts=60, batch_size=32, train_interval=2,
                 target_interval=40, buffer_size=2_000)

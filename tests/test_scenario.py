@@ -651,11 +651,6 @@ def _real_kind(name: str) -> type:
 @pytest.mark.parametrize("path", _shipped(), ids=lambda p: p.name)
 def test_shipped_scenarios_load_and_round_trip(path):
     data = tomllib.loads(path.read_text())
-    for table in data.get("agents", []):
-        try:
-            _real_kind(table.get("kind", ""))
-        except (ImportError, LookupError) as exc:
-            pytest.skip(f"agent kind {table.get('kind')!r} not available yet: {exc}")
     s = scenario.from_dict(data, str(path), _real_kind)
     assert s.simulation.duration <= 600
     assert path.read_text().lstrip().startswith("#"), "each scenario starts with a comment header"
@@ -668,16 +663,7 @@ def test_the_four_scenarios_are_shipped():
     assert {"default.toml", "santa_fe.toml", "latency_race.toml", "shock.toml"} <= names
 
 
-def _real_kinds_or_skip(*names: str) -> None:
-    for name in names:
-        try:
-            _real_kind(name)
-        except (ImportError, LookupError) as exc:
-            pytest.skip(f"agent kind {name!r} not available yet: {exc}")
-
-
 def test_real_scripted_schedule_errors_name_the_line():
-    _real_kinds_or_skip("scripted")
     data = {"simulation": {"duration": 10}, "agents": [{"name": "s", "kind": "scripted", "schedule": [
         {"at": 1.0, "type": "market", "side": "sell", "qty": 5},
         {"at": 2.0, "type": "limit", "side": "buy", "qty": 5},
@@ -692,7 +678,6 @@ def test_real_scripted_schedule_errors_name_the_line():
 
 
 def test_real_kind_missing_required_parameter():
-    _real_kinds_or_skip("santa_fe")
     data = {"simulation": {"duration": 10}, "agents": [{"name": "zi", "kind": "santa_fe"}]}
     with pytest.raises(ScenarioError) as info:
         scenario.from_dict(data, "s.toml", _real_kind)
@@ -701,14 +686,10 @@ def test_real_kind_missing_required_parameter():
 
 def test_shipped_scenarios_load_through_the_registry():
     """With the kinds installed as entry points, ``load`` needs no resolver at all."""
-    try:
-        kinds = registry.names(scenario.AGENT_GROUP)
-        for name in kinds:
-            registry.load(scenario.AGENT_GROUP, name)
-    except ImportError as exc:
-        pytest.skip(f"registered agent kinds not importable: {exc}")
+    kinds = registry.names(scenario.AGENT_GROUP)
+    for name in kinds:
+        registry.load(scenario.AGENT_GROUP, name)
     for path in _shipped():
         kinds_used = {t["kind"] for t in tomllib.loads(path.read_text())["agents"]}
-        if not kinds_used <= set(kinds):
-            pytest.skip(f"kinds {sorted(kinds_used - set(kinds))} not registered yet")
+        assert kinds_used <= set(kinds), f"{path.name}: kinds not registered: {kinds_used - set(kinds)}"
         assert scenario.load(path).source == str(path)

@@ -5,15 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from test_env import short_scenario
 
-pytest.importorskip("pettingzoo")
-
-from test_env import short_scenario  # noqa: E402
-
-from lobsim.config import AgentConfig, LatencyConfig, MarketConfig, Scenario, SimulationConfig  # noqa: E402
-from lobsim.env import MarketEnv  # noqa: E402
-from lobsim.orders import Side  # noqa: E402
-from lobsim.seat import OBS_FIELDS, LearnerParams, LearnerSeat, RewardMeter, action_count  # noqa: E402
+from lobsim.config import AgentConfig, LatencyConfig, MarketConfig, Scenario, SimulationConfig
+from lobsim.env import MarketEnv
+from lobsim.orders import Side
+from lobsim.seat import OBS_FIELDS, LearnerParams, LearnerSeat, RewardMeter, action_count
 
 
 def fake_market(capture2=0, inventory=0, mid2=20000, tick=0.01, cash=0):

@@ -143,7 +143,7 @@ def test_missing_ray_and_unreachable_address(scenario_file, monkeypatch, capsys)
 
 
 def test_same_sweep_through_a_local_ray_instance(scenario_file):
-    pytest.importorskip("ray")
+    # ray is in the dev extra, so the test suite always has it
     axes = [sweep.parse_set("agents.maker.count=2,3")]
     local = sweep.run_sweep(scenario_file, axes, seeds=2, workers=1)
     assert sweep.run_sweep(scenario_file, axes, seeds=2, address="local") == local
