@@ -208,15 +208,11 @@ cdef class OrderBook:
         """
         cdef int64_t key = 0, p, q, remaining
         cdef size_t slot = 0
-        cdef int s, kind
+        cdef int s, kind = 0
         cdef bint crosses, po
-        kind = self._key(order_id, &key)
-        if kind == UNHASHABLE:
-            return [_rejected(order_id, owner, INVALID)]
-        if kind != NEW_ID:
-            slot = _set_probe(&self._used, key)
-            if _set_has_at(&self._used, slot, key):
-                return [_rejected(order_id, owner, DUPLICATE_ID)]
+        refused = self._refuse_id(order_id, owner, &kind, &key, &slot)
+        if refused is not None:
+            return [refused]
         s = 1 if side is BUY else (-1 if side is SELL else 0)
         p = _int_arg(price, MAX_PRICE)
         q = _int_arg(qty, MAX_QTY)
@@ -251,14 +247,10 @@ cdef class OrderBook:
         O(log L) per level emptied."""
         cdef int64_t key = 0, q, remaining
         cdef size_t slot = 0
-        cdef int s, kind
-        kind = self._key(order_id, &key)
-        if kind == UNHASHABLE:
-            return [_rejected(order_id, owner, INVALID)]
-        if kind != NEW_ID:
-            slot = _set_probe(&self._used, key)
-            if _set_has_at(&self._used, slot, key):
-                return [_rejected(order_id, owner, DUPLICATE_ID)]
+        cdef int s, kind = 0
+        refused = self._refuse_id(order_id, owner, &kind, &key, &slot)
+        if refused is not None:
+            return [refused]
         s = 1 if side is BUY else (-1 if side is SELL else 0)
         q = _int_arg(qty, MAX_QTY)
         if s == 0 or q < 0:
@@ -462,6 +454,20 @@ cdef class OrderBook:
         return out
 
     # ------------------------------------------------------------------ ids and fields
+
+    cdef object _refuse_id(self, object order_id, object owner, int* kind, int64_t* key,
+                           size_t* slot):
+        """The reject a new order gets for its id alone (unhashable: ``invalid``; used
+        before: ``duplicate_id``), or None; sets the id's kind, key and used-set slot,
+        which :meth:`_use` takes once the order is accepted. O(1)."""
+        kind[0] = self._key(order_id, key)
+        if kind[0] == UNHASHABLE:
+            return _rejected(order_id, owner, INVALID)
+        if kind[0] != NEW_ID:
+            slot[0] = _set_probe(&self._used, key[0])
+            if _set_has_at(&self._used, slot[0], key[0]):
+                return _rejected(order_id, owner, DUPLICATE_ID)
+        return None
 
     cdef int _key(self, object order_id, int64_t* key) except -2:
         """Put ``order_id``'s key in ``key`` and say what kind of id it is: a plain int
