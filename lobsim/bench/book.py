@@ -25,6 +25,7 @@ from lobsim.orders import Side, TimeInForce
 from lobsim.reports import Traded
 
 Call = tuple[Callable, tuple]
+KINDS = ("limit_passive", "cancel", "limit_marketable")  #: the stream's kinds of message
 
 MID = 100_000  # ticks
 
@@ -37,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pure", action="store_true",
                         help="measure the pure Python book instead of the default one")
+    parser.add_argument("--by-kind", action="store_true",
+                        help="also time every call of one more pass per size, and print ns per "
+                             "passive limit, cancel and marketable limit (where the cost grows)")
 
 
 class _StreamModel:
@@ -120,8 +124,14 @@ def _rebind(calls: list[Call], book: OrderBook) -> list[Call]:
     return [(getattr(book, fn.__name__), args) for fn, args in calls]
 
 
-def _time_once(target: int, n: int, seed: int,
-               book_class: type[OrderBook]) -> tuple[float, OrderBook, dict[str, int]]:
+def _kind(fn: Callable, args: tuple) -> str:
+    return "cancel" if fn.__name__ == "cancel" else "limit_marketable" if len(args) > 5 else "limit_passive"
+
+
+def _prepare(target: int, n: int, seed: int,
+             book_class: type[OrderBook]) -> tuple[OrderBook, list[Call], dict[str, int]]:
+    """A book pre-filled to ``target`` resting orders, the ``n`` calls to time on it, and
+    how many calls of each kind they are."""
     model = _StreamModel(target, np.random.default_rng(seed), book_class)
     warm: list[Call] = []
     while len(model.live) < target:  # fill the book with passive orders first
@@ -132,10 +142,15 @@ def _time_once(target: int, n: int, seed: int,
     for fn, args in _rebind(warm, book):
         fn(*args)
     calls = _rebind(timed, book)
-    kinds = {"limit_passive": 0, "limit_marketable": 0, "cancel": 0}
+    kinds = dict.fromkeys(KINDS, 0)
     for fn, args in calls:
-        kinds["cancel" if fn.__name__ == "cancel" else
-              "limit_marketable" if len(args) > 5 else "limit_passive"] += 1
+        kinds[_kind(fn, args)] += 1
+    return book, calls, kinds
+
+
+def _time_once(target: int, n: int, seed: int,
+               book_class: type[OrderBook]) -> tuple[float, OrderBook, dict[str, int]]:
+    book, calls, kinds = _prepare(target, n, seed, book_class)
     gc.collect()
     gc.disable()  # the collector's pauses depend on what ran before, not on the book
     try:
@@ -146,6 +161,28 @@ def _time_once(target: int, n: int, seed: int,
     finally:
         gc.enable()
     return elapsed, book, kinds
+
+
+def _time_by_kind(target: int, n: int, seed: int, book_class: type[OrderBook]) -> dict[str, float]:
+    """Mean ns per call of each kind, one timer pair around every call, less the cost of
+    an empty timer pair (so the figures add up to a little more than the plain pass's:
+    the timers also evict some cache)."""
+    _, calls, _ = _prepare(target, n, seed, book_class)
+    clock = time.perf_counter_ns
+    spent, counts = dict.fromkeys(KINDS, 0), dict.fromkeys(KINDS, 0)
+    labels = [_kind(fn, args) for fn, args in calls]
+    gc.collect()
+    gc.disable()
+    try:
+        empty = min(-clock() + clock() for _ in range(1000))
+        for (fn, args), kind in zip(calls, labels):
+            start = clock()
+            fn(*args)
+            spent[kind] += clock() - start - empty
+            counts[kind] += 1
+    finally:
+        gc.enable()
+    return {k: spent[k] / counts[k] for k in KINDS if counts[k]}
 
 
 def implementation(pure: bool) -> tuple[type[OrderBook], str]:
@@ -168,10 +205,14 @@ def run(args: argparse.Namespace) -> list[str]:
         rate = args.messages / best
         per_message.append(best / args.messages)
         n = args.messages
-        mix = "/".join(f"{100 * kinds[k] / n:.0f}%" for k in ("limit_passive", "cancel", "limit_marketable"))
+        mix = "/".join(f"{100 * kinds[k] / n:.0f}%" for k in KINDS)
         # figures are truncated, never rounded up
         lines.append(f"{len(book):>9,} {sum(book.level_count()):>7} {n:>9,} {math.floor(rate):>11,} "
                      f"{math.floor(1e9 * best / n):>8}  {mix}")
+        if args.by_kind:
+            by_kind = _time_by_kind(target, n, args.seed, book_class)
+            lines.append("          ns per call: " + ", ".join(
+                f"{k.replace('limit_', '')} {math.floor(v)}" for k, v in by_kind.items()))
     if len(per_message) > 1:
         lines.append(f"per-message cost, largest / smallest book: "
                      f"{math.floor(100 * per_message[-1] / per_message[0]) / 100:.2f}x")
