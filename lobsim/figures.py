@@ -165,16 +165,16 @@ def fig_facts(d: RunData, f: FactSeries) -> dict[str, Any]:
     for h, r in f.by_horizon.items():
         if len(r) >= metrics.MIN_RETURNS and r.std() > 0:
             ax.hist((r - r.mean()) / r.std(), bins=41, range=(-5, 5), density=True, histtype="step",
-                    label=f"{metrics._label(h)} (kurt {metrics.excess_kurtosis(r):.2g})")
+                    label=f"{metrics.horizon_label(h)} (kurt {metrics.excess_kurtosis(r):.2g})")
     ax.set(yscale="log", ylim=(1e-4, 1), xlabel="standardized return", ylabel="density",
            title="Heavy tails: return distributions")
     ax.legend(fontsize=8)
     figs["fact_heavy_tails"] = fig
     fig, (ax,) = new_figure()
-    _acf_plot(ax, f.returns, 20, f"Autocorrelation of {metrics._label(f.interval_s)} returns")
+    _acf_plot(ax, f.returns, 20, f"Autocorrelation of {metrics.horizon_label(f.interval_s)} returns")
     figs["fact_return_acf"] = fig
     fig, (ax,) = new_figure()
-    _acf_plot(ax, np.abs(f.returns), 20, f"Volatility clustering: autocorrelation of |{metrics._label(f.interval_s)} returns|")
+    _acf_plot(ax, np.abs(f.returns), 20, f"Volatility clustering: autocorrelation of |{metrics.horizon_label(f.interval_s)} returns|")
     figs["fact_volatility_clustering"] = fig
     fig, (ax,) = new_figure()
     ax.plot(f.scales, [f.kurtosis[s] for s in f.scales], "o-")

@@ -232,7 +232,8 @@ def _fmt(x: float, digits: int = 3) -> str:
     return "n/a" if not np.isfinite(x) else f"{x:.{digits}g}"
 
 
-def _label(horizon_s: float) -> str:
+def horizon_label(horizon_s: float) -> str:
+    """A horizon in seconds as a short label: "30s", "5min"."""
     return f"{horizon_s / 60:g}min" if horizon_s >= 60 else f"{horizon_s:g}s"
 
 
@@ -263,7 +264,7 @@ def heavy_tails(returns_by_horizon: dict[float, np.ndarray],
     for horizon, r in sorted(returns_by_horizon.items()):
         k, null = excess_kurtosis(r), nulls.get(horizon, 0.0)
         null = 0.0 if not np.isfinite(null) else null
-        parts.append(f"{_label(horizon)}: {_fmt(k)} (null {_fmt(null)}, n={len(r)})")
+        parts.append(f"{horizon_label(horizon)}: {_fmt(k)} (null {_fmt(null)}, n={len(r)})")
         if holds is None and np.isfinite(k):
             holds = bool(k - null > 2 * math.sqrt(24 / len(r)))
     return Fact("heavy tails", holds, "; ".join(parts),
@@ -280,7 +281,7 @@ def no_autocorrelation(returns: np.ndarray, interval_s: float, lags: int = 10) -
     worst = float(np.nanmax(np.abs(acf)))
     return Fact("no linear autocorrelation", bool(worst < band),
                 f"max |ACF| lags 1-{lags} = {_fmt(worst)} vs band {_fmt(band)} "
-                f"({_label(interval_s)} returns, n={len(returns)}); lag 1: {_fmt(acf[0])}",
+                f"({horizon_label(interval_s)} returns, n={len(returns)}); lag 1: {_fmt(acf[0])}",
                 "autocorrelation of returns within the 3-sigma band of white noise")
 
 
@@ -293,7 +294,7 @@ def volatility_clustering(returns: np.ndarray, interval_s: float, lags: int = 10
     band = noise_band(len(returns), 2.0)
     return Fact("volatility clustering", bool(mean > band),
                 f"mean ACF(|r|) lags 1-{lags} = {_fmt(mean)} vs {_fmt(band)} "
-                f"({_label(interval_s)} returns, n={len(returns)})",
+                f"({horizon_label(interval_s)} returns, n={len(returns)})",
                 "autocorrelation of absolute returns positive over lags 1-10")
 
 
@@ -313,7 +314,7 @@ def aggregational_gaussianity(kurtosis_by_horizon: dict[float, float],
     null = (null_by_horizon or {}).get(h0, 0.0)
     null = 0.0 if not np.isfinite(null) else null
     return Fact("aggregational gaussianity", bool(k0 > null and k1 < k0),
-                f"excess kurtosis {_fmt(k0)} (null {_fmt(null)}) at {_label(h0)} -> {_fmt(k1)} at {_label(h1)}",
+                f"excess kurtosis {_fmt(k0)} (null {_fmt(null)}) at {horizon_label(h0)} -> {_fmt(k1)} at {horizon_label(h1)}",
                 test)
 
 
@@ -326,7 +327,7 @@ def signature_fact(intervals_s: Sequence[float], rv: np.ndarray) -> Fact:
                     "realized variance per second roughly flat in the sampling interval")
     ratio = points[-1][1] / points[0][1]
     return Fact("volatility signature", bool(0.5 <= ratio <= 2.0),
-                f"RV({_label(points[-1][0])}) / RV({_label(points[0][0])}) = {_fmt(ratio)}",
+                f"RV({horizon_label(points[-1][0])}) / RV({horizon_label(points[0][0])}) = {_fmt(ratio)}",
                 "realized variance per second roughly flat in the sampling interval (ratio in [0.5, 2])")
 
 
