@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,15 +172,24 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
     return report
 
 
-def _learner_episode(env: Any, policy: Any, seed: int) -> dict:
+def play(env: Any, policy: Any, seed: int) -> Iterator[tuple[dict, dict]]:
+    """Run one episode of ``env`` on market seed ``seed`` with every seat's action from
+    ``policy`` (all seats in one batched call per step); yield each step's rewards and
+    infos. ``env.result`` holds the market's result once the episode is over."""
     obs, _ = env.reset(options={"market_seed": seed})
+    names = env.possible_agents
+    while env.agents:
+        actions = policy.act(np.stack([obs[n] for n in names]))
+        obs, rewards, _, _, infos = env.step({n: int(a) for n, a in zip(names, actions)})
+        yield rewards, infos
+
+
+def _learner_episode(env: Any, policy: Any, seed: int) -> dict:
     names = env.possible_agents
     rewards = dict.fromkeys(names, 0.0)
     inventory = dict.fromkeys(names, 0.0)
     steps = 0
-    while env.agents:
-        actions = policy.act(np.stack([obs[n] for n in names]))
-        obs, rew, _, _, infos = env.step({n: int(a) for n, a in zip(names, actions)})
+    for rew, infos in play(env, policy, seed):
         steps += 1
         for n in names:
             rewards[n] += rew[n]

@@ -74,20 +74,14 @@ def run_with_policy(scenario: Any, policy_dir: Path,
     """One run of ``scenario`` with its learner seats driven by the greedy policy of
     ``policy_dir``; returns the market's :class:`~lobsim.market.RunResult`.
     Raises :class:`~lobsim.errors.CheckpointError` if the policy does not fit the seats."""
-    import numpy as np
-
     from lobsim.checkpoint import check_matches, check_payload
-    from lobsim.cli.evaluate import load_policy
+    from lobsim.cli.evaluate import load_policy, play
     from lobsim.env import MarketEnv
 
     policy, payload = load_policy(policy_dir)
     env = MarketEnv(scenario)
     check_matches(check_payload(payload, None, str(policy_dir)), env, str(policy_dir))
-    names = env.possible_agents
-    obs, _ = env.reset(options={"market_seed": scenario.simulation.seed})
-    while env.agents:
-        actions = policy.act(np.stack([obs[n] for n in names]))
-        obs, *_ = env.step({n: int(a) for n, a in zip(names, actions)})
+    for _ in play(env, policy, scenario.simulation.seed):
         if progress is not None:
             progress(env.market.env.now, env.duration_ns)
     return env.result
