@@ -8,7 +8,7 @@ from test_env import short_scenario
 
 from agents.rl import dqn, ppo
 from agents.rl.common import EnsembleMLP, load_checkpoint
-from lobsim.errors import CheckpointError
+from lobsim.errors import CheckpointError, InputError
 
 DQN_FAST = dict(num_envs=2, workers=0, learning_starts=60, batch_size=32, train_interval=2,
                 target_interval=40, buffer_size=2_000)
@@ -53,6 +53,33 @@ def test_dqn_trains_deterministically_and_resumes(tmp_path):
     import numpy as np
     actions = policy.act(np.zeros((2, payload["obs_size"]), np.float32))
     assert actions.shape == (2,) and all(0 <= a < 25 for a in actions)
+
+
+def test_dqn_shared_mode_trains_one_network_for_every_seat(tmp_path):
+    import numpy as np
+
+    scenario = short_scenario(duration=1.0)
+    dqn.train(scenario, steps=200, seed=3, out=tmp_path / "a", mode="shared", **DQN_FAST)
+    dqn.train(scenario, steps=200, seed=3, out=tmp_path / "b", mode="shared", **DQN_FAST)
+    assert _same(_weights(tmp_path / "a")["q"], _weights(tmp_path / "b")["q"])
+    payload = load_checkpoint(tmp_path / "a", "dqn")
+    assert payload["config"]["mode"] == "shared"
+    assert all(w.shape[0] == 1 for w in payload["state_dicts"]["q"].values())  # one member
+    policy = dqn.policy(payload)
+    obs = np.random.default_rng(0).normal(size=(2, payload["obs_size"])).astype(np.float32)
+    same = policy.act(np.stack([obs[0], obs[0]]))
+    assert same[0] == same[1]  # both seats: the same network
+    independent = load_checkpoint(_independent(scenario, tmp_path / "c"), "dqn")
+    assert all(w.shape[0] == 2 for w in independent["state_dicts"]["q"].values())
+    with pytest.raises(InputError, match="trained with mode shared"):
+        dqn.train(scenario, steps=20, resume=tmp_path / "a", out=tmp_path / "d", mode="independent")
+    with pytest.raises(InputError, match="dqn mode must be independent or shared"):
+        dqn.train(scenario, steps=20, out=tmp_path / "e", mode="mappo", **DQN_FAST)
+
+
+def _independent(scenario, out):
+    dqn.train(scenario, steps=40, seed=3, out=out, **DQN_FAST)
+    return out
 
 
 def test_dqn_prioritized_replay_runs(tmp_path):

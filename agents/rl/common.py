@@ -33,7 +33,7 @@ from torch import nn
 
 from lobsim.checkpoint import (BAD_PAYLOAD, CHECKPOINT, FORMAT, STATE_KEYS, check_matches,  # noqa: F401
                                check_payload, load_checkpoint, short_error)
-from lobsim.errors import CheckpointError, LobsimError
+from lobsim.errors import CheckpointError, InputError, LobsimError
 
 CURVE_CSV = "learning_curve.csv"
 CURVE_PNG = "learning_curve.png"
@@ -374,6 +374,13 @@ def make_args(cls: type, config: dict, where: str, what: str, error: type[Except
         if not ok:
             raise error(f"{where}: {what} setting {key!r} must be {kind.__name__}, got {value!r}")
     return cls(**config)
+
+
+def check_resume_mode(overrides: dict, args: Any, resume: Path) -> None:
+    """A resumed run keeps its checkpoint's ``mode`` (the networks' shape depends on it)."""
+    mode = overrides.get("mode")
+    if mode is not None and mode != args.mode:
+        raise InputError(f"--mode {mode}: {resume} was trained with mode {args.mode}")
 
 
 def load_state(module: nn.Module, state: Any, where: str) -> None:

@@ -2,7 +2,9 @@
 
 The original prototype's design done right: every learner seat has its own Q-network
 and target network (one member each of an :class:`~agents.rl.common.EnsembleMLP`, so all
-seats decide in one batched call), its own replay samples (uniform, or proportional
+seats decide in one batched call; ``Args.mode = "shared"`` gives all seats one Q-network,
+trained on every seat's transitions, so that symmetric seats learn one policy instead of
+drifting apart), its own replay samples (uniform, or proportional
 prioritized replay with importance weights), an epsilon-greedy schedule decayed linearly,
 n-step Double-DQN targets (online argmax, target evaluation), Huber loss, Adam and gradient-norm
 clipping. The simulations run in ``workers`` processes while the main process learns:
@@ -28,8 +30,9 @@ import torch
 import torch.nn.functional as F
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
-                              VecMarket, check_matches, check_payload, load_checkpoint, load_optimizer,
-                              load_state, make_args, save_checkpoint, seed_everything, write_curve)
+                              VecMarket, check_matches, check_payload, check_resume_mode,
+                              load_checkpoint, load_optimizer, load_state, make_args,
+                              save_checkpoint, seed_everything, write_curve)
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
 
@@ -82,6 +85,11 @@ class Args:
     """initial importance-sampling exponent, annealed to 1"""
     threads: int = 1
     """torch threads in the training process"""
+    mode: str = "independent"
+    """independent: a Q-network per seat; shared: one Q-network for every seat"""
+
+#: The values of ``Args.mode``.
+MODES = ("independent", "shared")
 
 
 class QPolicy(Policy):
@@ -97,7 +105,8 @@ class QPolicy(Policy):
 
 
 def _networks(args: Args, n_agents: int, obs_size: int, n_actions: int) -> EnsembleMLP:
-    return EnsembleMLP(n_agents, obs_size, n_actions, args.hidden)
+    # A one-member ensemble runs every seat's batch through the same network.
+    return EnsembleMLP(1 if args.mode == "shared" else n_agents, obs_size, n_actions, args.hidden)
 
 
 def policy(payload: dict) -> QPolicy:
@@ -113,7 +122,10 @@ def policy(payload: dict) -> QPolicy:
 
 
 def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args:
-    return make_args(Args, config, where, "dqn", error)
+    args = make_args(Args, config, where, "dqn", error)
+    if args.mode not in MODES:
+        raise error(f"{where}: dqn mode must be {' or '.join(MODES)}, got {args.mode!r}")
+    return args
 
 
 def train(scenario: Any, steps: int | None = None, seed: int | None = None, out: Path | None = None,
@@ -126,6 +138,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         args = _args(payload["config"], str(resume), CheckpointError)
     else:
         args = _args({}, "dqn")
+    if resume is not None:
+        check_resume_mode(overrides, args, resume)
     for key, value in overrides.items():
         if value is not None:
             setattr(args, key, value)
@@ -133,6 +147,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         args.seed = seed
     if steps is not None:
         args.total_steps = steps
+    args = _args(dataclasses.asdict(args), "dqn")  # overrides checked like a config
     out = Path(out or resume or "runs/dqn")
     seed_everything(args.seed, args.threads)
     # a named stream: never the market seeds' SeedSequence(seed).spawn(...) nor torch's init

@@ -34,8 +34,9 @@ from torch import nn
 from torch.distributions import Categorical
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
-                              VecMarket, check_matches, check_payload, load_checkpoint, load_optimizer,
-                              load_state, make_args, save_checkpoint, seed_everything, write_curve)
+                              VecMarket, check_matches, check_payload, check_resume_mode,
+                              load_checkpoint, load_optimizer, load_state, make_args,
+                              save_checkpoint, seed_everything, write_curve)
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
 
@@ -160,6 +161,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     if resume is not None:
         payload = load_checkpoint(resume, "ppo")
         args = _checked_args(payload["config"], str(resume), CheckpointError)
+        check_resume_mode(overrides, args, resume)
     else:
         args = _args({}, "ppo")
     for key, value in overrides.items():

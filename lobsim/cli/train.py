@@ -27,7 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="continue training from DIR/policy.pt (writes to --out, default DIR)")
     parser.add_argument("--workers", type=int, help="simulation processes (default 2; 0: none)")
     parser.add_argument("--envs", type=int, help="parallel simulations (default: the learner's)")
-    parser.add_argument("--mode", choices=("ippo", "shared", "mappo"), help="ppo only: how seats share networks")
+    parser.add_argument("--mode", choices=("independent", "shared", "ippo", "mappo"),
+                        help="how seats share networks: dqn independent (default) or shared; "
+                             "ppo ippo (default), shared or mappo")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -49,11 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--envs: expected a positive integer, got {args.envs}")
     learner = registry.load("lobsim.learners", args.algo)
     scenario = load_scenario(args.scenario)
-    overrides = {"workers": args.workers, "num_envs": args.envs}
-    if args.mode is not None:
-        if args.algo != "ppo":
-            raise InputError("--mode applies to --algo ppo only")
-        overrides["mode"] = args.mode
+    overrides = {"workers": args.workers, "num_envs": args.envs, "mode": args.mode}
     summary = learner.train(scenario, steps=args.steps, seed=args.seed, out=args.out or args.resume,
                             resume=args.resume, progress=_progress_bar(args), **overrides)
     rate = summary.get("steps_per_second")
