@@ -1,10 +1,10 @@
 # cython: language_level=3
 """The compiled book's C structures and their O(1) operations (used by ``_cbook.pyx``).
 
-Levels and order nodes, in pools of chunks that never move and named by 4-byte numbers;
-the used-id set and the live-order index, both open-addressing tables of int64 keys; the
-C helpers that build report tuples, chain the garbage collector's hooks and allocate on
-huge pages.
+Levels, in a pool of chunks that never move and named by 4-byte numbers, each with an
+array queue of its orders; the used-id set and the order table, both open-addressing
+tables of int64 keys, the order table holding the orders themselves; the C helpers that
+build report tuples, chain the garbage collector's hooks and allocate on huge pages.
 """
 
 from cpython.object cimport PyObject, PyTypeObject
@@ -82,7 +82,7 @@ cdef extern from *:
     }
 
     /* Cython generates tp_traverse/tp_clear for Python attributes only; the references
-       held in C nodes are added by chaining these in front of them. */
+       held in the C order table are added by chaining these in front of them. */
     typedef int (*lob_visit_fn)(PyObject*, visitproc, void*);
     typedef int (*lob_clear_fn)(PyObject*);
     static traverseproc lob_base_traverse = NULL;
@@ -109,16 +109,16 @@ cdef extern from *:
         type->tp_clear = lob_clear;
     }
 
-    /* Start loading a node we will touch soon, so that its cache miss overlaps work. */
+    /* Start loading an order we will touch soon, so that its cache miss overlaps work. */
     #if defined(__GNUC__) || defined(__clang__)
     #define lob_prefetch(p) __builtin_prefetch((const void*)(p), 1)
     #else
     #define lob_prefetch(p) ((void)(p))
     #endif
 
-    /* Big blocks (node chunks, id tables) go on 2 MiB-aligned memory advised to use
-       transparent huge pages: a 10^5-order book touches its nodes and tables at random,
-       and with 4 KiB pages most of those touches also miss the TLB. */
+    /* Big blocks (the id tables) go on 2 MiB-aligned memory advised to use transparent
+       huge pages: a 10^5-order book touches its order table at random, and with 4 KiB
+       pages most of those touches also miss the TLB. */
     #include <stdlib.h>
     #if defined(__linux__)
     #include <sys/mman.h>
@@ -138,6 +138,7 @@ cdef extern from *:
     }
 
     #define LOB_EMPTY INT64_MIN
+    #define LOB_FREED (INT64_MIN + 1)
     """
     ctypedef int (*visitproc)(PyObject*, void*) noexcept
     object lob_report3(PyTypeObject*, PyObject*, PyObject*, PyObject*)
@@ -149,44 +150,48 @@ cdef extern from *:
     void lob_install_gc(PyTypeObject*, void*, void*)
     void lob_prefetch(void*) noexcept nogil
     void* lob_malloc(size_t) noexcept nogil
-    #: a never-used slot of the used-id set
+    #: a never-used slot of the used-id set or of the order table
     const int64_t EMPTY "LOB_EMPTY"
+    const int64_t NEVER "LOB_EMPTY"
+    #: an order-table slot whose order was taken off the book
+    const int64_t FREED "LOB_FREED"
 
 
-# Levels and nodes are named by 4-byte numbers: chunk << CHUNK_BITS | offset into a pool
-# of chunks that never move. Number 0 is no level or node; node number 1 is never a node
-# either (an empty and a deleted live-index slot).
+# Levels are named by 4-byte numbers: chunk << LEVEL_BITS | offset into a pool of chunks
+# that never move; numbers 0 and 1 are no level. Orders are named by their slot in the
+# order table (below), which moves them only when it rehashes.
 
 cdef enum:
-    NODE_BITS = 16  # 65536 nodes of 32 bytes: a 2 MiB chunk, one huge page
     LEVEL_BITS = 10
-    LEVEL_MASK = (1 << 30) - 1  # the level number in Node.level
-    POST_ONLY = 1 << 30  # flags in Node.level
+    LEVEL_MASK = (1 << 30) - 1  # the level number in Order.level
+    POST_ONLY = 1 << 30  # flags in Order.level
     ID_OBJECT = 1u << 31  # the id is not the plain int ``key``: it is in OrderBook._ids
-    BIG_QTY = 0xFFFFFFFFu  # Node.qty: the lots are in OrderBook._big_qty
+    BIG_QTY = 0xFFFFFFFFu  # Order.qty: the lots are in OrderBook._big_qty
 
 cdef struct Level:
-    uint32_t head  # oldest: next to trade; doubles as the free-list link
-    uint32_t tail
-    uint32_t count  # orders
+    uint32_t* queue  # owned: order-table slots, oldest first, or DEAD; entries before head are garbage
+    uint32_t head  # the first entry matching has not passed; doubles as the free-list link
+    uint32_t end  # entries written
+    uint32_t cap  # entries allocated
+    uint32_t count  # live orders
     uint32_t num  # its own number
-    int64_t price  # ticks
-    int64_t qty  # total lots
-    PyObject* py_price  # owned: the price as reported, built once per level
     int side  # +1 buy, -1 sell
+    int64_t price  # ticks
+    int64_t qty  # total lots of the live orders
+    PyObject* py_price  # owned: the price as reported, built once per level
 
-cdef struct Node:  # 32 bytes: the book's memory per order, and so its cache footprint
-    uint32_t prev
-    uint32_t next  # doubles as the free-list link
-    uint32_t level  # level number (0: the node is free) | POST_ONLY | ID_OBJECT
-    uint32_t qty  # remaining lots, > 0, or BIG_QTY
-    int64_t key  # the id's key in both id tables
+cdef struct Order:  # 32 bytes: the book's memory per order slot, and so its cache footprint
+    int64_t key  # the id's key in both id tables; NEVER or FREED in a slot with no order
     PyObject* owner  # owned
+    uint32_t qty  # remaining lots, > 0, or BIG_QTY
+    uint32_t level  # level number (0: none yet) | POST_ONLY | ID_OBJECT
+    uint32_t pos  # its entry in the level's queue
+    uint32_t spare
 
 ctypedef pair[int64_t, Level*] LevelEntry
 
 
-# ---------------------------------------------------------------------- pools
+# ---------------------------------------------------------------------- the level pool
 
 cdef struct Pool:
     char** chunks
@@ -196,38 +201,29 @@ cdef struct Pool:
     size_t used  # items in use
 
 
-cdef inline Node* _node(const Pool* pool, uint32_t num) noexcept nogil:
-    return <Node*>pool.chunks[num >> NODE_BITS] + (num & ((1 << NODE_BITS) - 1))
-
-
 cdef inline Level* _level(const Pool* pool, uint32_t num) noexcept nogil:
     return <Level*>pool.chunks[num >> LEVEL_BITS] + (num & ((1 << LEVEL_BITS) - 1))
 
 
-cdef inline uint32_t _pool_carve(Pool* pool, int bits, size_t size, bint huge) except 0:
+cdef inline uint32_t _pool_carve(Pool* pool, int bits, size_t size) except 0:
     """The number of the next never-used item, in a new chunk if need be. O(1)."""
     cdef uint32_t num
+    cdef char** chunks
+    cdef char* chunk
     if pool.nchunks == 0 or pool.carved == (<size_t>1 << bits):
-        _pool_grow(pool, bits, size, huge)
+        chunks = <char**>realloc(pool.chunks, (pool.nchunks + 1) * sizeof(char*))
+        if chunks == NULL:
+            raise MemoryError()
+        pool.chunks = chunks
+        chunk = <char*>malloc(size << bits)
+        if chunk == NULL:
+            raise MemoryError()
+        pool.chunks[pool.nchunks] = chunk
+        pool.nchunks += 1
+        pool.carved = 2 if pool.nchunks == 1 else 0  # numbers 0 and 1 are not items
     num = <uint32_t>(((pool.nchunks - 1) << bits) | pool.carved)
     pool.carved += 1
     return num
-
-
-cdef inline int _pool_grow(Pool* pool, int bits, size_t size, bint huge) except -1:
-    cdef char** chunks = <char**>realloc(pool.chunks, (pool.nchunks + 1) * sizeof(char*))
-    cdef char* chunk
-    if chunks == NULL:
-        raise MemoryError()
-    pool.chunks = chunks
-    # huge pages from the second chunk on, so that a small book stays small
-    chunk = <char*>(lob_malloc(size << bits) if huge and pool.nchunks else malloc(size << bits))
-    if chunk == NULL:
-        raise MemoryError()
-    pool.chunks[pool.nchunks] = chunk
-    pool.nchunks += 1
-    pool.carved = 2 if pool.nchunks == 1 else 0  # numbers 0 and 1 are not items
-    return 0
 
 
 cdef inline void _pool_release(Pool* pool) noexcept nogil:
@@ -237,28 +233,8 @@ cdef inline void _pool_release(Pool* pool) noexcept nogil:
     free(pool.chunks)
 
 
-cdef inline Node* _new_node(Pool* nodes, uint32_t* num) except NULL:
-    """A node and its number: the most recently freed one, likely still cached. O(1)."""
-    cdef Node* node
-    if nodes.free:
-        num[0] = nodes.free
-        node = _node(nodes, num[0])
-        nodes.free = node.next
-    else:
-        num[0] = _pool_carve(nodes, NODE_BITS, sizeof(Node), True)
-        node = _node(nodes, num[0])
-    nodes.used += 1
-    return node
-
-
-cdef inline void _free_node(Pool* nodes, uint32_t num, Node* node) noexcept nogil:
-    node.level = 0
-    node.next = nodes.free
-    nodes.free = num
-    nodes.used -= 1
-
-
 cdef inline Level* _new_level(Pool* levels) except NULL:
+    """An empty level with no queue. O(1)."""
     cdef Level* level
     cdef uint32_t num
     if levels.free:
@@ -266,14 +242,18 @@ cdef inline Level* _new_level(Pool* levels) except NULL:
         level = _level(levels, num)
         levels.free = level.head
     else:
-        num = _pool_carve(levels, LEVEL_BITS, sizeof(Level), False)
+        num = _pool_carve(levels, LEVEL_BITS, sizeof(Level))
         level = _level(levels, num)
     level.num = num
+    level.queue = NULL
+    level.head = level.end = level.cap = level.count = 0
     levels.used += 1
     return level
 
 
 cdef inline void _free_level(Pool* levels, Level* level) noexcept nogil:
+    free(level.queue)
+    level.queue = NULL
     level.head = levels.free
     levels.free = level.num
     levels.used -= 1
@@ -365,130 +345,150 @@ cdef inline int _set_add(KeySet* s, int64_t key, size_t slot) except -1:
     return 0
 
 
-# ---------------------------------------------------------------------- the live index
+# ---------------------------------------------------------------------- the order table
 
-# A slot holds 0 (never used), 1 (deleted) or a node's number. Only cancel and modify
-# delete slots; a maker that fills is only marked free, because finding its slot would
-# cost a cache miss per fill on a big book. Its slot stays behind, stale: it names a free
-# node, or the node's next life under another key, and lookups pass over it as over a
-# collision. Rebuilds drop stale and deleted slots. At 4 bytes a slot, the index of a
-# 10^5-order book is 2 MiB: mostly cache resident.
+# Every resting order lives in one open-addressing table keyed by its id's key: the slot
+# that a lookup finds *is* the order (owner, lots, level, queue position), so a cancel
+# reads one random cache line where a separate index and node would cost two, and
+# probes compare keys without reading anything else. A level's queue is an array of the
+# slots of its orders in time priority, so matching reads it sequentially and can
+# prefetch the orders ahead.
+#
+# Cancels leave a tombstone: the order's slot is freed and its queue entry (Order.pos)
+# set to DEAD, and the entry is dropped when matching passes it or when the level
+# compacts its queue (see OrderBook._after_death). Marking the entry costs the cancel a
+# store to the queue (4 bytes an entry: some 0.5 MiB for a 10^5-order book, against the
+# table's 8 MiB), and spares matching and compaction a read of the order table per dead
+# entry. A live entry names the slot of an order that stands there (Order.level,
+# Order.pos); a rehash repoints them.
+#
+# A freed slot is marked FREED, not NEVER: a lookup may stop at a NEVER slot (no order
+# was ever placed past it in any probe run), but must pass a FREED one. With ids handed
+# out in sequence, new keys sweep the table and leave few NEVER slots, so lookups also
+# stop after ``max_probe`` probes, the longest run any insert made since the table was
+# last rehashed: no order can be further along its run. Freed slots are reused by the
+# next insert whose run meets them, so the table rehashes only to grow (it keeps the
+# size of the book's peak: 32 bytes a slot, at most half of them live).
 
 cdef enum:
-    SLOT_EMPTY = 0
-    SLOT_DELETED = 1
+    DEAD = 0xFFFFFFFFu  # a queue entry whose order left the book in place (never a slot)
+    MAX_PROBE = 48  # an insert run this long rehashes the table (expected run: < 20)
 
-cdef struct LiveIndex:
-    uint32_t* slots
-    uint32_t* spare  # NULL, or a block of the same size that the next rebuild fills
-    size_t mask
+cdef struct OrderTable:
+    Order* slots
+    size_t mask  # size - 1, size a power of two
     size_t count  # live orders
-    size_t dead  # deleted and stale slots
+    size_t max_probe  # longest probe run of an insert since the last rehash
 
 
-cdef inline int _live_init(LiveIndex* t, size_t size) except -1:
-    t.slots = _live_block(size, NULL)
-    t.spare = NULL
+cdef inline bint _is_order(const Order* order) noexcept nogil:
+    return order.key > FREED
+
+
+cdef inline int _table_init(OrderTable* t, size_t size) except -1:
+    t.slots = _table_block(size)
     t.mask = size - 1
-    t.count = t.dead = 0
+    t.count = t.max_probe = 0
     return 0
 
 
-cdef inline uint32_t* _live_block(size_t size, uint32_t* reuse) except NULL:
-    """``size`` empty slots, in ``reuse`` if given."""
-    cdef uint32_t* slots = reuse if reuse != NULL else <uint32_t*>lob_malloc(size * sizeof(uint32_t))
+cdef inline Order* _table_block(size_t size) except NULL:
+    """``size`` NEVER slots."""
+    cdef Order* slots = <Order*>lob_malloc(size * sizeof(Order))
+    cdef size_t i
     if slots == NULL:
         raise MemoryError()
-    memset(slots, 0, size * sizeof(uint32_t))
+    for i in range(size):
+        slots[i].key = NEVER
     return slots
 
 
-cdef inline bint _holds(const Pool* nodes, uint32_t num, int64_t key) noexcept nogil:
-    """Whether slot content ``num`` is the live order ``key``."""
-    cdef Node* node
-    if num <= SLOT_DELETED:
-        return False
-    node = _node(nodes, num)
-    return node.level != 0 and node.key == key
-
-
-cdef inline size_t _live_slot(const LiveIndex* t, const Pool* nodes, int64_t key) noexcept nogil:
-    """The slot of live ``key``, or the empty slot that ends its probe. O(1) expected."""
+cdef inline Py_ssize_t _table_find(const OrderTable* t, int64_t key) noexcept nogil:
+    """The slot of live order ``key``, or -1. O(1) expected: one cache line when the
+    key's first slot holds it (the usual case)."""
     cdef uint64_t perturb = <uint64_t>key
-    cdef size_t i = _first(key, t.mask)
-    while t.slots[i] != SLOT_EMPTY and not _holds(nodes, t.slots[i], key):
+    cdef size_t i = _first(key, t.mask), run = 0
+    cdef int64_t k
+    while True:
+        k = t.slots[i].key
+        if k == key:
+            return <Py_ssize_t>i
+        if k == NEVER or run == t.max_probe:
+            return -1
         i = _next(i, &perturb, t.mask)
+        run += 1
+
+
+cdef inline size_t _table_place(Order* slots, size_t mask, int64_t key, size_t* run) noexcept nogil:
+    """The first slot of ``key``'s probe run that holds no order; the run's length."""
+    cdef uint64_t perturb = <uint64_t>key
+    cdef size_t i = _first(key, mask)
+    run[0] = 0
+    while _is_order(&slots[i]):
+        i = _next(i, &perturb, mask)
+        run[0] += 1
     return i
 
 
-cdef inline uint32_t _live_find(const LiveIndex* t, const Pool* nodes, int64_t key) noexcept nogil:
-    """The number of live ``key``'s node, or 0."""
-    return t.slots[_live_slot(t, nodes, key)]  # 0 at the empty slot
-
-
-cdef inline int _live_insert(LiveIndex* t, const Pool* nodes, uint32_t num, int64_t key) except -1:
-    """Index node ``num`` under ``key``, which is not live. O(1) amortised: the index is
-    rebuilt, sized for its live orders, before live and dead slots fill 2/3 of it."""
-    cdef uint64_t perturb = <uint64_t>key
-    cdef size_t i
-    if (t.count + t.dead + 1) * 3 > (t.mask + 1) * 2:
-        _live_rebuild(t, nodes)
-    i = _first(key, t.mask)
-    while t.slots[i] > SLOT_DELETED:
-        i = _next(i, &perturb, t.mask)
-    if t.slots[i] == SLOT_DELETED:
-        t.dead -= 1
-    t.slots[i] = num
+cdef inline Py_ssize_t _table_insert(OrderTable* t, const Pool* levels, int64_t key) except -1:
+    """A slot for order ``key``, not live, with its key set and no level yet (level 0, so
+    that it claims no queue entry). O(1) amortised: the table doubles before half its
+    slots hold orders, and a rehash moves every order (``levels``: to repoint their
+    queue entries)."""
+    cdef size_t i, run
+    if (t.count + 1) * 2 > t.mask + 1:
+        _table_rehash(t, levels, (t.mask + 1) * 2)
+    i = _table_place(t.slots, t.mask, key, &run)
+    if run > t.max_probe:
+        if run > MAX_PROBE:  # pathological keys: spread them over a bigger table
+            _table_rehash(t, levels, (t.mask + 1) * 2)
+            i = _table_place(t.slots, t.mask, key, &run)
+        if run > t.max_probe:
+            t.max_probe = run
+    t.slots[i].key = key
+    t.slots[i].level = 0
     t.count += 1
-    return 0
+    return <Py_ssize_t>i
 
 
-cdef inline void _live_delete(LiveIndex* t, const Pool* nodes, int64_t key) noexcept nogil:
-    """Forget live ``key`` now (cancel, modify: its slot was just probed, so is cached)."""
-    t.slots[_live_slot(t, nodes, key)] = SLOT_DELETED
+cdef inline void _table_delete(OrderTable* t, size_t slot) noexcept nogil:
+    t.slots[slot].key = FREED
     t.count -= 1
-    t.dead += 1
 
 
-cdef inline void _live_forget(LiveIndex* t) noexcept nogil:
-    """Forget a live order whose node the caller frees, leaving its slot stale."""
-    t.count -= 1
-    t.dead += 1
-
-
-cdef inline int _live_rebuild(LiveIndex* t, const Pool* nodes) except -1:
-    """Rehash the live nodes into a table at most 1/4 full, dropping dead and stale
-    slots. A rebuild to the same size (the common case: orders come and go) reuses the
-    spare block, because fresh memory costs a page fault and a page clear per page."""
-    cdef size_t size = 64, i, j
-    cdef uint64_t perturb
-    cdef uint32_t* slots
-    cdef uint32_t num
-    cdef Node* node
-    while size < (t.count + 1) * 4:
-        size *= 2
-    if size != t.mask + 1:
-        free(t.spare)
-        t.spare = NULL
-    slots = _live_block(size, t.spare)
+cdef inline int _table_rehash(OrderTable* t, const Pool* levels, size_t size) except -1:
+    """Move every order to a table of ``size`` slots, repointing its queue entry.
+    O(old size + orders)."""
+    cdef Order* slots = _table_block(size)
+    cdef size_t i, j, run, longest = 0
+    cdef Order* order
     for i in range(t.mask + 1):
-        num = t.slots[i]
-        if num <= SLOT_DELETED:
+        order = &t.slots[i]
+        if not _is_order(order):
             continue
-        node = _node(nodes, num)
-        if node.level == 0:
-            continue
-        perturb = <uint64_t>node.key
-        j = _first(node.key, size - 1)
-        # a stale slot may name a node that has its own slot too: index it once
-        while slots[j] != SLOT_EMPTY and slots[j] != num:
-            j = _next(j, &perturb, size - 1)
-        slots[j] = num
-    if size == t.mask + 1:
-        t.spare = t.slots
-    else:
-        free(t.slots)
+        j = _table_place(slots, size - 1, order.key, &run)
+        if run > longest:
+            longest = run
+        slots[j] = order[0]
+        if order.level & LEVEL_MASK:
+            _level(levels, order.level & LEVEL_MASK).queue[order.pos] = <uint32_t>j
+    free(t.slots)
     t.slots = slots
     t.mask = size - 1
-    t.dead = 0
+    t.max_probe = longest
     return 0
+
+
+cdef inline void _table_clear(OrderTable* t) noexcept nogil:
+    """Forget every order (the caller has released their references). O(size)."""
+    cdef size_t i
+    for i in range(t.mask + 1):
+        t.slots[i].key = NEVER
+    t.count = t.max_probe = 0
+
+
+cdef inline bint _claims(const OrderTable* t, uint32_t slot, uint32_t level, uint32_t pos) noexcept nogil:
+    """Whether ``slot`` holds an order that stands at entry ``pos`` of level number
+    ``level``'s queue (``check`` asks it of every live entry)."""
+    cdef const Order* order = &t.slots[slot]
+    return _is_order(order) and (order.level & LEVEL_MASK) == level and order.pos == pos

@@ -10,22 +10,33 @@ both against one model. ``lobsim.OrderBook`` is this class when it is importable
 
 Layout (the structures are in ``_cbook.pxd``). Each side is a ``std::map`` from a rank
 key to its level (asks: the price, bids: minus the price), so the best level of either
-side is ``begin()`` and matching is one loop for both. A level is a doubly linked FIFO of
-32-byte order nodes. An order id has an int64 key: a plain ``int`` is its own key; any
-other id gets one from a dict, or its int's key if it equals an int (``True``, ``1.0``),
-so ids compare exactly as in a Python dict. Two tables of keys: the used-id set (a bit per
-key, in 64-key blocks) and the live index (key -> node number).
+side is ``begin()`` and matching is one loop for both. The orders themselves live in the
+order table, an open-addressing table keyed by the id's key, 32 bytes a slot; a level's
+queue is an array of its orders' slots in time priority. An order id has an int64 key: a
+plain ``int`` is its own key; any other id gets one from a dict, or its int's key if it
+equals an int (``True``, ``1.0``), so ids compare exactly as in a Python dict. Besides the
+order table, the used-id set keeps a bit per key ever accepted, in 64-key blocks.
 
-Why so compact: past 10^4 resting orders the cost of a request is its cache misses (a
-cancel reads the index and a random node, a fill a random node), so the book keeps its
-memory per order small (32 bytes a node, 4 bytes an index slot) and prefetches the nodes
-it will touch next. That keeps the per-message cost nearly flat from 10^3 to 10^5 orders.
+Why so: past 10^4 resting orders the cost of a request is its cache misses, each a trip
+to DRAM once the book outgrows the cache. A cancel finds its order in the slot its
+lookup lands on (no separate index, no node behind it) and marks its queue entry dead
+instead of unlinking it, so it reads one random cache line of the table, plus the level
+and a queue entry (4 bytes an order: cache resident); it does not touch the orders
+queued around it. Matching reads a level's queue sequentially and prefetches the orders
+ahead; an insert of the next sequential id finds its slot already loaded. Before this
+layout a cancel took three dependent misses (index slot, node, its neighbours).
 
 Complexity, with L the levels on a side: insert O(log L) (the level lookup), cancel and
-lookup O(1) plus O(log L) when a level empties, matching O(1) per fill plus O(log L) per
-level emptied; table growth and rebuilds are amortised O(1). Nothing scans a level or the
-book except the queries that return one and ``queue_position``, which walks the orders
-ahead.
+lookup O(1) amortised plus O(log L) when a level empties, matching O(1) per fill and per
+dead queue entry passed plus O(log L) per level emptied; table growth, queue growth and
+queue compaction are amortised O(1). Tombstones: a cancelled order's queue entry is
+marked dead and stays until matching passes it or its level compacts its queue, which a
+cancel or modify does when the level's dead entries outnumber its live orders by more
+than ``COMPACT_SLACK`` (the compaction is O(entries), and at least half of them are dead
+entries that each paid O(1) for it). The queries that walk a queue (``queue``,
+``queue_position``, ``snapshot``, FOK's check) also step over its dead entries: O(queue
+entries), which a cancel's compaction keeps to about twice the level's orders. Nothing
+scans a level or the book except those queries, compaction and the table's rehash.
 
 The book holds strong references to every live order's owner and to every id that is not
 a plain int, and reports them to the garbage collector, so a cycle through an owner (an
@@ -37,7 +48,7 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cython.operator cimport dereference as deref, preincrement as inc
 from libc.stdint cimport int64_t, uint32_t, INT64_MAX
-from libc.stdlib cimport free
+from libc.stdlib cimport free, realloc
 from libcpp.map cimport map as cmap
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
@@ -69,6 +80,11 @@ cdef enum:
     PLAIN_INT = 2  # an int in (-2**61+1, 2**61-1): its own key, not kept as an object
 
 cdef size_t FIRST_TABLE_SIZE = 64  # a power of two
+cdef enum:
+    #: matching loads the order this many queue entries ahead
+    PREFETCH = 4
+    #: dead entries a queue may hold beyond as many as its live orders before it compacts
+    COMPACT_SLACK = 8
 
 cdef object BUY = Side.BUY
 cdef object SELL = Side.SELL
@@ -167,8 +183,7 @@ cdef class OrderBook:
     cdef int64_t _best_bid
     cdef int64_t _best_ask
     cdef KeySet _used  # key of every accepted id, live or finished
-    cdef LiveIndex _live  # key -> node number of every resting order
-    cdef Pool _nodes
+    cdef OrderTable _orders  # every resting order, by key
     cdef Pool _levels
     cdef unordered_map[int64_t, int64_t] _big_qty  # key -> lots, of orders of >= 2**32 - 1 lots
     cdef dict _ids  # key -> id object, of resting orders whose id is not the plain int key
@@ -179,7 +194,7 @@ cdef class OrderBook:
         self._best_bid = NO_BID
         self._best_ask = NO_ASK
         _set_init(&self._used, FIRST_TABLE_SIZE)
-        _live_init(&self._live, FIRST_TABLE_SIZE)
+        _table_init(&self._orders, FIRST_TABLE_SIZE)
         self._ids = {}
         self._other_keys = {}
         self._next_other_key = FIRST_OTHER_KEY
@@ -187,9 +202,7 @@ cdef class OrderBook:
     def __dealloc__(self):
         self._release_orders()
         free(self._used.slots)
-        free(self._live.slots)
-        free(self._live.spare)
-        _pool_release(&self._nodes)
+        free(self._orders.slots)
         _pool_release(&self._levels)
 
     # ------------------------------------------------------------------ requests
@@ -263,20 +276,15 @@ cdef class OrderBook:
         return reports
 
     def cancel(self, order_id):
-        """Cancel a live order; report its remaining qty, or reject ``unknown_id``. O(1),
-        plus O(log L) if its level empties."""
-        cdef uint32_t num = self._find(order_id, False)
-        cdef Node* node
-        if num == 0:
+        """Cancel a live order; report its remaining qty, or reject ``unknown_id``. O(1)
+        amortised, plus O(log L) if its level empties."""
+        cdef Py_ssize_t slot = self._find(order_id, False)
+        cdef Order* order
+        if slot < 0:
             return [_rejected(order_id, None, UNKNOWN_ID)]
-        node = _node(&self._nodes, num)
-        # the neighbours are relinked below: start loading them while the report is built
-        if node.prev:
-            lob_prefetch(_node(&self._nodes, node.prev))
-        if node.next:
-            lob_prefetch(_node(&self._nodes, node.next))
-        reports = [_cancelled(order_id, <object>node.owner, self._qty(node), REQUEST)]
-        self._remove(num, node)
+        order = &self._orders.slots[slot]
+        reports = [_cancelled(order_id, <object>order.owner, self._qty(order), REQUEST)]
+        self._remove(slot, order)
         return reports
 
     def modify(self, order_id, qty=None, price=None):
@@ -290,35 +298,35 @@ cdef class OrderBook:
         not a positive int. Reports a :class:`Modified` first, then any fills.
         O(1) in place, as :meth:`limit` when the price changes.
         """
-        cdef uint32_t num = self._find(order_id, False)
-        cdef Node* node
+        cdef Py_ssize_t slot = self._find(order_id, False)
+        cdef Order* order
         cdef Level* level
         cdef int64_t new_qty, new_price, old_qty, key, remaining
         cdef int s
         cdef bint crosses, po
-        if num == 0:
+        if slot < 0:
             return [_rejected(order_id, None, UNKNOWN_ID)]
-        node = _node(&self._nodes, num)
-        level = self._level_of(node)
-        owner = <object>node.owner
-        old_qty = self._qty(node)
+        order = &self._orders.slots[slot]
+        level = self._level_of(order)
+        owner = <object>order.owner
+        old_qty = self._qty(order)
         new_qty = old_qty if qty is None else _int_arg(qty, MAX_QTY)
         new_price = level.price if price is None else _int_arg(price, MAX_PRICE)
         if (qty is None and price is None) or new_qty < 0 or new_price < 0:
             return [_rejected(order_id, owner, INVALID)]
-        s, key = level.side, node.key
+        s, key = level.side, order.key
         side = _side_of(s)
         old = <object>level.py_price
         if new_price == level.price:
             report = _modified(order_id, owner, side, old, new_qty, old, old_qty)
-            self._requeue(num, node, new_qty)
+            self._requeue(slot, order, new_qty)
             return [report]
         crosses = new_price >= self._best_ask if s > 0 else new_price <= self._best_bid
-        po = node.level & POST_ONLY != 0
+        po = order.level & POST_ONLY != 0
         if crosses and po:
             return [_rejected(order_id, owner, WOULD_CROSS)]
         reports = [_modified(order_id, owner, side, new_price, new_qty, old, old_qty)]
-        self._remove(num, node)
+        self._remove(slot, order)
         remaining = self._match(order_id, owner, s, s * new_price, new_qty, reports) \
             if crosses else new_qty
         if remaining:
@@ -367,52 +375,61 @@ cdef class OrderBook:
 
     def queue(self, side, price):
         """L3: the (order id, remaining lots) queue at ``price`` on ``side``, in priority
-        order; empty if there is no such level. O(orders at the level)."""
+        order; empty if there is no such level. O(entries of the level's queue: its
+        orders and the cancelled ones not yet compacted away, see the module docstring)."""
         cdef Level* level = self._level_at(side, price)
-        cdef uint32_t num = level.head if level != NULL else 0
-        cdef Node* node
+        cdef uint32_t i
+        cdef Order* order
         out = []
-        while num:
-            node = _node(&self._nodes, num)
-            out.append((self._id_of(node), self._qty(node)))
-            num = node.next
+        if level == NULL:
+            return out
+        i = level.head
+        while i < level.end:
+            if level.queue[i] != DEAD:
+                order = &self._orders.slots[level.queue[i]]
+                out.append((self._id_of(order), self._qty(order)))
+            i += 1
         return out
 
     def get(self, order_id):
         """The live order with this id, or None. O(1)."""
         global _order_info
-        cdef uint32_t num = self._find(order_id, True)
-        cdef Node* node
+        cdef Py_ssize_t slot = self._find(order_id, True)
+        cdef Order* order
         cdef Level* level
-        if num == 0:
+        if slot < 0:
             return None
-        node = _node(&self._nodes, num)
-        level = self._level_of(node)
+        order = &self._orders.slots[slot]
+        level = self._level_of(order)
         if _order_info is None:
             from lobsim.book import OrderInfo
             _order_info = OrderInfo
-        return _order_info(self._id_of(node), <object>node.owner, _side_of(level.side),
-                           <object>level.py_price, self._qty(node), node.level & POST_ONLY != 0)
+        return _order_info(self._id_of(order), <object>order.owner, _side_of(level.side),
+                           <object>level.py_price, self._qty(order), order.level & POST_ONLY != 0)
 
     def remaining(self, order_id):
         """Remaining lots of a live order; 0 if it is not live. O(1)."""
-        cdef uint32_t num = self._find(order_id, True)
-        return 0 if num == 0 else self._qty(_node(&self._nodes, num))
+        cdef Py_ssize_t slot = self._find(order_id, True)
+        return 0 if slot < 0 else self._qty(&self._orders.slots[slot])
 
     def queue_position(self, order_id):
         """(orders ahead, lots ahead) of a live order in its level, or None if not live.
-        O(orders ahead of it)."""
-        cdef uint32_t num = self._find(order_id, True)
+        O(queue entries ahead of it: the orders ahead and the cancelled ones not yet
+        compacted away)."""
+        cdef Py_ssize_t slot = self._find(order_id, True)
         cdef int64_t count = 0, qty = 0
-        cdef Node* node
-        if num == 0:
+        cdef uint32_t i, pos
+        cdef Level* level
+        if slot < 0:
             return None
-        num = _node(&self._nodes, num).prev
-        while num:
-            node = _node(&self._nodes, num)
-            count += 1
-            qty += self._qty(node)
-            num = node.prev
+        level = self._level_of(&self._orders.slots[slot])
+        pos = self._orders.slots[slot].pos
+        i = level.head
+        while i < pos:
+            if level.queue[i] != DEAD:
+                count += 1
+                qty += self._qty(&self._orders.slots[level.queue[i]])
+            i += 1
         return count, qty
 
     def is_used(self, order_id):
@@ -425,7 +442,7 @@ cdef class OrderBook:
 
     def __len__(self):
         """Number of resting orders. O(1)."""
-        return self._live.count
+        return self._orders.count
 
     def level_count(self):
         """(bid levels, ask levels). O(1)."""
@@ -439,17 +456,20 @@ cdef class OrderBook:
 
     cdef list _snapshot_side(self, cmap[int64_t, Level*]* levels):
         cdef cmap[int64_t, Level*].iterator it = levels.begin()
-        cdef uint32_t num
-        cdef Node* node
+        cdef Level* level
+        cdef Order* order
+        cdef uint32_t i
         out = []
         while it != levels.end():
+            level = deref(it).second
             orders = []
-            num = deref(it).second.head
-            while num:
-                node = _node(&self._nodes, num)
-                orders.append([self._id_of(node), self._qty(node)])
-                num = node.next
-            out.append({"price": <object>deref(it).second.py_price, "orders": orders})
+            i = level.head
+            while i < level.end:
+                if level.queue[i] != DEAD:
+                    order = &self._orders.slots[level.queue[i]]
+                    orders.append([self._id_of(order), self._qty(order)])
+                i += 1
+            out.append({"price": <object>level.py_price, "orders": orders})
             inc(it)
         return out
 
@@ -507,40 +527,40 @@ cdef class OrderBook:
         _set_add(&self._used, key, slot)
         return key
 
-    cdef uint32_t _find(self, object order_id, bint strict) except? 0:
-        """The number of the live node of ``order_id``, or 0. An unhashable id is not live,
-        or with ``strict`` raises TypeError as a dict lookup would. O(1)."""
+    cdef Py_ssize_t _find(self, object order_id, bint strict) except? -2:
+        """The order-table slot of the live order ``order_id``, or -1. An unhashable id is
+        not live, or with ``strict`` raises TypeError as a dict lookup would. O(1)."""
         cdef int64_t key = 0
         cdef int kind = self._key(order_id, &key)
         if kind == NEW_ID:
-            return 0
+            return -1
         if kind == UNHASHABLE:
             if strict:
                 hash(order_id)
-            return 0
-        return _live_find(&self._live, &self._nodes, key)
+            return -1
+        return _table_find(&self._orders, key)
 
-    cdef inline object _id_of(self, Node* node):
+    cdef inline object _id_of(self, Order* order):
         """The order's id: the object it came with, or the plain int that is its key."""
-        if node.level & ID_OBJECT:
-            return self._ids[node.key]
-        return node.key
+        if order.level & ID_OBJECT:
+            return self._ids[order.key]
+        return order.key
 
-    cdef inline int64_t _qty(self, Node* node) noexcept:
-        return node.qty if node.qty != BIG_QTY else self._big_qty[node.key]
+    cdef inline int64_t _qty(self, Order* order) noexcept:
+        return order.qty if order.qty != BIG_QTY else self._big_qty[order.key]
 
-    cdef inline void _set_qty(self, Node* node, int64_t qty) noexcept:
-        """Lots that do not fit the node's 32 bits go to a side table (rare: ~4e9 lots)."""
+    cdef inline void _set_qty(self, Order* order, int64_t qty) noexcept:
+        """Lots that do not fit the order's 32 bits go to a side table (rare: ~4e9 lots)."""
         if qty < BIG_QTY:
-            if node.qty == BIG_QTY:
-                self._big_qty.erase(node.key)
-            node.qty = <uint32_t>qty
+            if order.qty == BIG_QTY:
+                self._big_qty.erase(order.key)
+            order.qty = <uint32_t>qty
         else:
-            node.qty = BIG_QTY
-            self._big_qty[node.key] = qty
+            order.qty = BIG_QTY
+            self._big_qty[order.key] = qty
 
-    cdef inline Level* _level_of(self, Node* node) noexcept:
-        return _level(&self._levels, node.level & LEVEL_MASK)
+    cdef inline Level* _level_of(self, Order* order) noexcept:
+        return _level(&self._levels, order.level & LEVEL_MASK)
 
     # ------------------------------------------------------------------ internals
 
@@ -549,33 +569,82 @@ cdef class OrderBook:
         """Put a non-crossing order at the back of its level, opening the level if needed.
         A plain-int id is not kept as an object: its key is its value. O(log L)."""
         cdef Level* level = self._level_for(s, price)
-        cdef uint32_t num, tail = level.tail
-        cdef Node* node
-        if tail:
-            lob_prefetch(_node(&self._nodes, tail))
+        cdef Py_ssize_t slot
+        cdef Order* order
+        if level.end < level.cap:  # the entry it will take, last touched when the level last grew
+            lob_prefetch(&level.queue[level.end])
         if kind != PLAIN_INT:
             self._ids[key] = order_id
-        node = _new_node(&self._nodes, &num)
-        # index it while it is still free: a rebuild inside the insert would otherwise
-        # also index it through a stale slot that names this recycled node
-        node.level = 0
-        _live_insert(&self._live, &self._nodes, num, key)
-        node.key = key
-        node.level = level.num | (POST_ONLY if post_only else 0) | (ID_OBJECT if kind != PLAIN_INT else 0)
-        node.qty = 0
-        self._set_qty(node, qty)
+        slot = _table_insert(&self._orders, &self._levels, key)
+        # ids usually come in sequence, and the next ones' first slots follow this one:
+        # start loading the next line now, as the insert of key + 1 or + 2 will read it
+        lob_prefetch(&self._orders.slots[_first(key + 2, self._orders.mask)])
+        self._push(level, <uint32_t>slot)
+        order = &self._orders.slots[slot]
+        order.level = level.num | (POST_ONLY if post_only else 0) | (ID_OBJECT if kind != PLAIN_INT else 0)
+        order.qty = 0
+        self._set_qty(order, qty)
         Py_INCREF(owner)
-        node.owner = <PyObject*>owner
-        node.prev = tail
-        node.next = 0
-        if tail == 0:
-            level.head = num
-        else:
-            _node(&self._nodes, tail).next = num
-        level.tail = num
+        order.owner = <PyObject*>owner
         level.qty += qty
         level.count += 1
         return 0
+
+    cdef int _push(self, Level* level, uint32_t slot) except -1:
+        """Put the order in ``slot`` at the back of ``level``'s queue. O(1) amortised: a
+        full queue first drops its dead and passed entries if they are at least half of
+        it (O(entries), paid for by the pushes since it was last this full), else doubles."""
+        cdef uint32_t cap
+        cdef uint32_t* queue
+        if level.end == level.cap:
+            if level.cap and level.count <= level.cap // 2:
+                self._compact(level)
+            else:
+                cap = level.cap * 2 if level.cap else 4
+                queue = <uint32_t*>realloc(level.queue, cap * sizeof(uint32_t))
+                if queue == NULL:
+                    raise MemoryError()
+                level.queue = queue
+                level.cap = cap
+        level.queue[level.end] = slot
+        self._orders.slots[slot].pos = level.end
+        level.end += 1
+        return 0
+
+    cdef void _compact(self, Level* level) noexcept:
+        """Drop the dead entries of ``level``'s queue and those matching passed: the live
+        ones move to the front, in order, and their orders learn their new position (a
+        write to each live order, none to the dead); a queue left mostly empty shrinks.
+        O(entries); callers compact only when the entries dropped are at least as many
+        as those kept, so each death or push pays O(1) for it."""
+        cdef Order* slots = self._orders.slots
+        cdef uint32_t* queue = level.queue
+        cdef uint32_t i = level.head, kept = 0, slot, cap
+        while i < level.end:
+            slot = queue[i]
+            if slot != DEAD:
+                queue[kept] = slot
+                slots[slot].pos = kept
+                kept += 1
+            i += 1
+        level.head = 0
+        level.end = kept
+        if level.cap > 16 and kept * 4 < level.cap:
+            cap = kept * 2 if kept > 8 else 16
+            queue = <uint32_t*>realloc(level.queue, cap * sizeof(uint32_t))
+            if queue != NULL:  # else keep the bigger block
+                level.queue = queue
+                level.cap = cap
+
+    cdef void _after_death(self, Level* level) noexcept:
+        """After an order of ``level`` left its queue entry dead (cancel, modify): drop
+        the level if no live order is left, else compact its queue once the dead entries
+        outnumber its live orders by COMPACT_SLACK (so that a small level does not
+        compact at every cancel). O(1) amortised, plus O(log L) when the level empties."""
+        if level.count == 0:
+            self._drop_level(level)
+        elif level.end - level.head > 2 * level.count + COMPACT_SLACK:
+            self._compact(level)
 
     cdef Level* _level_for(self, int s, int64_t price) except NULL:
         """The level at ``price`` on side ``s``, opened (and the best price moved) if
@@ -592,7 +661,6 @@ cdef class OrderBook:
         levels.insert(it, LevelEntry(rank, level))
         Py_INCREF(py_price)
         level.py_price = <PyObject*>py_price
-        level.head = level.tail = level.count = 0
         level.price = price
         level.qty = 0
         level.side = s
@@ -621,27 +689,25 @@ cdef class OrderBook:
             return NULL
         return deref(it).second
 
-    cdef int _remove(self, uint32_t num, Node* node) except -1:
-        """Take a live order off the book: unlink it, drop its level if now empty, forget
-        it (its id stays used). O(1), plus O(log L) when the level empties."""
-        cdef Level* level = self._level_of(node)
-        self._unlink(level, node)
-        level.qty -= self._qty(node)
+    cdef int _remove(self, Py_ssize_t slot, Order* order) except -1:
+        """Take a live order off the book, leaving its queue entry dead (a tombstone:
+        nothing queued around it is touched); drop its level if now empty, or compact
+        it (:meth:`_after_death`); forget the order (its id stays used). O(1) amortised,
+        plus O(log L) when the level empties."""
+        cdef Level* level = self._level_of(order)
+        cdef PyObject* owner = order.owner
+        cdef int64_t key = order.key
+        cdef bint id_object = order.level & ID_OBJECT != 0
+        level.qty -= self._qty(order)
         level.count -= 1
-        if level.count == 0:
-            self._drop_level(level)
-        self._finish(num, node, True)
+        level.queue[order.pos] = DEAD
+        self._forget(slot, order)
+        self._after_death(level)
+        # last: a release may run arbitrary code (__del__), and the book is consistent now
+        if id_object:
+            self._ids.pop(key, None)
+        Py_XDECREF(owner)
         return 0
-
-    cdef inline void _unlink(self, Level* level, Node* node) noexcept:
-        if node.prev == 0:
-            level.head = node.next
-        else:
-            _node(&self._nodes, node.prev).next = node.next
-        if node.next == 0:
-            level.tail = node.prev
-        else:
-            _node(&self._nodes, node.next).prev = node.prev
 
     cdef void _drop_level(self, Level* level) noexcept:
         """Erase an empty level from its side and move the best price if it was there."""
@@ -657,19 +723,18 @@ cdef class OrderBook:
         _free_level(&self._levels, level)
         Py_XDECREF(py_price)
 
-    cdef void _finish(self, uint32_t num, Node* node, bint unindex) noexcept:
-        """Forget a node already unlinked from its level: its id stays used. Only with
-        ``unindex`` is its live-index slot cleared now (see ``_cbook.pxd``). O(1)."""
-        cdef PyObject* owner = node.owner
-        cdef int64_t key = node.key
-        cdef bint id_object = node.level & ID_OBJECT != 0
-        if unindex:
-            _live_delete(&self._live, &self._nodes, key)
-        else:
-            _live_forget(&self._live)
-        if node.qty == BIG_QTY:
-            self._big_qty.erase(key)
-        _free_node(&self._nodes, num, node)
+    cdef inline void _forget(self, Py_ssize_t slot, Order* order) noexcept:
+        """Free an order's slot (its queue entry, if any, is dead from now on). O(1)."""
+        if order.qty == BIG_QTY:
+            self._big_qty.erase(order.key)
+        _table_delete(&self._orders, slot)
+
+    cdef void _finish(self, Py_ssize_t slot, Order* order) noexcept:
+        """Forget a filled order, whose level the caller has updated. O(1)."""
+        cdef PyObject* owner = order.owner
+        cdef int64_t key = order.key
+        cdef bint id_object = order.level & ID_OBJECT != 0
+        self._forget(slot, order)
         # last: a release may run arbitrary code (__del__), and the book is consistent now
         if id_object:
             self._ids.pop(key, None)
@@ -681,38 +746,41 @@ cdef class OrderBook:
         else:
             self._best_ask = NO_ASK if self._asks.empty() else deref(self._asks.begin()).first
 
-    cdef void _requeue(self, uint32_t num, Node* node, int64_t new_qty) noexcept:
-        """Same-price modify: shrink in place, or grow and go to the back. O(1)."""
-        cdef Level* level = self._level_of(node)
-        cdef int64_t old_qty = self._qty(node)
+    cdef int _requeue(self, Py_ssize_t slot, Order* order, int64_t new_qty) except -1:
+        """Same-price modify: shrink in place, or grow and go to the back, leaving the old
+        queue entry dead. O(1) amortised."""
+        cdef Level* level = self._level_of(order)
+        cdef int64_t old_qty = self._qty(order)
         level.qty += new_qty - old_qty
-        self._set_qty(node, new_qty)
-        if new_qty > old_qty and num != level.tail:
-            self._unlink(level, node)
-            node.prev = level.tail
-            node.next = 0
-            _node(&self._nodes, level.tail).next = num
-            level.tail = num
+        self._set_qty(order, new_qty)
+        if new_qty > old_qty and order.pos != level.end - 1:
+            level.queue[order.pos] = DEAD
+            self._push(level, <uint32_t>slot)
+            self._after_death(level)
+        return 0
 
     cdef int64_t _fillable(self, object owner, int s, int64_t limit, int64_t wanted) except -1:
         """Lots an incoming order of side ``s`` could take up to rank ``limit`` before it
-        meets its own owner's order, counting only until ``wanted``. O(orders it would
-        fill)."""
+        meets its own owner's order, counting only until ``wanted``. O(queue entries it
+        would pass: the orders it would fill and the dead entries among them)."""
         cdef cmap[int64_t, Level*]* levels = &self._asks if s > 0 else &self._bids
         cdef cmap[int64_t, Level*].iterator it = levels.begin()
         cdef int64_t total = 0
-        cdef uint32_t num
-        cdef Node* node
+        cdef uint32_t i
+        cdef Level* level
+        cdef Order* order
         while it != levels.end() and deref(it).first <= limit:
-            num = deref(it).second.head
-            while num:
-                node = _node(&self._nodes, num)
-                if _same_owner(node.owner, owner):
-                    return total
-                total += self._qty(node)
-                if total >= wanted:
-                    return total
-                num = node.next
+            level = deref(it).second
+            i = level.head
+            while i < level.end:
+                if level.queue[i] != DEAD:
+                    order = &self._orders.slots[level.queue[i]]
+                    if _same_owner(order.owner, owner):
+                        return total
+                    total += self._qty(order)
+                    if total >= wanted:
+                        return total
+                i += 1
             inc(it)
         return total
 
@@ -721,12 +789,13 @@ cdef class OrderBook:
         """Trade an incoming order of side ``s`` against the other side up to rank
         ``limit`` (``s * price``; the other side's keys are ``s * their price``); append
         the reports; return the qty left to rest or cancel (0 after self-trade prevention,
-        whose cancel it reports itself). O(1) per fill, O(log L) per level emptied."""
+        whose cancel it reports itself). O(1) per fill and per dead queue entry passed
+        (each entry is passed once), O(log L) per level emptied."""
         cdef cmap[int64_t, Level*]* levels = &self._asks if s > 0 else &self._bids
         cdef int64_t remaining = qty, fill, maker_qty
         cdef Level* level
-        cdef uint32_t num
-        cdef Node* maker
+        cdef uint32_t slot, i
+        cdef Order* maker
         cdef PyObject* py_price
         side = _side_of(s)
         try:
@@ -734,11 +803,20 @@ cdef class OrderBook:
                 if deref(levels.begin()).first > limit:
                     break
                 level = deref(levels.begin()).second
-                num = level.head
-                while num:
-                    maker = _node(&self._nodes, num)
-                    if maker.next:  # load the next maker while this one is reported
-                        lob_prefetch(_node(&self._nodes, maker.next))
+                # the queue is read in order: load the makers ahead while these trade
+                i = level.head
+                while i < level.end and i < level.head + PREFETCH:
+                    if level.queue[i] != DEAD:
+                        lob_prefetch(&self._orders.slots[level.queue[i]])
+                    i += 1
+                while True:  # level.count > 0, so a live entry lies ahead
+                    slot = level.queue[level.head]
+                    if level.head + PREFETCH < level.end and level.queue[level.head + PREFETCH] != DEAD:
+                        lob_prefetch(&self._orders.slots[level.queue[level.head + PREFETCH]])
+                    if slot == DEAD:
+                        level.head += 1  # a tombstone
+                        continue
+                    maker = &self._orders.slots[slot]
                     if _same_owner(maker.owner, owner):  # self-trade prevention: cancel the newest
                         reports.append(_cancelled(taker, owner, remaining, SELF_TRADE))
                         remaining = 0
@@ -752,17 +830,13 @@ cdef class OrderBook:
                     if maker_qty > fill:
                         self._set_qty(maker, maker_qty - fill)
                         break  # taker exhausted against a partially filled maker
-                    level.head = maker.next
+                    level.head += 1
                     level.count -= 1
-                    if maker.next:
-                        _node(&self._nodes, maker.next).prev = 0
-                    self._finish(num, maker, False)
-                    num = level.head
-                    if not remaining:
+                    self._finish(slot, maker)
+                    if not remaining or not level.count:
                         break
-                if level.head:
+                if level.count:
                     break
-                level.tail = 0
                 levels.erase(levels.begin())
                 py_price = level.py_price
                 _free_level(&self._levels, level)
@@ -776,9 +850,16 @@ cdef class OrderBook:
     cdef void _release_orders(self) noexcept:
         """Drop every resting order and level, releasing their references; the ids stay
         used. References are released after the structures are empty, because a release
-        may run arbitrary code. O(resting orders)."""
+        may run arbitrary code. O(resting orders + levels + order-table size)."""
         cdef vector[PyObject*] refs
         cdef PyObject* ref
+        cdef size_t i
+        if self._orders.slots == NULL:  # __cinit__ failed before the table was made
+            return
+        for i in range(self._orders.mask + 1):
+            if _is_order(&self._orders.slots[i]):
+                refs.push_back(self._orders.slots[i].owner)
+        _table_clear(&self._orders)
         self._release_side(&self._bids, &refs)
         self._release_side(&self._asks, &refs)
         self._best_bid = NO_BID
@@ -791,19 +872,9 @@ cdef class OrderBook:
 
     cdef void _release_side(self, cmap[int64_t, Level*]* levels, vector[PyObject*]* refs) noexcept:
         cdef cmap[int64_t, Level*].iterator it = levels.begin()
-        cdef uint32_t num, nxt
-        cdef Node* node
         cdef Level* level
         while it != levels.end():
             level = deref(it).second
-            num = level.head
-            while num:
-                node = _node(&self._nodes, num)
-                nxt = node.next
-                refs.push_back(node.owner)
-                _live_delete(&self._live, &self._nodes, node.key)
-                _free_node(&self._nodes, num, node)
-                num = nxt
             refs.push_back(level.py_price)
             _free_level(&self._levels, level)
             inc(it)
@@ -813,18 +884,29 @@ cdef class OrderBook:
 
     def check(self):
         """Assert every structural invariant; raise :class:`InvariantError` naming the first
-        that fails. Tests call it after every step. O(resting orders + levels + table sizes)."""
+        that fails. Tests call it after every step. O(resting orders + levels + queue
+        entries + table sizes)."""
         cdef size_t counts[3]  # orders, orders with an id object, orders with a big qty
+        cdef size_t i, occupied = 0
+        cdef Order* order
+        cdef Level* level
         counts[0] = counts[1] = counts[2] = 0
         self._check_side(1, counts)
         self._check_side(-1, counts)
-        _require(counts[0] == self._live.count and counts[0] == self._nodes.used
+        _require(counts[0] == self._orders.count
                  and self._bids.size() + self._asks.size() == self._levels.used,
-                 "order index and levels disagree")
-        occupied, used = _occupied(&self._live), _used_counts(&self._used)
-        _require(occupied == self._live.count + self._live.dead,
-                 f"live index holds {occupied} slots for {self._live.count} live and "
-                 f"{self._live.dead} dead")
+                 "order table and levels disagree")
+        for i in range(self._orders.mask + 1):
+            order = &self._orders.slots[i]
+            if not _is_order(order):
+                continue
+            occupied += 1
+            level = self._level_of(order)
+            _require(order.level & LEVEL_MASK != 0 and level.head <= order.pos < level.end
+                     and level.queue[order.pos] == i, f"order {self._id_of(order)!r} not queued")
+        _require(occupied == self._orders.count,
+                 f"order table holds {occupied} orders, counted {self._orders.count}")
+        used = _used_counts(&self._used)
         _require(used == (self._used.blocks, self._used.count),
                  f"used-id set holds {used} (blocks, ids), counted {self._used.blocks, self._used.count}")
         _require(counts[1] == <size_t>len(self._ids) and counts[2] == self._big_qty.size(),
@@ -846,35 +928,38 @@ cdef class OrderBook:
                      and <object>level.py_price == price
                      and _level(&self._levels, level.num) == level,
                      f"level {price} misfiled")
-            _require(level.count > 0 and level.head != 0, f"empty level {price}")
+            _require(level.count > 0 and level.head < level.end <= level.cap, f"empty level {price}")
             self._check_level(level, counts)
             inc(it)
         return 0
 
     cdef int _check_level(self, Level* level, size_t* counts) except -1:
         cdef int64_t count = 0, qty = 0, key = 0
-        cdef uint32_t prev = 0, num = level.head
-        cdef Node* node
+        cdef uint32_t i = level.head, slot
+        cdef Order* order
         cdef int kind
-        while num:
-            node = _node(&self._nodes, num)
-            order_id = self._id_of(node)
-            _require(node.prev == prev, f"broken link before order {order_id!r}")
-            _require(0 < self._qty(node) < MAX_QTY and (node.qty == BIG_QTY) == (self._qty(node) >= BIG_QTY),
-                     f"order {order_id!r} has qty {self._qty(node)!r}")
-            _require(node.level & LEVEL_MASK == level.num, f"order {order_id!r} misfiled")
+        while i < level.end:
+            slot = level.queue[i]
+            if slot == DEAD:
+                i += 1
+                continue
+            _require(slot <= self._orders.mask and _claims(&self._orders, slot, level.num, i),
+                     f"level {level.price} queue entry {i} names slot {slot}, which is not its order")
+            order = &self._orders.slots[slot]
+            order_id = self._id_of(order)
+            _require(0 < self._qty(order) < MAX_QTY and (order.qty == BIG_QTY) == (self._qty(order) >= BIG_QTY),
+                     f"order {order_id!r} has qty {self._qty(order)!r}")
             kind = self._key(order_id, &key)
-            _require(kind != UNHASHABLE and kind != NEW_ID and key == node.key
-                     and (node.level & ID_OBJECT == 0) == (kind == PLAIN_INT)
-                     and _live_find(&self._live, &self._nodes, key) == num,
+            _require(kind != UNHASHABLE and kind != NEW_ID and key == order.key
+                     and (order.level & ID_OBJECT == 0) == (kind == PLAIN_INT)
+                     and _table_find(&self._orders, key) == slot,
                      f"order {order_id!r} not indexed")
             _require(_set_has(&self._used, key), f"order {order_id!r} id not recorded")
-            counts[1] += node.level & ID_OBJECT != 0
-            counts[2] += node.qty == BIG_QTY
+            counts[1] += order.level & ID_OBJECT != 0
+            counts[2] += order.qty == BIG_QTY
             count += 1
-            qty += self._qty(node)
-            prev, num = num, node.next
-        _require(level.tail == prev, f"level {level.price} tail is wrong")
+            qty += self._qty(order)
+            i += 1
         _require(count == level.count and qty == level.qty,
                  f"level {level.price} totals {level.count}/{level.qty} != {count}/{qty}")
         counts[0] += count
@@ -899,13 +984,6 @@ cdef inline bint _is_plain_int(object order_id) noexcept:
     return not overflow and -HASH_MODULUS < v < HASH_MODULUS
 
 
-cdef size_t _occupied(const LiveIndex* t) noexcept:
-    cdef size_t n = 0, i
-    for i in range(t.mask + 1):
-        n += t.slots[i] != SLOT_EMPTY
-    return n
-
-
 cdef tuple _used_counts(const KeySet* s):
     """(blocks, keys) in the used-id set, counted."""
     cdef size_t blocks = 0, keys = 0, i
@@ -927,26 +1005,17 @@ cdef list _levels(cmap[int64_t, Level*]* levels, Py_ssize_t n):
 
 
 cdef int _visit_nodes(OrderBook book, visitproc visit, void* arg) noexcept:
-    """tp_traverse for the references the C nodes hold (ids are in ``_ids``, a dict)."""
-    cdef int r = _visit_side(book, &book._bids, visit, arg)
-    return r if r else _visit_side(book, &book._asks, visit, arg)
-
-
-cdef int _visit_side(OrderBook book, cmap[int64_t, Level*]* levels, visitproc visit,
-                     void* arg) noexcept:
-    cdef cmap[int64_t, Level*].iterator it = levels.begin()
-    cdef uint32_t num
-    cdef Node* node
+    """tp_traverse for the references the order table holds (ids are in ``_ids``, a
+    dict). O(order-table size)."""
+    cdef size_t i
     cdef int r
-    while it != levels.end():
-        num = deref(it).second.head
-        while num:
-            node = _node(&book._nodes, num)
-            r = visit(node.owner, arg)
+    if book._orders.slots == NULL:
+        return 0
+    for i in range(book._orders.mask + 1):
+        if _is_order(&book._orders.slots[i]):
+            r = visit(book._orders.slots[i].owner, arg)
             if r:
                 return r
-            num = node.next
-        inc(it)
     return 0
 
 

@@ -259,3 +259,80 @@ def test_book_benchmark_by_kind_times_every_kind_of_message(capsys):
     figures = dict(part.split() for part in by_kind.split(","))
     assert set(figures) == {"passive", "cancel", "marketable"}
     assert all(int(ns) > 0 for ns in figures.values())  # timer overhead subtracted, work left
+
+
+# The compiled book cancels by tombstone: the order leaves the order table, its entry in
+# the level's queue is marked dead and stays until matching passes it or the level
+# compacts its queue (when its dead entries outnumber its live orders by 8). These runs
+# put tombstones where every rule has to see past them, and compare each step and query
+# with the pure book, which unlinks.
+
+def _level_queries(ids, price=100, side=SELL):
+    return ([("queue_position", (i,)) for i in ids] + [("remaining", (i,)) for i in ids]
+            + [("queue", (side, price)), ("depth", (3,)), ("level_count", ()), ("snapshot", ()), ("__len__", ())])
+
+
+def test_cancels_in_the_middle_of_a_level_leave_queries_and_matching_right():
+    steps = [("limit", (i, f"m{i % 3}", SELL, 100, i)) for i in range(1, 13)]
+    steps += [("cancel", (i,)) for i in (4, 5, 7, 2)]  # tombstones between live orders
+    steps += [("limit", (13, "t", BUY, 100, 1 + 3 + 6)),  # fills 1 and 3, passing dead 2, then part of 6
+              ("modify", (8, 20, None)), ("modify", (9, 1, None)),  # 8 to the back, 9 keeps its place
+              ("cancel", (6,)), ("limit", (14, "m0", SELL, 100, 2)),
+              ("limit", (15, "t", BUY, 100, 100, TimeInForce.IOC)),  # sweeps the level through its dead
+              ("limit", (16, "m1", SELL, 100, 3)), ("cancel", (16,)),  # the level empties by a cancel
+              ("limit", (17, "m1", SELL, 100, 4))]  # and opens again
+    _agree(steps, _level_queries(range(1, 18)))
+
+
+def test_a_level_compacts_its_queue_and_keeps_time_priority():
+    # 60 orders at one price; cancelling most of them compacts the queue several times
+    rng = random.Random(5)
+    steps = [("limit", (i, "m", SELL, 100, rng.randint(1, 9))) for i in range(1, 61)]
+    doomed = [i for i in range(1, 61) if i % 5]
+    rng.shuffle(doomed)
+    for n, i in enumerate(doomed):
+        steps.append(("cancel", (i,)))
+        if n % 7 == 0:  # growth to the back and in-place shrinks between the compactions
+            keep = 5 * (n % 12 + 1)
+            steps.append(("modify", (keep, rng.choice([1, 30]), None)))
+    steps += [("limit", (100 + i, "m", SELL, 100, 2)) for i in range(20)]
+    steps += [("limit", (200, "t", BUY, 100, 40)), ("limit", (201, "m", BUY, 100, 500, TimeInForce.FOK)),
+              ("limit", (202, "t", BUY, 100, 500, TimeInForce.FOK))]
+    _agree(steps, _level_queries([5 * k for k in range(1, 13)] + [100, 110, 119]))
+
+
+def test_the_order_table_rehashes_with_tombstones_queued():
+    # from 64 slots to 8192 with dead entries in the queues of many levels; ids that are
+    # not sequential (sparse, negative, not ints) take long probe runs
+    rng = random.Random(8)
+    books = [book_class("compiled")(), PyOrderBook()]
+    ids = list(range(1, 2500)) + [k << 40 for k in range(1, 300)] + [-(k << 20) for k in range(1, 300)] \
+        + [(k, "id") for k in range(300)]
+    rng.shuffle(ids)
+    live = []
+    for n, order_id in enumerate(ids):
+        side = rng.choice([BUY, SELL])
+        price = 100 - rng.randint(1, 20) if side is BUY else 100 + rng.randint(1, 20)
+        qty = rng.randint(1, 5)
+        got = [b.limit(order_id, "o" + str(n % 4), side, price, qty) for b in books]
+        assert got[0] == got[1]
+        live.append(order_id)
+        if rng.random() < 0.4:
+            victim = live.pop(rng.randrange(len(live)))
+            assert books[0].cancel(victim) == books[1].cancel(victim)
+        if n % 500 == 0:
+            for b in books:
+                b.check()
+            assert books[0].snapshot() == books[1].snapshot()
+    for b in books:
+        b.check()
+    assert books[0].snapshot() == books[1].snapshot()
+    assert [books[0].queue_position(i) for i in live] == [books[1].queue_position(i) for i in live]
+    gone = ids[:50]
+    assert [books[0].remaining(i) for i in gone] == [books[1].remaining(i) for i in gone]
+    for side in (BUY, SELL):  # match through everything, dead entries included
+        got = [b.market(10**9 + (side is BUY), "sweeper", side, 10**6) for b in books]
+        assert got[0] == got[1]
+    for b in books:
+        b.check()
+    assert len(books[0]) == len(books[1]) == 0
