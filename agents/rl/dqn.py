@@ -88,6 +88,7 @@ class Args:
     mode: str = "independent"
     """independent: a Q-network per seat; shared: one Q-network for every seat"""
 
+
 #: The values of ``Args.mode``.
 MODES = ("independent", "shared")
 
