@@ -189,6 +189,7 @@ cdef class OrderBook:
     cdef dict _ids  # key -> id object, of resting orders whose id is not the plain int key
     cdef dict _other_keys  # id that equals no small int -> its key; every such id ever used
     cdef int64_t _next_other_key
+    cdef bint _busy  # inside limit/market/cancel/modify (see _enter)
 
     def __cinit__(self):
         self._best_bid = NO_BID
@@ -207,6 +208,22 @@ cdef class OrderBook:
 
     # ------------------------------------------------------------------ requests
 
+    cdef inline int _enter(self) except -1:
+        """Refuse a call back into the book from inside one of its own operations.
+
+        An operation may run Python code: an owner's ``__eq__`` (self-trade prevention) or
+        an id's ``__hash__``/``__eq__`` (ids that are not plain ints). Were that code to
+        place, cancel or modify an order of this same book, it would move or free the
+        orders and levels the running operation holds by address, so it is refused with a
+        RuntimeError instead, which the running operation then raises (as it raises any
+        exception of an owner's ``__eq__``, with the book left valid).
+        """
+        if self._busy:
+            raise RuntimeError("OrderBook: limit, market, cancel and modify cannot be called "
+                               "from an owner's or id's __eq__ or __hash__ during another one")
+        self._busy = True
+        return 0
+
     def limit(self, order_id, owner, side, price, qty, tif=GTC, post_only=False):
         """Submit a limit order of ``qty`` lots at ``price`` ticks.
 
@@ -219,6 +236,13 @@ cdef class OrderBook:
 
         O(log L) to rest; see the module docstring for matching.
         """
+        self._enter()
+        try:
+            return self._limit(order_id, owner, side, price, qty, tif, post_only)
+        finally:
+            self._busy = False
+
+    cdef object _limit(self, order_id, owner, side, price, qty, tif=GTC, post_only=False):
         cdef int64_t key = 0, p, q, remaining
         cdef size_t slot = 0
         cdef int s, kind = 0
@@ -258,6 +282,13 @@ cdef class OrderBook:
         """Submit a market order of ``qty`` lots: it trades at any price and never rests;
         what does not trade is cancelled. Checks as :meth:`limit`. O(1) per fill plus
         O(log L) per level emptied."""
+        self._enter()
+        try:
+            return self._market(order_id, owner, side, qty)
+        finally:
+            self._busy = False
+
+    cdef object _market(self, order_id, owner, side, qty):
         cdef int64_t key = 0, q, remaining
         cdef size_t slot = 0
         cdef int s, kind = 0
@@ -278,6 +309,13 @@ cdef class OrderBook:
     def cancel(self, order_id):
         """Cancel a live order; report its remaining qty, or reject ``unknown_id``. O(1)
         amortised, plus O(log L) if its level empties."""
+        self._enter()
+        try:
+            return self._cancel(order_id)
+        finally:
+            self._busy = False
+
+    cdef object _cancel(self, order_id):
         cdef Py_ssize_t slot = self._find(order_id, False)
         cdef Order* order
         if slot < 0:
@@ -298,6 +336,13 @@ cdef class OrderBook:
         not a positive int. Reports a :class:`Modified` first, then any fills.
         O(1) in place, as :meth:`limit` when the price changes.
         """
+        self._enter()
+        try:
+            return self._modify(order_id, qty, price)
+        finally:
+            self._busy = False
+
+    cdef object _modify(self, order_id, qty=None, price=None):
         cdef Py_ssize_t slot = self._find(order_id, False)
         cdef Order* order
         cdef Level* level

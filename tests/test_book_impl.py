@@ -336,3 +336,39 @@ def test_the_order_table_rehashes_with_tombstones_queued():
     for b in books:
         b.check()
     assert len(books[0]) == len(books[1]) == 0
+
+
+class _CallsBack:
+    """An owner whose ``__eq__`` tries to cancel an order of the book that compares it."""
+
+    def __init__(self, book, victim):
+        self.book, self.victim, self.raised = book, victim, []
+
+    def __eq__(self, other):
+        try:
+            self.book.cancel(self.victim)
+        except RuntimeError as exc:
+            self.raised.append(exc)
+            raise
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+def test_compiled_book_refuses_a_call_back_from_inside_its_own_operation():
+    book = lobsim.OrderBook()
+    book.limit(1, "a", SELL, 100, 5)
+    owner = _CallsBack(book, 1)
+    book.limit(2, owner, SELL, 101, 5)
+    # the incoming buy meets resting orders whose owners it compares with its own
+    with pytest.raises(RuntimeError, match="cannot be called"):
+        book.limit(3, owner, BUY, 101, 8)
+    assert len(owner.raised) == 1
+    book.check()  # the refused call changed nothing, and the raising operation left it valid
+    assert book.get(1) is not None and book.get(2) is not None and book.get(3) is None
+    # outside an operation the book takes calls as usual
+    (report,) = book.cancel(1)
+    assert type(report) is Cancelled and report.qty == 5
+    book.check()
+    assert book.limit(4, "b", BUY, 90, 1) == []
+    book.check()
