@@ -242,7 +242,7 @@ cdef class OrderBook:
         finally:
             self._busy = False
 
-    cdef object _limit(self, order_id, owner, side, price, qty, tif=GTC, post_only=False):
+    cdef object _limit(self, order_id, owner, side, price, qty, tif, post_only):
         cdef int64_t key = 0, p, q, remaining
         cdef size_t slot = 0
         cdef int s, kind = 0
@@ -342,7 +342,7 @@ cdef class OrderBook:
         finally:
             self._busy = False
 
-    cdef object _modify(self, order_id, qty=None, price=None):
+    cdef object _modify(self, order_id, qty, price):
         cdef Py_ssize_t slot = self._find(order_id, False)
         cdef Order* order
         cdef Level* level
