@@ -85,7 +85,7 @@ def test_bad_checkpoints_and_arguments_are_one_line_errors(tmp_path, capsys):
     assert main(["train", str(scenario), "--algo", "sarsa", "--out", str(tmp_path / "x")]) == 2
     assert "unknown learner 'sarsa'" in capsys.readouterr().err
     assert main(["train", str(scenario), "--algo", "dqn", "--mode", "mappo", "--out", str(tmp_path / "x")]) == 2
-    assert "dqn mode must be independent or shared, got 'mappo'" in capsys.readouterr().err
+    assert "dqn: mode must be independent or shared, got 'mappo'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
     # a policy trained for other seats
     other = write_scenario(tmp_path / "three.toml", duration=1.0, count=3)

@@ -73,7 +73,7 @@ def test_dqn_shared_mode_trains_one_network_for_every_seat(tmp_path):
     assert all(w.shape[0] == 2 for w in independent["state_dicts"]["q"].values())
     with pytest.raises(InputError, match="trained with mode shared"):
         dqn.train(scenario, steps=20, resume=tmp_path / "a", out=tmp_path / "d", mode="independent")
-    with pytest.raises(InputError, match="dqn mode must be independent or shared"):
+    with pytest.raises(InputError, match="^dqn: mode must be independent or shared"):
         dqn.train(scenario, steps=20, out=tmp_path / "e", mode="mappo", **DQN_FAST)
 
 

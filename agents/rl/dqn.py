@@ -125,7 +125,7 @@ def policy(payload: dict) -> QPolicy:
 def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args:
     args = make_args(Args, config, where, "dqn", error)
     if args.mode not in MODES:
-        raise error(f"{where}: dqn mode must be {' or '.join(MODES)}, got {args.mode!r}")
+        raise error(f"{where}: mode must be {' or '.join(MODES)}, got {args.mode!r}")
     return args
 
 

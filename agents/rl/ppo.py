@@ -137,7 +137,7 @@ def _args(config: dict, where: str) -> Args:
 def _checked_args(config: dict, where: str, error: type[Exception]) -> Args:
     args = make_args(Args, config, where, "ppo", error)
     if args.mode not in ("ippo", "shared", "mappo"):
-        raise error(f"{where}: ppo mode must be ippo, shared or mappo, got {args.mode!r}")
+        raise error(f"{where}: mode must be ippo, shared or mappo, got {args.mode!r}")
     return args
 
 
