@@ -7,7 +7,7 @@ import torch
 from test_env import short_scenario
 
 from agents.rl import dqn, ppo
-from agents.rl.common import EnsembleMLP, load_checkpoint
+from agents.rl.common import EnsembleMLP, Validation, load_checkpoint
 from lobsim.errors import CheckpointError, InputError
 
 DQN_FAST = dict(num_envs=2, workers=0, learning_starts=60, batch_size=32, train_interval=2,
@@ -75,6 +75,47 @@ def test_dqn_shared_mode_trains_one_network_for_every_seat(tmp_path):
         dqn.train(scenario, steps=20, resume=tmp_path / "a", out=tmp_path / "d", mode="independent")
     with pytest.raises(InputError, match="^dqn: mode must be independent or shared"):
         dqn.train(scenario, steps=20, out=tmp_path / "e", mode="mappo", **DQN_FAST)
+
+
+def test_dqn_validation_changes_nothing_but_which_network_is_saved(tmp_path, monkeypatch):
+    scenario = short_scenario(duration=1.0)
+    validate = dict(validate_every=50, validate_from=0.0, validate_episodes=1)
+    plain = dqn.train(scenario, steps=200, seed=3, out=tmp_path / "plain", validate_every=0, **DQN_FAST)
+    assert "validation" not in plain
+    dqn.train(scenario, steps=200, seed=3, out=tmp_path / "real", **validate, **DQN_FAST)
+    assert _same(_weights(tmp_path / "real")["q_last"], _weights(tmp_path / "plain")["q"])
+
+    scores, seen = iter([0.1, 0.7, 0.3, 0.2, 0.5, 0.6]), []
+
+    def scripted(self, policy):  # the network as scored, then a scripted score
+        seen.append({k: v.clone() for k, v in policy.q.state_dict().items()})
+        return next(scores)
+
+    monkeypatch.setattr(Validation, "score", scripted)
+    run = dqn.train(scenario, steps=200, seed=3, out=tmp_path / "v", **validate, **DQN_FAST)
+    record = run["validation"]
+    assert [h["step"] for h in record["history"]] == [50, 100, 150, 200]
+    assert (record["best_step"], record["best_score"]) == (100, 0.7)
+    saved = _weights(tmp_path / "v")
+    assert _same(saved["q"], seen[1]) and not _same(saved["q"], saved["q_last"])
+    assert _same(saved["q_last"], _weights(tmp_path / "plain")["q"])
+    # a resumed run scored on the same seeds keeps the earlier best unless it beats it
+    more = dqn.train(scenario, steps=100, resume=tmp_path / "v", out=tmp_path / "w")
+    assert [h["score"] for h in more["validation"]["history"]] == [0.1, 0.7, 0.3, 0.2, 0.5, 0.6]
+    assert more["validation"]["best_step"] == 100 and _same(_weights(tmp_path / "w")["q"], seen[1])
+
+
+def test_validation_seeds_are_never_the_held_out_evaluation_seeds():
+    from lobsim.cli.evaluate import held_out_seeds
+
+    for seed in range(5):
+        assert set(held_out_seeds(seed, 50, "validate")).isdisjoint(held_out_seeds(seed, 50))
+
+
+def test_bad_validation_settings_are_one_line_errors(tmp_path):
+    for bad in ({"validate_episodes": 0}, {"validate_every": -1}, {"validate_from": 1.5}):
+        with pytest.raises(InputError, match="^dqn: validation needs"):
+            dqn.train(short_scenario(duration=1.0), steps=20, out=tmp_path, **bad, **DQN_FAST)
 
 
 def _independent(scenario, out):

@@ -7,7 +7,11 @@ trained on every seat's transitions, so that symmetric seats learn one policy in
 drifting apart), its own replay samples (uniform, or proportional
 prioritized replay with importance weights), an epsilon-greedy schedule decayed linearly,
 n-step Double-DQN targets (online argmax, target evaluation), Huber loss, Adam and gradient-norm
-clipping. The simulations run in ``workers`` processes while the main process learns:
+clipping. From half the run on, the greedy policy is scored every ``validate_every`` env
+steps on validation episodes, and the best network scored is the policy saved
+(:class:`~agents.rl.common.Validation`: a DQN's greedy policy swings from one snapshot to
+the next); the last network is kept too, to resume from. The simulations run in
+``workers`` processes while the main process learns:
 actions are sent, the gradient updates run, then the next observations are collected.
 Training is a pure function of ``Args.seed`` (per-env seed streams, one torch thread,
 deterministic algorithms), whatever the number of workers.
@@ -30,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
-                              VecMarket, check_matches, check_payload, check_resume_mode,
+                              Validation, VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
 from lobsim import seeding
@@ -87,6 +91,13 @@ class Args:
     """torch threads in the training process"""
     mode: str = "independent"
     """independent: a Q-network per seat; shared: one Q-network for every seat"""
+    validate_every: int = 20_000
+    """env steps between scorings of the greedy policy on validation episodes; the best
+    network scored is the policy saved (0: save the last network, no validation)"""
+    validate_from: float = 0.5
+    """fraction of `total_steps` before the first validation (earlier policies still explore)"""
+    validate_episodes: int = 20
+    """validation episodes per scoring (market seeds of the seed's `validate` stream)"""
 
 
 #: The values of ``Args.mode``.
@@ -126,6 +137,9 @@ def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args
     args = make_args(Args, config, where, "dqn", error)
     if args.mode not in MODES:
         raise error(f"{where}: mode must be {' or '.join(MODES)}, got {args.mode!r}")
+    if args.validate_every < 0 or args.validate_episodes < 1 or not 0 <= args.validate_from <= 1:
+        raise error(f"{where}: validation needs validate_every >= 0, validate_episodes >= 1 and "
+                    f"0 <= validate_from <= 1")
     return args
 
 
@@ -169,9 +183,14 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
         optimizer = torch.optim.Adam(q.parameters(), lr=args.learning_rate)
         start_step, rows = 0, []
+        validation = Validation(scenario, args.seed, args.validate_episodes) if args.validate_every else None
         if payload is not None:
             check_matches(payload, envs, str(resume))
-            load_state(q, payload["state_dicts"]["q"], str(resume))
+            states = payload["state_dicts"]
+            # "q" is the selected network; training goes on from the last one
+            load_state(q, states.get("q_last", states["q"]), str(resume))
+            if validation is not None:
+                validation.restore(payload["progress"].get("validation"), states["q"])
             load_optimizer(optimizer, payload["state_dicts"]["optimizer"], str(resume))
             start_step = int(payload["progress"]["step"])
             rows = list(payload["progress"]["curve"])
@@ -227,6 +246,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         window: deque = deque()  # the last n_step (obs, actions, rewards, dones)
         step = start_step
         end = start_step + args.total_steps if payload is not None else args.total_steps
+        validate_from = start_step + args.validate_from * args.total_steps
+        validated = -1  # the step of the last validation
         t0 = time.perf_counter()
         since_train = since_target = updates = 0
         while step < end:
@@ -270,22 +291,38 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             since_target += n
             tracker.update(step, rewards, inventory, dones)
             obs = next_obs
+            if validation is not None and step >= validate_from \
+                    and step // args.validate_every != (step - n) // args.validate_every:
+                validation.offer(step, q, QPolicy(q))
+                validated = step
             if progress is not None:
                 progress(step - start_step, end - start_step, tracker.running())
+        if validation is not None and validated != step:
+            validation.offer(step, q, QPolicy(q))  # the last network competes too
         elapsed = time.perf_counter() - t0
         config = dataclasses.asdict(args)
+        progress_record = {"step": step, "curve": tracker.rows, "seconds": elapsed}
+        selected = q.state_dict()
+        if validation is not None:
+            if validation.best_state is not None:  # None only if every score was NaN
+                selected = validation.best_state
+            progress_record["validation"] = validation.record()
         save_checkpoint(out / CHECKPOINT, {
             "algo": "dqn", "config": config, "agents": envs.names, "obs_size": D,
             "n_actions": envs.n_actions,
-            "state_dicts": {"q": q.state_dict(), "target": target.state_dict(),
+            "state_dicts": {"q": selected, "q_last": q.state_dict(), "target": target.state_dict(),
                             "optimizer": optimizer.state_dict()},
-            "progress": {"step": step, "curve": tracker.rows, "seconds": elapsed},
+            "progress": progress_record,
         })
-        write_curve(out, tracker.rows, f"DQN on {Path(envs.scenario.source).name}")
-        return {"algo": "dqn", "steps": step - start_step, "seconds": elapsed,
-                "steps_per_second": (step - start_step) / elapsed if elapsed else None,
-                "episodes": len(tracker.rows), "running_reward": tracker.running(),
-                "gradient_steps": updates, "out": str(out)}
+        write_curve(out, tracker.rows, f"DQN on {Path(envs.scenario.source).name}",
+                    validation.history if validation is not None else None)
+        summary = {"algo": "dqn", "steps": step - start_step, "seconds": elapsed,
+                   "steps_per_second": (step - start_step) / elapsed if elapsed else None,
+                   "episodes": len(tracker.rows), "running_reward": tracker.running(),
+                   "gradient_steps": updates, "out": str(out)}
+        if validation is not None:
+            summary["validation"] = validation.record()
+        return summary
     finally:
         envs.close()
 

@@ -112,11 +112,12 @@ def load_policy(directory: Path) -> tuple[Any, dict]:
         raise CheckpointError(f"{path}: {message}") from None
 
 
-def held_out_seeds(seed: int, episodes: int) -> list[int]:
-    """``episodes`` market seeds from the named stream ``evaluate`` of ``seed``."""
+def held_out_seeds(seed: int, episodes: int, stream: str = "evaluate") -> list[int]:
+    """``episodes`` market seeds from the named stream ``stream`` of ``seed``: ``evaluate``
+    for this command, ``validate`` for a learner's model selection (never the same seeds)."""
     from lobsim import seeding
 
-    state = seeding.child(seed, "evaluate").generate_state(episodes)
+    state = seeding.child(seed, stream).generate_state(episodes)
     return [int(s) & 0x7FFFFFFF for s in state]
 
 

@@ -59,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained {summary['algo']} for {summary['steps']:,} env steps in {summary['seconds']:.0f} s "
           f"({rate:,.0f} env steps/s), {summary['episodes']} episodes, running reward "
           f"{'n/a' if running is None else f'{running:.4f}'}")
+    validation = summary.get("validation")
+    if validation and validation["history"]:
+        print(f"policy: the greedy network of step {validation['best_step']:,}, best of "
+              f"{len(validation['history'])} validations ({len(validation['seeds'])} episodes each, "
+              f"{validation['seconds']:.0f} s of the total): reward {validation['best_score']:.4f} per seat")
     print(f"wrote {summary['out']}/policy.pt, learning_curve.csv, learning_curve.png")
     with open(Path(summary["out"]) / "train_summary.json", "w") as handle:
         json.dump(summary, handle, indent=2)
