@@ -105,6 +105,20 @@ def test_dqn_validation_changes_nothing_but_which_network_is_saved(tmp_path, mon
     assert more["validation"]["best_step"] == 100 and _same(_weights(tmp_path / "w")["q"], seen[1])
 
 
+def test_dqn_learning_rate_anneals_to_zero_over_the_last_part_of_the_run(tmp_path):
+    scenario = short_scenario(duration=1.0)
+    lr = dqn.Args.learning_rate
+
+    def last_lr(out, **settings):
+        dqn.train(scenario, steps=200, seed=3, out=tmp_path / out, validate_every=0, **settings, **DQN_FAST)
+        return _weights(tmp_path / out)["optimizer"]["param_groups"][0]["lr"]
+
+    assert last_lr("constant", anneal_lr_from=1.0) == lr
+    assert 0 < last_lr("annealed", anneal_lr_from=0.5) <= lr * 4 / 100  # the last step is 198 of 200
+    with pytest.raises(InputError, match="^dqn: anneal_lr_from must be between 0 and 1"):
+        dqn.train(scenario, steps=20, out=tmp_path / "bad", anneal_lr_from=-0.5, **DQN_FAST)
+
+
 def test_validation_seeds_are_never_the_held_out_evaluation_seeds():
     from lobsim.cli.evaluate import held_out_seeds
 
