@@ -392,6 +392,9 @@ def write_curve(out: Path, rows: list[dict], title: str, validation: list[dict] 
     if validation:
         ax.plot([v["step"] for v in validation], [v["score"] for v in validation], "o", ms=4,
                 label="validation, greedy (mean over seats)")
+        best = max(validation, key=lambda v: v["score"])  # the first best, as Validation keeps
+        ax.plot([best["step"]], [best["score"]], "o", ms=10, mfc="none", color="black",
+                label="saved policy")
     if rows or validation:
         ax.legend()
     ax.set_xlabel("env steps")

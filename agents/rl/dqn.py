@@ -10,7 +10,7 @@ Double-DQN targets (online argmax, target evaluation), Huber loss, Adam and
 gradient-norm clipping. The learning rate decays linearly to 0 over the second half of
 the run (``anneal_lr_from``) and batches hold 512 transitions per seat: on
 ``mm_duel.toml`` (seed 1, shared) that raised the greedy policy's mean reward per seat
-over the last seven 20,000-step snapshots from 0.5196 to 0.5526 and from 0.4990 to
+over the last seven 20,000-step snapshots from 0.5197 to 0.5526 and from 0.4990 to
 0.5296 on two disjoint sets of 20 seeds, against a constant rate and batches of 256.
 From half the run on, the greedy policy is scored every ``validate_every`` env steps on
 validation episodes, and the best network scored is the policy saved
