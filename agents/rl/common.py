@@ -319,7 +319,7 @@ class Validation:
         from lobsim.env import MarketEnv
 
         self.env = MarketEnv(scenario)
-        self.seed, self.seeds = seed, held_out_seeds(seed, episodes, "validate")
+        self.seeds = held_out_seeds(seed, episodes, "validate")
         self.best_score = -math.inf
         self.best_step: int | None = None
         self.best_state: dict | None = None  #: a copy of the best network's state dict
