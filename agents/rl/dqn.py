@@ -265,7 +265,6 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         step = start_step
         end = start_step + args.total_steps if payload is not None else args.total_steps
         validate_from = start_step + args.validate_from * args.total_steps
-        validated = -1  # the step of the last validation
         t0 = time.perf_counter()
         since_train = since_target = updates = 0
         while step < end:
@@ -312,10 +311,9 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             if validation is not None and step >= validate_from \
                     and step // args.validate_every != (step - n) // args.validate_every:
                 validation.offer(step, q, QPolicy(q))
-                validated = step
             if progress is not None:
                 progress(step - start_step, end - start_step, tracker.running())
-        if validation is not None and validated != step:
+        if validation is not None and (not validation.history or validation.history[-1]["step"] != step):
             validation.offer(step, q, QPolicy(q))  # the last network competes too
         elapsed = time.perf_counter() - t0
         config = dataclasses.asdict(args)
