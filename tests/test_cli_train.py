@@ -160,3 +160,23 @@ def test_baseline_short_last_step_uses_its_actual_length(monkeypatch):
                                               evaluate.baseline_params(env, "fixed_spread", {}, None))
     evaluate._baseline_episode(env, scenario, 7)
     assert seen == pytest.approx([0.1, 0.1, 0.05])
+
+
+def test_avellaneda_stoikov_inventory_term_is_half_a_tick_over_the_episode():
+    from test_env import short_scenario
+
+    from lobsim.cli import evaluate
+    from lobsim.env import MarketEnv
+
+    env = MarketEnv(short_scenario(duration=2.0, count=1))
+    runs = {"fixed_spread": [{"market": {"mid_volatility": v}} for v in (0.004, 0.006)]}
+    params = evaluate.baseline_params(env, "avellaneda_stoikov", runs, None)
+    tick = env.scenario.market.tick_size
+    assert params["sigma"] == 0.005 and params["horizon"] == 2.0
+    assert params["gamma"] * 0.005 ** 2 * 2.0 == pytest.approx(tick / 2, rel=1e-3)
+    # measured nowhere: sigma 0.01; a --set value wins over the rule
+    assert evaluate.baseline_params(env, "avellaneda_stoikov", {}, None)["gamma"] == \
+        pytest.approx(tick / (2 * 0.01 ** 2 * 2.0), rel=1e-3)
+    settings = {"avellaneda_stoikov": {"gamma": 3.0}}
+    assert evaluate.baseline_params(env, "avellaneda_stoikov", runs, settings)["gamma"] == 3.0
+    assert evaluate.as_gamma(0.01, 0.0043, 60.0) == 4.507  # mm_duel's 60 s episodes, 4 digits

@@ -79,7 +79,7 @@ def test_dqn_shared_mode_trains_one_network_for_every_seat(tmp_path):
 
 def test_dqn_validation_changes_nothing_but_which_network_is_saved(tmp_path, monkeypatch):
     scenario = short_scenario(duration=1.0)
-    validate = dict(validate_every=50, validate_from=0.0, validate_episodes=1)
+    validate = dict(validate_every=50, validate_from=0.0, validate_seconds=1.0)
     plain = dqn.train(scenario, steps=200, seed=3, out=tmp_path / "plain", validate_every=0, **DQN_FAST)
     assert "validation" not in plain
     dqn.train(scenario, steps=200, seed=3, out=tmp_path / "real", **validate, **DQN_FAST)
@@ -126,8 +126,17 @@ def test_validation_seeds_are_never_the_held_out_evaluation_seeds():
         assert set(held_out_seeds(seed, 50, "validate")).isdisjoint(held_out_seeds(seed, 50))
 
 
+def test_validation_time_is_rounded_up_to_whole_episodes():
+    def episodes(duration, seconds):
+        return len(Validation(short_scenario(duration=duration), 1, seconds).seeds)
+
+    assert episodes(0.5, 1.0) == 2 and episodes(0.5, 1.2) == 3 and episodes(1.0, 0.1) == 1
+    assert episodes(0.3, 2.1) == 7  # 2.1 / 0.3 is 7.000000000000001 in floats
+
+
 def test_bad_validation_settings_are_one_line_errors(tmp_path):
-    for bad in ({"validate_episodes": 0}, {"validate_every": -1}, {"validate_from": 1.5}):
+    for bad in ({"validate_seconds": 0.0}, {"validate_seconds": float("nan")},
+                {"validate_seconds": float("inf")}, {"validate_every": -1}, {"validate_from": 1.5}):
         with pytest.raises(InputError, match="^dqn: validation needs"):
             dqn.train(short_scenario(duration=1.0), steps=20, out=tmp_path, **bad, **DQN_FAST)
 

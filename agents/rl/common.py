@@ -298,11 +298,11 @@ class Validation:
     """Model selection: the greedy policy's mean reward on fixed validation episodes.
 
     A DQN's greedy policy swings from one snapshot to the next even late in training. On
-    ``mm_duel.toml`` (seed 1, shared, 360,000 steps), the 13 snapshots taken every 20,000
-    env steps from step 120,000 on scored between 0.4752 and 0.5542 (mean reward per seat
-    over 20 episodes), and between 0.4410 and 0.5408 on 20 other seeds, which ranked them
-    alike. So a learner scores its greedy policy every so often and keeps the best
-    network, not merely the last one.
+    ``mm_duel.toml`` (60 s episodes then; seed 1, shared, 360,000 steps), the 13
+    snapshots taken every 20,000 env steps from step 120,000 on scored between 0.4752 and
+    0.5542 (mean reward per seat over 20 episodes), and between 0.4410 and 0.5408 on 20
+    other seeds, which ranked them alike. So a learner scores its greedy policy every so
+    often and keeps the best network, not merely the last one.
 
     The episodes' market seeds come from the training seed's ``validate`` stream;
     ``lobsim evaluate`` holds out seeds of the ``evaluate`` stream, so a policy is never
@@ -314,11 +314,14 @@ class Validation:
     settles the end of its training, and it was not measured to swing the same way.
     """
 
-    def __init__(self, scenario: Any, seed: int, episodes: int) -> None:
+    def __init__(self, scenario: Any, seed: int, seconds: float) -> None:
+        """``seconds``: simulated time per scoring, rounded up to whole episodes."""
         from lobsim.cli.evaluate import held_out_seeds
         from lobsim.env import MarketEnv
 
         self.env = MarketEnv(scenario)
+        # round first: 2.1 s / 0.3 s is 7.000000000000001 in floats, and means 7 episodes
+        episodes = max(1, math.ceil(round(seconds / self.env.scenario.simulation.duration, 9)))
         self.seeds = held_out_seeds(seed, episodes, "validate")
         self.best_score = -math.inf
         self.best_step: int | None = None
@@ -383,12 +386,17 @@ def write_curve(out: Path, rows: list[dict], title: str, validation: list[dict] 
         return
     fig, ax = plt.subplots(figsize=(7, 4))
     if rows:
-        steps = np.array([r["step"] for r in rows])
-        rewards = np.array([r["reward"] for r in rows])
-        k = max(1, len(rows) // 50)
-        smooth = np.convolve(rewards, np.ones(k) / k, mode="valid")
-        ax.plot(steps, rewards, alpha=0.3, lw=0.8, label="episode reward (mean over seats)")
-        ax.plot(steps[k - 1:], smooth, lw=1.5, label=f"running mean ({k})")
+        # the parallel envs step together, so episodes of one length end at the same step:
+        # one point per step (their mean), not a vertical stroke through all of them
+        steps, at = np.unique([r["step"] for r in rows], return_inverse=True)
+        rewards = np.bincount(at, weights=[r["reward"] for r in rows]) / np.bincount(at)
+        few = len(steps) < 100  # then the points themselves, with no running mean
+        ax.plot(steps, rewards, ".-" if few else "-", alpha=1.0 if few else 0.3, lw=0.8,
+                label="episode reward (mean over seats and episodes ending at the step)")
+        if not few:
+            k = len(steps) // 50
+            smooth = np.convolve(rewards, np.ones(k) / k, mode="valid")
+            ax.plot(steps[k - 1:], smooth, lw=1.5, label=f"running mean of {k} points")
     if validation:
         ax.plot([v["step"] for v in validation], [v["score"] for v in validation], "o", ms=4,
                 label="validation, greedy (mean over seats)")

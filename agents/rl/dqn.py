@@ -9,11 +9,11 @@ replay with importance weights), an epsilon-greedy schedule decayed linearly, n-
 Double-DQN targets (online argmax, target evaluation), Huber loss, Adam and
 gradient-norm clipping. The learning rate decays linearly to 0 over the second half of
 the run (``anneal_lr_from``) and batches hold 512 transitions per seat: on
-``mm_duel.toml`` (shared) they moved the greedy policy's mean reward per seat over the
-last seven 20,000-step snapshots, on two disjoint sets of 20 seeds, from 0.5197 and
-0.4990 to 0.5526 and 0.5296 with training seed 1, and from 0.5519 and 0.5218 to 0.5430
-and 0.5293 with seed 2, against a constant rate and batches of 256: steadier across
-seeds, better on average.
+``mm_duel.toml`` (shared, when its episodes lasted 60 s) they moved the greedy policy's
+mean reward per seat over the last seven 20,000-step snapshots, on two disjoint sets of
+20 seeds, from 0.5197 and 0.4990 to 0.5526 and 0.5296 with training seed 1, and from
+0.5519 and 0.5218 to 0.5430 and 0.5293 with seed 2, against a constant rate and batches
+of 256: steadier across seeds, better on average.
 From half the run on, the greedy policy is scored every ``validate_every`` env steps on
 validation episodes, and the best network scored is the policy saved
 (:class:`~agents.rl.common.Validation`: a DQN's greedy policy swings from one snapshot
@@ -105,8 +105,9 @@ class Args:
     network scored is the policy saved (0: save the last network, no validation)"""
     validate_from: float = 0.5
     """fraction of `total_steps` before the first validation (earlier policies still explore)"""
-    validate_episodes: int = 20
-    """validation episodes per scoring (market seeds of the seed's `validate` stream)"""
+    validate_seconds: float = 1200.0
+    """simulated seconds of validation episodes per scoring, rounded up to whole episodes
+    (20 of 60 s, 2 of 600 s; market seeds of the seed's `validate` stream)"""
 
 
 #: The values of ``Args.mode``.
@@ -148,9 +149,10 @@ def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args
         raise error(f"{where}: mode must be {' or '.join(MODES)}, got {args.mode!r}")
     if not 0 <= args.anneal_lr_from <= 1:
         raise error(f"{where}: anneal_lr_from must be between 0 and 1, got {args.anneal_lr_from}")
-    if args.validate_every < 0 or args.validate_episodes < 1 or not 0 <= args.validate_from <= 1:
-        raise error(f"{where}: validation needs validate_every >= 0, validate_episodes >= 1 and "
-                    f"0 <= validate_from <= 1")
+    finite_time = 0 < args.validate_seconds < float("inf")  # False for NaN too
+    if args.validate_every < 0 or not finite_time or not 0 <= args.validate_from <= 1:
+        raise error(f"{where}: validation needs validate_every >= 0, validate_seconds positive and "
+                    f"finite, and 0 <= validate_from <= 1")
     return args
 
 
@@ -194,7 +196,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
         optimizer = torch.optim.Adam(q.parameters(), lr=args.learning_rate)
         start_step, rows = 0, []
-        validation = Validation(scenario, args.seed, args.validate_episodes) if args.validate_every else None
+        validation = Validation(scenario, args.seed, args.validate_seconds) if args.validate_every else None
         if payload is not None:
             check_matches(payload, envs, str(resume))
             states = payload["state_dicts"]

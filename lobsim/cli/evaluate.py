@@ -97,11 +97,18 @@ def load_policy(directory: Path) -> tuple[Any, dict]:
 
     The file is read with ``torch.load(weights_only=True)`` (:mod:`lobsim.checkpoint`);
     anything wrong with it is one :class:`~lobsim.errors.CheckpointError` line naming it.
+    Sets torch to one thread: the policy runs one small batched forward pass per step,
+    where a second thread only spins (``evaluate`` on ``mm_duel.toml``, 2 episodes: 15.9 s
+    and 22.0 s of CPU with torch's default, 15.3 s and 14.8 s with one thread), and two
+    evaluations side by side on 2 cores then slowed each other several times over.
     """
+    import torch
+
     from lobsim import registry
     from lobsim.checkpoint import CHECKPOINT, load_checkpoint
     from lobsim.errors import CheckpointError
 
+    torch.set_num_threads(1)
     path = directory / CHECKPOINT if directory.is_dir() else directory
     payload = load_checkpoint(path)
     learner = registry.load("lobsim.learners", payload["algo"])
@@ -202,22 +209,41 @@ def baseline_params(env: Any, kind: str, runs: dict, settings: dict | None) -> d
     """Parameters of baseline ``kind`` in a learner's seat, before ``settings``.
 
     Both take the learner's ``quote_size`` and ``max_inventory``. ``fixed_spread``: its
-    defaults otherwise (``half_spread`` 1 tick). ``avellaneda_stoikov``: ``gamma`` 10,
-    ``kappa`` 100 per price unit (so that the optimal half spread is about one tick at
-    tick 0.01), ``sigma`` the mean mid volatility measured in the fixed_spread runs (or
-    0.01), ``horizon`` the episode length (``cyclic``: flat at each episode's end),
-    ``requote_interval`` the learners' decision interval.
+    defaults otherwise (``half_spread`` 1 tick). ``avellaneda_stoikov``: ``sigma`` the
+    mean mid volatility measured in the fixed_spread runs (or 0.01), ``horizon`` the
+    episode length T (``cyclic``: flat at each episode's end), ``requote_interval`` the
+    learners' decision interval, ``kappa`` 100 per price unit (its half spread
+    ``ln(1 + gamma / kappa) / gamma`` is then at most one tick of 0.01), and ``gamma`` the
+    risk aversion whose inventory term ``gamma * sigma**2 * T`` is half a tick at the start
+    of an episode (:func:`as_gamma`).
     """
     first = next(iter(env.params.values()))
     params: dict[str, Any] = {"quote_size": first.quote_size, "max_inventory": first.max_inventory}
     if kind == "avellaneda_stoikov":
         vols = [ep["market"]["mid_volatility"] for ep in runs.get("fixed_spread", [])]
         sigma = _mean(vols)
-        params.update(gamma=10.0, kappa=100.0, sigma=round(sigma, 6) if sigma else 0.01,
-                      horizon=env.scenario.simulation.duration, horizon_mode="cyclic",
-                      requote_interval=env.dt)
+        sigma = round(sigma, 6) if sigma else 0.01
+        horizon = env.scenario.simulation.duration
+        params.update(gamma=as_gamma(env.scenario.market.tick_size, sigma, horizon), kappa=100.0,
+                      sigma=sigma, horizon=horizon, horizon_mode="cyclic", requote_interval=env.dt)
     params.update((settings or {}).get(kind, {}))
     return params
+
+
+def as_gamma(tick: float, sigma: float, horizon: float) -> float:
+    """Avellaneda-Stoikov risk aversion (per price unit x lot) whose inventory term
+    ``gamma * sigma**2 * horizon`` is half a tick: ``tick / (2 sigma**2 horizon)``, to 4
+    significant digits.
+
+    Why half a tick: the term widens the quotes and skews them by inventory over the whole
+    horizon, and flow in these games fills at one or two ticks from the mid. A fixed
+    gamma does not carry across episode lengths. gamma = 10 was on the plateau of a
+    12-setting grid for 60 s episodes (diagnostic seeds), and far below it for 240 s and
+    600 s ones (0.87 and about 4 per seat, against about 2.0 and 5.0), because the term
+    grows with the horizon. The rule gives 4.5, 0.7 and 0.28 for those lengths, each on
+    its grid's plateau (README, learning quality).
+    """
+    return float(f"{tick / (2 * sigma * sigma * horizon):.4g}")
 
 
 def _baseline_scenario(env: Any, kind: str, values: dict[str, Any]) -> tuple[Any, dict]:
