@@ -10,8 +10,9 @@ from agents.rl import dqn, ppo
 from agents.rl.common import EnsembleMLP, Validation, load_checkpoint
 from lobsim.errors import CheckpointError, InputError
 
+# validate_seconds: the default, 20 minutes, is 1200 episodes of these 1 s test scenarios
 DQN_FAST = dict(num_envs=2, workers=0, learning_starts=60, batch_size=32, train_interval=2,
-                target_interval=40, buffer_size=2_000)
+                target_interval=40, buffer_size=2_000, validate_seconds=2.0)
 PPO_FAST = dict(num_envs=2, workers=0, num_steps=20, num_minibatches=2, update_epochs=2)
 
 
@@ -79,7 +80,7 @@ def test_dqn_shared_mode_trains_one_network_for_every_seat(tmp_path):
 
 def test_dqn_validation_changes_nothing_but_which_network_is_saved(tmp_path, monkeypatch):
     scenario = short_scenario(duration=1.0)
-    validate = dict(validate_every=50, validate_from=0.0, validate_seconds=1.0)
+    validate = dict(validate_every=50, validate_from=0.0)
     plain = dqn.train(scenario, steps=200, seed=3, out=tmp_path / "plain", validate_every=0, **DQN_FAST)
     assert "validation" not in plain
     dqn.train(scenario, steps=200, seed=3, out=tmp_path / "real", **validate, **DQN_FAST)
@@ -138,7 +139,7 @@ def test_bad_validation_settings_are_one_line_errors(tmp_path):
     for bad in ({"validate_seconds": 0.0}, {"validate_seconds": float("nan")},
                 {"validate_seconds": float("inf")}, {"validate_every": -1}, {"validate_from": 1.5}):
         with pytest.raises(InputError, match="^dqn: validation needs"):
-            dqn.train(short_scenario(duration=1.0), steps=20, out=tmp_path, **bad, **DQN_FAST)
+            dqn.train(short_scenario(duration=1.0), steps=20, out=tmp_path, **{**DQN_FAST, **bad})
 
 
 def _independent(scenario, out):
