@@ -249,6 +249,20 @@ def test_book_benchmark_says_which_book_it_measured(capsys, flag):
     assert lines[0] == named and len(lines) == 5 and lines[-1].startswith("per-message cost")
 
 
+def test_book_benchmark_flatness_counts_the_dearest_size_not_only_the_last(monkeypatch):
+    import argparse
+
+    from lobsim.bench import book as bench
+
+    seconds = {100: 1.0, 1000: 1.5, 10_000: 1.2}  # a slow middle size
+    kinds = dict.fromkeys(bench.KINDS, 1)
+    monkeypatch.setattr(bench, "_time_once", lambda target, n, seed, cls: (seconds[target], cls(), kinds))
+    args = argparse.Namespace(pure=False, sizes=list(seconds), repeat=1, messages=10, seed=0, by_kind=False)
+    last = bench.run(args)[-1]
+    assert last == "per-message cost, largest / smallest book: 1.20x; dearest / cheapest size: 1.50x"
+    assert bench._ratio(2, 3) == "0.66x"  # truncated, never rounded up
+
+
 
 def test_book_benchmark_by_kind_times_every_kind_of_message(capsys):
     from lobsim.cli import main

@@ -234,6 +234,14 @@ def run(args: argparse.Namespace) -> list[str]:
             lines.append("          ns per call: " + ", ".join(
                 f"{k.replace('limit_', '')} {math.floor(v)}" for k, v in by_kind.items()))
     if len(per_message) > 1:
+        # the target is flatness as the book grows, so the dearest size against the cheapest
+        # counts, not only the last against the first (a slow middle size would hide)
         lines.append(f"per-message cost, largest / smallest book: "
-                     f"{math.floor(100 * per_message[-1] / per_message[0]) / 100:.2f}x")
+                     f"{_ratio(per_message[-1], per_message[0])}; dearest / cheapest size: "
+                     f"{_ratio(max(per_message), min(per_message))}")
     return lines
+
+
+def _ratio(a: float, b: float) -> str:
+    """``a / b`` as ``1.23x``, truncated to 2 decimals, never rounded up."""
+    return f"{math.floor(100 * a / b) / 100:.2f}x"
