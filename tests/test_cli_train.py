@@ -122,6 +122,14 @@ def test_evaluate_reports_user_mistakes_and_skips_only_missing_baselines(tmp_pat
     assert main(["evaluate", str(scenario), "--policy", str(out), "--episodes", "1"]) == 0
     assert "avellaneda_stoikov: not evaluated (agent kind 'avellaneda_stoikov' is not installed)" \
         in capsys.readouterr().out
+    # progress counts every controller's episodes; the missing baseline's count as done
+    from lobsim.cli.evaluate import evaluate, load_policy
+    from lobsim.env import load_scenario
+
+    calls = []
+    policy, payload = load_policy(out)
+    evaluate(load_scenario(scenario), policy, payload, 2, 9, progress=lambda *a: calls.append(a))
+    assert calls == [(1, 6), (2, 6), (3, 6), (4, 6), (6, 6)]
 
 
 def test_ci95_is_the_student_t_interval():

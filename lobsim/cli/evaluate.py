@@ -15,7 +15,7 @@ import argparse
 import dataclasses
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +50,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="a baseline parameter, e.g. fixed_spread.half_spread=2 (repeatable; "
                              "VALUE is TOML)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from lobsim.cli.progress import ProgressBar
     from lobsim.env import load_scenario
     from lobsim.errors import InputError
 
@@ -63,8 +65,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
     scenario = load_scenario(args.scenario)
     policy, payload = load_policy(args.policy)
-    report = evaluate(scenario, policy, payload, args.episodes, args.seed, _settings(args.set),
-                      str(args.policy))
+    bar = None if args.no_progress else ProgressBar("evaluate")
+    try:
+        report = evaluate(scenario, policy, payload, args.episodes, args.seed, _settings(args.set),
+                          str(args.policy), progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     report["policy"] = str(args.policy)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -130,10 +137,13 @@ def held_out_seeds(seed: int, episodes: int, stream: str = "evaluate") -> list[i
 
 
 def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int,
-             settings: dict[str, dict[str, Any]] | None = None, where: str = "policy") -> dict:
+             settings: dict[str, dict[str, Any]] | None = None, where: str = "policy",
+             progress: Callable[[int, int], None] | None = None) -> dict:
     """Per seat and controller (learner, fixed_spread, avellaneda_stoikov) figures over
     the same held-out seeds; see the module docstring and :func:`baseline_params` for the
-    baselines' parameters (``settings``: {kind: {key: value}} overrides)."""
+    baselines' parameters (``settings``: {kind: {key: value}} overrides). ``progress(done,
+    total)`` is called after every episode, counting each controller's (a baseline that is
+    not installed counts as done)."""
     from lobsim import registry
     from lobsim.checkpoint import check_matches, check_payload
     from lobsim.env import MarketEnv
@@ -142,21 +152,24 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
     names = env.possible_agents
     check_matches(check_payload(payload, None, where), env, where)
     seeds = held_out_seeds(seed, episodes)
-    runs: dict[str, list[dict]] = {"learner": [_learner_episode(env, policy, s) for s in seeds]}
+    count = _Counter(progress, episodes * (1 + len(BASELINES)))
+    runs: dict[str, list[dict]] = {"learner": [count(_learner_episode(env, policy, s)) for s in seeds]}
     unavailable, used = {}, {}
     for kind in BASELINES:
         # only a baseline kind that is not installed is skipped; a bad --set key or an
         # invalid resulting scenario is the user's mistake (LobsimError: one line, exit 2)
         if kind not in registry.names("lobsim.agents"):
             unavailable[kind] = f"agent kind {kind!r} is not installed"
+            count.skip(episodes)
             continue
         try:
             registry.load("lobsim.agents", kind)
         except ImportError as exc:
             unavailable[kind] = " ".join(str(exc).split())[:200] or type(exc).__name__
+            count.skip(episodes)
             continue
         baseline, used[kind] = _baseline_scenario(env, kind, baseline_params(env, kind, runs, settings))
-        runs[kind] = [_baseline_episode(env, baseline, s) for s in seeds]
+        runs[kind] = [count(_baseline_episode(env, baseline, s)) for s in seeds]
     report: dict[str, Any] = {"scenario": scenario.source, "episodes": episodes, "seeds": seeds,
                               "team": env.team, "baselines": used, "seats": {}, "market": {}}
     report["paired"] = {}
@@ -179,6 +192,23 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
     if unavailable:
         report["unavailable"] = unavailable
     return report
+
+
+class _Counter:
+    """Counts finished episodes for a ``progress(done, total)`` callback (or none)."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, episode: dict) -> dict:
+        """Count ``episode`` as finished; return it."""
+        self.skip(1)
+        return episode
+
+    def skip(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
 
 def play(env: Any, policy: Any, seed: int) -> Iterator[tuple[dict, dict]]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import sys
 from typing import Any
 
 from lobsim import registry
+from lobsim.cli.progress import ProgressBar
 from lobsim.errors import InputError
 
 GROUP = "lobsim.validations"
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     _check_options(args.name, func, opts)
     bar = None
     if not args.no_progress and _accepts(func, "progress"):
-        bar = opts["progress"] = _ProgressBar(args.name)
+        bar = opts["progress"] = ProgressBar(args.name)
     try:
         result = func(args.seed, **opts)
     finally:
@@ -100,30 +100,6 @@ def _check_options(name: str, func: Any, opts: dict[str, Any]) -> None:
     if unknown:
         known = ", ".join(p for p in params if p not in ("seed", "progress"))
         raise InputError(f"{name} has no option {', '.join(unknown)} (options: {known or 'none'})")
-
-
-class _ProgressBar:
-    """``progress(done, total, label)`` callback drawing a tqdm bar on stderr."""
-
-    def __init__(self, label: str) -> None:
-        self._label = label
-        self._bar: Any = None
-
-    def __call__(self, done: int, total: int, label: str | None = None) -> None:
-        if self._bar is None or self._bar.total != total:
-            self.close()
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=total, desc=label or self._label, file=sys.stderr, leave=False, disable=None
-            )  # disable=None: no bar when stderr is not a terminal
-        self._bar.n = done
-        self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
 
 def _fmt(value: Any) -> str:
