@@ -152,7 +152,7 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
     names = env.possible_agents
     check_matches(check_payload(payload, None, where), env, where)
     seeds = held_out_seeds(seed, episodes)
-    count = _Counter(progress, episodes * (1 + len(BASELINES)))
+    count = _EpisodeCounter(progress, episodes * (1 + len(BASELINES)))
     runs: dict[str, list[dict]] = {"learner": [count(_learner_episode(env, policy, s)) for s in seeds]}
     unavailable, used = {}, {}
     for kind in BASELINES:
@@ -194,7 +194,7 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
     return report
 
 
-class _Counter:
+class _EpisodeCounter:
     """Counts finished episodes for a ``progress(done, total)`` callback (or none)."""
 
     def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
