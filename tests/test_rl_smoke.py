@@ -196,6 +196,23 @@ def test_corrupt_or_mismatched_checkpoints_are_one_line_errors(tmp_path):
         dqn.policy(payload)
 
 
+def test_dqn_checkpoints_of_earlier_versions_load_and_resume(tmp_path):
+    import numpy as np
+
+    from agents.rl.common import save_checkpoint
+
+    old = tmp_path / "old"
+    dqn.train(short_scenario(duration=1.0), steps=40, seed=1, out=old, **DQN_FAST)
+    payload = load_checkpoint(old)
+    del payload["config"]["validate_seconds"]
+    payload["config"]["validate_episodes"] = 20  # validation was counted in episodes then
+    save_checkpoint(old / "policy.pt", payload)
+    assert dqn.policy(load_checkpoint(old)).act(np.zeros((2, payload["obs_size"]), np.float32)).shape == (2,)
+    more = dqn.train(short_scenario(duration=1.0), steps=20, resume=old, out=tmp_path / "more",
+                     validate_seconds=2.0)
+    assert more["steps"] == 20 and load_checkpoint(tmp_path / "more")["config"]["validate_seconds"] == 2.0
+
+
 def _corruptions(algo):
     """(description, payload mutation) pairs that must each be one CheckpointError line."""
     net = "q" if algo == "dqn" else "net"

@@ -143,7 +143,13 @@ def policy(payload: dict) -> QPolicy:
     return QPolicy(q)
 
 
+#: settings that earlier checkpoints carry and this version ignores (validation by episodes
+#: became ``validate_seconds``: a resumed run validates for the default time instead)
+RETIRED = ("validate_episodes",)
+
+
 def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args:
+    config = {k: v for k, v in config.items() if k not in RETIRED}
     args = make_args(Args, config, where, "dqn", error)
     if args.mode not in MODES:
         raise error(f"{where}: mode must be {' or '.join(MODES)}, got {args.mode!r}")
