@@ -345,7 +345,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                    "episodes": len(tracker.rows), "running_reward": tracker.running(),
                    "gradient_steps": updates, "out": str(out)}
         if validation is not None:
-            summary["validation"] = validation.record()
+            summary["validation"] = progress_record["validation"]
         return summary
     finally:
         envs.close()
