@@ -1,4 +1,6 @@
-"""Builds lobsim's one compiled extension, the order book (``lobsim/_cbook.pyx``).
+"""Builds lobsim's compiled extensions: the order book (``lobsim/_cbook.pyx``), the market
+engine (``lobsim/_cmarket.pyx``) and the compiled twins of the flow agents
+(``agents/_cflow.pyx``, which cimports the engine's ``.pxd``).
 
 Everything else about the package is in pyproject.toml. An editable install
 (``pip install -e .``) builds the extension in place, next to ``lobsim/book.py``.
@@ -12,5 +14,11 @@ from setuptools import Extension, setup
 FLAGS = [] if sys.platform == "win32" else ["-O3", "-std=c++17"]
 
 # depends: the .pxd holds the structures, so a change there rebuilds (and ships in an sdist)
-setup(ext_modules=[Extension("lobsim._cbook", ["lobsim/_cbook.pyx"], language="c++",
-                             depends=["lobsim/_cbook.pxd"], extra_compile_args=FLAGS)])
+setup(ext_modules=[
+    Extension("lobsim._cbook", ["lobsim/_cbook.pyx"], language="c++",
+              depends=["lobsim/_cbook.pxd"], extra_compile_args=FLAGS),
+    Extension("lobsim._cmarket", ["lobsim/_cmarket.pyx"], language="c++",
+              depends=["lobsim/_cmarket.pxd"], extra_compile_args=FLAGS),
+    Extension("agents._cflow", ["agents/_cflow.pyx"], language="c++",
+              depends=["lobsim/_cmarket.pxd"], extra_compile_args=FLAGS),
+])

@@ -14,6 +14,9 @@ Subclasses declare:
 * ``feeds``: the market-data feeds it subscribes to by default ("trades", "l1", "l2").
 * ``self_trade_prevention``: False for a population of independent traders (zero
   intelligence, Poisson noise) whose orders may trade with each other.
+* ``compiled`` (optional): ``"module:Class"``, a compiled twin that does exactly what this
+  class does, for lobsim's compiled engine (see :mod:`lobsim.market`). It is read from
+  the class itself, never inherited, so a subclass that changes behaviour runs as Python.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Agent:
     Params: ClassVar[type] = NoParams
     feeds: ClassVar[tuple[str, ...]] = ()
     self_trade_prevention: ClassVar[bool] = True
+    compiled: ClassVar[str | None] = None
 
     def __init__(self, name: str, params: object, session: Session) -> None:
         self.name = name

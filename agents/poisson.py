@@ -163,6 +163,7 @@ class PoissonTrader(PoissonFlow):
 
     kind = "poisson"
     Params = PoissonParams
+    compiled = "agents._cflow:PoissonFlow_"
 
     def __init__(self, name: str, params: PoissonParams, session: Session) -> None:
         super().__init__(name, params, session)

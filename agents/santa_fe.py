@@ -69,6 +69,7 @@ class SantaFeTrader(PoissonFlow):
 
     kind = "santa_fe"
     Params = SantaFeParams
+    compiled = "agents._cflow:SantaFeFlow"
 
     def __init__(self, name: str, params: SantaFeParams, session: Session) -> None:
         super().__init__(name, params, session)

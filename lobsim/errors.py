@@ -36,6 +36,13 @@ class LivelockError(LobsimError):
     """Simulated time stopped: an agent keeps sending messages at one instant (a
     zero-latency feedback loop). Give it latency or a rate limit, or fix its logic."""
 
+    @classmethod
+    def burst(cls, agent: str, messages: int, now_ns: int) -> LivelockError:
+        """The error for ``agent``'s ``messages`` at the instant ``now_ns``."""
+        return cls(f"agent {agent!r} sent {messages:,} messages at t={now_ns / 1e9:.9f} s "
+                   "without simulated time moving (a zero-latency feedback loop?); give it "
+                   "latency or a rate_limit")
+
 
 class MissingExtraError(LobsimError):
     """An optional dependency is needed for this command; the message says what to install."""

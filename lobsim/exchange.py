@@ -95,10 +95,7 @@ class Exchange:
         else:
             session.burst += 1
             if session.burst > self.MAX_BURST:
-                raise LivelockError(
-                    f"agent {session.name!r} sent {session.burst:,} messages at t={now / 1e9:.9f} s "
-                    "without simulated time moving (a zero-latency feedback loop?); give it "
-                    "latency or a rate_limit")
+                raise LivelockError.burst(session.name, session.burst, now)
         self.recorder.request(now, session.name, request)
         outbox: Outbox = {}
         if session.rate_limit and self._over_rate(session):

@@ -36,12 +36,22 @@ class Leg:
         else:
             raise ValueError(f"unknown jitter {jitter!r}")
 
+    @property
+    def has_jitter(self) -> bool:
+        return self._jitter is not None
+
+    def next_batch(self) -> list[int]:
+        """The next ``BATCH`` jitter values of this leg's stream, ns (it must have jitter).
+        ``arrival`` reads them in order; so does the compiled engine, which takes them
+        from here so that both engines see the very same draws."""
+        return self._jitter()  # type: ignore[misc]
+
     def arrival(self, now_ns: int) -> int:
         """When a message sent at ``now_ns`` arrives, ns; never before the previous one."""
         arrival = now_ns + self.floor_ns
         if self._jitter is not None:
             if self._next == len(self._draws):
-                self._draws = self._jitter()
+                self._draws = self.next_batch()
                 self._next = 0
             arrival += self._draws[self._next]
             self._next += 1

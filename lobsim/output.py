@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from lobsim.fileio import staged_directory
 from lobsim.market import RunResult
-from lobsim.recorder import COLUMNS
+from lobsim.recorder import COLUMNS, EventColumns
 
 #: Bumped whenever a column of events.parquet changes meaning.
 EVENTS_SCHEMA_VERSION = "1"
@@ -38,6 +38,21 @@ def _table(rows: list[tuple], schema: pa.Schema, metadata: dict[str, str]) -> pa
     return pa.Table.from_arrays(arrays, schema=schema.with_metadata(metadata))
 
 
+def _events_table(log: list[tuple] | EventColumns, metadata: dict[str, str]) -> pa.Table:
+    """The event log as a table: from rows, or straight from the compiled engine's columns
+    (the same table, without a Python object per value)."""
+    if not isinstance(log, EventColumns):
+        return _table(log, EVENTS_SCHEMA, metadata)
+    arrays = []
+    for f, (values, null, labels) in zip(EVENTS_SCHEMA, log.columns().values()):
+        if labels is not None:
+            codes = pa.array(values, mask=values < 0)
+            arrays.append(pa.array(labels, type=pa.string()).take(codes))
+        else:
+            arrays.append(pa.array(values, mask=null, type=f.type))
+    return pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA.with_metadata(metadata))
+
+
 def _write_parquet(table: pa.Table, path: Path) -> None:
     # Fixed writer options: the same table always gives the same bytes.
     pq.write_table(table, path, compression="zstd", use_dictionary=True, write_statistics=True)
@@ -50,7 +65,7 @@ def write_run(result: RunResult, out_dir: Path, resolved_toml: str) -> list[Path
                 "lobsim.tick_size": repr(market.tick_size), "lobsim.symbol": market.symbol,
                 "lobsim.units": "price: ticks; qty: lots; time: ns of simulated time"}
     with staged_directory(out_dir) as staging:
-        _write_parquet(_table(result.events, EVENTS_SCHEMA, metadata), staging / "events.parquet")
+        _write_parquet(_events_table(result.event_log, metadata), staging / "events.parquet")
         _write_parquet(_table(result.book_rows, BOOK_SCHEMA, metadata), staging / "book.parquet")
         _write_parquet(_table(result.agent_rows, AGENTS_SCHEMA,
                               {**metadata, "lobsim.units": "cash: tick-lots; pnl2, spread_capture2: "

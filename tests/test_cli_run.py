@@ -143,3 +143,21 @@ def test_policy_needs_learner_seats_that_fit_it(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(train) in err and err.count("\n") == 1
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_engine_choice_gives_the_same_bytes_and_a_clear_refusal(tmp_path, capsys):
+    flows = tmp_path / "flows.toml"
+    santa_fe = DEFAULT.parent / "santa_fe.toml"
+    flows.write_text(santa_fe.read_text().replace("duration = 600.0", "duration = 10.0"))
+    for engine in ("auto", "python"):
+        assert main(["run", str(flows), "--engine", engine, "--out", str(tmp_path / engine),
+                     "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "engine: compiled;" in printed and "engine: python;" in printed
+    for name in ("events.parquet", "book.parquet", "agents.parquet", "summary.json"):
+        assert (tmp_path / "auto" / name).read_bytes() == (tmp_path / "python" / name).read_bytes()
+    assert main(["run", str(short_scenario(tmp_path, 1.0)), "--engine", "compiled",
+                 "--out", str(tmp_path / "no")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "agent 'mm_fixed' (FixedSpreadMaker) has no compiled twin" in error
+    assert not (tmp_path / "no").exists()

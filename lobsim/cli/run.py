@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy", type=Path, metavar="TRAIN_DIR",
                         help="a `lobsim train` directory (or its policy.pt) whose makers drive "
                              "the scenario's learner seats")
+    parser.add_argument("--engine", choices=("auto", "python", "compiled"), default="auto",
+                        help="auto (default): the compiled engine when every agent has a "
+                             "compiled twin, else SimPy; the results are the same bytes")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -52,17 +55,21 @@ def run(args: argparse.Namespace) -> int:
     if args.policy is None and seats:
         print(f"lobsim run: learner seats {', '.join(seats)} stay idle; give --policy TRAIN_DIR "
               "to let trained makers drive them", file=sys.stderr)
+    if args.policy is not None and args.engine == "compiled":
+        raise InputError("--engine compiled: learner seats run on the Python engine only")
+    market = None
     try:
         if args.policy is not None:
             result = run_with_policy(scenario, args.policy, _progress_bar(args))
         else:
-            result = Market(scenario).run(progress=_progress_bar(args))
+            market = Market(scenario, engine=args.engine)
+            result = market.run(progress=_progress_bar(args))
         failed = None
     except AuditError as exc:
         result, failed = exc.result, exc
     write_run(result, out, scenario_module.to_toml(scenario))
     print(format_summary(result.summary))
-    print(f"wrote {out}/")
+    print(f"engine: {market.ran_on if market is not None else 'python'}; wrote {out}/")
     if failed is not None:
         print(f"lobsim run: AUDIT FAILED: {failed}", file=sys.stderr)
         return 1

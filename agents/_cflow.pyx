@@ -1,0 +1,275 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled twins of the Poisson-flow agents, for lobsim's compiled engine.
+
+:class:`SantaFeFlow` is :class:`agents.santa_fe.SantaFeTrader` and :class:`PoissonFlow_`
+is :class:`agents.poisson.PoissonTrader`, restated in C for ``lobsim/_cmarket.pyx``: built
+from the Python agent (its parameters as it derived them), they make the same draws from
+the same stream in the same order, so a run is byte-identical on either engine
+(``tests/test_cmarket.py``). The Python classes stay the reference: read them for the
+model; a change there must be made here too, and the tests say when it was not.
+
+What the Python agents keep in objects is kept here in C: the live orders as a dense
+array of ids plus an id -> index map (swap-remove, as ``LiveOrders``), the L1 quote as
+``TopOfBook`` keeps it, and the ``EventClock`` generation.
+"""
+
+from cython.operator cimport dereference as deref
+from libc.math cimport fabs, floor, isfinite, log, log1p, nearbyint, pow
+from libc.stdint cimport int64_t
+from libcpp.unordered_map cimport unordered_map
+from libcpp.vector cimport vector
+
+from lobsim._cmarket cimport (ACCEPTED, CANCEL_REJECTED, CANCELLED, FILLED, NONE, QUOTE,
+                              REJECTED, FlowAgent, Item)
+
+# Python 3.12 made ``sum`` of floats compensated (Neumaier); the Python agents total their
+# rates with ``sum``, so the twins add the way the running interpreter does.
+cdef bint COMPENSATED_SUM = sum([0.1] * 10) == 1.0
+# A waiting time past this many ns is beyond any run (and would overflow int64).
+cdef double MAX_WAIT_NS = 4e18
+
+
+cdef double python_sum(const double* x, int n) noexcept nogil:
+    """``sum(x)`` of a tuple of n >= 1 floats, as this interpreter computes it."""
+    cdef double total = x[0], c = 0.0, t
+    cdef int i
+    for i in range(1, n):
+        if COMPENSATED_SUM:
+            t = total + x[i]
+            if fabs(total) >= fabs(x[i]):
+                c += (total - t) + x[i]
+            else:
+                c += (x[i] - t) + total
+            total = t
+        else:
+            total += x[i]
+    if COMPENSATED_SUM and c != 0.0 and isfinite(c):
+        total += c
+    return total
+
+
+cdef class PoissonFlowBase(FlowAgent):
+    """``agents.poisson.PoissonFlow``: one Gillespie clock over competing streams."""
+
+    cdef vector[int64_t] ids  # live orders, in LiveOrders' list order
+    cdef unordered_map[int64_t, size_t] index  # order id -> position in ids
+    cdef int64_t generation
+    cdef double cancel_rate
+    cdef int64_t bid, ask, last_bid, last_ask, initial_price
+    cdef double rates[5]
+    cdef int nrates
+
+    def __init__(self, agent):
+        self.cancel_rate = agent.params.cancel_rate
+        self.generation = 0
+        self.bid = self.ask = self.last_bid = self.last_ask = NONE
+        self.initial_price = agent.session.initial_price
+
+    cdef void fill_rates(self) noexcept:
+        pass
+
+    cdef int act(self, int stream) except -1:
+        return 0
+
+    # ------------------------------------------------------------------ callbacks
+
+    cdef int start(self) except -1:
+        return self.schedule()
+
+    cdef int timer(self, int64_t tag) except -1:
+        cdef double u
+        cdef int i, stream
+        if tag != self.generation:
+            return 0  # a stale draw
+        self.fill_rates()
+        u = self.rng.random() * python_sum(self.rates, self.nrates)
+        stream = self.nrates - 1  # u == total up to rounding
+        for i in range(self.nrates):
+            u -= self.rates[i]
+            if u < 0:
+                stream = i
+                break
+        self.act(stream)
+        return self.schedule()
+
+    cdef int report(self, const Item* item) except -1:
+        cdef size_t before = self.ids.size()
+        if item.kind == FILLED:
+            if item.left <= 0:
+                self.remove(item.order_id)
+        elif item.kind == CANCELLED or item.kind == REJECTED:
+            self.remove(item.order_id)
+        if self.ids.size() != before and self.cancel_rate > 0:
+            self.schedule()  # the cancel rate changed: redraw
+        return 0
+
+    cdef int quote(self, const Item* item) except -1:
+        self.bid, self.ask = item.bid, item.ask
+        if item.bid != NONE:
+            self.last_bid = item.bid
+        if item.ask != NONE:
+            self.last_ask = item.ask
+        return 0
+
+    # ------------------------------------------------------------------ the clock
+
+    cdef int schedule(self) except -1:
+        """``EventClock.schedule(sum(self.rates()))``."""
+        cdef double total, wait_ns
+        cdef int64_t delay
+        self.generation += 1
+        self.fill_rates()
+        total = python_sum(self.rates, self.nrates)
+        if total > 0:
+            wait_ns = self.rng.exponential(1.0 / total) * 1e9
+            delay = <int64_t>nearbyint(wait_ns) if wait_ns < MAX_WAIT_NS else <int64_t>MAX_WAIT_NS
+            self.engine.timer(self.session, delay if delay > 1 else 1, self.generation)
+        return 0
+
+    # ------------------------------------------------------------------ live orders
+
+    cdef void add(self, int64_t order_id) noexcept:
+        self.index[order_id] = self.ids.size()
+        self.ids.push_back(order_id)
+
+    cdef void remove(self, int64_t order_id) noexcept:
+        cdef unordered_map[int64_t, size_t].iterator found = self.index.find(order_id)
+        cdef size_t i
+        cdef int64_t last
+        if found == self.index.end():
+            return
+        i = deref(found).second
+        self.index.erase(found)
+        last = self.ids.back()
+        self.ids.pop_back()
+        if last != order_id:
+            self.ids[i] = last
+            self.index[last] = i
+
+    cdef int cancel_one(self) except -1:
+        cdef int64_t order_id
+        if self.ids.size():
+            order_id = self.ids[self.rng.integers(0, self.ids.size())]
+            self.engine.cancel(self.session, order_id)
+            self.remove(order_id)
+        return 0
+
+
+cdef class SantaFeFlow(PoissonFlowBase):
+    """``agents.santa_fe.SantaFeTrader``."""
+
+    cdef int64_t band, order_size
+    cdef double fixed[4]
+
+    def __init__(self, agent):
+        super().__init__(agent)
+        self.band = agent.band
+        self.order_size = agent.params.order_size
+        for i in range(4):
+            self.fixed[i] = agent._fixed_rates[i]
+        self.nrates = 5
+
+    cdef void fill_rates(self) noexcept:
+        cdef int i
+        for i in range(4):
+            self.rates[i] = self.fixed[i]
+        self.rates[4] = self.cancel_rate * <double>self.ids.size()
+
+    cdef int act(self, int stream) except -1:
+        if stream == 0:
+            self.limit(1)
+        elif stream == 1:
+            self.limit(-1)
+        elif stream == 2:
+            self.engine.market(self.session, 1, self.order_size)
+        elif stream == 3:
+            self.engine.market(self.session, -1, self.order_size)
+        else:
+            self.cancel_one()
+        return 0
+
+    cdef int limit(self, int side) except -1:
+        cdef int64_t k = self.rng.integers(1, self.band + 1)
+        cdef int64_t ref, price
+        if side == 1:
+            ref = self.ask if self.ask != NONE else self.last_ask
+        else:
+            ref = self.bid if self.bid != NONE else self.last_bid
+        if ref == NONE:
+            ref = self.initial_price
+        price = ref - side * k  # buys below the ask, sells above the bid
+        if price >= 1:
+            self.add(self.engine.limit(self.session, side, price, self.order_size))
+        return 0
+
+
+cdef class PoissonFlow_(PoissonFlowBase):
+    """``agents.poisson.PoissonTrader``."""
+
+    cdef double order_rate, market_fraction, size_p, offset_p
+    cdef int64_t max_offset
+    cdef bint geometric_placement
+
+    def __init__(self, agent):
+        super().__init__(agent)
+        p = agent.params
+        self.order_rate = p.order_rate
+        self.market_fraction = p.market_fraction
+        self.size_p = 1.0 / p.mean_size
+        self.offset_p = p.offset_p
+        self.max_offset = p.max_offset
+        self.geometric_placement = p.placement == "geometric"
+        self.nrates = 2
+
+    cdef void fill_rates(self) noexcept:
+        self.rates[0] = self.order_rate
+        self.rates[1] = self.cancel_rate * <double>self.ids.size()
+
+    cdef int act(self, int stream) except -1:
+        if stream == 0:
+            return self.new_order()
+        return self.cancel_one()
+
+    cdef int new_order(self) except -1:
+        cdef int side = 1 if self.rng.random() < 0.5 else -1
+        cdef bint market = self.rng.random() < self.market_fraction
+        cdef int64_t qty = self.rng.geometric(self.size_p)
+        cdef int64_t offset, price
+        if market:
+            self.engine.market(self.session, side, qty)
+            return 0
+        if self.geometric_placement:
+            offset = truncated_geometric(self.rng.random(), self.offset_p, self.max_offset)
+        else:
+            offset = self.rng.integers(0, self.max_offset + 1)
+        price = self.limit_price(side, offset)
+        if price != NONE:
+            self.add(self.engine.limit(self.session, side, price, qty))
+        return 0
+
+    cdef int64_t limit_price(self, int side, int64_t offset) noexcept:
+        """``PoissonTrader._limit_price``: ticks, or NONE for no valid price."""
+        cdef int64_t touch, price
+        if side == 1:
+            touch = self.bid if self.bid != NONE else self.last_bid
+            price = (touch if touch != NONE else self.initial_price - 1) - offset
+            if self.ask != NONE and self.ask - 1 < price:
+                price = self.ask - 1
+            return price if price >= 1 else NONE
+        touch = self.ask if self.ask != NONE else self.last_ask
+        price = (touch if touch != NONE else self.initial_price + 1) + offset
+        if self.bid != NONE and self.bid + 1 > price:
+            price = self.bid + 1
+        return price
+
+
+cdef int64_t truncated_geometric(double u, double p, int64_t top) noexcept:
+    """``agents.poisson.truncated_geometric``."""
+    cdef double q, k
+    if p >= 1.0 or top == 0:
+        return 0
+    q = 1.0 - p
+    k = floor(log1p(-u * (1.0 - pow(q, <double>(top + 1)))) / log(q))
+    if k < 0:
+        return 0
+    return top if k > top else <int64_t>k
