@@ -1,10 +1,11 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Compiled twins of the Poisson-flow agents, for lobsim's compiled engine.
 
-:class:`SantaFeFlow` is :class:`agents.santa_fe.SantaFeTrader` and :class:`PoissonFlow_`
-is :class:`agents.poisson.PoissonTrader`, restated in C for ``lobsim/_cmarket.pyx``: built
-from the Python agent (its parameters as it derived them), they make the same draws from
-the same stream in the same order, so a run is byte-identical on either engine
+:class:`SantaFeTrader`, :class:`PoissonTrader` and their base :class:`PoissonFlow` are the
+classes of the same names in :mod:`agents.santa_fe` and :mod:`agents.poisson`, restated in
+C for ``lobsim/_cmarket.pyx``. Built from the Python agent (its parameters as it derived
+them), they make the same draws from the same stream in the same order, so a run is
+byte-identical on either engine
 (``tests/test_cmarket.py``). The Python classes stay the reference: read them for the
 model; a change there must be made here too, and the tests say when it was not.
 
@@ -19,14 +20,14 @@ from libc.stdint cimport int64_t
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
-from lobsim._cmarket cimport (ACCEPTED, CANCEL_REJECTED, CANCELLED, FILLED, NONE, QUOTE,
-                              REJECTED, FlowAgent, Item)
+from lobsim._cmarket cimport CANCELLED, FILLED, NONE, REJECTED, FlowAgent, Item
 
 # Python 3.12 made ``sum`` of floats compensated (Neumaier); the Python agents total their
-# rates with ``sum``, so the twins add the way the running interpreter does.
+# rates with ``sum``, so the twins add the way the running interpreter does (the
+# equivalence tests check it on whichever Python runs them; 3.11 here).
 cdef bint COMPENSATED_SUM = sum([0.1] * 10) == 1.0
-# A waiting time past this many ns is beyond any run (and would overflow int64).
-cdef double MAX_WAIT_NS = 4e18
+# agents.poisson.EventClock.NEVER_S: a wait this long is never scheduled
+cdef double NEVER_S = 4e9
 
 
 cdef double python_sum(const double* x, int n) noexcept nogil:
@@ -48,7 +49,7 @@ cdef double python_sum(const double* x, int n) noexcept nogil:
     return total
 
 
-cdef class PoissonFlowBase(FlowAgent):
+cdef class PoissonFlow(FlowAgent):
     """``agents.poisson.PoissonFlow``: one Gillespie clock over competing streams."""
 
     cdef vector[int64_t] ids  # live orders, in LiveOrders' list order
@@ -115,14 +116,16 @@ cdef class PoissonFlowBase(FlowAgent):
 
     cdef int schedule(self) except -1:
         """``EventClock.schedule(sum(self.rates()))``."""
-        cdef double total, wait_ns
+        cdef double total, wait_s
         cdef int64_t delay
         self.generation += 1
         self.fill_rates()
         total = python_sum(self.rates, self.nrates)
         if total > 0:
-            wait_ns = self.rng.exponential(1.0 / total) * 1e9
-            delay = <int64_t>nearbyint(wait_ns) if wait_ns < MAX_WAIT_NS else <int64_t>MAX_WAIT_NS
+            wait_s = self.rng.exponential(1.0 / total)
+            if not wait_s < NEVER_S:
+                return 0
+            delay = <int64_t>nearbyint(wait_s * 1e9)  # seconds_to_ns: round half to even
             self.engine.timer(self.session, delay if delay > 1 else 1, self.generation)
         return 0
 
@@ -155,7 +158,7 @@ cdef class PoissonFlowBase(FlowAgent):
         return 0
 
 
-cdef class SantaFeFlow(PoissonFlowBase):
+cdef class SantaFeTrader(PoissonFlow):
     """``agents.santa_fe.SantaFeTrader``."""
 
     cdef int64_t band, order_size
@@ -203,7 +206,7 @@ cdef class SantaFeFlow(PoissonFlowBase):
         return 0
 
 
-cdef class PoissonFlow_(PoissonFlowBase):
+cdef class PoissonTrader(PoissonFlow):
     """``agents.poisson.PoissonTrader``."""
 
     cdef double order_rate, market_fraction, size_p, offset_p

@@ -45,12 +45,18 @@ class EventClock:
         self.session = session
         self._generation = 0
 
+    #: seconds: a wait this long (127 years of simulated time) or longer, or not a number
+    #: (a rate so small that its mean wait overflows to infinity), is never scheduled
+    NEVER_S = 4e9
+
     def schedule(self, total_rate: float) -> None:
         """Draw the next event from now at ``total_rate`` events/s (none if the rate is 0)."""
         self._generation += 1
         if total_rate > 0:
             session = self.session
             wait_s = session.rng.exponential(1.0 / total_rate)
+            if not wait_s < self.NEVER_S:
+                return
             # At least 1 ns, so a huge rate can never stall simulated time.
             session.timer(max(session.ns(wait_s), 1), ("event", self._generation))
 
@@ -163,7 +169,7 @@ class PoissonTrader(PoissonFlow):
 
     kind = "poisson"
     Params = PoissonParams
-    compiled = "agents._cflow:PoissonFlow_"
+    compiled = "agents._cflow:PoissonTrader"
 
     def __init__(self, name: str, params: PoissonParams, session: Session) -> None:
         super().__init__(name, params, session)

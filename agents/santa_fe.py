@@ -69,7 +69,7 @@ class SantaFeTrader(PoissonFlow):
 
     kind = "santa_fe"
     Params = SantaFeParams
-    compiled = "agents._cflow:SantaFeFlow"
+    compiled = "agents._cflow:SantaFeTrader"
 
     def __init__(self, name: str, params: SantaFeParams, session: Session) -> None:
         super().__init__(name, params, session)

@@ -39,8 +39,6 @@ from lobsim.errors import LivelockError
 from lobsim.orders import Side, TimeInForce
 from lobsim.reports import Cancelled, Rejected, Traded
 
-cdef double NS_PER_SECOND = 1e9
-
 cdef class Random:
     def __cinit__(self, generator):
         self.generator = generator
@@ -63,9 +61,13 @@ cdef class Random:
         return low + (k if k < high - low - 1 else high - low - 1)
 
     cdef int64_t geometric(self, double p) except? -1:
+        cdef double trials
         if p >= 1.0:
             return 1
-        return 1 + <int64_t>(log1p(-self.random()) / log1p(-p))
+        trials = log1p(-self.random()) / log1p(-p)
+        if trials >= 9.2e18:  # past int64 (a mean above ~10^17): Python's int would not wrap
+            raise OverflowError(f"a geometric draw of {trials:.3g} with p={p!r} exceeds int64")
+        return 1 + <int64_t>trials
 
 
 cdef class FlowAgent:

@@ -85,6 +85,14 @@ def test_the_thin_market_case_reaches_the_rare_paths():
     assert {("cancelled", "unfilled"), ("cancel_rejected", "unknown_id")} <= kinds
 
 
+def test_a_rate_too_small_to_wait_for_schedules_nothing():
+    """A subnormal rate's mean wait is infinite: no event, on either engine (the Python
+    engine used to crash converting it to ns; found by the random test below)."""
+    tiny = scenario(santa_fe(limit_rate=0.0, market_rate=0.0, cancel_rate=0.0),
+                    poisson(order_rate=2.2e-311, cancel_rate=0.0))
+    assert assert_engines_agree(tiny).summary["messages"] == 0
+
+
 latencies = st.fixed_dictionaries({
     "inbound_ns": st.integers(0, 100_000), "outbound_ns": st.integers(0, 100_000),
     "jitter": st.sampled_from(["none", "exponential", "uniform"]), "jitter_ns": st.integers(0, 30_000)})
