@@ -1,6 +1,7 @@
 """Builds lobsim's compiled extensions: the order book (``lobsim/_cbook.pyx``), the market
-engine (``lobsim/_cmarket.pyx``) and the compiled twins of the flow agents
-(``agents/_cflow.pyx``, which cimports the engine's ``.pxd``).
+engine (``lobsim/_cmarket.pyx``) and the compiled twins of the flow agents and the
+baseline makers (``agents/_cflow.pyx``, ``agents/_cmaker.pyx``, which cimport the
+engine's ``.pxd``).
 
 Everything else about the package is in pyproject.toml. An editable install
 (``pip install -e .``) builds the extension in place, next to ``lobsim/book.py``.
@@ -20,5 +21,7 @@ setup(ext_modules=[
     Extension("lobsim._cmarket", ["lobsim/_cmarket.pyx"], language="c++",
               depends=["lobsim/_cmarket.pxd"], extra_compile_args=FLAGS),
     Extension("agents._cflow", ["agents/_cflow.pyx"], language="c++",
+              depends=["lobsim/_cmarket.pxd"], extra_compile_args=FLAGS),
+    Extension("agents._cmaker", ["agents/_cmaker.pyx"], language="c++",
               depends=["lobsim/_cmarket.pxd"], extra_compile_args=FLAGS),
 ])

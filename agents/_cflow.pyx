@@ -202,7 +202,7 @@ cdef class SantaFeTrader(PoissonFlow):
             ref = self.initial_price
         price = ref - side * k  # buys below the ask, sells above the bid
         if price >= 1:
-            self.add(self.engine.limit(self.session, side, price, self.order_size))
+            self.add(self.engine.limit(self.session, side, price, self.order_size, False))
         return 0
 
 
@@ -247,7 +247,7 @@ cdef class PoissonTrader(PoissonFlow):
             offset = self.rng.integers(0, self.max_offset + 1)
         price = self.limit_price(side, offset)
         if price != NONE:
-            self.add(self.engine.limit(self.session, side, price, qty))
+            self.add(self.engine.limit(self.session, side, price, qty, False))
         return 0
 
     cdef int64_t limit_price(self, int side, int64_t offset) noexcept:

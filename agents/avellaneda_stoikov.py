@@ -70,6 +70,7 @@ class AvellanedaStoikovMaker(QuotingMaker):
 
     kind = "avellaneda_stoikov"
     Params = AvellanedaStoikovParams
+    compiled = "agents._cmaker:AvellanedaStoikovMaker"
 
     def __init__(self, name: str, params: AvellanedaStoikovParams, session: Session) -> None:
         super().__init__(name, params, session)

@@ -47,6 +47,7 @@ class FixedSpreadMaker(QuotingMaker):
 
     kind = "fixed_spread"
     Params = FixedSpreadParams
+    compiled = "agents._cmaker:FixedSpreadMaker"
 
     def __init__(self, name: str, params: FixedSpreadParams, session: Session) -> None:
         super().__init__(name, params, session)

@@ -1,9 +1,10 @@
 # cython: language_level=3
 """The compiled market engine's interface (``_cmarket.pyx``), for compiled agents.
 
-A compiled agent is a :class:`FlowAgent` subclass (``agents/_cflow.pyx``): it acts through
-its :class:`Engine`'s ``limit``/``market``/``cancel``/``timer`` and hears back through
-``report``/``quote``, exactly as a Python agent does through its session.
+A compiled agent is a :class:`FlowAgent` subclass (``agents/_cflow.pyx``,
+``agents/_cmaker.pyx``): it acts through its :class:`Engine`'s ``limit``/``market``/
+``cancel``/``modify``/``timer`` and hears back through ``report``/``quote``, exactly as a
+Python agent does through its session.
 """
 
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
@@ -16,6 +17,7 @@ cdef extern from *:
     #: an absent price, quote or qty (Python's None)
     const int64_t NONE "LOBM_NONE"
 
+# Request ops (K_LIMIT ...) are the recorder's kind codes, below.
 # What a delivery hands an agent, one Item per report or quote.
 cdef enum ItemKind:
     ACCEPTED = 1
@@ -23,13 +25,16 @@ cdef enum ItemKind:
     FILLED = 3
     CANCELLED = 4
     CANCEL_REJECTED = 5
-    QUOTE = 6
+    MODIFIED = 6
+    QUOTE = 7
 
 cdef struct Item:
     int kind  # ItemKind
     int side  # +1 buy, -1 sell (FILLED)
+    int request  # K_CANCEL or K_MODIFY: what a CANCEL_REJECTED refused
     int64_t order_id  # reports
-    int64_t qty  # lots: FILLED, CANCELLED
+    int64_t price  # ticks (MODIFIED)
+    int64_t qty  # lots: FILLED, CANCELLED, MODIFIED (the new remaining qty)
     int64_t left  # lots the order still has (FILLED)
     int64_t bid  # ticks or NONE (QUOTE)
     int64_t ask  # ticks or NONE (QUOTE)
@@ -62,6 +67,7 @@ cdef struct Event:
     int session
     int op
     int side
+    bint post_only
     int64_t a  # order id, timer tag or delivery number
     int64_t price
     int64_t qty
@@ -121,7 +127,7 @@ cdef class Engine:
     cdef vector[Leg] inbound, outbound
     cdef vector[int64_t] burst_ns, burst
     cdef vector[int] l1_subscribers
-    cdef object book, traded, cancelled, rejected, gtc, sides
+    cdef object book, traded, cancelled, rejected, modified, gtc, sides
     cdef int64_t last_id
     cdef readonly int64_t messages
     cdef vector[OrderRecord] orders
@@ -148,19 +154,23 @@ cdef class Engine:
     cdef readonly list book_rows, agent_rows, mids2
 
     # what agents call
-    cdef int64_t limit(self, int session, int side, int64_t price, int64_t qty) except -1
+    cdef int64_t limit(self, int session, int side, int64_t price, int64_t qty,
+                       bint post_only) except -1
     cdef int64_t market(self, int session, int side, int64_t qty) except -1
     cdef int cancel(self, int session, int64_t order_id) except -1
+    cdef int modify(self, int session, int64_t order_id, int64_t qty, int64_t price) except -1
     cdef int timer(self, int session, int64_t delay_ns, int64_t tag) except -1
     # the engine's own steps (_cmarket.pyx)
     cdef void _push(self, Event ev) noexcept
     cdef Event _pop(self) noexcept
     cdef int64_t _send(self, int session, int op, int side, int64_t price, int64_t qty,
-                       int64_t order_id) except -1
+                       int64_t order_id, bint post_only) except -1
     cdef int64_t _arrival(self, Leg* leg, object py_leg) except? -1
     cdef int _receive(self, Event* ev) except -1
     cdef int _new_order(self, Event* ev) except -1
     cdef int _cancel(self, Event* ev) except -1
+    cdef int _owner(self, Event* ev) except -2
+    cdef int _modified(self, tuple report) except -1
     cdef int _refuse(self, int s, int op, int64_t order_id, str reason) except -1
     cdef int _apply(self, list reports, Event* ev) except -1
     cdef int _trade(self, tuple trade) except -1

@@ -2,7 +2,8 @@
 """The compiled market engine: a whole run of compiled agents, in C.
 
 :class:`lobsim.market.Market` builds a run as Python objects (sessions, latency legs,
-exchange, agents) and, when every agent has a compiled twin (``agents/_cflow.pyx``),
+exchange, agents) and, when every agent has a compiled twin (``agents/_cflow.pyx``,
+``agents/_cmaker.pyx``),
 hands that object graph to :class:`Engine`, which runs it without SimPy or a Python call
 per event. It is the Python engine restated, step for step:
 
@@ -37,7 +38,7 @@ import numpy as np
 
 from lobsim.errors import LivelockError
 from lobsim.orders import Side, TimeInForce
-from lobsim.reports import Cancelled, Rejected, Traded
+from lobsim.reports import Cancelled, Modified, Rejected, Traded
 
 cdef class Random:
     def __cinit__(self, generator):
@@ -115,7 +116,7 @@ cdef class Engine:
         self.l1_since_ns = 0
         self.spread_ns_sum = 0
         self.two_sided_ns = self.trades = self.volume = 0
-        self.traded, self.cancelled, self.rejected = Traded, Cancelled, Rejected
+        self.traded, self.cancelled, self.rejected, self.modified = Traded, Cancelled, Rejected, Modified
         self.gtc = TimeInForce.GTC
         self.sides = {1: Side.BUY, -1: Side.SELL}
         self.maker_fee = scenario.market.maker_fee
@@ -224,14 +225,21 @@ cdef class Engine:
 
     # ------------------------------------------------------------------ agents' side
 
-    cdef int64_t limit(self, int session, int side, int64_t price, int64_t qty) except -1:
-        return self._send(session, K_LIMIT, side, price, qty, 0)
+    cdef int64_t limit(self, int session, int side, int64_t price, int64_t qty,
+                       bint post_only) except -1:
+        """A GTC limit order; its id."""
+        return self._send(session, K_LIMIT, side, price, qty, 0, post_only)
 
     cdef int64_t market(self, int session, int side, int64_t qty) except -1:
-        return self._send(session, K_MARKET, side, NONE, qty, 0)
+        return self._send(session, K_MARKET, side, NONE, qty, 0, False)
 
     cdef int cancel(self, int session, int64_t order_id) except -1:
-        self._send(session, K_CANCEL, 0, NONE, NONE, order_id)
+        self._send(session, K_CANCEL, 0, NONE, NONE, order_id, False)
+        return 0
+
+    cdef int modify(self, int session, int64_t order_id, int64_t qty, int64_t price) except -1:
+        """``qty`` lots and/or ``price`` ticks; NONE: unchanged."""
+        self._send(session, K_MODIFY, 0, price, qty, order_id, False)
         return 0
 
     cdef int timer(self, int session, int64_t delay_ns, int64_t tag) except -1:
@@ -244,9 +252,10 @@ cdef class Engine:
         return 0
 
     cdef int64_t _send(self, int session, int op, int side, int64_t price, int64_t qty,
-                       int64_t order_id) except -1:
+                       int64_t order_id, bint post_only) except -1:
         cdef Event ev
-        if op != K_CANCEL:
+        ev.post_only = post_only
+        if op == K_LIMIT or op == K_MARKET:
             self.last_id += 1
             order_id = self.last_id
         ev.kind = EV_ARRIVAL
@@ -292,6 +301,12 @@ cdef class Engine:
         if ev.op == K_CANCEL:
             self._record(ev.op, s, ev.a, 0, NONE, NONE, -1)
             self._cancel(ev)
+        elif ev.op == K_MODIFY:
+            self._record(ev.op, s, ev.a, 0, ev.price, ev.qty, -1)
+            if self._owner(ev) >= 0:
+                self._apply(self.book.modify(ev.a, qty=None if ev.qty == NONE else ev.qty,
+                                             price=None if ev.price == NONE else ev.price), ev)
+                self._quote_if_changed()
         else:
             self._record(ev.op, s, ev.a, ev.side, ev.price, ev.qty, -1)
             self._new_order(ev)
@@ -308,7 +323,8 @@ cdef class Engine:
             owner = order_id
         side = self.sides[ev.side]
         if ev.op == K_LIMIT:
-            reports = self.book.limit(order_id, owner, side, ev.price, ev.qty, self.gtc, False)
+            reports = self.book.limit(order_id, owner, side, ev.price, ev.qty, self.gtc,
+                                      True if ev.post_only else False)
         else:
             reports = self.book.market(order_id, owner, side, ev.qty)
         if reports and type(reports[0]) is self.rejected:
@@ -333,24 +349,33 @@ cdef class Engine:
         return 0
 
     cdef int _cancel(self, Event* ev) except -1:
-        cdef int64_t order_id = ev.a
-        cdef int owner_session = self.orders[order_id].session \
-            if 0 < order_id < <int64_t>self.orders.size() else -1
-        if owner_session == -1:
-            self._refuse(ev.session, K_CANCEL, order_id, "unknown_id")
-        elif owner_session != ev.session:
-            self._refuse(ev.session, K_CANCEL, order_id, "not_owner")
-        else:
-            self._apply(self.book.cancel(order_id), ev)
+        if self._owner(ev) >= 0:
+            self._apply(self.book.cancel(ev.a), ev)
             self._quote_if_changed()
         return 0
 
+    cdef int _owner(self, Event* ev) except -2:
+        """The session of the order a cancel/modify names, if it is the sender's; else
+        refuse the request and return -1 (``Exchange._own_order``)."""
+        cdef int64_t order_id = ev.a
+        cdef int owner = self.orders[order_id].session \
+            if 0 < order_id < <int64_t>self.orders.size() else -1
+        if owner == -1:
+            self._refuse(ev.session, ev.op, order_id, "unknown_id")
+        elif owner != ev.session:
+            self._refuse(ev.session, ev.op, order_id, "not_owner")
+            owner = -1
+        return owner
+
     cdef int _refuse(self, int s, int op, int64_t order_id, str reason) except -1:
+        """A reject (new order) or cancel-reject (cancel, modify): ``Exchange._refuse``."""
         cdef Item item
-        item.kind = REJECTED if op != K_CANCEL else CANCEL_REJECTED
+        cdef bint new = op == K_LIMIT or op == K_MARKET
+        item.kind = REJECTED if new else CANCEL_REJECTED
+        item.request = op
         item.order_id = order_id
         self._items(s).push_back(item)
-        self._record(K_REJECTED if op != K_CANCEL else K_CANCEL_REJECTED, s, order_id, 0,
+        self._record(K_REJECTED if new else K_CANCEL_REJECTED, s, order_id, 0,
                      NONE, NONE, self._flag(reason))
         return 0
 
@@ -361,7 +386,9 @@ cdef class Engine:
                 self._trade(<tuple>report)
             elif kind is self.cancelled:
                 self._cancelled(<tuple>report)
-            elif kind is self.rejected:  # a cancel the book refused (the order is done)
+            elif kind is self.modified:
+                self._modified(<tuple>report)
+            elif kind is self.rejected:  # a cancel or modify the book refused
                 self._refuse(self.orders[<int64_t>report.order_id].session, ev.op, ev.a,
                              report.reason.value)
             else:
@@ -424,6 +451,27 @@ cdef class Engine:
         self._items(order.session).push_back(item)
         self._record(K_CANCELLED, order.session, order_id, 0, NONE, qty,
                      self._flag((<object>PyTuple_GET_ITEM(report, 3)).value))
+        return 0
+
+    cdef int _modified(self, tuple report) except -1:
+        # Modified: order_id, owner, side, price, qty, old_price, old_qty
+        cdef int64_t order_id = <object>PyTuple_GET_ITEM(report, 0)
+        cdef int side = <object>PyTuple_GET_ITEM(report, 2)
+        cdef int64_t price = <object>PyTuple_GET_ITEM(report, 3)
+        cdef int64_t qty = <object>PyTuple_GET_ITEM(report, 4)
+        cdef int64_t change = qty - <int64_t><object>PyTuple_GET_ITEM(report, 6)
+        cdef OrderRecord* order = &self.orders[order_id]
+        cdef Item item
+        if change > 0:  # an increase is new quantity, a decrease a cancel
+            order.submitted += change
+        else:
+            order.cancelled -= change
+        item.kind = MODIFIED
+        item.order_id = order_id
+        item.price = price
+        item.qty = qty
+        self._items(order.session).push_back(item)
+        self._record(K_MODIFIED, order.session, order_id, side, price, qty, -1)
         return 0
 
     cdef int _quote_if_changed(self) except -1:

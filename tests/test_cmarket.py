@@ -14,7 +14,7 @@ from test_market import SCENARIO_DIR, shortened
 from agents.santa_fe import SantaFeTrader
 from lobsim.bench.market import STANDARD
 from lobsim.book import PyOrderBook
-from lobsim.errors import AuditError, InputError
+from lobsim.errors import AuditError, InputError, LivelockError
 from lobsim.market import Market, compiled_engine_refusal
 from lobsim.output import write_run
 from lobsim.recorder import EventColumns
@@ -23,11 +23,23 @@ from lobsim.scenario import from_dict, load
 SIMULATION = {"duration": 2.0, "seed": 3, "snapshot_interval": 0.25}
 MARKET = {"symbol": "XYZ", "tick_size": 0.01, "initial_price": 100.0, "depth_levels": 5}
 LATENCY = {"inbound_ns": 50_000, "outbound_ns": 50_000, "jitter": "exponential", "jitter_ns": 10_000}
+SLOW = {**LATENCY, "inbound_ns": 5_000_000, "outbound_ns": 5_000_000, "jitter_ns": 2_000_000}
 
 
 def santa_fe(name="zi", **params):
     return {"name": name, "kind": "santa_fe", "limit_rate": 400.0, "market_rate": 40.0,
             "cancel_rate": 0.5, "window": 0.2, "latency": LATENCY, **params}
+
+
+def fixed_spread(name="mm_fixed", **params):
+    return {"name": name, "kind": "fixed_spread", "half_spread": 1, "quote_size": 3,
+            "requote_ticks": 1, "skew_per_lot": 0.2, "max_inventory": 20, "latency": LATENCY, **params}
+
+
+def avellaneda_stoikov(name="mm_as", **params):
+    return {"name": name, "kind": "avellaneda_stoikov", "gamma": 0.1, "sigma": 0.05, "kappa": 100.0,
+            "horizon": 1.0, "quote_size": 2, "requote_interval": 0.01, "max_inventory": 10,
+            "latency": LATENCY, **params}
 
 
 def poisson(name="noise", **params):
@@ -57,6 +69,18 @@ CASES = {
     "bench standard": from_dict({**STANDARD, "simulation": {**STANDARD["simulation"], "duration": 1.0}},
                                 "<bench>"),
     "shipped santa_fe, zero latency": shortened(load(SCENARIO_DIR / "santa_fe.toml"), 20.0),
+    "shipped default": shortened(load(SCENARIO_DIR / "default.toml"), 60.0),
+    "shipped latency_race": shortened(load(SCENARIO_DIR / "latency_race.toml"), 60.0),
+    "shipped competition_sweep": shortened(load(SCENARIO_DIR / "competition_sweep.toml"), 60.0),
+    # Slow makers against fast, aggressive flow: modifies, post-only quotes and modifies
+    # refused (would_cross), modifies of filled quotes, both horizon modes, inventory limits.
+    "busy makers": scenario(
+        santa_fe(market_rate=300.0, window=0.05), poisson(market_fraction=0.5),
+        fixed_spread(latency=SLOW, skew_per_lot=0.0),
+        fixed_spread("mm_wide", half_spread=3, requote_ticks=2, latency={**LATENCY, "inbound_ns": 5_000}),
+        avellaneda_stoikov(latency=SLOW, sigma=0.0),
+        avellaneda_stoikov("mm_rolling", horizon_mode="rolling", max_inventory=3),
+        market={"maker_fee": -1, "taker_fee": 1}),
     "fees, two of each, uniform and no jitter": scenario(
         santa_fe(count=2, latency={"inbound_ns": 20_000, "outbound_ns": 30_000, "jitter": "uniform",
                                    "jitter_ns": 5_000}),
@@ -83,6 +107,15 @@ def test_engines_agree_row_for_row(sc):
 def test_the_thin_market_case_reaches_the_rare_paths():
     kinds = {(row[2], row[8]) for row in Market(CASES["thin market near zero"]).run().events}
     assert {("cancelled", "unfilled"), ("cancel_rejected", "unknown_id")} <= kinds
+
+
+def test_the_busy_makers_case_reaches_the_makers_paths():
+    events = Market(CASES["busy makers"]).run().events
+    kinds = {(row[2], row[8]) for row in events}
+    assert {("modify", None), ("modified", None), ("rejected", "would_cross"),
+            ("cancel_rejected", "would_cross")} <= kinds
+    refused = {row[4] for row in events if (row[2], row[8]) == ("cancel_rejected", "unknown_id")}
+    assert any(row[2] == "modify" and row[4] in refused for row in events)
 
 
 def test_a_rate_too_small_to_wait_for_schedules_nothing():
@@ -118,6 +151,46 @@ def test_engines_agree_on_random_flows(seed, zi_latency, noise_latency, limit_ra
         market={"maker_fee": fees[0], "taker_fee": fees[1]}, seed=seed, duration=0.5))
 
 
+def test_a_zero_latency_livelock_stops_both_engines_the_same_way():
+    """A maker with no latency can answer itself forever at one instant (here its quotes
+    refused post-only, re-posted, refused...); both engines stop it at the same message."""
+    zero = {"inbound_ns": 0, "outbound_ns": 0, "jitter": "none", "jitter_ns": 0}
+    sc = scenario(santa_fe(), poisson(),
+                  fixed_spread(quote_size=1, skew_per_lot=0.0, max_inventory=1, latency=zero),
+                  seed=0, duration=0.5)
+    errors = []
+    for engine in ("python", "compiled"):
+        with pytest.raises(LivelockError) as stopped:
+            Market(sc, engine=engine).run()
+        errors.append(str(stopped.value))
+    assert errors[0] == errors[1] and "'mm_fixed' sent 100,001 messages" in errors[0]
+
+
+# Makers need latency here: with none, some draws livelock (as above), and each costs the
+# Python engine 10^5 messages before it stops.
+maker_latencies = st.fixed_dictionaries({
+    "inbound_ns": st.integers(1_000, 100_000), "outbound_ns": st.integers(1_000, 100_000),
+    "jitter": st.sampled_from(["none", "exponential", "uniform"]), "jitter_ns": st.integers(0, 30_000)})
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), latency=maker_latencies, half_spread=st.integers(1, 4),
+       quote_size=st.integers(1, 5), requote_ticks=st.integers(1, 3), skew=st.floats(0.0, 1.0),
+       max_inventory=st.integers(1, 30), gamma=st.floats(0.001, 10.0), sigma=st.floats(0.0, 0.5),
+       kappa=st.floats(1.0, 500.0), horizon=st.floats(0.05, 5.0),
+       mode=st.sampled_from(["cyclic", "rolling"]), interval=st.floats(0.001, 0.2))
+def test_engines_agree_on_random_makers(seed, latency, half_spread, quote_size, requote_ticks, skew,
+                                        max_inventory, gamma, sigma, kappa, horizon, mode, interval):
+    assert_engines_agree(scenario(
+        santa_fe(), poisson(),
+        fixed_spread(half_spread=half_spread, quote_size=quote_size, requote_ticks=requote_ticks,
+                     skew_per_lot=skew, max_inventory=max_inventory, latency=latency),
+        avellaneda_stoikov(gamma=gamma, sigma=sigma, kappa=kappa, horizon=horizon, horizon_mode=mode,
+                           quote_size=quote_size, requote_interval=interval,
+                           max_inventory=max_inventory, latency=latency),
+        seed=seed, duration=0.5))
+
+
 def test_the_written_run_is_the_same_bytes(tmp_path):
     sc = CASES["fees, two of each, uniform and no jitter"]
     for engine in ("python", "compiled"):
@@ -144,15 +217,15 @@ def test_auto_takes_the_compiled_engine_only_when_every_agent_has_a_twin():
     flows = Market(CASES["bench standard"])
     flows.run()
     assert flows.ran_on == "compiled"
-    mixed = Market(shortened(load(SCENARIO_DIR / "default.toml"), 1.0))
-    assert compiled_engine_refusal(mixed) == "agent 'mm_fixed' (FixedSpreadMaker) has no compiled twin"
+    mixed = Market(shortened(load(SCENARIO_DIR / "shock.toml"), 1.0))
+    assert compiled_engine_refusal(mixed) == "agent 'shock' (ScriptedTrader) has no compiled twin"
     mixed.run()
     assert mixed.ran_on == "python"
 
 
 def test_asking_for_the_compiled_engine_where_it_cannot_run_is_a_clear_error():
-    with pytest.raises(InputError, match="compiled engine cannot run this scenario: agent 'mm_fixed'"):
-        Market(shortened(load(SCENARIO_DIR / "default.toml"), 1.0), engine="compiled").run()
+    with pytest.raises(InputError, match="compiled engine cannot run this scenario: agent 'shock'"):
+        Market(shortened(load(SCENARIO_DIR / "shock.toml"), 1.0), engine="compiled").run()
     with pytest.raises(ValueError, match="engine must be one of"):
         Market(CASES["bench standard"], engine="fast")
 
