@@ -1,9 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled twins of the Poisson-flow agents, for lobsim's compiled engine.
+"""Compiled twins of the order-flow agents, for lobsim's compiled engine.
 
-:class:`SantaFeTrader`, :class:`PoissonTrader` and their base :class:`PoissonFlow` are the
-classes of the same names in :mod:`agents.santa_fe` and :mod:`agents.poisson`, restated in
-C for ``lobsim/_cmarket.pyx``. Built from the Python agent (its parameters as it derived
+:class:`SantaFeTrader`, :class:`PoissonTrader` (and their base :class:`PoissonFlow`),
+:class:`InformedTrader` and :class:`ScriptedTrader` are the classes of the same names in
+:mod:`agents.santa_fe`, :mod:`agents.poisson`, :mod:`agents.informed` and
+:mod:`agents.scripted`, restated in C for ``lobsim/_cmarket.pyx``. Built from the Python agent (its parameters as it derived
 them), they make the same draws from the same stream in the same order, so a run is
 byte-identical on either engine
 (``tests/test_cmarket.py``). The Python classes stay the reference: read them for the
@@ -49,84 +50,27 @@ cdef double python_sum(const double* x, int n) noexcept nogil:
     return total
 
 
-cdef class PoissonFlow(FlowAgent):
-    """``agents.poisson.PoissonFlow``: one Gillespie clock over competing streams."""
+cdef class TrackingAgent(FlowAgent):
+    """What the flow twins keep: their live limit orders (``LiveOrders``: a dense array of
+    ids, swap-remove), the top of book (``TopOfBook``) and an ``EventClock``."""
 
     cdef vector[int64_t] ids  # live orders, in LiveOrders' list order
     cdef unordered_map[int64_t, size_t] index  # order id -> position in ids
-    cdef int64_t generation
-    cdef double cancel_rate
+    cdef int64_t generation  # the EventClock's
     cdef int64_t bid, ask, last_bid, last_ask, initial_price
-    cdef double rates[5]
-    cdef int nrates
 
     def __init__(self, agent):
-        self.cancel_rate = agent.params.cancel_rate
         self.generation = 0
         self.bid = self.ask = self.last_bid = self.last_ask = NONE
         self.initial_price = agent.session.initial_price
 
-    cdef void fill_rates(self) noexcept:
-        pass
-
-    cdef int act(self, int stream) except -1:
-        return 0
-
-    # ------------------------------------------------------------------ callbacks
-
-    cdef int start(self) except -1:
-        return self.schedule()
-
-    cdef int timer(self, int64_t tag) except -1:
-        cdef double u
-        cdef int i, stream
-        if tag != self.generation:
-            return 0  # a stale draw
-        self.fill_rates()
-        u = self.rng.random() * python_sum(self.rates, self.nrates)
-        stream = self.nrates - 1  # u == total up to rounding
-        for i in range(self.nrates):
-            u -= self.rates[i]
-            if u < 0:
-                stream = i
-                break
-        self.act(stream)
-        return self.schedule()
-
-    cdef int report(self, const Item* item) except -1:
-        cdef size_t before = self.ids.size()
-        if item.kind == FILLED:
-            if item.left <= 0:
-                self.remove(item.order_id)
-        elif item.kind == CANCELLED or item.kind == REJECTED:
-            self.remove(item.order_id)
-        if self.ids.size() != before and self.cancel_rate > 0:
-            self.schedule()  # the cancel rate changed: redraw
-        return 0
-
     cdef int quote(self, const Item* item) except -1:
+        """``TopOfBook.update``."""
         self.bid, self.ask = item.bid, item.ask
         if item.bid != NONE:
             self.last_bid = item.bid
         if item.ask != NONE:
             self.last_ask = item.ask
-        return 0
-
-    # ------------------------------------------------------------------ the clock
-
-    cdef int schedule(self) except -1:
-        """``EventClock.schedule(sum(self.rates()))``."""
-        cdef double total, wait_s
-        cdef int64_t delay
-        self.generation += 1
-        self.fill_rates()
-        total = python_sum(self.rates, self.nrates)
-        if total > 0:
-            wait_s = self.rng.exponential(1.0 / total)
-            if not wait_s < NEVER_S:
-                return 0
-            delay = <int64_t>nearbyint(wait_s * 1e9)  # seconds_to_ns: round half to even
-            self.engine.timer(self.session, delay if delay > 1 else 1, self.generation)
         return 0
 
     # ------------------------------------------------------------------ live orders
@@ -148,6 +92,79 @@ cdef class PoissonFlow(FlowAgent):
         if last != order_id:
             self.ids[i] = last
             self.index[last] = i
+
+    cdef void apply(self, const Item* item) noexcept:
+        """``LiveOrders.apply``, as far as which orders are live."""
+        if item.kind == FILLED:
+            if item.left <= 0:
+                self.remove(item.order_id)
+        elif item.kind == CANCELLED or item.kind == REJECTED:
+            self.remove(item.order_id)
+
+    # ------------------------------------------------------------------ the clock
+
+    cdef int schedule(self, double total) except -1:
+        """``EventClock.schedule(total)``."""
+        cdef double wait_s
+        cdef int64_t delay
+        self.generation += 1
+        if total > 0:
+            wait_s = self.rng.exponential(1.0 / total)
+            if not wait_s < NEVER_S:
+                return 0
+            delay = <int64_t>nearbyint(wait_s * 1e9)  # seconds_to_ns: round half to even
+            self.engine.timer(self.session, delay if delay > 1 else 1, self.generation)
+        return 0
+
+    cdef int pick(self, const double* rates, int n, double total) except -1:
+        """``EventClock.pick``: stream i with probability rates[i] / total."""
+        cdef double u = self.rng.random() * total
+        cdef int i
+        for i in range(n):
+            u -= rates[i]
+            if u < 0:
+                return i
+        return n - 1  # u == total up to rounding
+
+
+cdef class PoissonFlow(TrackingAgent):
+    """``agents.poisson.PoissonFlow``: one Gillespie clock over competing streams."""
+
+    cdef double cancel_rate
+    cdef double rates[5]
+    cdef int nrates
+
+    def __init__(self, agent):
+        super().__init__(agent)
+        self.cancel_rate = agent.params.cancel_rate
+
+    cdef void fill_rates(self) noexcept:
+        pass
+
+    cdef int act(self, int stream) except -1:
+        return 0
+
+    cdef int start(self) except -1:
+        return self.reschedule()
+
+    cdef int timer(self, int64_t tag) except -1:
+        if tag != self.generation:
+            return 0  # a stale draw
+        self.fill_rates()
+        self.act(self.pick(self.rates, self.nrates, python_sum(self.rates, self.nrates)))
+        return self.reschedule()
+
+    cdef int report(self, const Item* item) except -1:
+        cdef size_t before = self.ids.size()
+        self.apply(item)
+        if self.ids.size() != before and self.cancel_rate > 0:
+            self.reschedule()  # the cancel rate changed: redraw
+        return 0
+
+    cdef int reschedule(self) except -1:
+        """``self.clock.schedule(sum(self.rates()))``."""
+        self.fill_rates()
+        return self.schedule(python_sum(self.rates, self.nrates))
 
     cdef int cancel_one(self) except -1:
         cdef int64_t order_id
@@ -276,3 +293,102 @@ cdef int64_t truncated_geometric(double u, double p, int64_t top) noexcept:
     if k < 0:
         return 0
     return top if k > top else <int64_t>k
+
+
+cdef class InformedTrader(TrackingAgent):
+    """``agents.informed.InformedTrader``."""
+
+    cdef int64_t value, jump_ticks, edge_ticks, order_size
+    cdef double rates[3]
+    cdef double total
+
+    def __init__(self, agent):
+        super().__init__(agent)
+        self.value = agent.value
+        self.jump_ticks = agent.jump_ticks
+        self.edge_ticks = agent.edge_ticks
+        self.order_size = agent.params.order_size
+        for i in range(3):
+            self.rates[i] = agent._rates[i]
+        self.total = agent._total
+
+    cdef int start(self) except -1:
+        return self.schedule(self.total)
+
+    cdef int timer(self, int64_t tag) except -1:
+        cdef int stream
+        if tag != self.generation:
+            return 0
+        stream = self.pick(self.rates, 3, self.total)
+        if stream == 0:
+            self.value += self.jump_ticks
+        elif stream == 1:
+            self.value = self.value - self.jump_ticks if self.value - self.jump_ticks > 1 else 1
+        elif self.ask != NONE and self.ask <= self.value - self.edge_ticks:
+            self.engine.market(self.session, 1, self.order_size)
+        elif self.bid != NONE and self.bid >= self.value + self.edge_ticks:
+            self.engine.market(self.session, -1, self.order_size)
+        return self.schedule(self.total)
+
+
+cdef class ScriptedTrader(TrackingAgent):
+    """``agents.scripted.ScriptedTrader``: timer tags are ``line << 32 | n``."""
+
+    cdef vector[int] kinds  # per schedule line: 0 market, 1 limit, 2 cancel_all
+    cdef vector[int] sides
+    cdef vector[int64_t] qtys, prices, repeats
+    cdef vector[double] ats, everys
+
+    def __init__(self, agent):
+        # (typed locals: Cython 3 pushed 0 for ``push_back(1 if ... else -1)``)
+        cdef int side
+        cdef int64_t price
+        super().__init__(agent)
+        for entry in agent.params.schedule:
+            self.kinds.push_back(("market", "limit", "cancel_all").index(entry.type))
+            side = 1 if entry.side == "buy" else -1
+            self.sides.push_back(side)
+            self.qtys.push_back(entry.qty)
+            price = agent.session.ticks(entry.price) if entry.type == "limit" else 0
+            self.prices.push_back(price)
+            self.repeats.push_back(entry.repeat)
+            self.ats.push_back(entry.at)
+            self.everys.push_back(entry.every)
+            if entry.repeat >= 1 << 32:
+                raise OverflowError("a schedule line repeats 2**32 times or more")
+
+    cdef int start(self) except -1:
+        cdef size_t line
+        for line in range(self.kinds.size()):
+            self.arm(line, 0)
+        return 0
+
+    cdef int report(self, const Item* item) except -1:
+        self.apply(item)
+        return 0
+
+    cdef int timer(self, int64_t tag) except -1:
+        cdef size_t line = <size_t>(tag >> 32)
+        cdef int64_t n = tag & 0xFFFFFFFF, order_id
+        cdef int kind = self.kinds[line]
+        cdef size_t i
+        if kind == 2:  # cancel_all: LiveOrders.pop_all, in list order
+            for i in range(self.ids.size()):
+                self.engine.cancel(self.session, self.ids[i])
+            self.ids.clear()
+            self.index.clear()
+        elif kind == 0:
+            self.engine.market(self.session, self.sides[line], self.qtys[line])
+        else:
+            order_id = self.engine.limit(self.session, self.sides[line], self.prices[line],
+                                         self.qtys[line], False)
+            self.add(order_id)
+        if n + 1 < self.repeats[line]:
+            self.arm(line, n + 1)
+        return 0
+
+    cdef int arm(self, size_t line, int64_t n) except -1:
+        """``ScriptedTrader._arm``: the timer for send ``n`` of ``line``."""
+        cdef double due_s = self.ats[line] + <double>n * self.everys[line]
+        cdef int64_t due_ns = <int64_t>nearbyint(due_s * 1e9)
+        return self.engine.timer(self.session, due_ns - self.engine.now, (<int64_t>line << 32) | n)

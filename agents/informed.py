@@ -68,6 +68,7 @@ class InformedTrader(Agent):
 
     kind = "informed"
     Params = InformedParams
+    compiled = "agents._cflow:InformedTrader"
     feeds = ("l1",)
 
     def __init__(self, name: str, params: InformedParams, session: Session) -> None:

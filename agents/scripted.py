@@ -78,6 +78,7 @@ class ScriptedTrader(Agent):
 
     kind = "scripted"
     Params = ScriptedParams
+    compiled = "agents._cflow:ScriptedTrader"
 
     def __init__(self, name: str, params: ScriptedParams, session: Session) -> None:
         super().__init__(name, params, session)

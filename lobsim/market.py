@@ -6,8 +6,8 @@ latency (``latency/in/NAME``, ``latency/out/NAME``), ties broken by SimPy's glob
 
 Two engines run a market, with byte-identical results. The Python engine (SimPy, the
 reference) runs anything. The compiled engine (``lobsim/_cmarket.pyx``) runs, some 15
-times faster, a market whose agents all have compiled twins: today the zero-intelligence
-and Poisson flows and the fixed-spread and Avellaneda-Stoikov makers
+times faster, a market whose agents all have compiled twins: today every scripted kind
+(flows, informed and scripted traders, the baseline makers), not learners
 (:func:`compiled_engine_refusal` gives the rules). ``engine="auto"``
 (the default) takes the compiled one when it can, so that a user's own agent or a learner
 simply runs on SimPy, and setting ``LOBSIM_PURE_PYTHON`` keeps every run on SimPy.

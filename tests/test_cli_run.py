@@ -156,9 +156,9 @@ def test_engine_choice_gives_the_same_bytes_and_a_clear_refusal(tmp_path, capsys
     assert "engine: compiled;" in printed and "engine: python;" in printed
     for name in ("events.parquet", "book.parquet", "agents.parquet", "summary.json"):
         assert (tmp_path / "auto" / name).read_bytes() == (tmp_path / "python" / name).read_bytes()
-    shock = tmp_path / "shock.toml"
-    shock.write_text((DEFAULT.parent / "shock.toml").read_text())
-    assert main(["run", str(shock), "--engine", "compiled", "--out", str(tmp_path / "no")]) == 2
-    error = capsys.readouterr().err.strip()
-    assert error.count("\n") == 0 and "agent 'shock' (ScriptedTrader) has no compiled twin" in error
+    duel = tmp_path / "duel.toml"
+    duel.write_text((DEFAULT.parent / "mm_duel.toml").read_text())
+    assert main(["run", str(duel), "--engine", "compiled", "--out", str(tmp_path / "no")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]  # after the idle-seats notice
+    assert error.startswith("lobsim run: ") and "agent 'maker_0' (LearnerSeat) has no compiled twin" in error
     assert not (tmp_path / "no").exists()

@@ -72,6 +72,21 @@ CASES = {
     "shipped default": shortened(load(SCENARIO_DIR / "default.toml"), 60.0),
     "shipped latency_race": shortened(load(SCENARIO_DIR / "latency_race.toml"), 60.0),
     "shipped competition_sweep": shortened(load(SCENARIO_DIR / "competition_sweep.toml"), 60.0),
+    "shipped shock": shortened(load(SCENARIO_DIR / "shock.toml"), 200.0),
+    "shipped adverse_selection": shortened(load(SCENARIO_DIR / "adverse_selection.toml"), 60.0),
+    # A schedule of repeated limits, market orders and cancel_all against a fast insider.
+    "scripted and informed": scenario(
+        santa_fe(), fixed_spread(),
+        {"name": "insider", "kind": "informed", "jump_rate": 20.0, "jump": 0.02, "trade_rate": 50.0,
+         "edge": 0.01, "order_size": 2, "latency": LATENCY},
+        {"name": "script", "kind": "scripted", "latency": LATENCY, "schedule": [
+            {"at": 0.1, "type": "limit", "side": "buy", "qty": 2, "price": 99.9, "repeat": 30,
+             "every": 0.03},
+            {"at": 0.2, "type": "limit", "side": "sell", "qty": 3, "price": 100.1, "repeat": 20,
+             "every": 0.05},
+            {"at": 0.5, "type": "market", "side": "sell", "qty": 7, "repeat": 5, "every": 0.1},
+            {"at": 1.2, "type": "cancel_all"},
+            {"at": 1.5, "type": "limit", "side": "buy", "qty": 1, "price": 99.5}]}),
     # Slow makers against fast, aggressive flow: modifies, post-only quotes and modifies
     # refused (would_cross), modifies of filled quotes, both horizon modes, inventory limits.
     "busy makers": scenario(
@@ -107,6 +122,13 @@ def test_engines_agree_row_for_row(sc):
 def test_the_thin_market_case_reaches_the_rare_paths():
     kinds = {(row[2], row[8]) for row in Market(CASES["thin market near zero"]).run().events}
     assert {("cancelled", "unfilled"), ("cancel_rejected", "unknown_id")} <= kinds
+
+
+def test_the_scripted_case_cancels_what_it_placed():
+    events = Market(CASES["scripted and informed"]).run().events
+    cancels = [row for row in events if row[3] == "script" and row[2] == "cancel"]
+    assert len(cancels) > 5 and all(1_200_000_000 < row[1] < 1_201_000_000 for row in cancels)
+    assert any(row[3] == "insider" and row[2] == "market" for row in events)
 
 
 def test_the_busy_makers_case_reaches_the_makers_paths():
@@ -217,15 +239,15 @@ def test_auto_takes_the_compiled_engine_only_when_every_agent_has_a_twin():
     flows = Market(CASES["bench standard"])
     flows.run()
     assert flows.ran_on == "compiled"
-    mixed = Market(shortened(load(SCENARIO_DIR / "shock.toml"), 1.0))
-    assert compiled_engine_refusal(mixed) == "agent 'shock' (ScriptedTrader) has no compiled twin"
+    mixed = Market(shortened(load(SCENARIO_DIR / "mm_duel.toml"), 1.0))
+    assert compiled_engine_refusal(mixed) == "agent 'maker_0' (LearnerSeat) has no compiled twin"
     mixed.run()
     assert mixed.ran_on == "python"
 
 
 def test_asking_for_the_compiled_engine_where_it_cannot_run_is_a_clear_error():
-    with pytest.raises(InputError, match="compiled engine cannot run this scenario: agent 'shock'"):
-        Market(shortened(load(SCENARIO_DIR / "shock.toml"), 1.0), engine="compiled").run()
+    with pytest.raises(InputError, match="compiled engine cannot run this scenario: agent 'maker_0'"):
+        Market(shortened(load(SCENARIO_DIR / "mm_duel.toml"), 1.0), engine="compiled").run()
     with pytest.raises(ValueError, match="engine must be one of"):
         Market(CASES["bench standard"], engine="fast")
 
