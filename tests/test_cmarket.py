@@ -160,16 +160,22 @@ latencies = st.fixed_dictionaries({
        order_rate=st.floats(0.0, 200.0), market_fraction=st.floats(0.0, 1.0),
        noise_cancel=st.floats(0.0, 3.0), mean_size=st.floats(1.0, 4.0), max_offset=st.integers(0, 10),
        placement=st.sampled_from(["uniform", "geometric"]), offset_p=st.floats(0.05, 1.0),
-       fees=st.tuples(st.integers(-2, 2), st.integers(-2, 2)))
+       fees=st.tuples(st.integers(-2, 2), st.integers(-2, 2)),
+       insider=st.tuples(st.floats(0.0, 50.0), st.floats(0.01, 0.1), st.floats(0.0, 50.0),
+                         st.floats(0.01, 0.05)))
 def test_engines_agree_on_random_flows(seed, zi_latency, noise_latency, limit_rate, market_rate,
                                        zi_cancel, window, order_size, order_rate, market_fraction,
-                                       noise_cancel, mean_size, max_offset, placement, offset_p, fees):
+                                       noise_cancel, mean_size, max_offset, placement, offset_p, fees,
+                                       insider):
+    jump_rate, jump, trade_rate, edge = insider
     assert_engines_agree(scenario(
         santa_fe(limit_rate=limit_rate, market_rate=market_rate, cancel_rate=zi_cancel,
                  window=window, order_size=order_size, latency=zi_latency),
         poisson(order_rate=order_rate, market_fraction=market_fraction, cancel_rate=noise_cancel,
                 mean_size=mean_size, max_offset=max_offset, placement=placement, offset_p=offset_p,
                 latency=noise_latency),
+        {"name": "insider", "kind": "informed", "jump_rate": jump_rate, "jump": jump,
+         "trade_rate": trade_rate, "edge": edge, "latency": noise_latency},
         market={"maker_fee": fees[0], "taker_fee": fees[1]}, seed=seed, duration=0.5))
 
 
