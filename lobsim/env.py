@@ -133,12 +133,12 @@ class MarketEnv(ParallelEnv):
             self._check_action(name, actions[name])
         for name in self.agents:
             self.seats[name].act(actions[name])
-        t_start = market.env.now
+        t_start = market.now
         market.advance(min(t_start + self.dt_ns, self.duration_ns))
         self.steps += 1
         last = market.done or self.steps >= self.max_steps
         # the last step is shorter when the duration is not a multiple of the interval
-        dt = (market.env.now - t_start) / 1e9
+        dt = (market.now - t_start) / 1e9
         terms = {name: seat.reward_terms(market, dt, last) for name, seat in self.seats.items()}
         rewards = {name: t["reward"] for name, t in terms.items()}
         if self.team:
@@ -146,7 +146,7 @@ class MarketEnv(ParallelEnv):
             for name in rewards:
                 terms[name]["own_reward"] = rewards[name]
                 rewards[name] = total
-        time_left = max(self.duration_ns - market.env.now, 0) / self.duration_ns
+        time_left = max(self.duration_ns - market.now, 0) / self.duration_ns
         obs = {name: seat.observe(market, time_left) for name, seat in self.seats.items()}
         infos = {name: {**t, "inventory": market.ledger.inventory[self.seats[name].session.index]}
                  for name, t in terms.items()}

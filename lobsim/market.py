@@ -8,9 +8,12 @@ Two engines run a market, with byte-identical results. The Python engine (SimPy,
 reference) runs anything. The compiled engine (``lobsim/_cmarket.pyx``) runs, some 15
 times faster, a market whose agents all have compiled twins: today every scripted kind
 (flows, informed and scripted traders, the baseline makers), not learners
-(:func:`compiled_engine_refusal` gives the rules). ``engine="auto"``
-(the default) takes the compiled one when it can, so that a user's own agent or a learner
-simply runs on SimPy, and setting ``LOBSIM_PURE_PYTHON`` keeps every run on SimPy.
+(:func:`compiled_engine_refusal` gives the rules). ``engine="auto"`` (the default)
+takes the compiled one for a whole :meth:`Market.run` when it can, so that a user's own
+agent or a learner simply runs on SimPy; a market stepped with ``start``/``advance`` stays
+on SimPy unless asked (see :meth:`Market.start`). After a compiled run, read the
+:class:`RunResult`: the Python agents and exchange were blueprints and did not run.
+Setting ``LOBSIM_PURE_PYTHON`` keeps everything on SimPy.
 """
 
 from __future__ import annotations
@@ -119,8 +122,8 @@ class Market:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         self.scenario = scenario
         self.engine = engine
-        self.started = False
         self.ran_on: str | None = None  #: the engine that ran (or runs) it: "python" or "compiled"
+        self._compiled: Any = None  # the compiled engine, when it runs this market
         self._compiled_totals: Totals | None = None
         resolve = resolve_kind or (lambda kind: registry.load("lobsim.agents", kind))
         self.env = Environment()
@@ -156,40 +159,79 @@ class Market:
         self.mids2: list[int] = []  # twice the mid at each snapshot, ticks
 
     def run(self, progress: Progress | None = None) -> RunResult:
-        """Run the whole scenario once, on the engine chosen (module docstring); on the
-        Python engine that is :meth:`start`, :meth:`advance` to the end, :meth:`finish`.
-        :class:`InputError` if ``engine="compiled"`` was asked for and cannot run it."""
-        if self.engine != "python" and not self.started:
-            refusal = compiled_engine_refusal(self)
-            if refusal is None:
-                return self._run_compiled(progress)
-            if self.engine == "compiled":
-                raise InputError(f"the compiled engine cannot run this scenario: {refusal}")
-        self.start()
-        for until in self._steps(progress):
-            self.advance(until)
+        """Run the whole scenario once: :meth:`start`, :meth:`advance` to the end (in 100
+        steps with a progress callback), :meth:`finish`."""
+        self.start(prefer_compiled=True)
+        steps = 100 if progress is not None else 1
+        for i in range(1, steps + 1):
+            self.advance(self.duration_ns * i // steps)
             if progress is not None:
-                progress(self.env.now, self.duration_ns)
+                progress(self.now, self.duration_ns)
         return self.finish()
 
-    def _steps(self, progress: Progress | None) -> list[int]:
-        """Where a run pauses to report progress (only at the end without a callback)."""
-        steps = 100 if progress is not None else 1
-        return [self.duration_ns * i // steps for i in range(1, steps + 1)]
+    def start(self, prefer_compiled: bool = False) -> None:
+        """Start every agent (in scenario order) and the snapshot timer, at time 0.
 
-    def _run_compiled(self, progress: Progress | None) -> RunResult:
-        """:meth:`run` on the compiled engine, from the objects this market built."""
-        from lobsim._cmarket import Engine
+        Which engine: ``engine="compiled"`` takes the compiled one (:class:`InputError` if
+        it cannot run this market), ``"python"`` SimPy. With ``"auto"``, a caller that
+        steps the market (:meth:`advance`) gets SimPy unless it passes
+        ``prefer_compiled``: the compiled engine keeps only the ledger, the venue's
+        figures and the book up to date as it goes, while the Python objects (agents,
+        sessions, ``exchange.orders``, ``recorder``) do not run at all, and a caller who
+        reads them mid-run would see them frozen. :meth:`run` prefers it, and
+        ``lobsim evaluate`` does for its baselines, which read only the ledger."""
+        if self.engine == "compiled" or (self.engine == "auto" and prefer_compiled):
+            refusal = compiled_engine_refusal(self)
+            if refusal is None:
+                from lobsim._cmarket import Engine
 
-        engine = Engine(self, [_twin(agent) for agent in self.agents])
-        self.started, self.ran_on = True, "compiled"
-        engine.start()
-        for until in self._steps(progress):
-            engine.advance(min(until, self.duration_ns))
-            if progress is not None:
-                progress(engine.now, self.duration_ns)
-        engine.finish()
-        self.book_rows, self.agent_rows, self.mids2 = engine.book_rows, engine.agent_rows, engine.mids2
+                self._compiled = Engine(self, [_twin(agent) for agent in self.agents])
+                self.ran_on = "compiled"
+                self._compiled.start()
+                return
+            if self.engine == "compiled":
+                raise InputError(f"the compiled engine cannot run this scenario: {refusal}")
+        self.ran_on = "python"
+        for agent in self.agents:
+            agent.on_start()
+        self.scheduler.call_later(0, self._snapshot)
+
+    @property
+    def now(self) -> int:
+        """Simulated time, ns, on either engine."""
+        return self._compiled.now if self._compiled is not None else self.env.now
+
+    def advance(self, until_ns: int) -> None:
+        """Process every event before ``until_ns`` (capped at the scenario's end). On the
+        compiled engine, ``ledger`` and the venue's ``mid2`` are brought up to date after
+        it, for readers that step a market (``lobsim evaluate``'s baselines)."""
+        until = min(until_ns, self.duration_ns)
+        if until <= self.now:
+            return
+        if self._compiled is None:
+            self.env.run(until=until)
+        else:
+            self._compiled.advance(until)
+            self._copy_compiled_state()
+
+    @property
+    def done(self) -> bool:
+        return self.now >= self.duration_ns
+
+    def finish(self) -> RunResult:
+        """Close the run: final snapshot, agents' ``on_end``, audit, summary. Raises
+        :class:`AuditError` (with the result as ``error.result``) if conservation fails."""
+        if self._compiled is not None:
+            return self._finish_compiled()
+        self._snapshot_now()  # the final state, at the end time
+        self.exchange.close_statistics()
+        for agent in self.agents:
+            agent.on_end()
+        return self._result(self.recorder.rows, self.totals())
+
+    def _copy_compiled_state(self) -> None:
+        """The compiled engine's ledger and venue figures into ``ledger`` and the venue."""
+        engine = self._compiled
         venue = self.exchange.venues[self.scenario.market.symbol]
         venue.l1, venue.l1_since_ns = engine.l1_state
         venue.mid2, venue.trades, venue.volume = engine.mid2, engine.trades, engine.volume
@@ -197,40 +239,22 @@ class Market:
         for name, values in engine.account_columns().items():
             setattr(self.ledger, name, values)
         self.ledger.fee_income = engine.fee_income
+
+    def _finish_compiled(self) -> RunResult:
+        """:meth:`finish` on the compiled engine (whose twins have no ``on_end``)."""
+        engine = self._compiled
+        engine.finish()
+        self._copy_compiled_state()
+        self.book_rows, self.agent_rows, self.mids2 = engine.book_rows, engine.agent_rows, engine.mids2
         log = engine.event_columns()
         bad = engine.unconserved_orders()
         if bad:  # listed in the order they were accepted, as the Python engine lists them
             accepted = log.order_id[log.kind == KINDS.index("accepted")].tolist()
             bad.sort(key={order_id: i for i, order_id in enumerate(accepted)}.__getitem__)
+        venue = self.exchange.venues[self.scenario.market.symbol]
         self._compiled_totals = Totals(venue, self.ledger, engine.messages, len(log),
                                        engine.accepted, bad)
         return self._result(log, self._compiled_totals)
-
-    def start(self) -> None:
-        """Start every agent (in scenario order) and the snapshot timer, at time 0."""
-        self.started, self.ran_on = True, "python"
-        for agent in self.agents:
-            agent.on_start()
-        self.scheduler.call_later(0, self._snapshot)
-
-    def advance(self, until_ns: int) -> None:
-        """Process every event before ``until_ns`` (capped at the scenario's end)."""
-        until = min(until_ns, self.duration_ns)
-        if until > self.env.now:
-            self.env.run(until=until)
-
-    @property
-    def done(self) -> bool:
-        return self.env.now >= self.duration_ns
-
-    def finish(self) -> RunResult:
-        """Close the run: final snapshot, agents' ``on_end``, audit, summary. Raises
-        :class:`AuditError` (with the result as ``error.result``) if conservation fails."""
-        self._snapshot_now()  # the final state, at the end time
-        self.exchange.close_statistics()
-        for agent in self.agents:
-            agent.on_end()
-        return self._result(self.recorder.rows, self.totals())
 
     def totals(self) -> Totals:
         """What the audit and the summary read, as it stands now (after a compiled run:

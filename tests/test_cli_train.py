@@ -188,3 +188,24 @@ def test_avellaneda_stoikov_inventory_term_is_half_a_tick_over_the_episode():
     settings = {"avellaneda_stoikov": {"gamma": 3.0}}
     assert evaluate.baseline_params(env, "avellaneda_stoikov", runs, settings)["gamma"] == 3.0
     assert evaluate.as_gamma(0.01, 0.0043, 60.0) == 4.507  # mm_duel's 60 s episodes, 4 digits
+
+
+@pytest.mark.parametrize("kind", ["fixed_spread", "avellaneda_stoikov"])
+def test_baseline_episodes_step_the_compiled_engine_to_the_same_figures(monkeypatch, kind):
+    """Baseline makers in the seats: every agent has a compiled twin, so the episode steps
+    the compiled engine; rewards, inventories and the summary match the Python engine's."""
+    from test_env import short_scenario
+
+    from lobsim.cli import evaluate
+    from lobsim.env import MarketEnv
+    from lobsim.market import Market
+
+    env = MarketEnv(short_scenario(duration=3.0, count=2))
+    scenario, _ = evaluate._baseline_scenario(env, kind, evaluate.baseline_params(env, kind, {}, None))
+    ran, finish = [], Market.finish
+    monkeypatch.setattr(Market, "finish", lambda self: (ran.append(self.ran_on), finish(self))[1])
+    compiled = evaluate._baseline_episode(env, scenario, 7)
+    monkeypatch.setenv("LOBSIM_PURE_PYTHON", "1")
+    python = evaluate._baseline_episode(env, scenario, 7)
+    assert ran == ["compiled", "python"]
+    assert compiled == python and compiled["seats"]["maker_0"]["fills"] > 0

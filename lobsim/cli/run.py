@@ -90,7 +90,7 @@ def run_with_policy(scenario: Any, policy_dir: Path,
     check_matches(check_payload(payload, None, str(policy_dir)), env, str(policy_dir))
     for _ in play(env, policy, scenario.simulation.seed):
         if progress is not None:
-            progress(env.market.env.now, env.duration_ns)
+            progress(env.market.now, env.duration_ns)
     return env.result
 
 
