@@ -21,7 +21,7 @@ setup(ext_modules=[
     Extension("lobsim._cmarket", ["lobsim/_cmarket.pyx"], language="c++",
               depends=["lobsim/_cmarket.pxd"], extra_compile_args=FLAGS),
     Extension("agents._cflow", ["agents/_cflow.pyx"], language="c++",
-              depends=["lobsim/_cmarket.pxd"], extra_compile_args=FLAGS),
+              depends=["lobsim/_cmarket.pxd", "agents/_ctracking.pxd"], extra_compile_args=FLAGS),
     Extension("agents._cmaker", ["agents/_cmaker.pyx"], language="c++",
-              depends=["lobsim/_cmarket.pxd"], extra_compile_args=FLAGS),
+              depends=["lobsim/_cmarket.pxd", "agents/_ctracking.pxd"], extra_compile_args=FLAGS),
 ])

@@ -4,15 +4,15 @@
 :class:`SantaFeTrader`, :class:`PoissonTrader` (and their base :class:`PoissonFlow`),
 :class:`InformedTrader` and :class:`ScriptedTrader` are the classes of the same names in
 :mod:`agents.santa_fe`, :mod:`agents.poisson`, :mod:`agents.informed` and
-:mod:`agents.scripted`, restated in C for ``lobsim/_cmarket.pyx``. Built from the Python agent (its parameters as it derived
-them), they make the same draws from the same stream in the same order, so a run is
-byte-identical on either engine
-(``tests/test_cmarket.py``). The Python classes stay the reference: read them for the
-model; a change there must be made here too, and the tests say when it was not.
+:mod:`agents.scripted`, restated in C for ``lobsim/_cmarket.pyx``. Built from the Python
+agent (its parameters as it derived them), they make the same draws from the same stream
+in the same order, so a run is byte-identical on either engine (``tests/test_cmarket.py``).
+The Python classes stay the reference: read them for the model; a change there must be
+made here too, and the tests say when it was not.
 
 What the Python agents keep in objects is kept here in C: the live orders as a dense
-array of ids plus an id -> index map (swap-remove, as ``LiveOrders``), the L1 quote as
-``TopOfBook`` keeps it, and the ``EventClock`` generation.
+array of ids plus an id -> index map (swap-remove, as ``LiveOrders``), the L1 quote
+(``agents/_ctracking.pxd``) and the ``EventClock`` generation.
 """
 
 from cython.operator cimport dereference as deref
@@ -21,6 +21,7 @@ from libc.stdint cimport int64_t
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
+from agents._ctracking cimport TopOfBook, top_init, top_update
 from lobsim._cmarket cimport CANCELLED, FILLED, NONE, REJECTED, FlowAgent, Item
 
 # Python 3.12 made ``sum`` of floats compensated (Neumaier); the Python agents total their
@@ -57,20 +58,16 @@ cdef class TrackingAgent(FlowAgent):
     cdef vector[int64_t] ids  # live orders, in LiveOrders' list order
     cdef unordered_map[int64_t, size_t] index  # order id -> position in ids
     cdef int64_t generation  # the EventClock's
-    cdef int64_t bid, ask, last_bid, last_ask, initial_price
+    cdef TopOfBook top
+    cdef int64_t initial_price
 
     def __init__(self, agent):
         self.generation = 0
-        self.bid = self.ask = self.last_bid = self.last_ask = NONE
         self.initial_price = agent.session.initial_price
+        top_init(&self.top, self.initial_price)
 
     cdef int quote(self, const Item* item) except -1:
-        """``TopOfBook.update``."""
-        self.bid, self.ask = item.bid, item.ask
-        if item.bid != NONE:
-            self.last_bid = item.bid
-        if item.ask != NONE:
-            self.last_ask = item.ask
+        top_update(&self.top, item)
         return 0
 
     # ------------------------------------------------------------------ live orders
@@ -212,9 +209,9 @@ cdef class SantaFeTrader(PoissonFlow):
         cdef int64_t k = self.rng.integers(1, self.band + 1)
         cdef int64_t ref, price
         if side == 1:
-            ref = self.ask if self.ask != NONE else self.last_ask
+            ref = self.top.ask if self.top.ask != NONE else self.top.last_ask
         else:
-            ref = self.bid if self.bid != NONE else self.last_bid
+            ref = self.top.bid if self.top.bid != NONE else self.top.last_bid
         if ref == NONE:
             ref = self.initial_price
         price = ref - side * k  # buys below the ask, sells above the bid
@@ -271,15 +268,15 @@ cdef class PoissonTrader(PoissonFlow):
         """``PoissonTrader._limit_price``: ticks, or NONE for no valid price."""
         cdef int64_t touch, price
         if side == 1:
-            touch = self.bid if self.bid != NONE else self.last_bid
+            touch = self.top.bid if self.top.bid != NONE else self.top.last_bid
             price = (touch if touch != NONE else self.initial_price - 1) - offset
-            if self.ask != NONE and self.ask - 1 < price:
-                price = self.ask - 1
+            if self.top.ask != NONE and self.top.ask - 1 < price:
+                price = self.top.ask - 1
             return price if price >= 1 else NONE
-        touch = self.ask if self.ask != NONE else self.last_ask
+        touch = self.top.ask if self.top.ask != NONE else self.top.last_ask
         price = (touch if touch != NONE else self.initial_price + 1) + offset
-        if self.bid != NONE and self.bid + 1 > price:
-            price = self.bid + 1
+        if self.top.bid != NONE and self.top.bid + 1 > price:
+            price = self.top.bid + 1
         return price
 
 
@@ -324,9 +321,9 @@ cdef class InformedTrader(TrackingAgent):
             self.value += self.jump_ticks
         elif stream == 1:
             self.value = self.value - self.jump_ticks if self.value - self.jump_ticks > 1 else 1
-        elif self.ask != NONE and self.ask <= self.value - self.edge_ticks:
+        elif self.top.ask != NONE and self.top.ask <= self.value - self.edge_ticks:
             self.engine.market(self.session, 1, self.order_size)
-        elif self.bid != NONE and self.bid >= self.value + self.edge_ticks:
+        elif self.top.bid != NONE and self.top.bid >= self.value + self.edge_ticks:
             self.engine.market(self.session, -1, self.order_size)
         return self.schedule(self.total)
 

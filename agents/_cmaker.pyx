@@ -18,6 +18,7 @@ from libc.math cimport ceil, floor, fmod, isfinite, log1p, pow
 from libc.stdint cimport int64_t
 from libcpp.vector cimport vector
 
+from agents._ctracking cimport TopOfBook, top_init, top_update
 from lobsim._cmarket cimport (ACCEPTED, CANCEL_REJECTED, CANCELLED, FILLED, K_MODIFY, MODIFIED,
                               NONE, REJECTED, FlowAgent, Item)
 
@@ -53,15 +54,13 @@ cdef class QuotingMaker(FlowAgent):
     cdef vector[LiveOrder] orders  # LiveOrders
     cdef int64_t position  # lots, from every fill
     cdef int64_t quote_ids[2]  # QuotePair._ids: [buy, sell], NONE for none
-    cdef int64_t bid, ask, last_bid, last_ask  # TopOfBook, NONE for None
-    cdef double mid
+    cdef TopOfBook top
     cdef int64_t quote_size, max_inventory
 
     def __init__(self, agent):
         self.position = 0
         self.quote_ids[0] = self.quote_ids[1] = NONE
-        self.bid = self.ask = self.last_bid = self.last_ask = NONE
-        self.mid = agent.top.mid
+        top_init(&self.top, agent.session.initial_price)
         self.quote_size = agent.params.quote_size
         self.max_inventory = agent.params.max_inventory
         if not agent.quotes.post_only:
@@ -176,14 +175,7 @@ cdef class QuotingMaker(FlowAgent):
         return self.update(bid, ask, self.quote_size)
 
     cdef int quote(self, const Item* item) except -1:
-        """``TopOfBook.update`` of a quote (the only market data a maker gets)."""
-        self.bid, self.ask = item.bid, item.ask
-        if item.bid != NONE:
-            self.last_bid = item.bid
-        if item.ask != NONE:
-            self.last_ask = item.ask
-            if item.bid != NONE:
-                self.mid = <double>(item.bid + item.ask) / 2
+        top_update(&self.top, item)
         return 0
 
     cdef int quote_ticks(self, double mid, double bid, double ask, int64_t* bid_ticks,
@@ -191,10 +183,10 @@ cdef class QuotingMaker(FlowAgent):
         """``agents.tracking.quote_ticks`` against the top of book; NONE for no bid."""
         cdef int64_t b = min(whole(floor(bid + EPS)), whole(ceil(mid - EPS)) - 1)
         cdef int64_t a = max(whole(ceil(ask - EPS)), whole(floor(mid + EPS)) + 1)
-        if self.ask != NONE:
-            b = min(b, self.ask - 1)
-        if self.bid != NONE:
-            a = max(a, self.bid + 1)
+        if self.top.ask != NONE:
+            b = min(b, self.top.ask - 1)
+        if self.top.bid != NONE:
+            a = max(a, self.top.bid + 1)
         bid_ticks[0] = b if b >= 1 else NONE
         ask_ticks[0] = a
         return 0
@@ -219,15 +211,15 @@ cdef class FixedSpreadMaker(QuotingMaker):
 
     cdef int quote(self, const Item* item) except -1:
         QuotingMaker.quote(self, item)
-        if abs(self.mid - self.anchor) >= self.requote_ticks and not self.at_touch():
-            self.anchor = self.mid
+        if abs(self.top.mid - self.anchor) >= self.requote_ticks and not self.at_touch():
+            self.anchor = self.top.mid
         return self.requote()
 
     cdef bint at_touch(self) noexcept:
         cdef LiveOrder* bid = self.quote_order(1)
         cdef LiveOrder* ask = self.quote_order(-1)
-        return ((bid != NULL and self.bid != NONE and target_price(bid) == self.bid)
-                or (ask != NULL and self.ask != NONE and target_price(ask) == self.ask))
+        return ((bid != NULL and self.top.bid != NONE and target_price(bid) == self.top.bid)
+                or (ask != NULL and self.top.ask != NONE and target_price(ask) == self.top.ask))
 
     cdef int report(self, const Item* item) except -1:
         self.apply(item)
@@ -276,10 +268,10 @@ cdef class AvellanedaStoikovMaker(QuotingMaker):
         return self.horizon - fmod(<double>self.engine.now / 1e9, self.horizon)
 
     cdef int prices(self, int64_t* bid, int64_t* ask) except -1:
-        cdef double s = self.mid * self.tick_size
+        cdef double s = self.top.mid * self.tick_size
         cdef double r = s - <double>self.position * self.gamma * pow(self.sigma, 2) * self.time_left()
         cdef double spread = (self.gamma * pow(self.sigma, 2) * self.time_left()
                               + 2.0 / self.gamma * log1p(self.gamma / self.kappa))
         cdef double half = spread / 2
-        return self.quote_ticks(self.mid, (r - half) / self.tick_size, (r + half) / self.tick_size,
+        return self.quote_ticks(self.top.mid, (r - half) / self.tick_size, (r + half) / self.tick_size,
                                 bid, ask)

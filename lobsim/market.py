@@ -203,8 +203,8 @@ class Market:
 
     def advance(self, until_ns: int) -> None:
         """Process every event before ``until_ns`` (capped at the scenario's end). On the
-        compiled engine, ``ledger`` and the venue's ``mid2`` are brought up to date after
-        it, for readers that step a market (``lobsim evaluate``'s baselines)."""
+        compiled engine, ``ledger`` and the venue's figures (``mid2``, ``l1``, trades,
+        volume, spread statistics) are brought up to date after it."""
         until = min(until_ns, self.duration_ns)
         if until <= self.now:
             return
