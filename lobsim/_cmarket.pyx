@@ -565,10 +565,6 @@ cdef class Engine:
             self.flags.append(text)
         return code
 
-    @property
-    def events(self):
-        return self.c_time.size()
-
     def event_columns(self):
         """The event log as ``lobsim.recorder.EventColumns``."""
         from lobsim.recorder import KINDS, EventColumns
