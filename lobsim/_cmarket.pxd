@@ -129,6 +129,7 @@ cdef class Engine:
     cdef vector[int] l1_subscribers
     cdef object book, traded, cancelled, rejected, modified, gtc, sides
     cdef int64_t last_id
+    cdef int64_t max_burst  # Exchange.MAX_BURST
     cdef readonly int64_t messages
     cdef vector[OrderRecord] orders
     cdef readonly int64_t accepted
@@ -169,6 +170,7 @@ cdef class Engine:
     cdef int _receive(self, Event* ev) except -1
     cdef int _new_order(self, Event* ev) except -1
     cdef int _cancel(self, Event* ev) except -1
+    cdef int _modify(self, Event* ev) except -1
     cdef int _owner(self, Event* ev) except -2
     cdef int _modified(self, tuple report) except -1
     cdef int _refuse(self, int s, int op, int64_t order_id, str reason) except -1

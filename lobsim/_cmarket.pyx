@@ -123,6 +123,7 @@ cdef class Engine:
         self.taker_fee = scenario.market.taker_fee
         self.fee_income = 0
         self.last_id = exchange._last_id
+        self.max_burst = exchange.MAX_BURST
         self.messages = self.accepted = 0
         self.orders.resize(1)
         self.orders[0].session = -1
@@ -272,7 +273,6 @@ cdef class Engine:
     cdef int64_t _arrival(self, Leg* leg, object py_leg) except? -1:
         """``lobsim.latency.Leg.arrival`` of a message sent now."""
         cdef int64_t arrival = self.now + leg.floor_ns
-        cdef Py_ssize_t i
         if leg.jitter:
             if leg.next == <Py_ssize_t>leg.draws.size():
                 leg.draws.clear()
@@ -296,17 +296,14 @@ cdef class Engine:
             self.burst[s] = 1
         else:
             self.burst[s] += 1
-            if self.burst[s] > 100_000:  # Exchange.MAX_BURST
+            if self.burst[s] > self.max_burst:
                 raise LivelockError.burst(self.names[s], self.burst[s], self.now)
         if ev.op == K_CANCEL:
             self._record(ev.op, s, ev.a, 0, NONE, NONE, -1)
             self._cancel(ev)
         elif ev.op == K_MODIFY:
             self._record(ev.op, s, ev.a, 0, ev.price, ev.qty, -1)
-            if self._owner(ev) >= 0:
-                self._apply(self.book.modify(ev.a, qty=None if ev.qty == NONE else ev.qty,
-                                             price=None if ev.price == NONE else ev.price), ev)
-                self._quote_if_changed()
+            self._modify(ev)
         else:
             self._record(ev.op, s, ev.a, ev.side, ev.price, ev.qty, -1)
             self._new_order(ev)
@@ -317,6 +314,7 @@ cdef class Engine:
         cdef int s = ev.session
         cdef int64_t order_id = ev.a
         cdef OrderRecord* record
+        cdef OrderRecord blank
         cdef Item item
         owner = self.owners[s]
         if owner is None:
@@ -324,16 +322,18 @@ cdef class Engine:
         side = self.sides[ev.side]
         if ev.op == K_LIMIT:
             reports = self.book.limit(order_id, owner, side, ev.price, ev.qty, self.gtc,
-                                      True if ev.post_only else False)
+                                      ev.post_only)
         else:
             reports = self.book.market(order_id, owner, side, ev.qty)
         if reports and type(reports[0]) is self.rejected:
             self._refuse(s, ev.op, order_id, reports[0].reason.value)
             return 0
         if <size_t>order_id >= self.orders.size():
-            self.orders.resize(order_id + 1 + (order_id >> 1))
-            for i in range(order_id, self.orders.size()):
-                self.orders[i].session = -1
+            # every new record says "no order": ids below this one may still be in flight,
+            # or be refused, and a cancel naming them must then find no order
+            blank.session = -1
+            blank.submitted = blank.filled = blank.cancelled = 0
+            self.orders.resize(order_id + 1 + (order_id >> 1), blank)
         record = &self.orders[order_id]
         record.session = s
         record.submitted = ev.qty
@@ -351,6 +351,13 @@ cdef class Engine:
     cdef int _cancel(self, Event* ev) except -1:
         if self._owner(ev) >= 0:
             self._apply(self.book.cancel(ev.a), ev)
+            self._quote_if_changed()
+        return 0
+
+    cdef int _modify(self, Event* ev) except -1:
+        if self._owner(ev) >= 0:
+            self._apply(self.book.modify(ev.a, qty=None if ev.qty == NONE else ev.qty,
+                                         price=None if ev.price == NONE else ev.price), ev)
             self._quote_if_changed()
         return 0
 

@@ -62,13 +62,17 @@ class RunResult:
     book_rows: list[tuple]  #: (time_ns, side, level, price, qty) L2 snapshots
     agent_rows: list[tuple]  #: (time_ns, agent, cash, inventory, pnl2, spread_capture2, fills)
     summary: dict[str, Any] = field(default_factory=dict)
+    _rows: list[tuple] | None = field(default=None, repr=False, compare=False)
 
     @property
     def events(self) -> list[tuple]:
-        """The event log as recorder rows (see :mod:`lobsim.recorder`), whichever engine ran."""
-        if isinstance(self.event_log, EventColumns):
-            self.event_log = self.event_log.rows()
-        return self.event_log
+        """The event log as recorder rows (see :mod:`lobsim.recorder`), whichever engine
+        ran; built once from the columns (which :mod:`lobsim.output` keeps writing from)."""
+        if not isinstance(self.event_log, EventColumns):
+            return self.event_log
+        if self._rows is None:
+            self._rows = self.event_log.rows()
+        return self._rows
 
 
 @dataclass

@@ -24,6 +24,7 @@ SIMULATION = {"duration": 2.0, "seed": 3, "snapshot_interval": 0.25}
 MARKET = {"symbol": "XYZ", "tick_size": 0.01, "initial_price": 100.0, "depth_levels": 5}
 LATENCY = {"inbound_ns": 50_000, "outbound_ns": 50_000, "jitter": "exponential", "jitter_ns": 10_000}
 SLOW = {**LATENCY, "inbound_ns": 5_000_000, "outbound_ns": 5_000_000, "jitter_ns": 2_000_000}
+SLOW_IN = {**SLOW, "outbound_ns": 1_000_000}
 
 
 def santa_fe(name="zi", **params):
@@ -74,6 +75,13 @@ CASES = {
     "shipped competition_sweep": shortened(load(SCENARIO_DIR / "competition_sweep.toml"), 60.0),
     "shipped shock": shortened(load(SCENARIO_DIR / "shock.toml"), 200.0),
     "shipped adverse_selection": shortened(load(SCENARIO_DIR / "adverse_selection.toml"), 60.0),
+    # A slow maker moves quotes that were refused on arrival: their ids were never
+    # accepted, so the modifies must be refused unknown_id (the compiled engine once left
+    # such ids looking like session 0's orders and refused them not_owner).
+    "modifies of refused quotes": scenario(
+        santa_fe(market_rate=300.0, window=0.05), poisson(market_fraction=0.5),
+        fixed_spread(latency=SLOW_IN, skew_per_lot=0.0, max_inventory=2, quote_size=1),
+        avellaneda_stoikov(latency=SLOW_IN, max_inventory=2), seed=0, duration=2.0),
     # A schedule of repeated limits, market orders and cancel_all against a fast insider.
     "scripted and informed": scenario(
         santa_fe(), fixed_spread(),
@@ -129,6 +137,13 @@ def test_the_scripted_case_cancels_what_it_placed():
     cancels = [row for row in events if row[3] == "script" and row[2] == "cancel"]
     assert len(cancels) > 5 and all(1_200_000_000 < row[1] < 1_201_000_000 for row in cancels)
     assert any(row[3] == "insider" and row[2] == "market" for row in events)
+
+
+def test_the_refused_quotes_case_modifies_ids_that_were_never_accepted():
+    events = Market(CASES["modifies of refused quotes"]).run().events
+    refused = {row[4] for row in events if row[2] == "rejected"}
+    assert any((row[2], row[8]) == ("cancel_rejected", "unknown_id") and row[4] in refused
+               for row in events)
 
 
 def test_the_busy_makers_case_reaches_the_makers_paths():
