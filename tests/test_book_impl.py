@@ -256,12 +256,52 @@ def test_book_benchmark_flatness_counts_the_dearest_size_not_only_the_last(monke
 
     seconds = {100: 1.0, 1000: 1.5, 10_000: 1.2}  # a slow middle size
     kinds = dict.fromkeys(bench.KINDS, 1)
-    monkeypatch.setattr(bench, "_time_once", lambda target, n, seed, cls: (seconds[target], cls(), kinds))
+    monkeypatch.setattr(bench, "_generate", lambda target, n, seed, cls: bench._Stream(target, [], [], kinds))
+    monkeypatch.setattr(bench, "_time_once", lambda stream, cls: (seconds[stream.target], cls()))
     args = argparse.Namespace(pure=False, sizes=list(seconds), repeat=1, messages=10, seed=0, by_kind=False)
     last = bench.run(args)[-1]
     assert last == "per-message cost, largest / smallest book: 1.20x; dearest / cheapest size: 1.50x"
     assert bench._ratio(2, 3) == "0.66x"  # truncated, never rounded up
 
+
+def test_book_benchmark_times_one_stream_per_size_with_the_sizes_taking_turns(monkeypatch):
+    import argparse
+
+    from lobsim.bench import book as bench
+
+    generated, timed = [], []
+    kinds = dict.fromkeys(bench.KINDS, 1)
+
+    def generate(target, n, seed, cls):
+        generated.append(target)
+        return bench._Stream(target, [], [], kinds)
+
+    passes_of_100 = iter([3.0, 2.0, 4.0])  # seconds; the best is the second
+
+    def time_once(stream, cls):
+        timed.append(stream.target)
+        return (next(passes_of_100) if stream.target == 100 else 1.0), cls()
+
+    monkeypatch.setattr(bench, "_generate", generate)
+    monkeypatch.setattr(bench, "_time_once", time_once)
+    reported = []
+    args = argparse.Namespace(pure=False, sizes=[100, 200], repeat=3, messages=10, seed=0, by_kind=False,
+                              progress=lambda done, total, label: reported.append((done, total, label)))
+    lines = bench.run(args)
+    assert generated == [100, 200] and timed == [100, 200] * 3
+    assert reported == ([(i, 2, "generating the streams") for i in range(2)]
+                        + [(i, 6, "timed passes") for i in range(6)])
+    assert lines[-1].startswith("per-message cost, largest / smallest book: 0.50x")  # best pass of 100: 2 s
+
+
+@pytest.mark.parametrize("options", [("book", "--repeat", "0"), ("book", "--messages", "0"),
+                                     ("book", "--sizes", "10", "0"), ("market", "--repeat", "0")])
+def test_benchmarks_refuse_counts_below_one_in_one_line(capsys, options):
+    from lobsim.cli import main
+
+    assert main(["bench", *options]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "must be >= 1" in captured.err
 
 
 def test_book_benchmark_by_kind_times_every_kind_of_message(capsys):

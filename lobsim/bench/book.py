@@ -17,10 +17,13 @@ import gc
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from lobsim.bench import progress_of
 from lobsim.book import IMPLEMENTATION, OrderBook, PyOrderBook
+from lobsim.errors import InputError
 from lobsim.orders import Side, TimeInForce
 from lobsim.reports import Traded
 
@@ -34,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--messages", type=int, default=1_000_000, help="messages timed per size")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000],
                         help="target resting orders (default: 1000 10000 100000)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed passes per size; the best is kept")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="timed passes of each size's stream, the sizes taking turns; the best is kept")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pure", action="store_true",
                         help="measure the pure Python book instead of the default one")
@@ -145,32 +149,42 @@ def _kind(fn: Callable, args: tuple) -> str:
     return "cancel" if fn.__name__ == "cancel" else "limit_marketable" if len(args) > 5 else "limit_passive"
 
 
-def _prepare(target: int, n: int, seed: int,
-             book_class: type[OrderBook]) -> tuple[OrderBook, list[Call], dict[str, int]]:
-    """A book pre-filled to ``target`` resting orders, the ``n`` calls to time on it, and
-    how many calls of each kind they are."""
+@dataclass
+class _Stream:
+    """One size's messages: the calls that fill a book to the target size (untimed) and
+    the calls to time on it, as generated (bound to the generator's book)."""
+
+    target: int
+    warm: list[Call]
+    timed: list[Call]
+    kinds: dict[str, int]  #: how many timed calls of each kind
+
+
+def _generate(target: int, n: int, seed: int, book_class: type[OrderBook]) -> _Stream:
     model = _StreamModel(target, np.random.default_rng(seed), book_class)
     warm: list[Call] = []
     while len(model.live) < target:  # fill the book with passive orders first
         model._record(model._passive(Side.BUY if model.rng.random() < 0.5 else Side.SELL), warm)
     warm += model.generate(target)
     timed = model.generate(n)
-    book = book_class()
-    for fn, args in _rebind(warm, book):
-        fn(*args)
-    del model, warm
-    gc.collect()
-    calls = _materialise(timed, book)
-    del timed
     kinds = dict.fromkeys(KINDS, 0)
-    for fn, args in calls:
+    for fn, args in timed:
         kinds[_kind(fn, args)] += 1
-    return book, calls, kinds
+    return _Stream(target, warm, timed, kinds)
 
 
-def _time_once(target: int, n: int, seed: int,
-               book_class: type[OrderBook]) -> tuple[float, OrderBook, dict[str, int]]:
-    book, calls, kinds = _prepare(target, n, seed, book_class)
+def _prepare(stream: _Stream, book_class: type[OrderBook]) -> tuple[OrderBook, list[Call]]:
+    """A fresh book pre-filled by ``stream``'s warm-up, and its timed calls bound to it."""
+    book = book_class()
+    for fn, args in _rebind(stream.warm, book):
+        fn(*args)
+    gc.collect()
+    return book, _materialise(stream.timed, book)
+
+
+def _time_once(stream: _Stream, book_class: type[OrderBook]) -> tuple[float, OrderBook]:
+    """Seconds to run ``stream``'s timed calls on a fresh pre-filled book, and the book."""
+    book, calls = _prepare(stream, book_class)
     gc.collect()
     gc.disable()  # the collector's pauses depend on what ran before, not on the book
     try:
@@ -180,14 +194,14 @@ def _time_once(target: int, n: int, seed: int,
         elapsed = time.perf_counter() - start
     finally:
         gc.enable()
-    return elapsed, book, kinds
+    return elapsed, book
 
 
-def _time_by_kind(target: int, n: int, seed: int, book_class: type[OrderBook]) -> dict[str, float]:
+def _time_by_kind(stream: _Stream, book_class: type[OrderBook]) -> dict[str, float]:
     """Mean ns per call of each kind, one timer pair around every call, less the cost of
     an empty timer pair (so the figures add up to a little more than the plain pass's:
     the timers also evict some cache)."""
-    _, calls, _ = _prepare(target, n, seed, book_class)
+    _, calls = _prepare(stream, book_class)
     clock = time.perf_counter_ns
     spent, counts = dict.fromkeys(KINDS, 0), dict.fromkeys(KINDS, 0)
     labels = [_kind(fn, args) for fn, args in calls]
@@ -213,24 +227,37 @@ def implementation(pure: bool) -> tuple[type[OrderBook], str]:
 
 
 def run(args: argparse.Namespace) -> list[str]:
+    if args.messages < 1 or args.repeat < 1 or min(args.sizes) < 1:
+        raise InputError("--messages, --repeat and --sizes must be >= 1")
     book_class, name = implementation(args.pure)
     lines = [f"order book: {name}",
              f"{'resting':>9} {'levels':>7} {'msgs':>9} {'msgs/s':>11} {'ns/msg':>8}  mix (passive/cancel/marketable)"]
-    per_message: list[float] = []
-    for target in args.sizes:
-        best = float("inf")
-        for r in range(args.repeat):
-            elapsed, book, kinds = _time_once(target, args.messages, args.seed + r, book_class)
-            best = min(best, elapsed)
-        rate = args.messages / best
-        per_message.append(best / args.messages)
-        n = args.messages
-        mix = "/".join(f"{100 * kinds[k] / n:.0f}%" for k in KINDS)
+    progress = progress_of(args)
+    streams = []
+    for i, target in enumerate(args.sizes):
+        progress(i, len(args.sizes), "generating the streams")
+        streams.append(_generate(target, args.messages, args.seed, book_class))
+    best = [float("inf")] * len(streams)
+    books: list[OrderBook] = []
+    # The same stream every pass, so that the best pass differs from the others only by
+    # the machine's noise; the sizes take turns, so that a slow spell of the machine (it
+    # shares its last-level cache) falls on all of them rather than on one.
+    for r in range(args.repeat):
+        books = []
+        for i, stream in enumerate(streams):
+            progress(r * len(streams) + i, args.repeat * len(streams), "timed passes")
+            elapsed, book = _time_once(stream, book_class)
+            best[i] = min(best[i], elapsed)
+            books.append(book)
+    n = args.messages
+    per_message = [seconds / n for seconds in best]
+    for stream, book, seconds in zip(streams, books, best):
+        mix = "/".join(f"{100 * stream.kinds[k] / n:.0f}%" for k in KINDS)
         # figures are truncated, never rounded up
-        lines.append(f"{len(book):>9,} {sum(book.level_count()):>7} {n:>9,} {math.floor(rate):>11,} "
-                     f"{math.floor(1e9 * best / n):>8}  {mix}")
+        lines.append(f"{len(book):>9,} {sum(book.level_count()):>7} {n:>9,} {math.floor(n / seconds):>11,} "
+                     f"{math.floor(1e9 * seconds / n):>8}  {mix}")
         if args.by_kind:
-            by_kind = _time_by_kind(target, n, args.seed, book_class)
+            by_kind = _time_by_kind(stream, book_class)
             lines.append("          ns per call: " + ", ".join(
                 f"{k.replace('limit_', '')} {math.floor(v)}" for k, v in by_kind.items()))
     if len(per_message) > 1:

@@ -16,6 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from lobsim.bench import progress_of
+from lobsim.errors import InputError
+
 #: The standard scenario, as a TOML-shaped dict (validated like any scenario file).
 STANDARD = {
     "simulation": {"duration": 60.0, "seed": 0, "snapshot_interval": 1.0},
@@ -45,11 +48,15 @@ def run(args: argparse.Namespace) -> list[str]:
     from lobsim.output import write_run
     from lobsim.scenario import from_dict, to_toml
 
+    if args.repeat < 1:
+        raise InputError("--repeat must be >= 1")
     data = {**STANDARD, "simulation": {**STANDARD["simulation"], "duration": args.duration,
                                        "seed": args.seed}}
     scenario = from_dict(data, "<bench market>")
+    progress = progress_of(args)
     best_run = best_write = float("inf")
-    for _ in range(args.repeat):
+    for r in range(args.repeat):
+        progress(r, args.repeat, "runs")
         market = Market(scenario, engine=args.engine)
         gc.collect()
         start = time.perf_counter()

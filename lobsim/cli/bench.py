@@ -2,13 +2,17 @@
 
 Each target is a module with ``add_arguments(parser)`` and ``run(args) -> list[str]``
 (the lines to print). A target's module is imported only when it is chosen, so the
-CLI starts fast and ``lobsim bench book`` never imports torch.
+CLI starts fast and ``lobsim bench book`` never imports torch. ``args.progress`` is a
+``progress(done, total, label)`` callback (a bar on stderr when it is a terminal) that a
+long target may call between its timed sections, never inside one.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+
+from lobsim.cli.progress import ProgressBar
 
 #: target name -> module implementing it
 TARGETS = {
@@ -33,6 +37,11 @@ def run(args: argparse.Namespace) -> int:
                                      description=(module.__doc__ or "").strip())
     module.add_arguments(target)
     options = target.parse_args(args.options)
-    for line in module.run(options):
+    options.progress = ProgressBar(f"bench {args.target}")
+    try:
+        lines = module.run(options)
+    finally:
+        options.progress.close()
+    for line in lines:
         print(line, flush=True)
     return 0
