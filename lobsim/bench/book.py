@@ -238,23 +238,23 @@ def run(args: argparse.Namespace) -> list[str]:
         progress(i, len(args.sizes), "generating the streams")
         streams.append(_generate(target, args.messages, args.seed, book_class))
     best = [float("inf")] * len(streams)
-    books: list[OrderBook] = []
+    shapes = [(0, 0)] * len(streams)  # resting orders and levels after the timed calls
     # The same stream every pass, so that the best pass differs from the others only by
     # the machine's noise; the sizes take turns, so that a slow spell of the machine (it
     # shares its last-level cache) falls on all of them rather than on one.
     for r in range(args.repeat):
-        books = []
         for i, stream in enumerate(streams):
             progress(r * len(streams) + i, args.repeat * len(streams), "timed passes")
             elapsed, book = _time_once(stream, book_class)
             best[i] = min(best[i], elapsed)
-            books.append(book)
+            shapes[i] = len(book), sum(book.level_count())
+            del book  # no book outlives its pass
     n = args.messages
     per_message = [seconds / n for seconds in best]
-    for stream, book, seconds in zip(streams, books, best):
+    for stream, (orders, levels), seconds in zip(streams, shapes, best):
         mix = "/".join(f"{100 * stream.kinds[k] / n:.0f}%" for k in KINDS)
         # figures are truncated, never rounded up
-        lines.append(f"{len(book):>9,} {sum(book.level_count()):>7} {n:>9,} {math.floor(n / seconds):>11,} "
+        lines.append(f"{orders:>9,} {levels:>7} {n:>9,} {math.floor(n / seconds):>11,} "
                      f"{math.floor(1e9 * seconds / n):>8}  {mix}")
         if args.by_kind:
             by_kind = _time_by_kind(stream, book_class)
