@@ -246,7 +246,8 @@ def test_book_benchmark_says_which_book_it_measured(capsys, flag):
     named = "order book: " + ("pure Python (lobsim.book.PyOrderBook)" if flag else default)
     assert main(["bench", "book", "--messages", "2000", "--sizes", "50", "100", "--repeat", "1", *flag]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == named and len(lines) == 5 and lines[-1].startswith("per-message cost")
+    assert lines[0] == named and len(lines) == 6 and lines[-2].startswith("per-message cost")
+    assert lines[-1].startswith("memory during the run, one random read (median of 1 rounds;")
 
 
 def test_book_benchmark_flatness_counts_the_dearest_size_not_only_the_last(monkeypatch):
@@ -258,8 +259,9 @@ def test_book_benchmark_flatness_counts_the_dearest_size_not_only_the_last(monke
     kinds = dict.fromkeys(bench.KINDS, 1)
     monkeypatch.setattr(bench, "_generate", lambda target, n, seed, cls: bench._Stream(target, [], [], kinds))
     monkeypatch.setattr(bench, "_time_once", lambda stream, cls: (seconds[stream.target], cls()))
+    monkeypatch.setattr(bench.memory, "read_ns", lambda blocks, reads: [20.0, 100.0])
     args = argparse.Namespace(pure=False, sizes=list(seconds), repeat=1, messages=10, seed=0, by_kind=False)
-    last = bench.run(args)[-1]
+    last = bench.run(args)[-2]
     assert last == "per-message cost, largest / smallest book: 1.20x; dearest / cheapest size: 1.50x"
     assert bench._ratio(2, 3) == "0.66x"  # truncated, never rounded up
 
@@ -282,8 +284,16 @@ def test_book_benchmark_times_one_stream_per_size_with_the_sizes_taking_turns(mo
         timed.append(stream.target)
         return (next(passes_of_100) if stream.target == 100 else 1.0), cls()
 
+    probes = iter([[10.0, 100.0], [30.0, 300.0], [20.0, 250.0]])  # ns in 2 and 8 MiB, a round each
+    probed = []
+
+    def read_ns(blocks, reads):
+        probed.append((list(timed), blocks))
+        return next(probes)
+
     monkeypatch.setattr(bench, "_generate", generate)
     monkeypatch.setattr(bench, "_time_once", time_once)
+    monkeypatch.setattr(bench.memory, "read_ns", read_ns)
     reported = []
     args = argparse.Namespace(pure=False, sizes=[100, 200], repeat=3, messages=10, seed=0, by_kind=False,
                               progress=lambda done, total, label: reported.append((done, total, label)))
@@ -291,11 +301,16 @@ def test_book_benchmark_times_one_stream_per_size_with_the_sizes_taking_turns(mo
     assert generated == [100, 200] and timed == [100, 200] * 3
     assert reported == ([(i, 2, "generating the streams") for i in range(2)]
                         + [(i, 6, "timed passes") for i in range(6)])
-    assert lines[-1].startswith("per-message cost, largest / smallest book: 0.50x")  # best pass of 100: 2 s
+    assert lines[-2].startswith("per-message cost, largest / smallest book: 0.50x")  # best pass of 100: 2 s
+    # memory is probed after each round of passes, and the medians are printed
+    assert probed == [([100, 200] * r, [2 << 20, 8 << 20]) for r in (1, 2, 3)]
+    assert lines[-1].endswith("more sizes): 20.0 ns in 2 MiB, 250.0 ns in 8 MiB")
 
 
 @pytest.mark.parametrize("options", [("book", "--repeat", "0"), ("book", "--messages", "0"),
-                                     ("book", "--sizes", "10", "0"), ("market", "--repeat", "0")])
+                                     ("book", "--sizes", "10", "0"), ("market", "--repeat", "0"),
+                                     ("memory", "--reads", "0"), ("memory", "--repeat", "0"),
+                                     ("memory", "--sizes", "1", "0")])
 def test_benchmarks_refuse_counts_below_one_in_one_line(capsys, options):
     from lobsim.cli import main
 

@@ -8,6 +8,12 @@ measured at several book sizes to show it stays flat.
 
 It measures ``lobsim.book.OrderBook`` (the compiled book when it is built) and says which;
 ``--pure`` measures the pure Python reference book instead.
+
+Between the rounds of passes it also times a random read of memory in a 2 MiB and an 8
+MiB block (:mod:`lobsim.bench.memory`), and prints the medians: at 10^5 resting orders
+the book's order table is 8 MiB, and on a machine that shares its last-level cache with
+other tenants the cost of reading it at random, and so the flatness figure, moves with
+the neighbours. The two figures say which case a run was in.
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ from __future__ import annotations
 import argparse
 import gc
 import math
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from lobsim.bench import progress_of
+from lobsim.bench import memory, progress_of
 from lobsim.book import IMPLEMENTATION, OrderBook, PyOrderBook
 from lobsim.errors import InputError
 from lobsim.orders import Side, TimeInForce
@@ -31,6 +38,10 @@ Call = tuple[Callable, tuple]
 KINDS = ("limit_passive", "cancel", "limit_marketable")  #: the stream's kinds of message
 
 MID = 100_000  # ticks
+#: blocks whose random-read cost is printed with the figures: one that the process has in
+#: cache on a quiet machine and one the size of the order table at 10^5 orders
+PROBE_BLOCKS = (2 * memory.MIB, 8 * memory.MIB)
+PROBE_READS = 1_000_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -239,6 +250,7 @@ def run(args: argparse.Namespace) -> list[str]:
         streams.append(_generate(target, args.messages, args.seed, book_class))
     best = [float("inf")] * len(streams)
     shapes = [(0, 0)] * len(streams)  # resting orders and levels after the timed calls
+    probes = []  # ns per random read in each of PROBE_BLOCKS, a row a round
     # The same stream every pass, so that the best pass differs from the others only by
     # the machine's noise; the sizes take turns, so that a slow spell of the machine (it
     # shares its last-level cache) falls on all of them rather than on one.
@@ -249,6 +261,7 @@ def run(args: argparse.Namespace) -> list[str]:
             best[i] = min(best[i], elapsed)
             shapes[i] = len(book), sum(book.level_count())
             del book  # no book outlives its pass
+        probes.append(memory.read_ns(list(PROBE_BLOCKS), PROBE_READS))
     n = args.messages
     per_message = [seconds / n for seconds in best]
     for stream, (orders, levels), seconds in zip(streams, shapes, best):
@@ -266,7 +279,16 @@ def run(args: argparse.Namespace) -> list[str]:
         lines.append(f"per-message cost, largest / smallest book: "
                      f"{_ratio(per_message[-1], per_message[0])}; dearest / cheapest size: "
                      f"{_ratio(max(per_message), min(per_message))}")
+    lines.append(_probe_line(probes))
     return lines
+
+
+def _probe_line(probes: list[list[float]]) -> str:
+    """What a random read of memory cost during the run (medians of the rounds)."""
+    figures = ", ".join(f"{memory.tenth(statistics.median(row[i] for row in probes))} ns "
+                        f"in {block // memory.MIB} MiB" for i, block in enumerate(PROBE_BLOCKS))
+    return (f"memory during the run, one random read (median of {len(probes)} rounds; "
+            f"`lobsim bench memory` for more sizes): {figures}")
 
 
 def _ratio(a: float, b: float) -> str:

@@ -18,6 +18,7 @@ from lobsim.cli.progress import ProgressBar
 TARGETS = {
     "book": "lobsim.bench.book",
     "market": "lobsim.bench.market",
+    "memory": "lobsim.bench.memory",
     "models": "lobsim.models.bench",
 }
 
