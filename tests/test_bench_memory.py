@@ -32,6 +32,9 @@ def test_a_random_read_takes_some_time():
 def test_a_block_of_under_two_lines_or_no_reads_is_refused(block_bytes, reads):
     with pytest.raises(ValueError, match="at least 128 bytes and at least 1 read"):
         _memory.random_read_ns(block_bytes, reads)
+
+
+def test_a_cycle_of_one_line_is_refused():
     with pytest.raises(ValueError, match="at least 2 lines"):
         _memory.cycle(1)
 
@@ -47,3 +50,15 @@ def test_bench_memory_prints_best_and_median_of_each_block(capsys):
 
 def test_figures_are_truncated_never_rounded_up():
     assert memory.tenth(1.99) == "1.9" and memory.tenth(12.0) == "12.0"
+
+
+def test_without_the_compiled_probe_the_benchmarks_say_so_in_one_line(monkeypatch, capsys):
+    from lobsim.bench import book
+
+    monkeypatch.setattr(memory, "built", lambda: False)
+    assert memory.read_ns([1 << 16], 10) is None
+    assert book._probe_line([[1.0, 2.0], None]).endswith(
+        "not measured (the probe lobsim.bench._memory is not built)")
+    assert main(["bench", "memory"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "did not build" in captured.err

@@ -8,8 +8,8 @@ prefetcher can guess ahead: the time per read is the latency of whatever holds t
 mostly such reads of its order table, so ``lobsim bench book`` prints these figures beside
 its own (see ``lobsim.bench.memory`` for the sweep over block sizes).
 
-The block is a numpy array, which numpy places on transparent huge pages when it is big
-enough (Linux), as the book does with its tables.
+The block is a numpy array, which numpy advises onto transparent huge pages from 4 MiB
+(Linux), as the book does its tables from 2 MiB.
 """
 
 import time

@@ -250,7 +250,7 @@ def run(args: argparse.Namespace) -> list[str]:
         streams.append(_generate(target, args.messages, args.seed, book_class))
     best = [float("inf")] * len(streams)
     shapes = [(0, 0)] * len(streams)  # resting orders and levels after the timed calls
-    probes = []  # ns per random read in each of PROBE_BLOCKS, a row a round
+    probes = []  # ns a random read in each of PROBE_BLOCKS, a row a round (None: no probe)
     # The same stream every pass, so that the best pass differs from the others only by
     # the machine's noise; the sizes take turns, so that a slow spell of the machine (it
     # shares its last-level cache) falls on all of them rather than on one.
@@ -283,8 +283,10 @@ def run(args: argparse.Namespace) -> list[str]:
     return lines
 
 
-def _probe_line(probes: list[list[float]]) -> str:
+def _probe_line(probes: list[list[float] | None]) -> str:
     """What a random read of memory cost during the run (medians of the rounds)."""
+    if None in probes:
+        return "memory during the run: not measured (the probe lobsim.bench._memory is not built)"
     figures = ", ".join(f"{memory.tenth(statistics.median(row[i] for row in probes))} ns "
                         f"in {block // memory.MIB} MiB" for i, block in enumerate(PROBE_BLOCKS))
     return (f"memory during the run, one random read (median of {len(probes)} rounds; "

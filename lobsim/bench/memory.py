@@ -15,11 +15,12 @@ figures of its own run.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import statistics
 
 from lobsim.bench import progress_of
-from lobsim.errors import InputError
+from lobsim.errors import InputError, LobsimError
 
 MIB = 1 << 20
 
@@ -32,14 +33,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
 
 
-def read_ns(blocks: list[int], reads: int, seed: int = 0) -> list[float]:
-    """One round: ns per random read in each block of ``blocks`` (bytes), in that order."""
-    from lobsim.bench._memory import random_read_ns  # compiled: imported when measured
+def built() -> bool:
+    """Whether the compiled probe was built. A source checkout without a compiler runs
+    the pure Python book (see :mod:`lobsim.book`), and has no probe: a Python loop would
+    time the interpreter, not the memory."""
+    return importlib.util.find_spec("lobsim.bench._memory") is not None
+
+
+def read_ns(blocks: list[int], reads: int, seed: int = 0) -> list[float] | None:
+    """One round: ns per random read in each block of ``blocks`` (bytes), in that order;
+    None if the probe was not built."""
+    if not built():
+        return None
+    from lobsim.bench._memory import random_read_ns
 
     return [random_read_ns(block, reads, seed) for block in blocks]
 
 
 def run(args: argparse.Namespace) -> list[str]:
+    if not built():
+        raise LobsimError("lobsim bench memory needs the compiled probe lobsim.bench._memory, "
+                          "which this install did not build (pip install -e . builds it)")
     if args.reads < 1 or args.repeat < 1 or not all(size * MIB >= 128 for size in args.sizes):
         raise InputError("--reads and --repeat must be >= 1 and every --sizes at least 128 bytes "
                          "(0.0002 MiB)")
