@@ -310,7 +310,8 @@ def test_book_benchmark_times_one_stream_per_size_with_the_sizes_taking_turns(mo
 @pytest.mark.parametrize("options", [("book", "--repeat", "0"), ("book", "--messages", "0"),
                                      ("book", "--sizes", "10", "0"), ("market", "--repeat", "0"),
                                      ("memory", "--reads", "0"), ("memory", "--repeat", "0"),
-                                     ("memory", "--sizes", "1", "0")])
+                                     ("memory", "--sizes", "1", "0"), ("memory", "--sizes", "inf"),
+                                     ("memory", "--sizes", "nan"), ("memory", "--sizes", "2048")])
 def test_benchmarks_refuse_counts_below_one_in_one_line(capsys, options):
     from lobsim.cli import main
 

@@ -23,6 +23,7 @@ from lobsim.bench import progress_of
 from lobsim.errors import InputError, LobsimError
 
 MIB = 1 << 20
+MAX_BLOCK = 1024 * MIB  #: bytes; a block is allocated whole, and this machine has 24 GiB
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,9 +55,9 @@ def run(args: argparse.Namespace) -> list[str]:
     if not built():
         raise LobsimError("lobsim bench memory needs the compiled probe lobsim.bench._memory, "
                           "which this install did not build (pip install -e . builds it)")
-    if args.reads < 1 or args.repeat < 1 or not all(size * MIB >= 128 for size in args.sizes):
-        raise InputError("--reads and --repeat must be >= 1 and every --sizes at least 128 bytes "
-                         "(0.0002 MiB)")
+    if args.reads < 1 or args.repeat < 1 or not all(128 <= size * MIB <= MAX_BLOCK for size in args.sizes):
+        raise InputError("--reads and --repeat must be >= 1 and every --sizes from 128 bytes "
+                         f"(0.0002 MiB) to {MAX_BLOCK // MIB} MiB")
     blocks = [int(size * MIB) for size in args.sizes]
     progress = progress_of(args)
     rounds = []
