@@ -4,7 +4,7 @@
 :class:`SantaFeTrader`, :class:`PoissonTrader` (and their base :class:`PoissonFlow`),
 :class:`InformedTrader` and :class:`ScriptedTrader` are the classes of the same names in
 :mod:`agents.santa_fe`, :mod:`agents.poisson`, :mod:`agents.informed` and
-:mod:`agents.scripted`, restated in C for ``lobsim/_cmarket.pyx``. Built from the Python
+:mod:`agents.scripted`, restated in C for ``lobsim/sim/_cmarket.pyx``. Built from the Python
 agent (its parameters as it derived them), they make the same draws from the same stream
 in the same order, so a run is byte-identical on either engine (``tests/test_cmarket.py``).
 The Python classes stay the reference: read them for the model; a change there must be
@@ -22,7 +22,7 @@ from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
 from agents._ctracking cimport TopOfBook, top_init, top_update
-from lobsim._cmarket cimport CANCELLED, FILLED, NONE, REJECTED, FlowAgent, Item
+from lobsim.sim._cmarket cimport CANCELLED, FILLED, NONE, REJECTED, FlowAgent, Item
 
 # Python 3.12 made ``sum`` of floats compensated (Neumaier); the Python agents total their
 # rates with ``sum``, so the twins add the way the running interpreter does (the

@@ -5,7 +5,7 @@
 names in :mod:`agents.fixed_spread` and :mod:`agents.avellaneda_stoikov`, and
 :class:`QuotingMaker` is :class:`agents.maker.QuotingMaker` with the pieces of
 :mod:`agents.tracking` it uses (``LiveOrders``, ``QuotePair``, ``TopOfBook``,
-``quote_ticks``), restated in C for ``lobsim/_cmarket.pyx``. Built from the Python agent,
+``quote_ticks``), restated in C for ``lobsim/sim/_cmarket.pyx``. Built from the Python agent,
 they send the same requests at the same instants from the same float arithmetic,
 operation for operation, so a run is byte-identical on either engine
 (``tests/test_cmarket.py``). The Python classes stay the reference.
@@ -19,7 +19,7 @@ from libc.stdint cimport int64_t
 from libcpp.vector cimport vector
 
 from agents._ctracking cimport TopOfBook, top_init, top_update
-from lobsim._cmarket cimport (ACCEPTED, CANCEL_REJECTED, CANCELLED, FILLED, K_MODIFY, MODIFIED,
+from lobsim.sim._cmarket cimport (ACCEPTED, CANCEL_REJECTED, CANCELLED, FILLED, K_MODIFY, MODIFIED,
                               NONE, REJECTED, FlowAgent, Item)
 
 cdef double EPS = 1e-9  # agents.tracking._EPS

@@ -4,7 +4,7 @@ struct with inline functions (so this needs no module of its own)."""
 
 from libc.stdint cimport int64_t
 
-from lobsim._cmarket cimport NONE, Item
+from lobsim.sim._cmarket cimport NONE, Item
 
 
 cdef struct TopOfBook:

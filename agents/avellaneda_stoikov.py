@@ -38,11 +38,11 @@ from typing import TYPE_CHECKING
 
 from agents.maker import QuotingMaker
 from agents.tracking import quote_ticks
-from lobsim.timebase import ns_to_seconds
+from lobsim.units import ns_to_seconds
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
-    from lobsim.messages import MarketData, OrderReport
+    from lobsim.sim.gateway import Session
+    from lobsim.sim.messages import MarketData, OrderReport
 
 REQUOTE = "requote"  # timer tag
 
@@ -66,7 +66,7 @@ class AvellanedaStoikovParams:
 
 
 class AvellanedaStoikovMaker(QuotingMaker):
-    """The Avellaneda-Stoikov (2008) market maker (see the module docstring)."""
+    """The Avellaneda & Stoikov (2008) market maker: an inventory-aware reservation price and spread."""
 
     kind = "avellaneda_stoikov"
     Params = AvellanedaStoikovParams

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 
 from agents.maker import QuotingMaker
 from agents.tracking import quote_ticks
-from lobsim.messages import OrderFilled
-from lobsim.orders import Side
+from lobsim.sim.messages import OrderFilled
+from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
-    from lobsim.messages import MarketData, OrderReport
+    from lobsim.sim.gateway import Session
+    from lobsim.sim.messages import MarketData, OrderReport
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class FixedSpreadParams:
 
 
 class FixedSpreadMaker(QuotingMaker):
-    """Fixed-spread, inventory-skewed market maker (see the module docstring)."""
+    """A market maker that quotes a fixed spread around the mid, skewed by its inventory."""
 
     kind = "fixed_spread"
     Params = FixedSpreadParams

@@ -34,14 +34,14 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.base import Agent
+from lobsim.sim.agent import Agent
 from agents.poisson import EventClock
 from agents.tracking import TopOfBook
-from lobsim.orders import Side
+from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
-    from lobsim.messages import MarketData
+    from lobsim.sim.gateway import Session
+    from lobsim.sim.messages import MarketData
 
 BUY, SELL = Side.BUY, Side.SELL
 
@@ -64,7 +64,7 @@ class InformedParams:
 
 
 class InformedTrader(Agent):
-    """A trader with private knowledge of the fundamental value (module docstring)."""
+    """An informed trader: it knows a value the market does not, and trades on the difference."""
 
     kind = "informed"
     Params = InformedParams
@@ -78,8 +78,8 @@ class InformedTrader(Agent):
         self.clock = EventClock(session)
         #: ticks: the fundamental value only this trader knows
         self.value = session.initial_price
-        self.jump_ticks = max(1, round(params.jump / session.tick_size))
-        self.edge_ticks = max(1, round(params.edge / session.tick_size))
+        self.jump_ticks = max(1, session.ticks(params.jump))
+        self.edge_ticks = max(1, session.ticks(params.edge))
         half = params.jump_rate / 2
         self._rates = (half, half, params.trade_rate)
         self._total = params.jump_rate + params.trade_rate

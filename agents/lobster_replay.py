@@ -1,6 +1,6 @@
 """Background order flow replayed from a LOBSTER message file.
 
-Each row of the file (see :mod:`lobsim.lobster`) becomes an order at its time, shifted so
+Each row of the file (see :mod:`lobsim.data.lobster`) becomes an order at its time, shifted so
 that ``start`` seconds after midnight is the scenario's time 0 (default: the first row's
 time) and scaled by ``speed`` (2.0: twice as fast):
 
@@ -30,15 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agents.base import Agent
-from lobsim import lobster
+from lobsim.sim.agent import Agent
+from lobsim.data import lobster
 from lobsim.errors import InputError
-from lobsim.messages import OrderCancelled, OrderFilled, OrderRejected
-from lobsim.orders import Side
+from lobsim.sim.messages import OrderCancelled, OrderFilled, OrderRejected
+from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
-    from lobsim.messages import OrderReport
+    from lobsim.sim.gateway import Session
+    from lobsim.sim.messages import OrderReport
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class LobsterReplayParams:
 
 
 class LobsterReplayTrader(Agent):
-    """Replays a LOBSTER message file as order flow (see the module docstring)."""
+    """Background order flow replayed from a LOBSTER message file."""
 
     kind = "lobster_replay"
     Params = LobsterReplayParams

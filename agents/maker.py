@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agents.base import Agent
+from lobsim.sim.agent import Agent
 from agents.tracking import LiveOrders, QuotePair, TopOfBook
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
+    from lobsim.sim.gateway import Session
 
 
 class QuotingMaker(Agent):

@@ -20,13 +20,13 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.base import Agent
+from lobsim.sim.agent import Agent
 from agents.tracking import LiveOrders, TopOfBook
-from lobsim.orders import Side
+from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
-    from lobsim.messages import MarketData, OrderReport
+    from lobsim.sim.gateway import Session
+    from lobsim.sim.messages import MarketData, OrderReport
 
 BUY, SELL = Side.BUY, Side.SELL
 
@@ -159,7 +159,7 @@ class PoissonFlow(Agent):
 
 
 class PoissonTrader(PoissonFlow):
-    """A population of Poisson noise traders (see the module docstring).
+    """A population of Poisson noise traders: limit, market and cancel events at constant rates.
 
     Buy and sell are equally likely. A limit buy goes ``k`` ticks below the best bid
     (``k`` = 0 joins it), a sell ``k`` above the best ask; an empty side uses its last

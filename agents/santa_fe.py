@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from agents.poisson import PoissonFlow
-from lobsim.orders import Side
+from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
+    from lobsim.sim.gateway import Session
 
 BUY, SELL = Side.BUY, Side.SELL
 
@@ -65,7 +65,7 @@ class SantaFeParams:
 
 
 class SantaFeTrader(PoissonFlow):
-    """The whole Santa Fe zero-intelligence population as one agent (module docstring)."""
+    """The Santa Fe zero-intelligence order flow (Smith, Farmer, Gillemot & Krishnamurthy 2003), the whole population as one agent."""
 
     kind = "santa_fe"
     Params = SantaFeParams
@@ -75,7 +75,7 @@ class SantaFeTrader(PoissonFlow):
         super().__init__(name, params, session)
         self.params: SantaFeParams = params
         #: ticks: limit prices are 1..band ticks beyond the opposite best quote
-        self.band = max(1, round(params.window / session.tick_size))
+        self.band = max(1, session.ticks(params.window))
         limit = params.limit_rate * params.window / params.order_size  # orders/s per side
         market = params.market_rate / params.order_size / 2  # orders/s per side
         self._fixed_rates = (limit, limit, market, market)

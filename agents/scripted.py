@@ -22,13 +22,13 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.base import Agent
+from lobsim.sim.agent import Agent
 from agents.tracking import LiveOrders
-from lobsim.orders import Side
+from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
-    from lobsim.messages import OrderReport
+    from lobsim.sim.gateway import Session
+    from lobsim.sim.messages import OrderReport
 
 ORDER_TYPES = ("market", "limit", "cancel_all")
 
@@ -70,7 +70,7 @@ class ScriptedParams:
 
 
 class ScriptedTrader(Agent):
-    """Sends its schedule with timers (see the module docstring).
+    """A trader that follows a fixed schedule: shocks, metaorders, liquidity droughts.
 
     Times are kept absolute (``at + n * every``, converted to ns once per send), so long
     repeat chains do not drift. Only the next send of each line is pending at a time.

@@ -9,7 +9,7 @@ uniform random choice among the live orders in O(1), for zero-intelligence cance
 quote with ``modify`` rather than cancel + new. :func:`quote_ticks` turns a maker's
 desired prices into safe ticks. :class:`TopOfBook` keeps what the L1 feed said.
 
-Report semantics relied on (see :mod:`lobsim.messages`): reports of one order arrive in
+Report semantics relied on (see :mod:`lobsim.sim.messages`): reports of one order arrive in
 exchange order; ``OrderFilled.left`` is what the order still has (0: done); every
 ``OrderCancelled`` ends an order (a qty decrease by modify is an ``OrderModified``);
 ``OrderRejected`` ends an order that never lived; a ``CancelRejected`` changes nothing.
@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lobsim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
+from lobsim.sim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
                              OrderModified, OrderRejected, Quote)
-from lobsim.orders import Side
+from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
-    from lobsim.messages import MarketData, OrderReport
+    from lobsim.sim.gateway import Session
+    from lobsim.sim.messages import MarketData, OrderReport
 
 # Floats that should be whole ticks (e.g. 99.99999999997) must not round a whole tick
 # the wrong way; 1e-9 tick is far below any meaningful price difference.

@@ -5,9 +5,8 @@ The order book API (these names are a contract)::
     from lobsim import OrderBook, Side, TimeInForce
 """
 
-from lobsim.book import OrderBook, OrderInfo
-from lobsim.orders import MAX_PRICE, MAX_QTY, CancelCause, RejectReason, Side, TimeInForce
-from lobsim.reports import Cancelled, Modified, Rejected, Report, Traded
+from lobsim.book import (MAX_PRICE, MAX_QTY, CancelCause, Cancelled, Modified, OrderBook,
+                         OrderInfo, RejectReason, Rejected, Report, Side, TimeInForce, Traded)
 
 __version__ = "0.1.0"
 

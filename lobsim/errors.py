@@ -46,3 +46,18 @@ class LivelockError(LobsimError):
 
 class MissingExtraError(LobsimError):
     """An optional dependency is needed for this command; the message says what to install."""
+
+
+#: Optional packages and the extra that installs each (``pip install 'lobsim[EXTRA]'``).
+EXTRAS = {"torch": "rl", "gymnasium": "rl", "pettingzoo": "rl", "matplotlib": "plots", "ray": "ray"}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> MissingExtraError | None:
+    """The one-line error for an optional package that is not installed, or None when
+    ``exc`` is about another module (a bug, not a missing extra)."""
+    top = (exc.name or "").split(".")[0]
+    if top not in EXTRAS:
+        return None
+    return MissingExtraError(f"this needs {top}, which is not installed: "
+                             f"pip install 'lobsim[{EXTRAS[top]}]'")
+

@@ -9,6 +9,7 @@ clock.
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -38,3 +39,19 @@ def child(parent: np.random.SeedSequence | int, name: str) -> np.random.SeedSequ
 def generator(parent: np.random.SeedSequence | int, name: str) -> np.random.Generator:
     """A numpy ``Generator`` on the child stream ``name`` of ``parent``."""
     return np.random.Generator(np.random.PCG64(child(parent, name)))
+
+
+def int_seed(seq: np.random.SeedSequence) -> int:
+    """A 63-bit integer drawn from ``seq``, for APIs that take a plain integer seed."""
+    return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def torch_generator(seq: np.random.SeedSequence, device: str = "cpu") -> Any:
+    """A ``torch.Generator`` seeded with 64 bits drawn from ``seq``.
+
+    torch is imported here, not at module level: markets without learners run without it."""
+    import torch
+
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(seq.generate_state(1, np.uint64)[0]))
+    return gen

@@ -1,7 +1,7 @@
 """What the DQN and PPO learners share: parallel simulations, per-agent networks in one
 batched call, checkpoints, and the learner record registered under ``lobsim.learners``.
 
-* :class:`VecMarket`: ``n_envs`` copies of :class:`lobsim.env.MarketEnv` spread over
+* :class:`VecMarket`: ``n_envs`` copies of :class:`lobsim.rl.env.MarketEnv` spread over
   ``workers`` processes (spawned; one torch/numpy thread each), stepped in lockstep with
   auto-reset. Env ``i`` draws its episodes from ``SeedSequence(seed).spawn(n_envs)[i]``,
   so results do not depend on the number of workers.
@@ -20,6 +20,7 @@ import csv
 import dataclasses
 import math
 import multiprocessing as mp
+import pickle
 import signal
 import threading
 import time
@@ -32,8 +33,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lobsim.checkpoint import (BAD_PAYLOAD, CHECKPOINT, FORMAT, STATE_KEYS, check_matches,  # noqa: F401
+from lobsim.rl.checkpoint import (BAD_PAYLOAD, CHECKPOINT, FORMAT, STATE_KEYS, check_matches,  # noqa: F401
                                check_payload, load_checkpoint, short_error)
+from lobsim import registry
 from lobsim.errors import CheckpointError, InputError, LobsimError
 
 CURVE_CSV = "learning_curve.csv"
@@ -106,12 +108,20 @@ def seed_everything(seed: int, threads: int = 1) -> None:
 # --------------------------------------------------------------------------- parallel envs
 
 
-def _worker(conn, scenario, seeds: list[int]) -> None:
-    """Simulate ``seeds``' envs on command. Replies ("ok", data) or ("error", one line)."""
+def _worker(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) -> None:
+    """Simulate ``seeds``' envs on command. Replies ("ok", data) or ("error", one line).
+
+    A spawned process knows only the installed kinds: it loads the user's ``--agents``
+    files first, then unpickles the scenario, whose parameters may be of their classes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training process's to handle
     try:
         torch.set_num_threads(1)
-        from lobsim.env import MarketEnv
+        from lobsim import registry
+        from lobsim.rl.env import MarketEnv
+
+        for path in agent_files:
+            registry.load_agent_file(path)
+        scenario = pickle.loads(scenario_blob)
 
         envs = [MarketEnv(scenario, seed=s) for s in seeds]
         names = envs[0].possible_agents
@@ -164,7 +174,7 @@ class VecMarket:
     """``n_envs`` market envs over ``workers`` processes (0: in this process), lockstep."""
 
     def __init__(self, scenario: Any, n_envs: int, seed: int, workers: int = 2) -> None:
-        from lobsim.env import MarketEnv
+        from lobsim.rl.env import MarketEnv
 
         probe = MarketEnv(scenario)
         self.scenario = probe.scenario
@@ -193,7 +203,8 @@ class VecMarket:
                 for chunk in self.chunks:
                     parent, child = ctx.Pipe()
                     proc = ctx.Process(target=_worker, daemon=True,
-                                       args=(child, self.scenario, [seeds[i] for i in chunk]))
+                                       args=(child, registry.agent_files(), pickle.dumps(self.scenario),
+                                             [seeds[i] for i in chunk]))
                     proc.start()
                     child.close()
                     self.conns.append(parent)
@@ -316,8 +327,8 @@ class Validation:
 
     def __init__(self, scenario: Any, seed: int, seconds: float) -> None:
         """``seconds``: simulated time per scoring, rounded up to whole episodes."""
-        from lobsim.cli.evaluate import held_out_seeds
-        from lobsim.env import MarketEnv
+        from lobsim.rl.evaluation import held_out_seeds
+        from lobsim.rl.env import MarketEnv
 
         self.env = MarketEnv(scenario)
         # round first: 2.1 s / 0.3 s is 7.000000000000001 in floats, and means 7 episodes
@@ -331,7 +342,7 @@ class Validation:
 
     def score(self, policy: Policy) -> float:
         """Mean episode reward per seat of ``policy`` over the validation seeds."""
-        from lobsim.cli.evaluate import play
+        from lobsim.rl.evaluation import play
 
         total = 0.0
         for seed in self.seeds:

@@ -1,4 +1,4 @@
-"""Independent DQN market makers for :class:`lobsim.env.MarketEnv` (CleanRL style).
+"""Independent DQN market makers for :class:`lobsim.rl.env.MarketEnv` (CleanRL style).
 
 The original prototype's design done right: every learner seat has its own Q-network and
 target network (one member each of an :class:`~agents.rl.common.EnsembleMLP`, so all

@@ -1,4 +1,4 @@
-"""PPO market makers for :class:`lobsim.env.MarketEnv`: IPPO, shared parameters, MAPPO.
+"""PPO market makers for :class:`lobsim.rl.env.MarketEnv`: IPPO, shared parameters, MAPPO.
 
 One readable file in CleanRL style: hyper-parameters, networks, rollout collection, GAE,
 the clipped PPO update. ``Args.mode``:

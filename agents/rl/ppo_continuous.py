@@ -24,10 +24,10 @@ import torch
 from torch import nn
 
 from lobsim.errors import InputError
-from lobsim.models import seeding
+from lobsim import seeding
 from lobsim.models.baselines import CJOptimalPolicy, tabulate
 from lobsim.models.closed_form import solve
-from lobsim.models.env import MarketMakingVecEnv, ModelConfig, cj2015_config
+from lobsim.models.vecenv import MarketMakingVecEnv, ModelConfig, cj2015_config
 from lobsim.models.rollout import Episodes, paired_difference, run_episodes
 
 

@@ -6,7 +6,7 @@ near a target number of resting orders, recorded, then replayed on a fresh book 
 was pre-filled to the same state; only the replay is timed. Per-message cost is
 measured at several book sizes to show it stays flat.
 
-It measures ``lobsim.book.OrderBook`` (the compiled book when it is built) and says which;
+It measures ``lobsim.book.orderbook.OrderBook`` (the compiled book when it is built) and says which;
 ``--pure`` measures the pure Python reference book instead.
 
 Between the rounds of passes it also times a random read of memory in a 2 MiB and an 8
@@ -29,10 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lobsim.bench import memory, progress_of
-from lobsim.book import IMPLEMENTATION, OrderBook, PyOrderBook
+from lobsim.book.orderbook import IMPLEMENTATION, OrderBook, PyOrderBook
 from lobsim.errors import InputError
-from lobsim.orders import Side, TimeInForce
-from lobsim.reports import Traded
+from lobsim.book.orders import Side, TimeInForce
+from lobsim.book.reports import Traded
 
 Call = tuple[Callable, tuple]
 KINDS = ("limit_passive", "cancel", "limit_marketable")  #: the stream's kinds of message
@@ -233,7 +233,7 @@ def _time_by_kind(stream: _Stream, book_class: type[OrderBook]) -> dict[str, flo
 def implementation(pure: bool) -> tuple[type[OrderBook], str]:
     """The book class to measure and how to name it."""
     if pure:
-        return PyOrderBook, "pure Python (lobsim.book.PyOrderBook)"
+        return PyOrderBook, "pure Python (lobsim.book.orderbook.PyOrderBook)"
     return OrderBook, f"{IMPLEMENTATION} ({OrderBook.__module__}.{OrderBook.__qualname__})"
 
 

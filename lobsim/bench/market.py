@@ -4,7 +4,7 @@ Santa Fe zero-intelligence flow plus a Poisson noise trader, with latency, run t
 the whole stack: agents, gateway, latency, matching, market data, ledger and the
 recorder. Prints exchange messages (requests that reached the exchange) per second of
 wall time, and the cost of writing the event log separately. ``--engine`` picks the
-engine (:mod:`lobsim.market`): by default the compiled one, which runs this scenario;
+engine (:mod:`lobsim.sim.market`): by default the compiled one, which runs this scenario;
 ``--engine python`` measures SimPy's.
 """
 
@@ -44,9 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> list[str]:
-    from lobsim.market import Market
-    from lobsim.output import write_run
-    from lobsim.scenario import from_dict, to_toml
+    from lobsim.sim.market import Market
+    from lobsim.sim.output import write_run
+    from lobsim.scenario.loader import from_dict, to_toml
 
     if args.repeat < 1:
         raise InputError("--repeat must be >= 1")

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def built() -> bool:
     """Whether the compiled probe was built. A source checkout without a compiler runs
-    the pure Python book (see :mod:`lobsim.book`), and has no probe: a Python loop would
+    the pure Python book (see :mod:`lobsim.book.orderbook`), and has no probe: a Python loop would
     time the interpreter, not the memory."""
     return importlib.util.find_spec("lobsim.bench._memory") is not None
 

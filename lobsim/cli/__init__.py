@@ -12,11 +12,20 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from lobsim.errors import LobsimError
+from lobsim import registry
+from lobsim.errors import LobsimError, missing_extra
 
 #: Subcommand modules, in the order ``lobsim --help`` lists them.
-COMMANDS = ("replay", "run", "train", "evaluate", "report", "export", "sweep", "validate", "bench")
+COMMANDS = ("run", "kinds", "replay", "train", "evaluate", "report", "export", "sweep", "validate", "bench")
+
+
+def add_agents_option(parser: argparse.ArgumentParser) -> None:
+    """``--agents FILE.py`` (repeatable): the Agent subclasses of a user's file become kinds
+    (:func:`lobsim.registry.load_agent_file`); :func:`main` loads them before the command."""
+    parser.add_argument("--agents", action="append", type=Path, default=[], metavar="FILE.py",
+                        help="load your own agent kinds from a Python file (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        for path in getattr(args, "agents", None) or ():  # the user named their code: run it
+            registry.load_agent_file(path)
         return int(args.func(args) or 0)
     except LobsimError as exc:
         print(f"lobsim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        missing = missing_extra(exc)
+        if missing is None:
+            raise
+        print(f"lobsim {args.command}: error: {missing}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `lobsim replay ... | head`
         sys.stderr.close()

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lobsim.lobster import export_run
+    from lobsim.data.lobster import export_run
 
     messages, orderbook, rows = export_run(args.run_dir, args.lobster, args.levels, args.start)
     print(f"wrote {messages}")

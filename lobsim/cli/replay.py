@@ -9,10 +9,10 @@ import json
 import sys
 from pathlib import Path
 
-from lobsim.book import OrderBook
+from lobsim.book.orderbook import OrderBook
 from lobsim.errors import InputError
 from lobsim.fileio import atomic_write
-from lobsim.replay import read_messages, replay
+from lobsim.book.replay import read_messages, replay
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_lobster(args: argparse.Namespace) -> int:
-    from lobsim import lobster
+    from lobsim.data import lobster
 
     messages = lobster.read_messages(args.lobster)
     orderbook = lobster.read_orderbook(args.orderbook) if args.orderbook is not None else None

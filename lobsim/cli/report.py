@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lobsim.report import write_report
+    from lobsim.analysis.report import write_report
 
     page = write_report(args.run_dir, args.interval)
     facts = __import__("json").loads((page.parent / "facts.json").read_text())

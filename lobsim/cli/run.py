@@ -4,7 +4,7 @@ and write its results.
 Learner seats (agents of kind ``learner``) are driven by the environment, so a plain run
 leaves them idle and says so; ``--policy`` lets a ``lobsim train`` directory's makers
 drive them (greedy, one decision per ``decision_interval``, through
-:class:`lobsim.env.MarketEnv`), so that a trained market is recorded, audited and
+:class:`lobsim.rl.env.MarketEnv`), so that a trained market is recorded, audited and
 reported like any other run. The market seed is the scenario's (or ``--seed``), so the
 same run without the policy differs only in what the seats do.
 """
@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from lobsim.cli import add_agents_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,14 +36,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="auto (default): the compiled engine when every agent has a "
                              "compiled twin, else SimPy; the results are the same bytes")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_agents_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from lobsim import scenario as scenario_module
+    from lobsim.scenario import loader as scenario_module
     from lobsim.errors import AuditError, InputError
-    from lobsim.market import Market
-    from lobsim.output import write_run
+    from lobsim.sim.market import Market
+    from lobsim.sim.output import write_run
 
     scenario = scenario_module.load(args.scenario)
     if args.seed is not None:
@@ -79,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
 def run_with_policy(scenario: Any, policy_dir: Path,
                     progress: Callable[[int, int], None] | None = None) -> Any:
     """One run of ``scenario`` with its learner seats driven by the greedy policy of
-    ``policy_dir``; returns the market's :class:`~lobsim.market.RunResult`.
+    ``policy_dir``; returns the market's :class:`~lobsim.sim.market.RunResult`.
     Raises :class:`~lobsim.errors.CheckpointError` if the policy does not fit the seats."""
-    from lobsim.checkpoint import check_matches, check_payload
-    from lobsim.cli.evaluate import load_policy, play
-    from lobsim.env import MarketEnv
+    from lobsim.rl.checkpoint import check_matches, check_payload
+    from lobsim.rl.evaluation import load_policy, play
+    from lobsim.rl.env import MarketEnv
 
     policy, payload = load_policy(policy_dir)
     env = MarketEnv(scenario)

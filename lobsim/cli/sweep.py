@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from lobsim.cli import add_agents_option
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -29,15 +31,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS; unset: local processes)")
     parser.add_argument("--no-plot", action="store_true", help="write sweep.parquet only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_agents_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from lobsim import sweep
+    from lobsim.analysis import sweep
 
     axes = [sweep.parse_set(text) for text in args.sets]
     if not args.no_plot:
-        from lobsim.figures import new_figure
+        from lobsim.analysis.figures import new_figure
         new_figure()  # missing matplotlib: fail before running anything
     address = args.address or os.environ.get("RAY_ADDRESS") or None
     rows = sweep.run_sweep(args.scenario, axes, args.seeds, args.workers, address, _progress_bar(args))

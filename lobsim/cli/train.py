@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from lobsim.cli import add_agents_option
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -31,12 +33,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="how seats share networks: dqn independent (default) or shared; "
                              "ppo ippo (default), shared or mappo")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_agents_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from lobsim import registry
-    from lobsim.env import load_scenario
+    from lobsim.rl.env import load_scenario
     from lobsim.errors import InputError
 
     if args.out is None and args.resume is None:

@@ -3,7 +3,7 @@
 Stochastic-control models of market making (Avellaneda-Stoikov 2008, Cartea-Jaimungal
 2015) have known optimal policies, so they tell whether a learner actually learns:
 
-- :mod:`lobsim.models.env`: the vectorized environment and its configs;
+- :mod:`lobsim.models.vecenv`: the vectorized environment and its configs;
 - :mod:`lobsim.models.closed_form`: the Cartea-Jaimungal value ``h(t, q)``;
 - :mod:`lobsim.models.baselines`: fixed-depth, Avellaneda-Stoikov and CJ-optimal policies;
 - :mod:`lobsim.models.rollout`: Monte Carlo evaluation of a policy;
@@ -11,6 +11,6 @@ Stochastic-control models of market making (Avellaneda-Stoikov 2008, Cartea-Jaim
 - :mod:`lobsim.models.bench`: ``lobsim bench models``.
 """
 
-from lobsim.models.env import MarketMakingVecEnv, ModelConfig, as2008_config, cj2015_config
+from lobsim.models.vecenv import MarketMakingVecEnv, ModelConfig, as2008_config, cj2015_config
 
 __all__ = ["MarketMakingVecEnv", "ModelConfig", "as2008_config", "cj2015_config"]

@@ -1,4 +1,4 @@
-"""Closed-form quoting policies for :class:`~lobsim.models.env.MarketMakingVecEnv`.
+"""Closed-form quoting policies for :class:`~lobsim.models.vecenv.MarketMakingVecEnv`.
 
 A policy maps observations ``(N, 2)`` = ``[q/q_max, (T-t)/T]`` to actions ``(N, 2)`` =
 ``[bid_depth, ask_depth]`` in price units, so it runs unchanged on any env whose
@@ -14,7 +14,7 @@ import torch
 
 from lobsim.errors import InputError
 from lobsim.models.closed_form import CJSolution, solve
-from lobsim.models.env import ModelConfig
+from lobsim.models.vecenv import ModelConfig
 
 
 def _inventory(obs: torch.Tensor, config: ModelConfig) -> torch.Tensor:

@@ -14,7 +14,7 @@ import torch
 
 from lobsim.errors import InputError
 from lobsim.models.baselines import CJOptimalPolicy, FixedDepthPolicy
-from lobsim.models.env import MarketMakingVecEnv, cj2015_config
+from lobsim.models.vecenv import MarketMakingVecEnv, cj2015_config
 from lobsim.models.rollout import torch_threads
 
 

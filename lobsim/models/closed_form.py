@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lobsim.errors import InputError
-from lobsim.models.env import ModelConfig
+from lobsim.models.vecenv import ModelConfig
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from lobsim.errors import InputError
-from lobsim.models import closed_form, seeding
+from lobsim import seeding
+from lobsim.models import closed_form
 from lobsim.models.baselines import AvellanedaStoikovPolicy, CJOptimalPolicy, FixedDepthPolicy
-from lobsim.models.env import ModelConfig, as2008_config, cj2015_config
+from lobsim.models.vecenv import ModelConfig, as2008_config, cj2015_config
 from lobsim.models.rollout import run_episodes
 
 Progress = Callable[[int, int, str], None]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lobsim.models.env import MarketMakingVecEnv, ModelConfig
+from lobsim.models.vecenv import MarketMakingVecEnv, ModelConfig
 
 Policy = Callable[[torch.Tensor], torch.Tensor]
 

@@ -1,0 +1,358 @@
+"""Parameter sweeps: a scenario's grid of variants times seeds, run locally or on Ray.
+
+``--set KEY=V1,V2,...`` names a value in the scenario's TOML by a dotted key path:
+``market.tick_size``, ``simulation.duration``, or ``agents.NAME.KEY`` for the ``[[agents]]``
+table named NAME (``agents.3.KEY`` by index also works), e.g. ``agents.maker.count=1,2,4``.
+Values are TOML literals (``1``, ``0.5``, ``true``, ``"text"``); bare words are strings.
+Several ``--set`` make a full grid (first axis slowest). Each variant is the raw TOML dict
+with the values set, validated again by :func:`lobsim.scenario.loader.from_dict`.
+
+Each run is a pure function of (variant, seed): :func:`run_one` returns the run's summary,
+so the results are identical whether runs execute serially, in a process pool or as Ray
+tasks. Seeds are the scenario's seed, +1, ... (``--seeds K`` of them).
+
+Results: one row per run in ``sweep.parquet``: ``variant``, ``seed``, one column per swept
+key, the run's summary flattened with dots (``market.mean_spread``, ``agents.maker_0.pnl``,
+price units and lots as in ``summary.json``) and per ``[[agents]]`` table the mean and
+sum over its instances (``group.maker.pnl_mean``, ``group.maker.pnl_sum``).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import math
+import socket
+import tomllib
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lobsim.stats import mean_ci95
+from lobsim.errors import AuditError, InputError, LobsimError, MissingExtraError
+from lobsim.fileio import staged_directory
+
+Progress = Callable[[int, int], None]  #: (runs done, runs in all)
+GROUP_FIELDS = ("pnl", "inventory", "spread_capture", "fills", "volume")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One ``--set``: a key path and the values it takes."""
+
+    key: str
+    values: tuple[Any, ...]
+
+
+def parse_value(text: str) -> Any:
+    """A TOML literal (``1``, ``0.5``, ``true``, ``"x"``); anything else as a plain string."""
+    try:
+        return tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text.strip()
+
+
+def parse_values(text: str) -> tuple[Any, ...]:
+    """``V1,V2,...`` read as the items of one TOML array, so that a value may itself hold
+    commas (``[1,2],[2,3]`` or ``"a,b"``); if that is not TOML, split at every comma and
+    read each piece with :func:`parse_value` (bare words such as ``exponential``)."""
+    try:
+        return tuple(tomllib.loads(f"v = [{text}]")["v"])
+    except tomllib.TOMLDecodeError:
+        return tuple(parse_value(v) for v in text.split(","))
+
+
+def parse_set(text: str) -> Axis:
+    """``KEY=V1,V2,...`` -> :class:`Axis`; :class:`InputError` if malformed."""
+    key, sep, values = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not values.strip():
+        raise InputError(f"--set {text!r}: expected KEY=V1,V2,... (e.g. agents.maker.count=1,2,4)")
+    parsed = parse_values(values)
+    if len(set(map(repr, parsed))) != len(parsed):
+        raise InputError(f"--set {text!r}: a value is repeated")
+    return Axis(key, parsed)
+
+
+def set_path(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` (a dotted path, see the module docstring) in the raw scenario dict."""
+    parts = key.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            node = _agent_table(node, part, where)
+        elif isinstance(node, dict):
+            if part not in node:
+                node[part] = {}
+            node = node[part]
+        else:
+            raise InputError(f"--set {key}: {where} is not a table")
+    if not isinstance(node, dict):
+        raise InputError(f"--set {key}: {'.'.join(parts[:-1])} is not a table")
+    node[parts[-1]] = value
+
+
+def _agent_table(tables: list, part: str, where: str) -> dict:
+    if part.isdigit() and int(part) < len(tables):
+        return tables[int(part)]
+    for table in tables:
+        if isinstance(table, dict) and table.get("name") == part:
+            return table
+    names = ", ".join(str(t.get("name")) for t in tables if isinstance(t, dict))
+    raise InputError(f"--set: no [[agents]] table named {part!r} at {where} (names: {names})")
+
+
+@dataclass(frozen=True)
+class Variant:
+    index: int
+    values: dict[str, Any]  #: swept key -> value
+    data: dict[str, Any]  #: the raw scenario dict with the values set
+    seed: int  #: the variant's own seed (its first run's seed)
+
+
+def expand(data: Mapping[str, Any], axes: list[Axis], source: str) -> list[Variant]:
+    """Every combination of the axes' values (first axis slowest), each validated."""
+    from lobsim.scenario.loader import from_dict
+
+    keys = [axis.key for axis in axes]
+    if len(set(keys)) != len(keys):
+        raise InputError("--set: the same key is swept twice")
+    variants = []
+    for index, combo in enumerate(itertools.product(*(axis.values for axis in axes))):
+        raw = copy.deepcopy(dict(data))
+        values = dict(zip(keys, combo))
+        for key, value in values.items():
+            set_path(raw, key, value)
+        label = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        scenario = from_dict(raw, f"{source} [{label}]" if label else source)  # ScenarioError names the key
+        variants.append(Variant(index, values, raw, scenario.simulation.seed))
+    return variants
+
+
+def run_one(data: dict[str, Any], source: str, seed: int,
+            agent_files: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Run one variant with one seed; its summary (a pure function of the arguments).
+    ``agent_files``: the user's ``--agents`` files, loaded first (a Ray worker starts
+    without them)."""
+    from lobsim import registry
+    from lobsim.scenario.loader import from_dict
+    from lobsim.sim.market import Market
+
+    for path in agent_files:
+        registry.load_agent_file(path)
+    scenario = from_dict(data, source).with_seed(seed)
+    try:
+        return Market(scenario).run().summary
+    except AuditError as exc:  # recorded (audit.ok is false), not fatal to the sweep
+        return exc.result.summary  # type: ignore[attr-defined]
+    except LobsimError as exc:  # say which run failed; the sweep stops with one line
+        raise type(exc)(f"{source}, seed {seed}: {exc}") from None
+
+
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts -> one level with dotted keys; lists become JSON text."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, list) else value
+    return flat
+
+
+def group_metrics(data: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Per ``[[agents]]`` table: mean and sum over its instances of :data:`GROUP_FIELDS`."""
+    out: dict[str, Any] = {}
+    agents = summary.get("agents", {})
+    for table in data.get("agents", []):
+        name, count = table.get("name"), int(table.get("count", 1))
+        names = [name] if count == 1 else [f"{name}_{i}" for i in range(count)]
+        rows = [agents[n] for n in names if n in agents]
+        for f in GROUP_FIELDS:
+            values = [float(r[f]) for r in rows if r.get(f) is not None]
+            out[f"group.{name}.{f}_mean"] = float(np.mean(values)) if values else None
+            out[f"group.{name}.{f}_sum"] = float(np.sum(values)) if values else None
+    return out
+
+
+def run_sweep(scenario_path: Path, axes: list[Axis], seeds: int, workers: int = 2,
+              address: str | None = None, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Run every (variant, seed); rows sorted by (variant, seed). ``address``: a Ray
+    cluster (each run one Ray task); else ``workers`` local processes (1: in this process)."""
+    from lobsim import registry
+    from lobsim.scenario.loader import load
+
+    if seeds < 1:
+        raise InputError(f"--seeds must be at least 1, got {seeds}")
+    load(scenario_path)  # validates the file itself first
+    with open(scenario_path, "rb") as handle:
+        data = tomllib.load(handle)
+    source = str(scenario_path)
+    variants = expand(data, axes, source)
+    jobs = [(v, v.seed + k) for v in variants for k in range(seeds)]
+    files = registry.agent_files()
+    calls = [(v.data, f"{source} {v.values}" if v.values else source, seed, files) for v, seed in jobs]
+    if address:
+        summaries = _ray_map(calls, address, progress)
+    elif workers <= 1:
+        summaries = []
+        for i, call in enumerate(calls):
+            summaries.append(run_one(*call))
+            if progress:
+                progress(i + 1, len(calls))
+    else:
+        summaries = _pool_map(calls, workers, progress)
+    rows = []
+    for (variant, seed), summary in zip(jobs, summaries):
+        rows.append({"variant": variant.index, "seed": seed, **variant.values,
+                     **flatten({k: v for k, v in summary.items() if k != "scenario"}),
+                     **group_metrics(variant.data, summary)})
+    return rows
+
+
+def _pool_map(calls: list[tuple], workers: int, progress: Progress | None) -> list[dict]:
+    results: list[Any] = [None] * len(calls)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(run_one, *call): i for i, call in enumerate(calls)}
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                results[futures[future]] = future.result()
+                if progress:
+                    progress(done, len(calls))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # do not run what is left
+            raise
+    return results
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast (5 s) with one line when a host:port address does not answer."""
+    host_port = address.removeprefix("ray://")
+    if host_port in ("auto", "local") or ":" not in host_port:
+        return
+    host, _, port = host_port.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot reach Ray at {address}: {exc}") from None
+
+
+def _ray_map(calls: list[tuple], address: str, progress: Progress | None) -> list[dict]:
+    try:
+        import ray
+    except ImportError:
+        raise MissingExtraError("Ray is not installed: pip install lobsim[ray]") from None
+    _check_reachable(address)
+    started = not ray.is_initialized()
+    try:
+        if started:
+            local = {"include_dashboard": False} if address == "local" else {}
+            ray.init(address=address, log_to_driver=False, configure_logging=False, **local)
+    except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; all mean "not reachable"
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot connect to Ray at {address}: {message}") from None
+    try:
+        task = ray.remote(run_one)
+        refs = [task.remote(*call) for call in calls]
+        index = {ref: i for i, ref in enumerate(refs)}
+        results: list[Any] = [None] * len(refs)
+        pending = list(refs)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            for ref in ready:
+                try:
+                    results[index[ref]] = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:  # its text is a remote traceback
+                    cause = exc.cause if isinstance(exc.cause, LobsimError) else None
+                    raise cause or LobsimError(str(exc).strip().splitlines()[-1]) from None
+            if progress:
+                progress(len(refs) - len(pending), len(refs))
+        return results
+    finally:
+        if started:
+            ray.shutdown()
+
+
+# ------------------------------------------------------------------------ writing
+
+
+def to_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows -> a table with every key as a column (missing values null), in first-seen order."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    return pa.table({c: pa.array([row.get(c) for row in rows]) for c in columns})
+
+
+def default_metrics(rows: list[dict[str, Any]]) -> list[str]:
+    """Mean spread and every agent group's mean PnL, when present."""
+    keys = dict.fromkeys(k for row in rows for k in row)
+    return [k for k in keys if k == "market.mean_spread" or (k.startswith("group.") and k.endswith(".pnl_mean"))]
+
+
+def confidence(values: np.ndarray) -> tuple[float, float]:
+    """(mean, half-width of its 95% Student-t interval) of the finite ``values``; a band of
+    width 0 for one value (nothing to estimate a spread from), NaN for none."""
+    mean, half = mean_ci95(values)
+    if half is None:
+        return mean, 0.0 if math.isfinite(mean) else math.nan
+    return mean, half
+
+
+def plot(rows: list[dict[str, Any]], axes: list[Axis], chosen: list[str], path: Path) -> None:
+    """One panel per metric against the first swept key (one line per combination of the
+    others), mean over seeds with a 95% confidence band."""
+    from lobsim.analysis.figures import new_figure
+
+    fig, panels = new_figure(1, len(chosen), size=(4.2 * len(chosen), 3.6))
+    x_axis = axes[0]
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x_axis.values)
+    xs = np.array(x_axis.values if numeric else range(len(x_axis.values)), dtype=np.float64)
+    others = list(itertools.product(*(a.values for a in axes[1:])))
+    for metric, ax in zip(chosen, panels):
+        for combo in others:
+            stats = np.array([confidence(np.array(
+                [_num(r.get(metric)) for r in rows if r[x_axis.key] == x
+                 and all(r[a.key] == v for a, v in zip(axes[1:], combo))], dtype=np.float64))
+                for x in x_axis.values]).reshape(-1, 2)
+            label = ", ".join(f"{a.key}={v}" for a, v in zip(axes[1:], combo)) or None
+            line, = ax.plot(xs, stats[:, 0], "o-", label=label)
+            ax.fill_between(xs, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1],
+                            color=line.get_color(), alpha=0.2)
+        if not numeric:
+            ax.set_xticks(xs, [str(v) for v in x_axis.values])
+        ax.set(xlabel=x_axis.key, title=metric)
+        ax.ticklabel_format(axis="y", useOffset=False)
+        if len(others) > 1:
+            ax.legend(fontsize=7)
+    seeds = len({r["seed"] for r in rows})
+    fig.suptitle(f"mean over {seeds} seed{'s' * (seeds != 1)} with 95% confidence band", fontsize=9)
+    fig.savefig(path)
+
+
+def _num(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+def write_sweep(rows: list[dict[str, Any]], axes: list[Axis], out_dir: Path,
+                chosen: list[str] | None = None, with_plot: bool = True) -> list[Path]:
+    """Write ``sweep.parquet`` (and ``sweep.png``) into ``out_dir``, atomically."""
+    out_dir = Path(out_dir)
+    chosen = chosen or default_metrics(rows)
+    known = {k for row in rows for k in row}
+    missing = [m for m in chosen if m not in known]
+    if missing:
+        raise InputError(f"--metric {missing[0]!r}: no such column (e.g. {', '.join(default_metrics(rows))})")
+    with staged_directory(out_dir) as staging:
+        pq.write_table(to_table(rows), staging / "sweep.parquet", compression="zstd")
+        if with_plot and axes and chosen:
+            plot(rows, axes, chosen, staging / "sweep.png")
+        names = sorted(path.name for path in staging.iterdir())
+    return [out_dir / name for name in names]

@@ -1,0 +1,313 @@
+"""The exchange: one order book per symbol behind a gateway.
+
+It receives agents' requests (already delayed by their inbound latency), checks rate
+limits and ownership, runs the book, books fills in the ledger, records every message
+and report, and sends each affected agent one batch of reports and market data, delayed
+by that agent's outbound latency. It knows nothing of learning, and nothing of SimPy
+beyond the scheduler's clock.
+
+Per request: O(book operation + reports + subscribers that must be told).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any
+
+from lobsim.book.orderbook import OrderBook
+from lobsim.scenario.config import MarketConfig
+from lobsim.errors import LivelockError
+from lobsim.sim.ledger import Ledger
+from lobsim.sim.messages import (FEEDS, CancelRejected, Depth, OrderAccepted, OrderCancelled,
+                             OrderFilled, OrderModified, OrderRejected, Quote, TradePrint)
+from lobsim.book.orders import RejectReason
+from lobsim.sim.recorder import Recorder
+from lobsim.book.reports import Cancelled, Modified, Rejected, Traded
+from lobsim.sim.scheduler import Scheduler
+from lobsim.units import NS_PER_SECOND, price_to_ticks
+
+if TYPE_CHECKING:
+    from lobsim.sim.gateway import Session
+
+Outbox = dict  # Session -> (arrival_ns, [items]): one delivery per agent per request
+
+# Fields of an order's audit record (a list: one is built per accepted order).
+SESSION, SYMBOL, SUBMITTED, FILLED, CANCELLED = range(5)
+
+
+class Venue:
+    """One symbol's book and what the exchange tracks about it."""
+
+    def __init__(self, symbol: str, initial_price: int) -> None:
+        self.symbol = symbol
+        self.book = OrderBook()
+        self.l1: tuple = (None, 0, None, 0)  # (bid, bid lots, ask, ask lots)
+        self.mid2 = 2 * initial_price  # twice the last two-sided mid, ticks (integer)
+        self.l1_since_ns = 0  # when the current l1 began
+        self.spread_ns_sum = 0  # sum of spread (ticks) x time (ns) while two-sided
+        self.two_sided_ns = 0  # time with both sides quoted, ns
+        self.trades = 0
+        self.volume = 0  # lots
+
+
+class Exchange:
+    """Matches requests for every symbol; see the module docstring."""
+
+    #: Messages one agent may send at a single instant before the run stops with a
+    #: LivelockError: far above any real burst, and what stops a zero-latency agent that
+    #: answers its own quotes from freezing simulated time forever.
+    MAX_BURST = 100_000
+
+    def __init__(self, scheduler: Scheduler, market: MarketConfig, ledger: Ledger,
+                 recorder: Recorder) -> None:
+        self.scheduler = scheduler
+        self.market = market
+        self.ledger = ledger
+        self.recorder = recorder
+        self.initial_price = price_to_ticks(market.initial_price, market.tick_size)
+        self.venues = {market.symbol: Venue(market.symbol, self.initial_price)}
+        self.subscribers: dict[str, list[Session]] = {feed: [] for feed in FEEDS}
+        self.orders: dict[int, list] = {}  # order id -> [session, symbol, submitted, filled, cancelled]
+        self.messages = 0  # requests received
+        self._last_id = 0
+        self._handlers: dict[str, Callable[[Session, tuple, Outbox], None]] = {
+            "limit": self._new_order, "market": self._new_order,
+            "cancel": self._cancel, "modify": self._modify,
+        }
+
+    def new_order_id(self) -> int:
+        """A fresh exchange order id (a global counter: agents can never collide)."""
+        self._last_id += 1
+        return self._last_id
+
+    def subscribe(self, session: Session, feed: str) -> None:
+        self.subscribers[feed].append(session)
+
+    # ------------------------------------------------------------------ requests
+
+    def receive(self, arg: tuple[Session, tuple]) -> None:
+        """A request reaches the exchange (scheduled by the sender's session)."""
+        session, request = arg
+        now = self.scheduler.env.now
+        self.messages += 1
+        if now != session.burst_ns:
+            session.burst_ns, session.burst = now, 1
+        else:
+            session.burst += 1
+            if session.burst > self.MAX_BURST:
+                raise LivelockError.burst(session.name, session.burst, now)
+        self.recorder.request(now, session.name, request)
+        outbox: Outbox = {}
+        if session.rate_limit and self._over_rate(session):
+            self._refuse(session, request, RejectReason.RATE_LIMITED, outbox)
+        else:
+            self._handlers[request[0]](session, request, outbox)
+        self._send(outbox)
+
+    def _over_rate(self, session: Session) -> bool:
+        """Sliding one-second window per agent. O(1) amortized."""
+        now = self.scheduler.env.now
+        arrivals = session.arrivals
+        while arrivals and arrivals[0] <= now - NS_PER_SECOND:
+            arrivals.popleft()
+        if len(arrivals) >= session.rate_limit:
+            return True
+        arrivals.append(now)
+        return False
+
+    def _new_order(self, session: Session, request: tuple, outbox: Outbox) -> None:
+        op, order_id, symbol, side, price, qty = request[:6]
+        venue = self.venues.get(symbol) if isinstance(symbol, str) else None
+        if venue is None:
+            self._refuse(session, request, RejectReason.UNKNOWN_SYMBOL, outbox)
+            return
+        owner = session if session.self_trade_prevention else order_id
+        book = venue.book
+        if op == "limit":
+            reports = book.limit(order_id, owner, side, price, qty, request[6], request[7])
+        else:
+            reports = book.market(order_id, owner, side, qty)
+        if reports and type(reports[0]) is Rejected:
+            self._refuse(session, request, reports[0].reason, outbox)
+            return
+        now = self.scheduler.env.now
+        self.orders[order_id] = [session, symbol, qty, 0, 0]
+        box = self._box(outbox, session)
+        box[1].append(OrderAccepted(order_id, symbol, side, price, qty, now, box[0]))
+        self.recorder.row(now, "accepted", session.name, order_id, side, price, qty, None)
+        self._apply(venue, reports, outbox)
+        self._quote_if_changed(venue, outbox)
+
+    def _cancel(self, session: Session, request: tuple, outbox: Outbox) -> None:
+        order = self._own_order(session, request, outbox)
+        if order is not None:
+            venue = self.venues[order[SYMBOL]]
+            self._apply(venue, venue.book.cancel(request[1]), outbox, request)
+            self._quote_if_changed(venue, outbox)
+
+    def _modify(self, session: Session, request: tuple, outbox: Outbox) -> None:
+        order = self._own_order(session, request, outbox)
+        if order is not None:
+            venue = self.venues[order[SYMBOL]]
+            _, order_id, qty, price = request
+            self._apply(venue, venue.book.modify(order_id, qty=qty, price=price), outbox, request)
+            self._quote_if_changed(venue, outbox)
+
+    def _own_order(self, session: Session, request: tuple, outbox: Outbox) -> list | None:
+        """The order a cancel/modify names, if it exists and is the sender's; else refuse."""
+        try:
+            order = self.orders.get(request[1])
+        except TypeError:  # unhashable id
+            order = None
+        if order is None:
+            self._refuse(session, request, RejectReason.UNKNOWN_ID, outbox)
+        elif order[SESSION] is not session:
+            self._refuse(session, request, RejectReason.NOT_OWNER, outbox)
+            order = None
+        return order
+
+    def _refuse(self, session: Session, request: tuple, reason: RejectReason, outbox: Outbox) -> None:
+        """Answer a request with a reject (new order) or cancel-reject (cancel/modify)."""
+        now = self.scheduler.env.now
+        op, order_id = request[0], request[1]
+        box = self._box(outbox, session)
+        if op in ("limit", "market"):
+            item: Any = OrderRejected(order_id, request[2], reason.value, now, box[0])
+            kind = "rejected"
+        else:
+            item = CancelRejected(order_id, self._symbol_of(order_id), op, reason.value, now, box[0])
+            kind = "cancel_rejected"
+        box[1].append(item)
+        self.recorder.row(now, kind, session.name, order_id, None, None, None, reason.value)
+
+    def _symbol_of(self, order_id: Hashable) -> str:
+        try:
+            order = self.orders.get(order_id)
+        except TypeError:
+            order = None
+        return order[SYMBOL] if order is not None else self.market.symbol
+
+    # ------------------------------------------------------------------ book reports
+
+    def _apply(self, venue: Venue, reports: list, outbox: Outbox, request: tuple | None = None) -> None:
+        """Turn the book's reports into ledger entries, records and agent deliveries."""
+        for report in reports:
+            kind = type(report)
+            if kind is Traded:
+                self._trade(venue, report, outbox)
+            elif kind is Cancelled:
+                self._cancelled(report, outbox)
+            elif kind is Modified:
+                self._modified(report, outbox)
+            else:  # Rejected: a cancel/modify the book refused (the order is no longer live)
+                session = self.orders[report.order_id][SESSION]
+                self._refuse(session, request, report.reason, outbox)
+
+    def _trade(self, venue: Venue, trade: Traded, outbox: Outbox) -> None:
+        now = self.scheduler.env.now
+        maker, taker = self.orders[trade.maker], self.orders[trade.taker]
+        price, qty, aggressor = trade.price, trade.qty, trade.aggressor
+        maker[FILLED] += qty
+        taker[FILLED] += qty
+        venue.trades += 1
+        venue.volume += qty
+        ledger, symbol, mid2 = self.ledger, venue.symbol, venue.mid2
+        maker_session, taker_session = maker[SESSION], taker[SESSION]
+        ledger.fill(maker_session.index, -aggressor, price, qty, mid2, self.market.maker_fee)
+        ledger.fill(taker_session.index, aggressor, price, qty, mid2, self.market.taker_fee)
+        box = self._box(outbox, maker_session)
+        box[1].append(OrderFilled(trade.maker, symbol, aggressor.opposite, price, qty,
+                                  trade.maker_left, True, now, box[0]))
+        box = self._box(outbox, taker_session)
+        box[1].append(OrderFilled(trade.taker, symbol, aggressor, price, qty,
+                                  taker[SUBMITTED] - taker[FILLED] - taker[CANCELLED], False,
+                                  now, box[0]))
+        record = self.recorder.row
+        record(now, "fill", maker_session.name, trade.maker, aggressor.opposite, price, qty, "maker")
+        record(now, "fill", taker_session.name, trade.taker, aggressor, price, qty, "taker")
+        for subscriber in self.subscribers["trades"]:
+            box = self._box(outbox, subscriber)
+            box[1].append(TradePrint(symbol, price, qty, aggressor, now, box[0]))
+
+    def _cancelled(self, report: Cancelled, outbox: Outbox) -> None:
+        now = self.scheduler.env.now
+        order = self.orders[report.order_id]
+        order[CANCELLED] += report.qty
+        session = order[SESSION]
+        box = self._box(outbox, session)
+        box[1].append(OrderCancelled(report.order_id, order[SYMBOL], report.qty, report.cause.value,
+                                     now, box[0]))
+        self.recorder.row(now, "cancelled", session.name, report.order_id, None, None, report.qty,
+                          report.cause.value)
+
+    def _modified(self, report: Modified, outbox: Outbox) -> None:
+        now = self.scheduler.env.now
+        order = self.orders[report.order_id]
+        change = report.qty - report.old_qty  # an increase is new qty, a decrease a cancel
+        if change > 0:
+            order[SUBMITTED] += change
+        else:
+            order[CANCELLED] -= change
+        session = order[SESSION]
+        box = self._box(outbox, session)
+        box[1].append(OrderModified(report.order_id, order[SYMBOL], report.price, report.qty,
+                                    now, box[0]))
+        self.recorder.row(now, "modified", session.name, report.order_id, report.side,
+                          report.price, report.qty, None)
+
+    # ------------------------------------------------------------------ market data
+
+    def _quote_if_changed(self, venue: Venue, outbox: Outbox) -> None:
+        """Publish L1 to subscribers if the top of book changed; keep spread statistics."""
+        l1 = venue.book.top()
+        if l1 == venue.l1:
+            return
+        bid, ask = l1[0], l1[2]
+        now = self.scheduler.env.now
+        old = venue.l1
+        if old[0] is not None and old[2] is not None:
+            elapsed = now - venue.l1_since_ns
+            venue.spread_ns_sum += (old[2] - old[0]) * elapsed
+            venue.two_sided_ns += elapsed
+        venue.l1 = l1
+        venue.l1_since_ns = now
+        if bid is not None and ask is not None:
+            venue.mid2 = bid + ask
+        for subscriber in self.subscribers["l1"]:
+            box = self._box(outbox, subscriber)
+            box[1].append(Quote(venue.symbol, l1[0], l1[1], l1[2], l1[3], now, box[0]))
+
+    def publish_depth(self, levels: int) -> None:
+        """Send an L2 snapshot of every book to the ``l2`` subscribers (called on a timer)."""
+        now = self.scheduler.env.now
+        outbox: Outbox = {}
+        for venue in self.venues.values():
+            bids, asks = venue.book.depth(levels)
+            for subscriber in self.subscribers["l2"]:
+                box = self._box(outbox, subscriber)
+                box[1].append(Depth(venue.symbol, tuple(bids), tuple(asks), now, box[0]))
+        self._send(outbox)
+
+    def close_statistics(self) -> None:
+        """Account the time since the last L1 change (call once at the end of a run)."""
+        now = self.scheduler.env.now
+        for venue in self.venues.values():
+            bid, _, ask, _ = venue.l1
+            if bid is not None and ask is not None:
+                venue.spread_ns_sum += (ask - bid) * (now - venue.l1_since_ns)
+                venue.two_sided_ns += now - venue.l1_since_ns
+            venue.l1_since_ns = now
+
+    # ------------------------------------------------------------------ delivery
+
+    def _box(self, outbox: Outbox, session: Session) -> list:
+        """``[arrival_ns, items]`` for ``session`` in this request's outbox."""
+        box = outbox.get(session)
+        if box is None:
+            box = outbox[session] = [session.outbound.arrival(self.scheduler.env.now), []]
+        return box
+
+    @staticmethod
+    def _send(outbox: Outbox) -> None:
+        for session, (arrival, items) in outbox.items():
+            session.deliver(arrival, items)

@@ -1,0 +1,142 @@
+"""The exchange gateway as an agent sees it: one :class:`Session` per agent.
+
+A session turns the agent's calls into requests that reach the exchange after the
+agent's inbound latency, and delivers the exchange's reports and market data back to
+the agent's callbacks after its outbound latency. It assigns exchange order ids at send
+time (one global counter), so agents can never collide and can cancel an order that is
+still in flight. Nothing an agent passes can raise here: malformed values travel to the
+exchange and come back as rejects.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lobsim.sim.latency import Leg
+from lobsim.sim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
+                             OrderModified, OrderRejected)
+from lobsim.book.orders import Side, TimeInForce
+from lobsim.sim.scheduler import Scheduler
+from lobsim.units import price_to_ticks, seconds_to_ns
+
+if TYPE_CHECKING:
+    from lobsim.sim.exchange import Exchange
+
+#: Types delivered to ``on_report``; everything else goes to ``on_market_data``.
+REPORT_TYPES = frozenset({OrderAccepted, OrderRejected, OrderFilled, OrderCancelled,
+                          OrderModified, CancelRejected})
+
+
+def _plain(value: Any) -> Any:
+    """numpy integers -> int, so that an agent computing prices with numpy is not rejected."""
+    return int(value) if isinstance(value, np.integer) else value
+
+
+class Session:
+    """An agent's connection to the exchange.
+
+    Attributes an agent may rely on: ``name``, ``symbol`` (default symbol), ``tick_size``
+    (price units per tick), ``initial_price`` (ticks), ``rng`` (the agent's own seeded
+    stream), ``now`` (ns).
+    """
+
+    def __init__(self, name: str, index: int, exchange: Exchange, scheduler: Scheduler,
+                 inbound: Leg, outbound: Leg, rng: np.random.Generator, *,
+                 self_trade_prevention: bool = True, rate_limit: int = 0) -> None:
+        self.name = name
+        self.index = index  #: position in the market's agent list (ledger row)
+        self.exchange = exchange
+        self.scheduler = scheduler
+        self.inbound = inbound
+        self.outbound = outbound
+        self.rng = rng
+        self.self_trade_prevention = self_trade_prevention
+        self.rate_limit = rate_limit  #: messages per second; 0: unlimited
+        self.arrivals: deque[int] = deque()  # exchange-side arrival times within the last second
+        self.burst_ns = -1  # the instant of this agent's latest messages at the exchange
+        self.burst = 0  # how many arrived at that instant (see Exchange.MAX_BURST)
+        self.on_report: Callable[[Any], None] = _ignore
+        self.on_market_data: Callable[[Any], None] = _ignore
+        self.on_timer: Callable[[Hashable], None] = _ignore
+        market = exchange.market
+        self.symbol = market.symbol
+        self.tick_size = market.tick_size
+        self.initial_price = exchange.initial_price
+        self._call_later = scheduler.call_later
+
+    def attach(self, agent: Any) -> None:
+        """Route deliveries to ``agent``'s callbacks."""
+        self.on_report = agent.on_report
+        self.on_market_data = agent.on_market_data
+        self.on_timer = agent.on_timer
+
+    # ------------------------------------------------------------------ time and units
+
+    @property
+    def now(self) -> int:
+        """Simulated time, ns."""
+        return self.scheduler.env.now
+
+    def ticks(self, price: float) -> int:
+        """Price units -> the nearest tick."""
+        return price_to_ticks(price, self.tick_size)
+
+    @staticmethod
+    def ns(seconds: float) -> int:
+        """Seconds of simulated time -> ns."""
+        return seconds_to_ns(seconds)
+
+    def timer(self, delay_ns: int, tag: Hashable = None) -> None:
+        """Call ``agent.on_timer(tag)`` after ``delay_ns`` ns (no latency applies)."""
+        self._call_later(max(int(delay_ns), 0), self.on_timer, tag)
+
+    # ------------------------------------------------------------------ requests
+
+    def limit(self, side: Side, price: int, qty: int, tif: TimeInForce = TimeInForce.GTC,
+              post_only: bool = False, symbol: str | None = None) -> int:
+        """Send a limit order (price ticks, qty lots); return its exchange order id."""
+        order_id = self.exchange.new_order_id()
+        self._send(("limit", order_id, symbol or self.symbol, side, _plain(price), _plain(qty),
+                    tif, post_only))
+        return order_id
+
+    def market(self, side: Side, qty: int, symbol: str | None = None) -> int:
+        """Send a market order (qty lots); return its exchange order id."""
+        order_id = self.exchange.new_order_id()
+        self._send(("market", order_id, symbol or self.symbol, side, None, _plain(qty)))
+        return order_id
+
+    def cancel(self, order_id: int) -> None:
+        """Ask to cancel one of this agent's orders."""
+        self._send(("cancel", order_id))
+
+    def modify(self, order_id: int, qty: int | None = None, price: int | None = None) -> None:
+        """Ask to change one of this agent's orders (qty lots and/or price ticks)."""
+        self._send(("modify", order_id, _plain(qty), _plain(price)))
+
+    def _send(self, request: tuple) -> None:
+        now = self.scheduler.env.now
+        self._call_later(self.inbound.arrival(now) - now, self.exchange.receive, (self, request))
+
+    # ------------------------------------------------------------------ deliveries
+
+    def deliver(self, arrival_ns: int, items: list) -> None:
+        """Called by the exchange: hand ``items`` (stamped ``local_ns=arrival_ns``, taken
+        from ``self.outbound.arrival``) to the agent's callbacks at ``arrival_ns``."""
+        self._call_later(arrival_ns - self.scheduler.env.now, self._receive, items)
+
+    def _receive(self, items: list) -> None:
+        on_report, on_market_data = self.on_report, self.on_market_data
+        for item in items:
+            if type(item) in REPORT_TYPES:
+                on_report(item)
+            else:
+                on_market_data(item)
+
+
+def _ignore(_: Any) -> None:
+    """Default callback before an agent is attached."""

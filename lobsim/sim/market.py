@@ -1,0 +1,372 @@
+"""A scenario wired into a SimPy environment, run, audited and summarized.
+
+``Market(scenario).run()`` is a pure function of the scenario and its seed: one
+``SeedSequence``, a named child stream per agent (``agent/NAME``) and per leg of each agent's
+latency (``latency/in/NAME``, ``latency/out/NAME``), ties broken by SimPy's global event order.
+
+Two engines run a market, with byte-identical results. The Python engine (SimPy, the
+reference) runs anything. The compiled engine (``lobsim/sim/_cmarket.pyx``) runs, some 15
+times faster, a market whose agents all have compiled twins: today every scripted kind
+(flows, informed and scripted traders, the baseline makers), not learners
+(:func:`compiled_engine_refusal` gives the rules). ``engine="auto"`` (the default)
+takes the compiled one for a whole :meth:`Market.run` when it can, so that a user's own
+agent or a learner simply runs on SimPy; a market stepped with ``start``/``advance`` stays
+on SimPy unless asked (see :meth:`Market.start`). After a compiled run, read the
+:class:`RunResult`: the Python agents and exchange were blueprints and did not run.
+Setting ``LOBSIM_PURE_PYTHON`` keeps everything on SimPy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from lobsim import registry, seeding
+from lobsim.scenario.config import Scenario
+from lobsim.errors import AuditError, InputError
+from lobsim.sim.exchange import CANCELLED, FILLED, SUBMITTED, Exchange, Venue
+from lobsim.sim.gateway import Session
+from lobsim.sim.latency import legs
+from lobsim.sim.ledger import Ledger
+from lobsim.sim.recorder import KINDS, EventColumns, Recorder
+from lobsim.sim.scheduler import Environment, Scheduler
+from lobsim.sim.streams import BatchedRandom
+from lobsim.units import NS_PER_SECOND, seconds_to_ns, ticks_to_price
+
+#: Progress callback: (simulated ns done, simulated ns total).
+Progress = Callable[[int, int], None]
+
+
+#: Which engine runs a market; see the module docstring.
+ENGINES = ("auto", "python", "compiled")
+
+
+@dataclass
+class RunResult:
+    """What a run produced, in core units; :mod:`lobsim.sim.output` writes it to files."""
+
+    scenario: Scenario
+    #: the event log: the Python recorder's rows, or the compiled engine's columns
+    event_log: list[tuple] | EventColumns
+    book_rows: list[tuple]  #: (time_ns, side, level, price, qty) L2 snapshots
+    agent_rows: list[tuple]  #: (time_ns, agent, cash, inventory, pnl2, spread_capture2, fills)
+    summary: dict[str, Any] = field(default_factory=dict)
+    _rows: list[tuple] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def events(self) -> list[tuple]:
+        """The event log as recorder rows (see :mod:`lobsim.sim.recorder`), whichever engine
+        ran; built once from the columns (which :mod:`lobsim.sim.output` keeps writing from)."""
+        if not isinstance(self.event_log, EventColumns):
+            return self.event_log
+        if self._rows is None:
+            self._rows = self.event_log.rows()
+        return self._rows
+
+
+@dataclass
+class Totals:
+    """What the audit and the summary read at the end of a run, from either engine."""
+
+    venue: Venue
+    ledger: Ledger
+    messages: int  #: requests that reached the exchange
+    events: int  #: rows of the event log
+    orders_checked: int  #: accepted orders
+    orders_not_conserved: list  #: their ids where submitted != filled + cancelled + resting
+
+
+def compiled_engine_refusal(market: Market) -> str | None:
+    """Why the compiled engine cannot run ``market`` (not started), or None if it can.
+
+    Its rules: every agent's class declares (itself, not by inheritance: a subclass may
+    change what it does) a compiled twin in ``compiled``, as ``"module:Class"``; no agent
+    has a rate limit or subscribes to the trades or l2 feed; the extensions are built and
+    ``LOBSIM_PURE_PYTHON`` is not set."""
+    if os.environ.get("LOBSIM_PURE_PYTHON", "") not in ("", "0"):
+        return "LOBSIM_PURE_PYTHON is set"
+    for agent, session in zip(market.agents, market.sessions):
+        if not type(agent).__dict__.get("compiled"):
+            return f"agent {session.name!r} ({type(agent).__name__}) has no compiled twin"
+        if session.rate_limit:
+            return f"agent {session.name!r} has a rate limit"
+    for feed in ("trades", "l2"):
+        if market.exchange.subscribers[feed]:
+            return f"agent {market.exchange.subscribers[feed][0].name!r} subscribes to {feed}"
+    try:
+        importlib.import_module("lobsim.sim._cmarket")
+    except ImportError:
+        return "the compiled engine is not built"
+    return None
+
+
+def _twin(agent: Any) -> Any:
+    """The compiled twin of ``agent``, built from it."""
+    module, name = type(agent).compiled.split(":")
+    return getattr(importlib.import_module(module), name)(agent)
+
+
+class Market:
+    """Builds the exchange, sessions and agents of ``scenario``; :meth:`run` runs it once."""
+
+    def __init__(self, scenario: Scenario, resolve_kind: Callable[[str], type] | None = None,
+                 engine: str = "auto") -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.scenario = scenario
+        self.engine = engine
+        self.ran_on: str | None = None  #: the engine that ran (or runs) it: "python" or "compiled"
+        self._compiled: Any = None  # the compiled engine, when it runs this market
+        self._compiled_totals: Totals | None = None
+        resolve = resolve_kind or (lambda kind: registry.load("lobsim.agents", kind))
+        self.env = Environment()
+        self.scheduler = Scheduler(self.env)
+        names = [name for config in scenario.agents for name in config.instance_names()]
+        self.recorder = Recorder()
+        self.ledger = Ledger(len(names))
+        self.exchange = Exchange(self.scheduler, scenario.market, self.ledger, self.recorder)
+        root = seeding.root(scenario.simulation.seed)
+        self.sessions: list[Session] = []
+        self.agents: list[Any] = []
+        for config in scenario.agents:
+            kind = resolve(config.kind)
+            for name in config.instance_names():
+                inbound, outbound = legs(config.latency,
+                                         seeding.generator(root, f"latency/in/{name}"),
+                                         seeding.generator(root, f"latency/out/{name}"))
+                session = Session(name, len(self.sessions), self.exchange, self.scheduler,
+                                  inbound, outbound,
+                                  BatchedRandom(seeding.generator(root, f"agent/{name}")),
+                                  self_trade_prevention=kind.self_trade_prevention,
+                                  rate_limit=config.rate_limit)
+                agent = kind(name, config.params, session)
+                session.attach(agent)
+                for feed in (config.feeds if config.feeds is not None else kind.feeds):
+                    self.exchange.subscribe(session, feed)
+                self.sessions.append(session)
+                self.agents.append(agent)
+        self.duration_ns = seconds_to_ns(scenario.simulation.duration)
+        self.snapshot_ns = seconds_to_ns(scenario.simulation.snapshot_interval)
+        self.book_rows: list[tuple] = []
+        self.agent_rows: list[tuple] = []
+        self.mids2: list[int] = []  # twice the mid at each snapshot, ticks
+
+    def run(self, progress: Progress | None = None) -> RunResult:
+        """Run the whole scenario once: :meth:`start`, :meth:`advance` to the end (in 100
+        steps with a progress callback), :meth:`finish`."""
+        self.start(prefer_compiled=True)
+        steps = 100 if progress is not None else 1
+        for i in range(1, steps + 1):
+            self.advance(self.duration_ns * i // steps)
+            if progress is not None:
+                progress(self.now, self.duration_ns)
+        return self.finish()
+
+    def start(self, prefer_compiled: bool = False) -> None:
+        """Start every agent (in scenario order) and the snapshot timer, at time 0.
+
+        Which engine: ``engine="compiled"`` takes the compiled one (:class:`InputError` if
+        it cannot run this market), ``"python"`` SimPy. With ``"auto"``, a caller that
+        steps the market (:meth:`advance`) gets SimPy unless it passes
+        ``prefer_compiled``: the compiled engine keeps only the ledger, the venue's
+        figures and the book up to date as it goes, while the Python objects (agents,
+        sessions, ``exchange.orders``, ``recorder``) do not run at all, and a caller who
+        reads them mid-run would see them frozen. :meth:`run` prefers it, and
+        ``lobsim evaluate`` does for its baselines, which read only the ledger."""
+        if self.engine == "compiled" or (self.engine == "auto" and prefer_compiled):
+            refusal = compiled_engine_refusal(self)
+            if refusal is None:
+                from lobsim.sim._cmarket import Engine
+
+                self._compiled = Engine(self, [_twin(agent) for agent in self.agents])
+                self.ran_on = "compiled"
+                self._compiled.start()
+                return
+            if self.engine == "compiled":
+                raise InputError(f"the compiled engine cannot run this scenario: {refusal}")
+        self.ran_on = "python"
+        for agent in self.agents:
+            agent.on_start()
+        self.scheduler.call_later(0, self._snapshot)
+
+    @property
+    def now(self) -> int:
+        """Simulated time, ns, on either engine."""
+        return self._compiled.now if self._compiled is not None else self.env.now
+
+    def advance(self, until_ns: int) -> None:
+        """Process every event before ``until_ns`` (capped at the scenario's end). On the
+        compiled engine, ``ledger`` and the venue's figures (``mid2``, ``l1``, trades,
+        volume, spread statistics) are brought up to date after it."""
+        until = min(until_ns, self.duration_ns)
+        if until <= self.now:
+            return
+        if self._compiled is None:
+            self.env.run(until=until)
+        else:
+            self._compiled.advance(until)
+            self._copy_compiled_state()
+
+    @property
+    def done(self) -> bool:
+        return self.now >= self.duration_ns
+
+    def finish(self) -> RunResult:
+        """Close the run: final snapshot, agents' ``on_end``, audit, summary. Raises
+        :class:`AuditError` (with the result as ``error.result``) if conservation fails."""
+        if self._compiled is not None:
+            return self._finish_compiled()
+        self._snapshot_now()  # the final state, at the end time
+        self.exchange.close_statistics()
+        for agent in self.agents:
+            agent.on_end()
+        return self._result(self.recorder.rows, self.totals())
+
+    def _copy_compiled_state(self) -> None:
+        """The compiled engine's ledger and venue figures into ``ledger`` and the venue."""
+        engine = self._compiled
+        venue = self.exchange.venues[self.scenario.market.symbol]
+        venue.l1, venue.l1_since_ns = engine.l1_state
+        venue.mid2, venue.trades, venue.volume = engine.mid2, engine.trades, engine.volume
+        venue.spread_ns_sum, venue.two_sided_ns = engine.spread_ns_sum, engine.two_sided_ns
+        for name, values in engine.account_columns().items():
+            setattr(self.ledger, name, values)
+        self.ledger.fee_income = engine.fee_income
+
+    def _finish_compiled(self) -> RunResult:
+        """:meth:`finish` on the compiled engine (whose twins have no ``on_end``)."""
+        engine = self._compiled
+        engine.finish()
+        self._copy_compiled_state()
+        self.book_rows, self.agent_rows, self.mids2 = engine.book_rows, engine.agent_rows, engine.mids2
+        log = engine.event_columns()
+        bad = engine.unconserved_orders()
+        if bad:  # listed in the order they were accepted, as the Python engine lists them
+            accepted = log.order_id[log.kind == KINDS.index("accepted")].tolist()
+            bad.sort(key={order_id: i for i, order_id in enumerate(accepted)}.__getitem__)
+        venue = self.exchange.venues[self.scenario.market.symbol]
+        self._compiled_totals = Totals(venue, self.ledger, engine.messages, len(log),
+                                       engine.accepted, bad)
+        return self._result(log, self._compiled_totals)
+
+    def totals(self) -> Totals:
+        """What the audit and the summary read, as it stands now (after a compiled run:
+        as the engine left it)."""
+        if self._compiled_totals is not None:
+            return self._compiled_totals
+        bad_orders = []
+        for order_id, order in self.exchange.orders.items():
+            resting = self.exchange.venues[order[1]].book.remaining(order_id)
+            if order[SUBMITTED] != order[FILLED] + order[CANCELLED] + resting:
+                bad_orders.append(order_id)
+        venue = self.exchange.venues[self.scenario.market.symbol]
+        return Totals(venue, self.ledger, self.exchange.messages, len(self.recorder.rows),
+                      len(self.exchange.orders), bad_orders)
+
+    def _result(self, log: list[tuple] | EventColumns, totals: Totals) -> RunResult:
+        """The run's result with its audit and summary; raises :class:`AuditError` (with
+        the result as ``error.result``) if conservation fails."""
+        result = RunResult(self.scenario, log, self.book_rows, self.agent_rows)
+        audit = self.audit(totals)
+        result.summary = self.summarize(totals, audit)
+        if not audit["ok"]:
+            error = AuditError(f"audit failed: {audit}")
+            error.result = result  # type: ignore[attr-defined]
+            raise error
+        return result
+
+    # ------------------------------------------------------------------ snapshots
+
+    def _snapshot(self, _: Any = None) -> None:
+        self._snapshot_now()
+        self.exchange.publish_depth(self.scenario.market.depth_levels)
+        if self.env.now + self.snapshot_ns < self.duration_ns:
+            self.scheduler.call_later(self.snapshot_ns, self._snapshot)
+
+    def _snapshot_now(self) -> None:
+        now = self.env.now
+        venue = self.exchange.venues[self.scenario.market.symbol]
+        bids, asks = venue.book.depth(self.scenario.market.depth_levels)
+        for side, levels in ((1, bids), (-1, asks)):
+            for level, (price, qty) in enumerate(levels):
+                self.book_rows.append((now, side, level, price, qty))
+        self.mids2.append(venue.mid2)
+        ledger = self.ledger
+        for session in self.sessions:
+            i = session.index
+            pnl2 = 2 * ledger.cash[i] + ledger.inventory[i] * venue.mid2
+            self.agent_rows.append((now, session.name, ledger.cash[i], ledger.inventory[i], pnl2,
+                                    ledger.spread_capture2[i], ledger.fills[i]))
+
+    # ------------------------------------------------------------------ audit and summary
+
+    def audit(self, totals: Totals | None = None) -> dict[str, Any]:
+        """Check conservation: per order, submitted = filled + cancelled + resting; across
+        agents, inventories sum to 0 and cash plus exchange fees sums to 0; the book's
+        invariants hold; every trade's volume was booked on both sides. ``totals``: by
+        default :meth:`totals`."""
+        totals = totals if totals is not None else self.totals()
+        invariant_error = None
+        try:
+            totals.venue.book.check()
+        except Exception as exc:  # noqa: BLE001 - reported in the audit, not raised
+            invariant_error = str(exc)
+        ledger = totals.ledger
+        inventory_sum = sum(ledger.inventory)
+        cash_sum = sum(ledger.cash) + ledger.fee_income
+        traded = totals.venue.volume
+        booked = sum(ledger.volume)
+        bad_orders = totals.orders_not_conserved
+        ok = not bad_orders and invariant_error is None and inventory_sum == 0 and cash_sum == 0 \
+            and booked == 2 * traded
+        return {"ok": ok, "orders_checked": totals.orders_checked,
+                "orders_not_conserved": bad_orders[:10], "inventory_sum": inventory_sum,
+                "cash_plus_fees_sum": cash_sum, "volume_traded": traded,
+                "volume_booked_both_sides": booked, "book_invariants": invariant_error or "ok"}
+
+    def summarize(self, totals: Totals, audit: dict[str, Any]) -> dict[str, Any]:
+        """The run's headline figures; prices in price units, quantities in lots."""
+        tick = self.scenario.market.tick_size
+        venue = totals.venue
+        mean_spread = round(venue.spread_ns_sum / venue.two_sided_ns * tick, 10) if venue.two_sided_ns else None
+        agents = {}
+        for session in self.sessions:
+            account = totals.ledger.account(session.index)
+            agents[session.name] = {
+                "pnl": ticks_to_price(account.pnl(venue.mid2), tick, halves=True),
+                "inventory": account.inventory,
+                "spread_capture": ticks_to_price(account.spread_capture2, tick, halves=True),
+                "fills": account.fills,
+                "volume": account.volume,
+                "cash": ticks_to_price(account.cash, tick),
+                "fees": ticks_to_price(account.fees, tick),
+            }
+        return {
+            "scenario": self.scenario.source,
+            "seed": self.scenario.simulation.seed,
+            "duration_s": self.scenario.simulation.duration,
+            "messages": totals.messages,
+            "events": totals.events,
+            "trades": venue.trades,
+            "volume": venue.volume,
+            "market": {
+                "mean_spread": mean_spread,
+                "mid_volatility": self._mid_volatility(),
+                "final_mid": ticks_to_price(venue.mid2, tick, halves=True),
+                "two_sided_fraction": venue.two_sided_ns / self.duration_ns if self.duration_ns else 0.0,
+            },
+            "agents": agents,
+            "audit": audit,
+        }
+
+    def _mid_volatility(self) -> float | None:
+        """Std of mid changes between snapshots, scaled to price units per sqrt(second)."""
+        if len(self.mids2) < 3:
+            return None
+        changes = np.diff(np.asarray(self.mids2, dtype=np.float64) / 2 * self.scenario.market.tick_size)
+        return float(np.std(changes) / math.sqrt(self.snapshot_ns / NS_PER_SECOND))

@@ -1,0 +1,31 @@
+"""Units at the edge: the core is integer nanoseconds, ticks and lots; floats appear only
+where a scenario, a summary or a figure meets a person.
+
+One rounding rule each way: :func:`seconds_to_ns` and :func:`price_to_ticks` round to the
+nearest integer (Python's ``round``: ties to even), and nothing else in lobsim converts.
+"""
+
+from __future__ import annotations
+
+NS_PER_SECOND = 1_000_000_000
+
+
+def seconds_to_ns(seconds: float) -> int:
+    """Seconds of simulated time -> integer nanoseconds (rounded to the nearest ns)."""
+    return round(seconds * NS_PER_SECOND)
+
+
+def ns_to_seconds(ns: int) -> float:
+    """Integer nanoseconds -> seconds of simulated time."""
+    return ns / NS_PER_SECOND
+
+
+def price_to_ticks(price: float, tick_size: float) -> int:
+    """Price units -> the nearest whole tick."""
+    return round(price / tick_size)
+
+
+def ticks_to_price(ticks: int, tick_size: float, halves: bool = False) -> float:
+    """Integer ticks (or half-ticks with ``halves``) x lots -> price units x lots, without
+    float dust (rounded to 10 decimals, far below any tick size)."""
+    return round(ticks * tick_size / (2 if halves else 1), 10)

@@ -1,0 +1,118 @@
+"""``lobsim replay``: the event contract, --out/--book-out, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lobsim.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "messages.jsonl"
+
+
+def write_lines(path: Path, *lines: str) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_events_follow_the_contract(tmp_path, capsys):
+    messages = write_lines(
+        tmp_path / "m.jsonl",
+        '{"op":"limit","id":1,"owner":"a","side":"sell","price":10000,"qty":5}',
+        '{"op":"limit","id":2,"owner":"b","side":"buy","price":10001,"qty":7,"tif":"ioc"}',
+        '{"op":"limit","id":3,"owner":"c","side":"buy","price":9999,"qty":2,"tif":"gtc","post_only":true}',
+        '{"op":"market","id":4,"owner":"c","side":"sell","qty":3}',
+        '{"op":"cancel","id":1}',
+        '{"op":"limit","id":5,"owner":"c","side":"buy","price":9998,"qty":1}',
+        '{"op":"modify","id":5,"qty":4,"price":9997}',
+        '{"op":"limit","id":6,"owner":"d","side":"sell","price":9990.5,"qty":1}',
+    )
+    assert main(["replay", str(messages)]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events == [
+        {"event": "trade", "price": 10000, "qty": 5, "maker": 1, "taker": 2, "aggressor": "buy"},
+        {"event": "cancel", "id": 2, "qty": 2},
+        {"event": "cancel", "id": 4, "qty": 3},  # self-trade prevention against order 3
+        {"event": "reject", "id": 1, "reason": "unknown_id"},
+        {"event": "modify", "id": 5, "price": 9997, "qty": 4},
+        {"event": "reject", "id": 6, "reason": "invalid"},
+    ]
+
+
+def test_out_and_book_out_files(tmp_path):
+    out, book = tmp_path / "events.jsonl", tmp_path / "book.json"
+    assert main(["replay", str(EXAMPLE), "--out", str(out), "--book-out", str(book)]) == 0
+    events = read_jsonl(out)
+    assert {e["event"] for e in events} == {"trade", "cancel", "reject", "modify"}
+    snapshot = json.loads(book.read_text())
+    assert snapshot == {"bids": [{"price": 10003, "orders": [[10, 1]]}], "asks": []}
+
+
+def test_book_out_orders_levels_best_first_and_queues_by_priority(tmp_path):
+    messages = write_lines(
+        tmp_path / "m.jsonl",
+        '{"op":"limit","id":1,"owner":"a","side":"buy","price":99,"qty":1}',
+        '{"op":"limit","id":2,"owner":"a","side":"buy","price":100,"qty":2}',
+        '{"op":"limit","id":3,"owner":"b","side":"buy","price":100,"qty":3}',
+        '{"op":"limit","id":4,"owner":"b","side":"sell","price":102,"qty":4}',
+        '{"op":"limit","id":5,"owner":"b","side":"sell","price":101,"qty":5}',
+    )
+    book = tmp_path / "book.json"
+    assert main(["replay", str(messages), "--out", str(tmp_path / "e.jsonl"), "--book-out", str(book)]) == 0
+    assert json.loads(book.read_text()) == {
+        "bids": [{"price": 100, "orders": [[2, 2], [3, 3]]}, {"price": 99, "orders": [[1, 1]]}],
+        "asks": [{"price": 101, "orders": [[5, 5]]}, {"price": 102, "orders": [[4, 4]]}],
+    }
+    assert (tmp_path / "e.jsonl").read_text() == ""
+
+
+@pytest.mark.parametrize("bad_line, expected", [
+    ("not json", "not valid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    ('{"op":"teleport","id":1}', "unknown op 'teleport'"),
+    ('{"id":1}', "unknown op None"),
+])
+def test_bad_line_is_one_line_error_naming_the_line_exit_2(tmp_path, bad_line, expected):
+    messages = write_lines(tmp_path / "m.jsonl",
+                           '{"op":"limit","id":1,"owner":"a","side":"buy","price":99,"qty":1}',
+                           "", bad_line)
+    out = tmp_path / "events.jsonl"
+    result = subprocess.run([sys.executable, "-m", "lobsim", "replay", str(messages), "--out", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert f"m.jsonl:3: {expected}" in result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [messages]  # nothing half-written
+    assert result.stdout == ""
+
+
+def test_missing_file_is_clear_error(tmp_path, capsys):
+    assert main(["replay", str(tmp_path / "nope.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "nope.jsonl" in err and err.count("\n") == 1
+
+
+def test_bad_values_in_well_formed_lines_are_rejects(tmp_path, capsys):
+    messages = write_lines(
+        tmp_path / "m.jsonl",
+        '{"op":"limit","id":1,"owner":"a","side":"up","price":99,"qty":1}',
+        '{"op":"limit","id":2,"owner":"a","side":"buy","qty":1}',
+        '{"op":"market","id":3,"owner":"a","side":"buy","qty":-2}',
+        '{"op":"limit","id":4,"owner":"a","side":"buy","price":99,"qty":1,"tif":"day"}',
+        '{"op":"limit","id":5,"owner":"a","side":"buy","price":99,"qty":1,"tif":"ioc","post_only":true}',
+        '{"op":"modify","id":9}',
+        '{"op":"limit","id":[1],"owner":"a","side":"buy","price":99,"qty":1}',
+    )
+    assert main(["replay", str(messages)]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(e["id"], e["reason"]) for e in events] == [
+        (1, "invalid"), (2, "invalid"), (3, "invalid"), (4, "invalid"), (5, "invalid"),
+        (9, "unknown_id"), ([1], "invalid")]

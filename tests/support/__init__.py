@@ -1,0 +1,1 @@
+"""Models, harnesses and scenarios shared by the tests (imported as ``support.*``)."""
