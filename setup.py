@@ -10,9 +10,12 @@ Every extension is optional: on a machine without a C++ compiler the build skips
 (setuptools prints why) and lobsim runs on its interpreted engine and Python book.
 """
 
+import shutil
 import sys
+from pathlib import Path
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 # -O3: the matching loop is the simulator's hot path. MSVC spells its flags differently.
 FLAGS = [] if sys.platform == "win32" else ["-O3", "-std=c++17"]
@@ -24,8 +27,25 @@ def extension(name: str, source: str, depends: tuple[str, ...] = ()) -> Extensio
                      extra_compile_args=FLAGS, optional=True)
 
 
+class ReuseBuiltExtensions(build_ext):
+    """Skip compiling an extension whose in-place build is newer than its sources, its
+    ``depends`` and this file: installing another extra (``pip install -e ".[rl]"``) then
+    takes seconds instead of minutes. The compiled file is copied where the build wants it."""
+
+    def build_extension(self, ext: Extension) -> None:
+        built = Path(self.get_ext_filename(ext.name))  # beside its source in the tree
+        inputs = [Path(s) for s in (*ext.sources, *ext.depends, __file__)]
+        if built.is_file() and all(built.stat().st_mtime > s.stat().st_mtime for s in inputs):
+            target = Path(self.get_ext_fullpath(ext.name))
+            if target.resolve() != built.resolve():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(built, target)
+            return
+        super().build_extension(ext)
+
+
 ENGINE = ("lobsim/sim/_cmarket.pxd", "agents/_ctracking.pxd")
-setup(ext_modules=[
+setup(cmdclass={"build_ext": ReuseBuiltExtensions}, ext_modules=[
     extension("lobsim.book._cbook", "lobsim/book/_cbook.pyx", ("lobsim/book/_cbook.pxd",)),
     extension("lobsim.sim._cmarket", "lobsim/sim/_cmarket.pyx", ("lobsim/sim/_cmarket.pxd",)),
     extension("lobsim.bench._memory", "lobsim/bench/_memory.pyx"),

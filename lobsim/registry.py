@@ -119,11 +119,11 @@ def _import_file(path: Path) -> Any:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's own code: report it in one line, not a traceback
         del sys.modules[name]
-        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) else ""
+        where = f":{exc.lineno}" if isinstance(exc, SyntaxError) else ""
         tb = exc.__traceback__
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == str(path):
-                where = f" (line {tb.tb_lineno})"
+                where = f":{tb.tb_lineno}"
             tb = tb.tb_next
         raise InputError(f"--agents: {path}{where}: {type(exc).__name__}: {exc}") from None
     return module

@@ -308,12 +308,9 @@ class EpisodeTracker:
 class Validation:
     """Model selection: the greedy policy's mean reward on fixed validation episodes.
 
-    A DQN's greedy policy swings from one snapshot to the next even late in training. On
-    ``mm_duel.toml`` (60 s episodes then; seed 1, shared, 360,000 steps), the 13
-    snapshots taken every 20,000 env steps from step 120,000 on scored between 0.4752 and
-    0.5542 (mean reward per seat over 20 episodes), and between 0.4410 and 0.5408 on 20
-    other seeds, which ranked them alike. So a learner scores its greedy policy every so
-    often and keeps the best network, not merely the last one.
+    A DQN's greedy policy swings from one snapshot to the next even late in training
+    (measured: docs/learning.md), so a learner scores its greedy policy every so often and
+    keeps the best network, not merely the last one.
 
     The episodes' market seeds come from the training seed's ``validate`` stream;
     ``lobsim evaluate`` holds out seeds of the ``evaluate`` stream, so a policy is never
@@ -322,7 +319,7 @@ class Validation:
     with or without it. O(episodes x steps per episode) per :meth:`offer`.
 
     Used by DQN. PPO saves its last network: it anneals its learning rate to 0, which
-    settles the end of its training, and it was not measured to swing the same way.
+    settles the end of its training.
     """
 
     def __init__(self, scenario: Any, seed: int, seconds: float) -> None:

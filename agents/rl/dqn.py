@@ -8,13 +8,8 @@ instead of drifting apart), its own replay samples (uniform, or proportional pri
 replay with importance weights), an epsilon-greedy schedule decayed linearly, n-step
 Double-DQN targets (online argmax, target evaluation), Huber loss, Adam and
 gradient-norm clipping. The learning rate decays linearly to 0 over the second half of
-the run (``anneal_lr_from``) and batches hold 512 transitions per seat: on
-``mm_duel.toml`` (shared, when its episodes lasted 60 s) they moved the greedy policy's
-mean reward per seat over the last seven 20,000-step snapshots, on two disjoint sets of
-20 seeds, from 0.5197 and 0.4990 to 0.5526 and 0.5296 with training seed 1, and from
-0.5519 and 0.5218 to 0.5430 and 0.5293 with seed 2, against a constant rate and batches
-of 256: steadier across seeds, better on average.
-From half the run on, the greedy policy is scored every ``validate_every`` env steps on
+the run (``anneal_lr_from``) and batches hold 512 transitions per seat (why, measured:
+docs/learning.md). From half the run on, the greedy policy is scored every ``validate_every`` env steps on
 validation episodes, and the best network scored is the policy saved
 (:class:`~agents.rl.common.Validation`: a DQN's greedy policy swings from one snapshot
 to the next); the last network is kept too, to resume from. The simulations run in

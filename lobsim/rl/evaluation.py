@@ -29,10 +29,7 @@ def load_policy(directory: Path) -> tuple[Any, dict]:
     The file is read with ``torch.load(weights_only=True)`` (:mod:`lobsim.rl.checkpoint`);
     anything wrong with it is one :class:`~lobsim.errors.CheckpointError` line naming it.
     Sets torch to one thread: the policy runs one small batched forward pass per step,
-    where a second thread only spins (``evaluate`` on ``mm_duel.toml``, 2 episodes: 15.9 s
-    and 22.0 s of CPU with torch's default, 15.3 s and 14.8 s with one thread). Two
-    20-episode evaluations side by side on 2 cores had not finished after 10 minutes with
-    the default; with one thread each, both took 3.5.
+    where a second thread only spins (measured: docs/learning.md).
     """
     import torch
 
@@ -191,12 +188,8 @@ def as_gamma(tick: float, sigma: float, horizon: float) -> float:
     significant digits.
 
     Why half a tick: the term widens the quotes and skews them by inventory over the whole
-    horizon, and flow in these games fills at one or two ticks from the mid. A fixed
-    gamma does not carry across episode lengths: on ``mm_duel``'s game (diagnostic seeds),
-    gamma = 10 was on the plateau of a grid of settings for 60 s episodes, and far below
-    it for 240 s and 600 s ones (0.86 to 0.90 per seat, against about 2.0 and 5.0),
-    because the term grows with the horizon. The rule gives 4.5, 0.66 and 0.26 for those
-    lengths, each on its grid's plateau (README, learning quality).
+    horizon, and flow in these games fills at one or two ticks from the mid; a fixed gamma
+    does not carry across episode lengths (measured: docs/results.md).
     """
     return float(f"{tick / (2 * sigma * sigma * horizon):.4g}")
 

@@ -314,3 +314,34 @@ def test_a_failing_worker_is_one_lobsim_error_line():
             envs.step(np.zeros((2, 2), np.int64))
     finally:
         envs.close()
+
+
+def test_worker_processes_know_the_kinds_of_an_agents_file(tmp_path):
+    """Spawned simulation workers start with the installed kinds only: they load the
+    user's --agents files themselves, then the scenario that names their kind."""
+    import numpy as np
+
+    from agents.rl.common import VecMarket
+    from lobsim import registry
+    from lobsim.scenario import from_dict
+    from support.scenarios import scenario_dict
+
+    path = tmp_path / "pinger.py"
+    path.write_text(
+        "from lobsim import Side\n"
+        "from lobsim.sim.agent import Agent\n\n"
+        "class Pinger(Agent):\n"
+        "    kind = 'pinger_rl'\n\n"
+        "    def on_start(self):\n"
+        "        self.session.limit(Side.BUY, self.session.initial_price - 3, 1)\n")
+    registry.load_agent_file(path)
+    data = scenario_dict(duration=0.5, count=1)
+    data["agents"].append({"name": "pinger", "kind": "pinger_rl"})
+    vec = VecMarket(from_dict(data, "<test>"), n_envs=2, seed=1, workers=1)
+    try:
+        obs = vec.reset()
+        assert obs.shape[:2] == (2, 1)
+        vec.step_async(np.zeros((2, 1), dtype=np.int64))
+        vec.step_wait()
+    finally:
+        vec.close()

@@ -406,10 +406,10 @@ def test_default_resolver_uses_the_registry(monkeypatch):
     monkeypatch.setattr(registry, "load", lambda group, name: KINDS[name])
     s = scenario.from_dict(minimal(), "x.toml")
     assert s.agents[0].params == NoiseParams()
-    with pytest.raises(ScenarioError, match=r'got "nope" \(known: noise, script\)$'):
+    with pytest.raises(ScenarioError, match=r'got "nope" \(known: noise, script; a kind of your own .*--agents FILE.py.*entry point\)$'):
         scenario.from_dict(minimal(kind="nope"), "x.toml")
     monkeypatch.setattr(registry, "names", lambda group: ())
-    with pytest.raises(ScenarioError, match=r"\(known: none installed\)$"):
+    with pytest.raises(ScenarioError, match=r"\(known: none installed; .*\)$"):
         scenario.from_dict(minimal(), "x.toml")
 
 
