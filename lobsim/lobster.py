@@ -36,7 +36,8 @@ import contextlib
 import csv
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ import numpy as np
 from lobsim.book import OrderBook
 from lobsim.errors import InputError
 from lobsim.fileio import atomic_write
-from lobsim.orders import Side
+from lobsim.orders import MAX_QTY, Side
 from lobsim.tape import (DELETE, EXECUTE, NEW, PARTIAL_CANCEL, TYPES, Depth, book_messages,
                          read_run_events)
 
@@ -122,91 +123,258 @@ def export_run(run_dir: Path, out_dir: Path, levels: int = 10, start_s: int = DE
 
 # --------------------------------------------------------------------------- import
 
+#: Types that change the visible book (the others are only counted).
+BOOK_TYPES = (NEW, PARTIAL_CANCEL, DELETE, EXECUTE)
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
 
 @dataclass(frozen=True)
 class LobsterMessage:
     """One parsed message-file row (``row`` is its 1-based line number)."""
 
     row: int
-    time: float  #: seconds after midnight
+    time_ns: int  #: nanoseconds after midnight
     type: int
     order_id: int
     size: int  #: lots
     price: int  #: LOBSTER units (price x 10000)
     direction: int
 
+    @property
+    def time(self) -> float:
+        """Seconds after midnight (a float: for display only; compute with ``time_ns``)."""
+        return self.time_ns / 1e9
 
-def _int(text: str, what: str, where: str) -> int:
+
+@dataclass(frozen=True, eq=False)
+class Messages(Sequence[LobsterMessage]):
+    """A whole message file as int64 columns, one entry per row (blank lines skipped).
+
+    Indexing or iterating gives :class:`LobsterMessage` rows; vectorised code reads the
+    columns. ``extra_columns`` counts rows with more than six columns (ignored)."""
+
+    source: str
+    rows: np.ndarray  #: 1-based line numbers
+    time_ns: np.ndarray  #: nanoseconds after midnight
+    type: np.ndarray
+    order_id: np.ndarray
+    size: np.ndarray  #: lots
+    price: np.ndarray  #: LOBSTER units
+    direction: np.ndarray
+    extra_columns: int = 0
+
+    def columns(self) -> tuple[list[int], ...]:
+        """The seven columns as Python lists (row, time_ns, type, id, size, price,
+        direction), for row-by-row loops. O(n)."""
+        return tuple(a.tolist() for a in (self.rows, self.time_ns, self.type, self.order_id,
+                                          self.size, self.price, self.direction))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return LobsterMessage(*(int(a[i]) for a in (self.rows, self.time_ns, self.type, self.order_id,
+                                                    self.size, self.price, self.direction)))
+
+    def __iter__(self) -> Iterator[LobsterMessage]:
+        return itertools.starmap(LobsterMessage, zip(*self.columns()))
+
+
+def _read_text(path: Path) -> bytes:
+    """A file's bytes, checked to be non-empty UTF-8; :class:`InputError` for a missing or
+    unreadable file, a byte that is not UTF-8 (naming its line) or no rows."""
     try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{where}: {what} must be a number, got {text.strip()!r}") from None
-    if not value.is_integer():
-        raise InputError(f"{where}: {what} must be an integer, got {text.strip()!r}")
-    return int(value)
-
-
-def parse_message_row(fields: list[str], number: int, source: str) -> LobsterMessage:
-    """One message row checked: 6 columns, numeric, known type, direction +-1, size > 0."""
-    where = f"{source}:{number}"
-    if len(fields) != 6:
-        raise InputError(f"{where}: expected 6 columns (time, type, order id, size, price, "
-                         f"direction), got {len(fields)}")
-    try:
-        time = float(fields[0])
-    except ValueError:
-        raise InputError(f"{where}: time must be a number of seconds, got {fields[0].strip()!r}") from None
-    if not math.isfinite(time) or time < 0:
-        raise InputError(f"{where}: time must be a non-negative number of seconds, got {fields[0].strip()!r}")
-    kind = _int(fields[1], "type", where)
-    if kind not in TYPES:
-        raise InputError(f"{where}: type must be one of 1-7, got {kind}")
-    oid, size = _int(fields[2], "order id", where), _int(fields[3], "size", where)
-    price, direction = _int(fields[4], "price", where), _int(fields[5], "direction", where)
-    if direction not in (1, -1):
-        raise InputError(f"{where}: direction must be 1 (buy) or -1 (sell), got {direction}")
-    if kind in (NEW, PARTIAL_CANCEL, DELETE, EXECUTE) and (size <= 0 or price <= 0):
-        raise InputError(f"{where}: size and price must be positive for type {kind}, got "
-                         f"size {size}, price {price}")
-    return LobsterMessage(number, time, kind, oid, size, price, direction)
-
-
-def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    try:
-        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with handle:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
+    if not text.strip():
+        raise InputError(f"{path}:1: empty file (expected one CSV row per line)")
+    return data
+
+
+def _lines(path: Path, data: bytes) -> list[tuple[int, str]]:
+    """The non-blank lines with their 1-based numbers (the slow, exact path)."""
+    text = data.decode("utf-8-sig")
+    # split("\n"), not splitlines(): form feeds and the like must not shift line numbers
+    return [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+
+
+def _arrow_columns(data: bytes, types: dict[str, Any]) -> list[np.ndarray] | None:
+    """The typed columns ``types`` of a headerless CSV through Arrow's C++ parser, or None
+    when it cannot parse them all or the file has blank lines (then the Python path reads
+    the file and names the bad line). One row per line is what keeps ``rows`` exact."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    try:
+        table = pacsv.read_csv(pa.BufferReader(data),
+                               read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+                               convert_options=pacsv.ConvertOptions(column_types=types))
+    except (pa.ArrowException, ValueError):
+        return None
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if table.num_rows != lines or table.num_columns < len(types) \
+            or any(table.column(name).null_count for name in types):
+        return None
+    return [table.column(name).to_numpy() for name in types] + [np.asarray(table.num_columns)]
+
+
+def _fast_time_ns(text: np.ndarray) -> np.ndarray | None:
+    """Vectorised :func:`_time_ns` for the common ``S.FFFFFFFFF`` form; None otherwise."""
+    seconds, _, fraction = np.strings.partition(text.astype(str), ".")
+    ok = (np.strings.isdigit(seconds) & (np.strings.str_len(seconds) <= 9)
+          & (np.strings.isdigit(fraction) | (fraction == "")) & (np.strings.str_len(fraction) <= 9))
+    if not ok.all():
+        return None
+    return seconds.astype(np.int64) * 1_000_000_000 + np.strings.ljust(fraction, 9, "0").astype(np.int64)
+
+
+def _int(text: str, what: str, where: str) -> int:
+    """An integer field: ``12`` or ``12.0``; :class:`InputError` naming ``where`` otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
         try:
-            for number, fields in enumerate(csv.reader(handle), start=1):
-                if fields and any(f.strip() for f in fields):
-                    yield number, fields
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise InputError(f"{path}: not a CSV text file ({exc})") from None
+            number = float(text)
+        except ValueError:
+            raise InputError(f"{where}: {what} must be a number, got {text.strip()!r}") from None
+        if not number.is_integer():
+            raise InputError(f"{where}: {what} must be an integer, got {text.strip()!r}") from None
+        value = int(number)
+    if not _INT64[0] <= value <= _INT64[1]:
+        raise InputError(f"{where}: {what} is out of range, got {text.strip()!r}")
+    return value
 
 
-def read_messages(path: Path) -> list[LobsterMessage]:
-    """Parse a whole message file; :class:`InputError` names the first bad row."""
-    messages = [parse_message_row(fields, number, str(path)) for number, fields in _rows(Path(path))]
-    for previous, message in itertools.pairwise(messages):
-        if message.time < previous.time:
-            raise InputError(f"{path}:{message.row}: time {message.time} goes back before "
-                             f"{previous.time} (row {previous.row})")
+def _time_ns(text: str) -> int:
+    """Decimal seconds -> integer ns, exactly (no float rounding; more than 9 decimals are
+    rounded half-even); ValueError unless a number in [0, 1e9) seconds."""
+    seconds, dot, fraction = text.strip().partition(".")
+    if seconds.isdigit() and len(seconds) <= 9 and (fraction.isdigit() and len(fraction) <= 9
+                                                    or not (dot or fraction)):
+        return int(seconds) * 1_000_000_000 + int(fraction.ljust(9, "0") or 0)
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite() or value < 0 or value >= 10**9:  # ns must fit int64
+        raise ValueError(text)
+    return int((value * 1_000_000_000).to_integral_value(ROUND_HALF_EVEN))
+
+
+def _parse_row(fields: list[str], where: str) -> tuple[int, ...]:
+    """One message row's six numbers, or :class:`InputError` naming the bad field."""
+    try:
+        time = _time_ns(fields[0])
+    except ValueError:
+        raise InputError(f"{where}: time must be a non-negative number of seconds, got "
+                         f"{fields[0].strip()!r}") from None
+    names = ("type", "order id", "size", "price", "direction")
+    return (time, *(_int(text, name, where) for name, text in zip(names, fields[1:6])))
+
+
+def _message_columns(path: Path, lines: list[tuple[int, str]]) -> tuple[list[list[str]], list]:
+    """Split rows into fields; refuse a row with fewer than six."""
+    split = [line.split(",") for _, line in lines]
+    for (number, _), fields in zip(lines, split):
+        if len(fields) < 6:
+            raise InputError(f"{path}:{number}: expected 6 columns (time, type, order id, size, "
+                             f"price, direction), got {len(fields)}")
+    return split, [n for n, _ in lines]
+
+
+def _convert(path: Path, split: list[list[str]], numbers: list[int]) -> list[np.ndarray]:
+    """Six int64 columns parsed row by row (the exact path, naming the first bad field)."""
+    rows = [_parse_row(fields, f"{path}:{n}") for n, fields in zip(numbers, split)]
+    return [np.asarray(c, dtype=np.int64) for c in zip(*rows)]
+
+
+def _first_bad(path: Path, numbers: np.ndarray, checks: list[tuple[np.ndarray, Any]]) -> None:
+    """Raise for the earliest row that fails any check (mask, message(i) callable)."""
+    found = [(int(np.argmax(bad)), say) for bad, say in checks if bad.any()]
+    if found:
+        i, say = min(found, key=lambda f: f[0])
+        raise InputError(f"{path}:{numbers[i]}: {say(i)}")
+
+
+def _validate_messages(path: Path, m: Messages) -> None:
+    book = np.isin(m.type, BOOK_TYPES)
+    back = np.zeros(len(m), dtype=bool)
+    back[1:] = m.time_ns[1:] < m.time_ns[:-1]
+    _first_bad(path, m.rows, [
+        (~np.isin(m.type, TYPES), lambda i: f"type must be one of 1-7, got {m.type[i]}"),
+        (book & (np.abs(m.direction) != 1),
+         lambda i: f"direction must be 1 (buy) or -1 (sell), got {m.direction[i]}"),
+        (book & ((m.size <= 0) | (m.size >= MAX_QTY) | (m.price <= 0)),
+         lambda i: f"size and price must be positive (size below 2**62) for type {m.type[i]}, "
+                   f"got size {m.size[i]}, price {m.price[i]}"),
+        (back, lambda i: f"time {m.time_ns[i] / 1e9:.9f} goes back before "
+                         f"{m.time_ns[i - 1] / 1e9:.9f} (row {m.rows[i - 1]})"),
+    ])
+
+
+def read_messages(path: Path) -> Messages:
+    """Read a whole message file. Columns after the sixth (e.g. a market-participant
+    attribution) are ignored and counted; all types 1-7 are accepted. Vectorised (Arrow's
+    CSV parser; O(rows), ~0.2 s for 40,000 rows here) with an exact row-by-row path for
+    anything else, e.g. blank lines or ``12.0``. :class:`InputError` names the file and line
+    of the first bad row: fewer than six columns, a field that is not a number, an unknown
+    type, a book event (types 1-4) without direction +-1 or positive size and price, time
+    going back; also a missing, empty or non-UTF-8 file."""
+    import pyarrow as pa
+
+    path = Path(path)
+    data = _read_text(path)
+    fast = _arrow_columns(data, {f"f{i}": pa.string() if i == 0 else pa.int64() for i in range(6)})
+    time_ns = _fast_time_ns(fast[0]) if fast is not None else None
+    if fast is not None and time_ns is not None:
+        rows = np.arange(1, len(time_ns) + 1, dtype=np.int64)
+        columns, extra = [time_ns, *fast[1:6]], len(rows) if int(fast[6]) > 6 else 0
+    else:
+        split, numbers = _message_columns(path, _lines(path, data))
+        rows, columns = np.asarray(numbers, dtype=np.int64), _convert(path, split, numbers)
+        extra = sum(len(fields) > 6 for fields in split)
+    messages = Messages(str(path), rows, *columns, extra_columns=extra)
+    _validate_messages(path, messages)
     return messages
 
 
 def read_orderbook(path: Path, levels: int | None = None) -> np.ndarray:
-    """An order-book file as an int64 array (rows x 4N); the row width fixes N."""
+    """An order-book file as an int64 array (rows x 4N); the row width fixes N (or must be
+    ``4 * levels``). Vectorised as :func:`read_messages`. :class:`InputError` names the
+    first bad line: a width that is not a multiple of 4 or differs from the first row's, a
+    field that is not an integer, a negative size; also a missing, empty or non-UTF-8 file."""
+    import pyarrow as pa
+
+    path = Path(path)
+    data = _read_text(path)
+    first = data.lstrip(b"\xef\xbb\xbf\r\n \t").split(b"\n", 1)[0]
+    width = 4 * levels if levels is not None else first.count(b",") + 1
+    fast = _arrow_columns(data, {f"f{i}": pa.int64() for i in range(width)}) if width % 4 == 0 else None
+    if fast is not None and int(fast[-1]) == width:
+        book, numbers = np.column_stack(fast[:-1]), np.arange(1, len(fast[0]) + 1)
+    else:
+        book, numbers = _orderbook_rows(path, _lines(path, data), width)
+    _first_bad(path, numbers, [((book[:, 1::2] < 0).any(axis=1), lambda i: "a size is negative")])
+    return book.reshape(len(book), width)
+
+
+def _orderbook_rows(path: Path, lines: list[tuple[int, str]], width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The exact row-by-row path of :func:`read_orderbook`."""
     rows = []
-    for number, fields in _rows(Path(path)):
-        if len(fields) % 4 or (levels is not None and len(fields) != 4 * levels):
-            raise InputError(f"{path}:{number}: expected 4 columns per level"
-                             f"{'' if levels is None else f' ({4 * levels})'}, got {len(fields)}")
-        levels = len(fields) // 4
+    for number, line in lines:
+        fields = line.split(",")
+        if len(fields) % 4 or len(fields) != width:
+            raise InputError(f"{path}:{number}: expected 4 columns per level ({width}), got {len(fields)}")
         rows.append([_int(f, f"column {i + 1}", f"{path}:{number}") for i, f in enumerate(fields)])
-    return np.asarray(rows, dtype=np.int64).reshape(len(rows), 4 * (levels or 0))
-
-
+    return np.asarray(rows, dtype=np.int64), np.asarray([n for n, _ in lines])
 @dataclass
 class ReplayResult:
     """What :func:`replay` did: the rebuilt book, counts, and the comparison if any."""
@@ -338,7 +506,7 @@ def _seed_from_first_row(rebuilder: _Rebuilder, first: np.ndarray, message: Lobs
             rebuilder.seed(side, ticks, size)
 
 
-def replay(messages: list[LobsterMessage], tick_size: float = 0.01, orderbook: np.ndarray | None = None,
+def replay(messages: Sequence[LobsterMessage], tick_size: float = 0.01, orderbook: np.ndarray | None = None,
            source: str = "messages", max_mismatches: int = 5) -> ReplayResult:
     """Rebuild the book from ``messages``; with ``orderbook`` (from :func:`read_orderbook`,
     one row per message), seed prior liquidity from its first row and compare every row."""

@@ -145,7 +145,10 @@ def test_orders_from_before_the_file_are_hidden_prior_liquidity(tmp_path):
     ("34200.1,1,5,2,999900,0", "direction must be 1 (buy) or -1 (sell), got 0"),
     ("34200.1,1,5,-2,999900,1", "size and price must be positive"),
     ("34200.1,1,5,2.5,999900,1", "size must be an integer, got '2.5'"),
-    ("abc,1,5,2,999900,1", "time must be a number of seconds, got 'abc'"),
+    ("abc,1,5,2,999900,1", "time must be a non-negative number of seconds, got 'abc'"),
+    ("34200.1,1,5,2,99999999999999999999999,1", "price is out of range"),
+    ("34200.1,1,5,2,1e400,1", "price must be an integer, got '1e400'"),
+    ("1e10,1,5,2,999900,1", "time must be a non-negative number of seconds"),
     ("34200.0,1,5,2,999900,1", "goes back before"),
 ])
 def test_malformed_row_is_one_line_error_naming_the_row(tmp_path, capsys, row, expected):
