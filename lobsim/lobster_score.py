@@ -23,7 +23,7 @@ import numpy as np
 from lobsim.book import OrderBook
 from lobsim.errors import InputError
 from lobsim.lobster import BOOK_TYPES, Messages, price_factor
-from lobsim.lobster_sync import Level, LobsterBook
+from lobsim.lobster_sync import Level, LobsterBook, orderbook_ticks, row_levels
 
 
 @dataclass
@@ -82,25 +82,6 @@ def _message_ticks(messages: Messages, factor: int) -> list[int]:
     return np.where(book, messages.price // factor, 0).tolist()
 
 
-def _orderbook_ticks(orderbook: np.ndarray, factor: int, source: str) -> np.ndarray:
-    prices, sizes = orderbook[:, 0::2], orderbook[:, 1::2]
-    off = (sizes > 0) & (prices % factor != 0)
-    if off.any():
-        row = int(np.argmax(off.any(axis=1)))
-        raise InputError(f"{source}: row {row + 1}: a price is not a multiple of the tick size "
-                         f"({factor} LOBSTER units); see --tick-size")
-    ticks = orderbook.copy()
-    ticks[:, 0::2] = np.where(sizes > 0, prices // factor, 0)
-    return ticks
-
-
-def _sides(row: list[int]) -> tuple[list[Level], list[Level]]:
-    """(bids, asks) of one order-book row in ticks: its non-empty levels, best first."""
-    asks = [(p, q) for p, q in zip(row[0::4], row[1::4]) if q > 0]
-    bids = [(p, q) for p, q in zip(row[2::4], row[3::4]) if q > 0]
-    return bids, asks
-
-
 def _known(predicted: list[Level], previous: list[Level], levels: int, side: int) -> int:
     """How many of the predicted levels the previous row determines: all on a side it
     showed whole, else those at or better than its last level."""
@@ -146,14 +127,14 @@ def _replay_against(lob: LobsterBook, result: ReplayResult, columns: tuple[list[
                          f"{len(ticks)}: expected one row per message")
     levels = orderbook.shape[1] // 4
     result.compared, result.matched = [0] * levels, [0] * levels
-    book_rows = _orderbook_ticks(orderbook, result.factor, source)
-    previous = _sides(book_rows[0].tolist())
+    book_rows = orderbook_ticks(orderbook, result.factor, source)
+    previous = row_levels(book_rows[0].tolist())
     lob.seed(*previous, levels, (columns[2][0], columns[4][0], ticks[0], columns[6][0]))
     for i, (row, _, kind, oid, size, _, direction) in enumerate(zip(*columns)):
         lob.apply(kind, oid, size, ticks[i], direction, row)
         result.rows += 1
         bids, asks = lob.book.depth(levels)
-        expected = _sides(book_rows[i].tolist()) if i else previous
+        expected = row_levels(book_rows[i].tolist()) if i else previous
         if lob.strict:
             known = levels
         else:  # the first row seeded the book: it predicts nothing
@@ -164,7 +145,7 @@ def _replay_against(lob: LobsterBook, result: ReplayResult, columns: tuple[list[
             return
         if not same:
             result.resyncs += 1
-            lob.resync(*expected, levels)
+            lob.follow(*expected, levels)
         previous = expected
 
 

@@ -28,6 +28,8 @@ from collections import Counter
 from collections.abc import Hashable
 from typing import Any
 
+import numpy as np
+
 from lobsim.book import OrderBook
 from lobsim.errors import InputError, InvariantError
 from lobsim.orders import Side
@@ -213,6 +215,13 @@ class LobsterBook:
                 return {p: q for p, q in found if horizon is None or (p >= horizon if side == 1 else p <= horizon)}
             n *= 2
 
+    def follow(self, bids: list[Level], asks: list[Level], levels: int) -> list[Adjustment] | None:
+        """After a message: if the visible ``levels`` differ from the file's row, re-sync
+        them (:meth:`resync`) and return the changes; None if they agree."""
+        if self.book.depth(levels) == (bids, asks):
+            return None
+        return self.resync(bids, asks, levels)
+
     def seed(self, bids: list[Level], asks: list[Level], levels: int, first: Any) -> list[Adjustment]:
         """Start from a first order-book row with its message ``first`` (kind, size, ticks,
         direction) undone, as prior liquidity; returns what was placed."""
@@ -223,3 +232,25 @@ class LobsterBook:
             level[ticks] = level.get(ticks, 0) + (-size if kind == NEW else size)
         before = {s: sorted(((p, q) for p, q in d.items() if q > 0), reverse=s == 1) for s, d in sides.items()}
         return self.resync(before[1], before[-1], levels)
+
+
+def orderbook_ticks(orderbook: np.ndarray, factor: int, source: str) -> np.ndarray:
+    """An order-book array (from :func:`lobsim.lobster.read_orderbook`) with prices in
+    ticks of ``factor`` LOBSTER units (0 for empty levels); :class:`InputError` naming the
+    first row with a price off that grid."""
+    prices, sizes = orderbook[:, 0::2], orderbook[:, 1::2]
+    off = (sizes > 0) & (prices % factor != 0)
+    if off.any():
+        row = int(np.argmax(off.any(axis=1)))
+        raise InputError(f"{source}: row {row + 1}: a price is not a multiple of the tick size "
+                         f"({factor} LOBSTER units); see --tick-size")
+    ticks = orderbook.copy()
+    ticks[:, 0::2] = np.where(sizes > 0, prices // factor, 0)
+    return ticks
+
+
+def row_levels(row: list[int]) -> tuple[list[Level], list[Level]]:
+    """(bids, asks) of one order-book row in ticks: its non-empty levels, best first."""
+    asks = [(p, q) for p, q in zip(row[0::4], row[1::4]) if q > 0]
+    bids = [(p, q) for p, q in zip(row[2::4], row[3::4]) if q > 0]
+    return bids, asks

@@ -245,7 +245,7 @@ def test_lobster_replay_agent_is_background_flow(tmp_path):
     assert book.depth(5) == ([(9999, 2)], [])  # 11 untouched: the probe's better bid was hit
     fills = [r for _, r in market.agents[1].received if type(r) is OrderFilled]
     assert [(f.price, f.qty, f.maker) for f in fills] == [(10000, 1, True)]
-    assert market.agents[0].skipped == 1 and market.agents[0].live == {11: [market.agents[0].live[11][0], 2]}
+    assert market.agents[0].skipped == 1 and market.agents[0].live == {11: [market.agents[0].live[11][0], 2, 1, 9999]}
 
 
 def test_lobster_replay_params_validate_through_the_scenario_loader(tmp_path):
@@ -279,7 +279,13 @@ def test_lobster_file_is_found_beside_the_scenario_from_any_working_directory(tm
     assert loaded.agents[0].params.file == str(folder / "msgs.csv")
     (elsewhere / "resolved.toml").write_text(to_toml(loaded))  # the copy a run writes elsewhere
     assert load(elsewhere / "resolved.toml").agents[0].params.file == str(folder / "msgs.csv")
+    assert loaded.agents[0].params.orderbook == ""  # left out: stays out
     assert Market(loaded).run().summary["messages"] == 1
+    write(folder / "book.csv", "9999999999,0,1000000,2")
+    (folder / "s.toml").write_text((folder / "s.toml").read_text() + 'orderbook = "book.csv"\n')
+    loaded = load(Path("..") / "study" / "s.toml")
+    assert loaded.agents[0].params.orderbook == str(folder / "book.csv")
+    assert Market(loaded).run().summary["messages"] == 1  # the first row seeds nothing new
 
 
 def test_a_parquet_file_that_is_not_a_lobsim_event_log_is_refused(tmp_path):
