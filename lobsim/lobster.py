@@ -38,6 +38,10 @@ from lobsim.errors import InputError
 from lobsim.orders import MAX_QTY
 from lobsim.tape import CROSS, DELETE, EXECUTE, EXECUTE_HIDDEN, HALT, NEW, PARTIAL_CANCEL, TYPES
 
+__all__ = ["BOOK_TYPES", "CROSS", "DEFAULT_START_S", "DELETE", "EMPTY_ASK", "EMPTY_BID", "EXECUTE",
+           "EXECUTE_HIDDEN", "HALT", "NEW", "PARTIAL_CANCEL", "TYPES", "LobsterMessage", "Messages",
+           "price_factor", "read_messages", "read_orderbook"]
+
 #: Seconds after midnight that a run's time 0 becomes on export (9:30, the NASDAQ open).
 DEFAULT_START_S = 34200
 EMPTY_ASK = 9999999999  #: price LOBSTER writes for an empty ask level (size 0)
@@ -55,8 +59,6 @@ def price_factor(tick_size: float) -> int:
                          "are price x 10000 integers)")
     return factor
 
-
-# --------------------------------------------------------------------------- import
 
 #: Types that change the visible book (the others are only counted).
 BOOK_TYPES = (NEW, PARTIAL_CANCEL, DELETE, EXECUTE)
@@ -107,7 +109,7 @@ class Messages(Sequence[LobsterMessage]):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):  # type: ignore[override]  # int -> a row, slice -> a list of rows
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         return LobsterMessage(*(int(a[i]) for a in (self.rows, self.time_ns, self.type, self.order_id,
