@@ -6,7 +6,9 @@ file's row level by level. A level is compared only where the prediction is dete
 what the file showed: after a level leaves an N-level window, whatever scrolls into view
 at the bottom came from beyond the file's depth and is not predictable from it, so that
 position is not scored on that row (the ``rows_compared`` of a level says how many rows
-were). The first row is not scored either: the book is seeded from it.
+were). The first row is not scored either: the book is seeded from it. The stricter
+all-rows rate (:meth:`ReplayResult.all_rows_rates`) scores every row anyway, predicting
+such a level from what the book remembers of it.
 
 ``strict`` keeps the exact contract for files lobsim wrote itself (``lobsim export
 --levels 0``): no re-sync, every row and level compared, stop at the first difference.
@@ -38,12 +40,20 @@ class ReplayResult:
     oddities: dict[str, int] = field(default_factory=dict)
     compared: list[int] = field(default_factory=list)  #: rows scored, per level
     matched: list[int] = field(default_factory=list)  #: rows predicted exactly, per level
+    rows_scored: int = 0  #: rows scored (all but the first, which seeds the book; strict: all)
+    matched_all: list[int] = field(default_factory=list)  #: rows whose level matched, every row counted
     mismatches: list[str] = field(default_factory=list)  #: the first few, described
     first_difference: int | None = None  #: strict: the row it stopped at
 
     def match_rates(self) -> list[float | None]:
         """Matched / compared per level (None where no row was compared)."""
         return [m / n if n else None for m, n in zip(self.matched, self.compared)]
+
+    def all_rows_rates(self) -> list[float | None]:
+        """Per level, the share of every scored row predicted exactly, counting a level
+        that came from beyond the file's depth as predicted from what the book remembers
+        (the stricter figure; equal to :meth:`match_rates` when nothing scrolls in)."""
+        return [m / self.rows_scored if self.rows_scored else None for m in self.matched_all]
 
     @property
     def all_match(self) -> bool:
@@ -126,7 +136,7 @@ def _replay_against(lob: LobsterBook, result: ReplayResult, columns: tuple[list[
         raise InputError(f"order-book file has {len(orderbook)} rows but the message file has "
                          f"{len(ticks)}: expected one row per message")
     levels = orderbook.shape[1] // 4
-    result.compared, result.matched = [0] * levels, [0] * levels
+    result.compared, result.matched, result.matched_all = [0] * levels, [0] * levels, [0] * levels
     book_rows = orderbook_ticks(orderbook, result.factor, source)
     previous = row_levels(book_rows[0].tolist())
     lob.seed(*previous, levels, (columns[2][0], columns[4][0], ticks[0], columns[6][0]))
@@ -139,7 +149,7 @@ def _replay_against(lob: LobsterBook, result: ReplayResult, columns: tuple[list[
             known = levels
         else:  # the first row seeded the book: it predicts nothing
             known = i and min(_known(bids, previous[0], levels, 1), _known(asks, previous[1], levels, -1))
-        same = _score(result, (bids, asks), expected, known, row, keep)
+        same = _score(result, (bids, asks), expected, known, lob.strict or i > 0, row, keep)
         if not same and lob.strict:
             result.first_difference = row
             return
@@ -150,20 +160,25 @@ def _replay_against(lob: LobsterBook, result: ReplayResult, columns: tuple[list[
 
 
 def _score(result: ReplayResult, got: tuple[list[Level], list[Level]],
-           expected: tuple[list[Level], list[Level]], known: int, row: int, keep: int) -> bool:
-    """Count the first ``known`` levels; True if the whole window equals the file's."""
-    if got == expected:
-        for level in range(known):
+           expected: tuple[list[Level], list[Level]], known: int, scored: bool, row: int, keep: int) -> bool:
+    """Score one row: the first ``known`` levels for the match rate, every level for the
+    all-rows rate (if ``scored``). True if the whole window equals the file's."""
+    same = got == expected
+    if not scored:
+        return same
+    result.rows_scored += 1
+    for level in range(len(result.compared)):
+        if same:
+            ok = True
+        else:
+            g = tuple(side[level] if level < len(side) else None for side in got)
+            e = tuple(side[level] if level < len(side) else None for side in expected)
+            ok = g == e
+        result.matched_all[level] += ok
+        if level < known:
             result.compared[level] += 1
-            result.matched[level] += 1
-        return True
-    for level in range(known):
-        g = tuple(side[level] if level < len(side) else None for side in got)
-        e = tuple(side[level] if level < len(side) else None for side in expected)
-        result.compared[level] += 1
-        if g == e:
-            result.matched[level] += 1
-        elif len(result.mismatches) < keep:
-            result.mismatches.append(f"row {row} level {level + 1}: expected bid {e[0]} ask {e[1]}, "
-                                     f"predicted bid {g[0]} ask {g[1]} (ticks, lots)")
-    return False
+            result.matched[level] += ok
+            if not ok and len(result.mismatches) < keep:
+                result.mismatches.append(f"row {row} level {level + 1}: expected bid {e[0]} ask {e[1]}, "
+                                         f"predicted bid {g[0]} ask {g[1]} (ticks, lots)")
+    return same

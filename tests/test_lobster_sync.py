@@ -51,6 +51,7 @@ def test_a_real_looking_file_is_seeded_resynced_and_scored(tmp_path, capsys):
     assert (odd["prior_order"], odd["prior_lots_unseen"], odd["stale_crossed"]) == (1, 0, 0)
     result = replay(lobster.read_messages(m), None, lobster.read_orderbook(b))
     assert result.book.depth(5) == ([(9999, 5), (9998, 4)], [(10002, 7), (10003, 2)])
+    assert result.all_rows_rates() == [1.0, 4 / 6]  # the two scroll-ins counted as misses
     # seeded liquidity rests ahead of what the file placed; a scroll-in rests as its own
     assert result.book.queue(Side.SELL, 10002) == [(("prior", 3), 6), (2, 1)]
     assert result.book.queue(Side.BUY, 9998) == [(("prior", 5), 4)]

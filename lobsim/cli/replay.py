@@ -102,9 +102,12 @@ def format_lobster_report(result) -> str:  # a lobster_score.ReplayResult (impor
     lines.append(f"final best bid {bid[0] if bid else '-'} x {bid[1] if bid else 0}, best ask "
                  f"{ask[0] if ask else '-'} x {ask[1] if ask else 0} (ticks x lots)")
     if result.compared:
-        rates = "  ".join(f"L{i + 1} {'-' if rate is None else f'{rate:.2%}'} ({n:,})"
+        rates = "  ".join(f"L{i + 1} {_percent(rate)} ({n:,})"
                           for i, (rate, n) in enumerate(zip(result.match_rates(), result.compared)))
         lines.append(f"one-step prediction per level (rows compared): {rates}")
+        every = "  ".join(f"L{i + 1} {_percent(rate)}" for i, rate in enumerate(result.all_rows_rates()))
+        lines.append(f"counting all {result.rows_scored:,} rows, levels from beyond the depth "
+                     f"included: {every}")
         lines += [f"  mismatch: {m}" for m in result.mismatches]
         if result.first_difference is not None:
             lines.append(f"strict: stopped at row {result.first_difference}, the first that differs")
@@ -114,3 +117,7 @@ def format_lobster_report(result) -> str:  # a lobster_score.ReplayResult (impor
         elif result.all_match:
             lines.append("every row matches")
     return "\n".join(lines)
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.2%}"
