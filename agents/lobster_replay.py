@@ -83,7 +83,8 @@ class LobsterReplayTrader(Agent):
         if self.times_ns[0] < 0:
             raise InputError(f"{params.file}:{self.rows[0][0]}: time {self.messages[0].time} "
                              f"is before start {params.start}")
-        self.book_rows, self.shadow = self._follow(params.orderbook) if params.orderbook else (None, None)
+        self.book_rows = self._read_orderbook(params.orderbook) if params.orderbook else None
+        self.shadow = LobsterBook(params.file)  #: the book the file implies (see the module docstring)
         self.next = 0  #: index of the next row to replay
         self.live: dict[int, list[int]] = {}  #: LOBSTER id -> [exchange id, lots left, side, ticks]
         self.exchange_ids: dict[int, int] = {}  #: exchange id -> LOBSTER id
@@ -91,7 +92,8 @@ class LobsterReplayTrader(Agent):
         self.prior_at: dict[int, tuple[int, int]] = {}  #: exchange id of prior liquidity -> (side, ticks)
         self.skipped = 0  #: rows that changed nothing here
 
-    def _follow(self, path: str):  # -> (order-book rows in ticks, the shadow book)
+    def _read_orderbook(self, path: str) -> list[list[int]]:
+        """The order-book file's rows, prices in the market's ticks."""
         book = lobster.read_orderbook(Path(path))
         if len(book) != len(self.messages):
             raise InputError(f"{path}: {len(book)} rows but {self.params.file} has "
@@ -100,10 +102,10 @@ class LobsterReplayTrader(Agent):
         if not math.isclose(factor, self.factor, rel_tol=1e-9):
             raise InputError(f"{path}: the market's tick {self.session.tick_size} is not a multiple of "
                              "0.0001 (LOBSTER prices are price x 10000 integers)")
-        return orderbook_ticks(book, factor, path).tolist(), LobsterBook(self.params.file)
+        return orderbook_ticks(book, factor, path).tolist()
 
     def on_start(self) -> None:
-        if self.shadow is not None:
+        if self.book_rows is not None:
             first = (self.rows[2][0], self.rows[4][0], self.ticks[0], self.rows[6][0])
             self._adjust(self.shadow.seed(*row_levels(self.book_rows[0]), self.levels, first))
         self._schedule()
@@ -121,9 +123,9 @@ class LobsterReplayTrader(Agent):
         while self.next < len(self.messages) and self.times_ns[self.next] <= now:
             i = self.next
             row, _, kind, oid, size, _, direction = (column[i] for column in self.rows)
-            self._replay(kind, oid, size, self.ticks[i], direction)
-            if self.shadow is not None:
-                self.shadow.apply(kind, oid, size, self.ticks[i], direction, row)
+            repairs = self.shadow.apply(kind, oid, size, self.ticks[i], direction, row)
+            self._replay(kind, oid, size, self.ticks[i], direction, repairs)
+            if self.book_rows is not None:
                 self._adjust(self.shadow.follow(*row_levels(self.book_rows[i]), self.levels) or [])
             self.next += 1
         self._schedule()
@@ -131,19 +133,24 @@ class LobsterReplayTrader(Agent):
     def _ticks(self, price: int) -> int:
         return max(1, math.floor(price / self.factor + 0.5))
 
-    def _replay(self, kind: int, oid: int, size: int, ticks: int, direction: int) -> None:
+    def _replay(self, kind: int, oid: int, size: int, ticks: int, direction: int,
+                repairs: list[Adjustment]) -> None:
+        """Send one row's orders; ``repairs`` are the shadow book's (see
+        :meth:`LobsterBook.apply`): stale levels cleared before a new order rests, lots a
+        cancel moves besides its own order's, the lots a cancel of a prior order takes."""
         session = self.session
         if kind == lobster.NEW:
+            self._adjust(repairs)
             order_id = session.limit(Side(direction), ticks, size)
             self.live[oid] = [order_id, size, direction, ticks]
             self.exchange_ids[order_id] = oid
-        elif kind == lobster.EXECUTE:
+        elif kind == lobster.EXECUTE:  # the market order takes ``size`` lots: no repairs
             session.market(Side(-direction), size)
-        elif kind in (lobster.PARTIAL_CANCEL, lobster.DELETE) and oid in self.live:
-            entry = self.live[oid]
-            self._take([entry], entry[1] if kind == lobster.DELETE else size)
-        elif kind in (lobster.PARTIAL_CANCEL, lobster.DELETE) and (direction, ticks) in self.prior:
-            self._take(self.prior[(direction, ticks)], size)
+        elif kind in (lobster.PARTIAL_CANCEL, lobster.DELETE) and (oid in self.live or repairs):
+            entry = self.live.get(oid)
+            if entry is not None:
+                self._take([entry], entry[1] if kind == lobster.DELETE else size)
+            self._adjust(repairs)
         else:
             self.skipped += 1
 

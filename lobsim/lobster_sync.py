@@ -15,7 +15,12 @@ keeps an :class:`~lobsim.book.OrderBook` (queue priority included) and handles t
   taken from prior liquidity first, then from the back of the queue (the newest orders),
   and on a side the file shows whole (fewer than N levels) nothing is kept beyond;
 * *stale levels*: a new order (type 1) never trades in LOBSTER, so opposite levels it
-  would cross are stale (they left out of view) and are removed first.
+  would cross are stale (they left out of view) and are removed first;
+* *grounded levels*: once seeded from an order-book file, every cancel or execution moves
+  its level by exactly the message's size: a re-sync may have taken lots from the wrong
+  order of a level (the file does not say which), so a cancel larger than what its order
+  has left takes the rest from the level (prior liquidity first), and a delete smaller
+  than it leaves the difference as prior liquidity.
 
 Every such repair is counted by kind in :attr:`LobsterBook.oddities`. ``strict`` keeps the
 exact contract for files lobsim wrote itself: a crossing new order or a reused live id is
@@ -49,7 +54,7 @@ ODDITIES = {
     "prior_order": "cancels and executions of orders from before the file",
     "prior_lots_unseen": "of those, events whose lots were not (all) in the known book",
     "stale_crossed": "levels removed because a new order would have crossed them",
-    "oversized": "cancels and executions larger than what the order had left (clipped)",
+    "size_mismatch": "cancels and executions whose size is not what the order has left here",
     "price_mismatch": "events whose price differs from their order's",
     "duplicate_id": "new orders reusing a live id (the old order is dropped)",
     "crossed_row": "order-book rows that are themselves crossed (not re-synced)",
@@ -70,24 +75,33 @@ class LobsterBook:
         self.ids: dict[int, Hashable] = {}  # LOBSTER id -> live book id
         self.lobster_id: dict[Hashable, int] = {}  # live book id -> LOBSTER id
         self.prior: dict[tuple[int, int], list[Hashable]] = {}  # (side, ticks) -> prior ids, oldest first
+        self.grounded = False  #: level totals follow an order-book file (set by :meth:`seed`)
         self._serial = 0
 
     # ------------------------------------------------------------------ messages
 
-    def apply(self, kind: int, order_id: int, size: int, ticks: int, direction: int, row: int) -> None:
-        """Apply one message (``ticks`` = its price in ticks; ignored for types 5-7)."""
+    def apply(self, kind: int, order_id: int, size: int, ticks: int, direction: int,
+              row: int) -> list[Adjustment]:
+        """Apply one message (``ticks`` = its price in ticks; ignored for types 5-7).
+        Returns the *repairs*: changes to liquidity other than the message's own order
+        (stale levels cleared, lots moved so that the level moves by the message's size,
+        prior liquidity taken), for a replayed population to mirror."""
         if kind == NEW:
-            self._new(order_id, direction, ticks, size, row)
-        elif kind in _UNSEEN_TYPES:
+            return self._new(order_id, direction, ticks, size, row)
+        if kind in _UNSEEN_TYPES:
             self.oddities[_UNSEEN_TYPES[kind]] += 1
-        elif order_id in self.ids:
-            self._reduce_known(kind, order_id, size, ticks)
-        else:
-            self.oddities["prior_order"] += 1
-            if self.take_prior(direction, ticks, size) < size:
-                self.oddities["prior_lots_unseen"] += 1
+            return []
+        if order_id in self.ids:
+            return self._reduce_known(kind, order_id, size, ticks)
+        self.oddities["prior_order"] += 1
+        taken = self.take_prior(direction, ticks, size)
+        if taken < size and self.grounded:  # the level's total is the file's: take the rest there
+            taken += self._shrink(direction, ticks, size - taken)
+        if taken < size:
+            self.oddities["prior_lots_unseen"] += 1
+        return [(direction, ticks, -taken)] if taken else []
 
-    def _new(self, order_id: int, side: int, ticks: int, size: int, row: int) -> None:
+    def _new(self, order_id: int, side: int, ticks: int, size: int, row: int) -> list[Adjustment]:
         if order_id in self.ids:
             if self.strict:
                 raise InputError(f"{self.source}:{row}: order id {order_id} is already live")
@@ -97,26 +111,39 @@ class LobsterBook:
         while self.book.is_used(book_id):  # an id that comes back after its order left
             self._serial += 1
             book_id = (order_id, self._serial)
+        repairs: list[Adjustment] = []
         if not self._rest(book_id, side, ticks, size):
             if self.strict:
                 raise InputError(f"{self.source}:{row}: new order at {ticks} ticks crosses the book")
-            self.oddities["stale_crossed"] += self._clear_through(-side, ticks)
+            repairs = self._clear_through(-side, ticks)
+            self.oddities["stale_crossed"] += len(repairs)
             self._rest(book_id, side, ticks, size)
         self.ids[order_id], self.lobster_id[book_id] = book_id, order_id
+        return repairs
 
-    def _reduce_known(self, kind: int, order_id: int, size: int, ticks: int) -> None:
+    def _reduce_known(self, kind: int, order_id: int, size: int, ticks: int) -> list[Adjustment]:
+        """Cancel or execute a known order. A size that differs from what the order has
+        left here means lots went to the wrong order of its level in an earlier re-sync;
+        on a grounded book the level still moves by exactly ``size``."""
         book_id = self.ids[order_id]
         info = self.book.get(book_id)
         if info is None:
             raise InvariantError(f"order {order_id} is mapped but not in the book")
-        if info.price != ticks:
-            self.oddities["price_mismatch"] += 1
-        if kind != DELETE and size > info.qty:
-            self.oddities["oversized"] += 1
-        if kind == DELETE or size >= info.qty:
+        side, price, left = int(info.side), info.price, info.qty
+        self.oddities["price_mismatch"] += price != ticks
+        if kind == DELETE or size >= left:
             self._cancel(book_id)
         else:
-            self.book.modify(book_id, qty=info.qty - size)
+            self.book.modify(book_id, qty=left - size)
+        if size == left or (size < left and kind != DELETE):
+            return []
+        self.oddities["size_mismatch"] += 1
+        if not self.grounded:
+            return []
+        if size < left:  # a delete smaller than the order: the rest belongs to the level
+            return [(side, price, left - size)] if self._grow(side, price, left - size) else []
+        taken = self._shrink(side, price, size - left)
+        return [(side, price, -taken)] if taken else []
 
     # ------------------------------------------------------------------ liquidity
 
@@ -149,17 +176,20 @@ class LobsterBook:
             self.prior.pop((side, ticks), None)
         return taken
 
-    def _shrink(self, side: int, ticks: int, lots: int) -> None:
-        """Take ``lots`` from a level: prior liquidity first, then the newest orders."""
-        lots -= self.take_prior(side, ticks, lots)
+    def _shrink(self, side: int, ticks: int, lots: int) -> int:
+        """Take up to ``lots`` from a level: prior liquidity first, then the newest
+        orders; lots taken."""
+        taken = self.take_prior(side, ticks, lots)
         for book_id, left in reversed(self.book.queue(Side(side), ticks)):
-            if lots <= 0:
+            if taken >= lots:
                 break
-            if left <= lots:
+            take = min(left, lots - taken)
+            if take == left:
                 self._cancel(book_id)
             else:
-                self.book.modify(book_id, qty=left - lots)
-            lots -= left
+                self.book.modify(book_id, qty=left - take)
+            taken += take
+        return taken
 
     def _cancel(self, book_id: Hashable) -> None:
         self.book.cancel(book_id)
@@ -167,15 +197,14 @@ class LobsterBook:
         if order_id is not None:
             del self.ids[order_id]
 
-    def _clear_through(self, side: int, ticks: int) -> int:
-        """Remove every level on ``side`` at or through ``ticks`` (stale); levels removed."""
-        removed = 0
+    def _clear_through(self, side: int, ticks: int) -> list[Adjustment]:
+        """Remove every level on ``side`` at or through ``ticks`` (stale); what was removed."""
+        removed: list[Adjustment] = []
         while True:
             best = self.book.best_bid() if side == 1 else self.book.best_ask()
             if best is None or (best[0] < ticks if side == 1 else best[0] > ticks):
                 return removed
-            self._shrink(side, best[0], best[1])
-            removed += 1
+            removed.append((side, best[0], -self._shrink(side, best[0], best[1])))
 
     # ------------------------------------------------------------------ the window
 
@@ -192,7 +221,9 @@ class LobsterBook:
                 self._shrink(side, ticks, -delta)
         for side, ticks, delta in changes:
             if delta > 0 and not self._grow(side, ticks, delta):
-                self.oddities["stale_crossed"] += self._clear_through(-side, ticks)
+                cleared = self._clear_through(-side, ticks)
+                self.oddities["stale_crossed"] += len(cleared)
+                changes += cleared
                 self._grow(side, ticks, delta)
         return changes
 
@@ -226,6 +257,7 @@ class LobsterBook:
         """Start from a first order-book row with its message ``first`` (kind, size, ticks,
         direction) undone, as prior liquidity; returns what was placed."""
         kind, size, ticks, direction = first
+        self.grounded = True
         sides = {1: dict(bids), -1: dict(asks)}
         if kind in (NEW, 2, DELETE, 4):
             level = sides[direction]

@@ -64,3 +64,24 @@ def test_an_orderbook_file_that_does_not_fit_is_refused_when_the_market_is_built
     off = write(tmp_path / "off.csv", *(["1000150,6,1000000,2,1000300,2,999900,5"] * 7))
     with pytest.raises(InputError, match="off.csv: row 1: a price is not a multiple of the tick size"):
         replayed_book(m, off, 1.0)
+
+
+def test_replaying_a_five_level_export_rebuilds_its_rows(tmp_path):
+    """A simulated run exported as a 5-level LOBSTER file (events beyond level 5 left out)
+    and replayed by the agent alone: the simulated book ends on the file's last row, and
+    half-way through shows the row of the last message before that time."""
+    from test_report import SCENARIO, make_run
+
+    from lobsim.lobster_export import export_run
+
+    run = make_run(tmp_path / "run", {**SCENARIO, "simulation": {"duration": 10.0, "seed": 5}})
+    m, b, rows = export_run(run, tmp_path / "lobster", levels=5)
+    messages = lobster.read_messages(m)
+    book = orderbook_ticks(lobster.read_orderbook(b), 100, str(b)).tolist()
+    span = (messages.time_ns[-1] - messages.time_ns[0]) / 1e9
+    depth, agent = replayed_book(m, b, span + 0.01, levels=5)
+    assert depth == row_levels(book[-1])
+    assert agent.next == rows and agent.shadow.oddities["prior_order"] > 0
+    half = int((messages.time_ns > messages.time_ns[0] + span / 2 * 1e9).argmax())  # first row after
+    depth, _ = replayed_book(m, b, span / 2, levels=5)
+    assert depth == row_levels(book[half - 1])

@@ -88,7 +88,7 @@ def test_repairs_are_counted_by_kind():
     lob = LobsterBook("f.csv")
     lob.apply(1, 7, 5, 100, 1, 1)
     lob.apply(2, 7, 9, 100, 1, 2)     # more than it has: clipped, the order is gone
-    assert lob.oddities["oversized"] == 1 and lob.book.depth(1) == ([], [])
+    assert lob.oddities["size_mismatch"] == 1 and lob.book.depth(1) == ([], [])
     lob.apply(1, 8, 5, 100, 1, 3)
     lob.apply(4, 8, 1, 101, 1, 4)     # the order is at 100: its own price wins
     assert lob.oddities["price_mismatch"] == 1 and lob.book.depth(1) == ([(100, 4)], [])
@@ -108,3 +108,25 @@ def test_the_agent_side_of_the_sync_is_what_the_replay_uses():
     assert placed == [(1, 100, 3), (1, 99, 2), (-1, 101, 3)]
     lob.apply(1, 1, 2, 100, 1, 1)
     assert lob.book.depth(2) == ([(100, 5), (99, 2)], [(101, 3)])
+
+
+def test_on_a_book_grounded_by_an_orderbook_file_a_message_moves_its_level_by_its_size():
+    lob = LobsterBook("f.csv")
+    lob.seed([(100, 5)], [], 2, (1, 2, 100, 1))  # bids 100 x 5 after a new order of 2: 3 prior
+    assert lob.apply(1, 1, 2, 100, 1, 1) == [] and lob.book.depth(1) == ([(100, 5)], [])
+    assert lob.follow([(100, 4)], [], 2) == [(1, 100, -1)]  # one lot left out of view: from prior
+    lob.follow([(100, 5), (99, 3)], [], 2)  # ... and one came back, with a level below
+    assert lob.book.queue(Side.BUY, 100) == [(("prior", 1), 2), (1, 2), (("prior", 2), 1)]
+    # the file's delete says order 1 had 1 lot: the level drops by 1, the other lot stays
+    assert lob.apply(3, 1, 1, 100, 1, 2) == [(1, 100, 1)] and lob.book.depth(1) == ([(100, 4)], [])
+    # a cancel of an order from before the file takes prior liquidity first, then the level
+    lob.apply(1, 2, 1, 100, 1, 3)
+    assert lob.apply(3, 77, 5, 100, 1, 4) == [(1, 100, -5)] and lob.book.depth(1) == ([(99, 3)], [])
+    assert (lob.oddities["size_mismatch"], lob.oddities["prior_lots_unseen"]) == (1, 0)
+    # an execution larger than its order takes the rest from the level
+    lob.apply(1, 3, 1, 99, 1, 5)
+    assert lob.apply(4, 3, 2, 99, 1, 6) == [(1, 99, -1)] and lob.book.depth(1) == ([(99, 2)], [])
+    ungrounded = LobsterBook("f.csv")  # no order-book file: nothing to ground a repair on
+    ungrounded.apply(1, 1, 2, 100, 1, 1)
+    assert ungrounded.apply(3, 1, 1, 100, 1, 2) == [] and ungrounded.book.depth(1) == ([], [])
+    assert ungrounded.apply(3, 77, 1, 100, 1, 3) == [] and ungrounded.oddities["prior_lots_unseen"] == 1
