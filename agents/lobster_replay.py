@@ -144,7 +144,10 @@ class LobsterReplayTrader(Agent):
             order_id = session.limit(Side(direction), ticks, size)
             self.live[oid] = [order_id, size, direction, ticks]
             self.exchange_ids[order_id] = oid
-        elif kind == lobster.EXECUTE:  # the market order takes ``size`` lots: no repairs
+        elif kind == lobster.EXECUTE:
+            # stale better levels go first; at the execution's own price the market order
+            # takes ``size`` lots itself, so the shadow's repairs there are not mirrored
+            self._adjust([r for r in repairs if r[1] != ticks])
             session.market(Side(-direction), size)
         elif kind in (lobster.PARTIAL_CANCEL, lobster.DELETE) and (oid in self.live or repairs):
             entry = self.live.get(oid)

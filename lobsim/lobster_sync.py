@@ -15,7 +15,9 @@ keeps an :class:`~lobsim.book.OrderBook` (queue priority included) and handles t
   taken from prior liquidity first, then from the back of the queue (the newest orders),
   and on a side the file shows whole (fewer than N levels) nothing is kept beyond;
 * *stale levels*: a new order (type 1) never trades in LOBSTER, so opposite levels it
-  would cross are stale (they left out of view) and are removed first;
+  would cross are stale (they left out of view) and are removed first; a visible
+  execution (type 4) happens at the best price of its side, so better levels there are
+  stale too;
 * *grounded levels*: once seeded from an order-book file, every cancel or execution moves
   its level by exactly the message's size: a re-sync may have taken lots from the wrong
   order of a level (the file does not say which), so a cancel larger than what its order
@@ -38,7 +40,7 @@ import numpy as np
 from lobsim.book import OrderBook
 from lobsim.errors import InputError, InvariantError
 from lobsim.orders import Side
-from lobsim.tape import CROSS, DELETE, EXECUTE_HIDDEN, HALT, NEW
+from lobsim.tape import CROSS, DELETE, EXECUTE, EXECUTE_HIDDEN, HALT, NEW
 
 #: (price ticks, lots) of one level, best first on each side
 Level = tuple[int, int]
@@ -54,6 +56,7 @@ ODDITIES = {
     "prior_order": "cancels and executions of orders from before the file",
     "prior_lots_unseen": "of those, events whose lots were not (all) in the known book",
     "stale_crossed": "levels removed because a new order would have crossed them",
+    "stale_better": "levels removed because a visible execution happened at a worse price",
     "size_mismatch": "cancels and executions whose size is not what the order has left here",
     "price_mismatch": "events whose price differs from their order's",
     "duplicate_id": "new orders reusing a live id (the old order is dropped)",
@@ -91,15 +94,23 @@ class LobsterBook:
         if kind in _UNSEEN_TYPES:
             self.oddities[_UNSEEN_TYPES[kind]] += 1
             return []
+        stale = self._clear_better(direction, ticks) if kind == EXECUTE and not self.strict else []
         if order_id in self.ids:
-            return self._reduce_known(kind, order_id, size, ticks)
+            return stale + self._reduce_known(kind, order_id, size, ticks)
         self.oddities["prior_order"] += 1
         taken = self.take_prior(direction, ticks, size)
         if taken < size and self.grounded:  # the level's total is the file's: take the rest there
             taken += self._shrink(direction, ticks, size - taken)
         if taken < size:
             self.oddities["prior_lots_unseen"] += 1
-        return [(direction, ticks, -taken)] if taken else []
+        return stale + ([(direction, ticks, -taken)] if taken else [])
+
+    def _clear_better(self, side: int, ticks: int) -> list[Adjustment]:
+        """A visible execution happens at the best price of its side, so levels better
+        than ``ticks`` there are stale (they left out of view): remove them."""
+        cleared = self._clear_through(side, ticks + side)
+        self.oddities["stale_better"] += len(cleared)
+        return cleared
 
     def _new(self, order_id: int, side: int, ticks: int, size: int, row: int) -> list[Adjustment]:
         if order_id in self.ids:

@@ -85,3 +85,10 @@ def test_replaying_a_five_level_export_rebuilds_its_rows(tmp_path):
     half = int((messages.time_ns > messages.time_ns[0] + span / 2 * 1e9).argmax())  # first row after
     depth, _ = replayed_book(m, b, span / 2, levels=5)
     assert depth == row_levels(book[half - 1])
+
+
+def test_stale_own_orders_are_cancelled_before_an_execution_is_replayed(tmp_path):
+    from test_lobster_sync import STALE_BETTER
+
+    (bids, asks), agent = replayed_book(write(tmp_path / "m.csv", *STALE_BETTER), None, 1.0, levels=5)
+    assert (bids, asks) == ([(10000, 2)], []) and list(agent.live) == [2]

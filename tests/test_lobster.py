@@ -141,27 +141,27 @@ def test_mismatching_orderbook_is_reported(run_dir, tmp_path, capsys):
     assert report["levels"]["2"]["match_rate"] == 1.0
 
 
-PRIOR = ("34200.1,3,900,5,1000100,-1", "34200.2,1,1,2,999900,1", "34200.3,4,901,1,999800,1",
-         "34200.4,2,1,1,999900,1", "34200.5,5,0,7,1000000,1", "34200.6,7,0,0,-1,-1")
+PRIOR = ("34200.1,3,900,5,1000100,-1", "34200.2,1,1,2,999700,1", "34200.3,4,901,1,999800,1",
+         "34200.4,2,1,1,999700,1", "34200.5,5,0,7,1000000,1", "34200.6,7,0,0,-1,-1")
 PRIOR_BOOK = ("1000200,3,999800,4,9999999999,0,-9999999999,0",
-              "1000200,3,999900,2,9999999999,0,999800,4",
-              "1000200,3,999900,2,9999999999,0,999800,3",
-              "1000200,3,999900,1,9999999999,0,999800,3",
-              "1000200,3,999900,1,9999999999,0,999800,3",
-              "1000200,3,999900,1,9999999999,0,999800,3")
+              "1000200,3,999800,4,9999999999,0,999700,2",
+              "1000200,3,999800,3,9999999999,0,999700,2",
+              "1000200,3,999800,3,9999999999,0,999700,1",
+              "1000200,3,999800,3,9999999999,0,999700,1",
+              "1000200,3,999800,3,9999999999,0,999700,1")
 
 
 def test_orders_from_before_the_file_are_prior_liquidity(tmp_path):
     messages = lobster.read_messages(write(tmp_path / "m.csv", *PRIOR))
     alone = replay(messages)
     assert (alone.oddities["prior_order"], alone.oddities["prior_lots_unseen"]) == (2, 2)
-    assert alone.book.depth(5) == ([(9999, 1)], [])
+    assert alone.book.depth(5) == ([(9997, 1)], [])
     assert alone.by_type == {1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 7: 1}
     book = lobster.read_orderbook(write(tmp_path / "b.csv", *PRIOR_BOOK))
     seeded = replay(messages, 0.01, book)
     assert seeded.all_match and seeded.match_rates() == [1.0, 1.0] and seeded.resyncs == 0
     assert (seeded.oddities["prior_order"], seeded.oddities["prior_lots_unseen"]) == (2, 0)
-    assert seeded.book.depth(5) == ([(9999, 1), (9998, 3)], [(10002, 3)])
+    assert seeded.book.depth(5) == ([(9998, 3), (9997, 1)], [(10002, 3)])
     assert seeded.compared == [5, 5]  # the first row seeds the book; it predicts nothing
 
 

@@ -130,3 +130,14 @@ def test_on_a_book_grounded_by_an_orderbook_file_a_message_moves_its_level_by_it
     ungrounded.apply(1, 1, 2, 100, 1, 1)
     assert ungrounded.apply(3, 1, 1, 100, 1, 2) == [] and ungrounded.book.depth(1) == ([], [])
     assert ungrounded.apply(3, 77, 1, 100, 1, 3) == [] and ungrounded.oddities["prior_lots_unseen"] == 1
+
+
+STALE_BETTER = ("34200.1,1,2,3,1000000,1", "34200.2,1,1,1,1000100,1",  # id 1 later leaves out of view
+                "34200.3,4,2,1,1000000,1")                            # an execution at 100.00
+
+
+def test_levels_better_than_a_visible_execution_are_stale(tmp_path):
+    result = replay(lobster.read_messages(write(tmp_path / "m.csv", *STALE_BETTER)))
+    assert result.book.depth(5) == ([(10000, 2)], []) and result.oddities["stale_better"] == 1
+    strict = replay(lobster.read_messages(tmp_path / "m.csv"), strict=True)
+    assert strict.book.depth(5) == ([(10001, 1), (10000, 2)], [])  # exactly what the messages say
