@@ -109,7 +109,7 @@ class Messages(Sequence[LobsterMessage]):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, i):  # type: ignore[override]  # int -> a row, slice -> a list of rows
+    def __getitem__(self, i: int | slice) -> Any:  # type: ignore[override]  # a row, or a list of rows
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         return LobsterMessage(*(int(a[i]) for a in (self.rows, self.time_ns, self.type, self.order_id,
@@ -143,10 +143,11 @@ def _lines(path: Path, data: bytes) -> list[tuple[int, str]]:
     return [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
 
 
-def _arrow_columns(data: bytes, types: dict[str, Any]) -> list[np.ndarray] | None:
-    """The typed columns ``types`` of a headerless CSV through Arrow's C++ parser, or None
-    when it cannot parse them all or the file has blank lines (then the Python path reads
-    the file and names the bad line). One row per line is what keeps ``rows`` exact."""
+def _arrow_columns(data: bytes, types: dict[str, Any]) -> tuple[list[np.ndarray], int] | None:
+    """The typed columns ``types`` of a headerless CSV through Arrow's C++ parser, and the
+    file's column count; None when it cannot parse them all or the file has blank lines
+    (then the Python path reads the file and names the bad line). One row per line is what
+    keeps the line numbers exact."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -160,7 +161,7 @@ def _arrow_columns(data: bytes, types: dict[str, Any]) -> list[np.ndarray] | Non
     if table.num_rows != lines or table.num_columns < len(types) \
             or any(table.column(name).null_count for name in types):
         return None
-    return [table.column(name).to_numpy() for name in types] + [np.asarray(table.num_columns)]
+    return [table.column(name).to_numpy() for name in types], table.num_columns
 
 
 def _fast_time_ns(text: np.ndarray) -> np.ndarray | None:
@@ -270,10 +271,10 @@ def read_messages(path: Path) -> Messages:
     path = Path(path)
     data = _read_text(path)
     fast = _arrow_columns(data, {f"f{i}": pa.string() if i == 0 else pa.int64() for i in range(6)})
-    time_ns = _fast_time_ns(fast[0]) if fast is not None else None
+    time_ns = _fast_time_ns(fast[0][0]) if fast is not None else None
     if fast is not None and time_ns is not None:
         rows = np.arange(1, len(time_ns) + 1, dtype=np.int64)
-        columns, extra = [time_ns, *fast[1:6]], len(rows) if int(fast[6]) > 6 else 0
+        columns, extra = [time_ns, *fast[0][1:]], len(rows) if fast[1] > 6 else 0
     else:
         split, numbers = _message_columns(path, _lines(path, data))
         rows, columns = np.asarray(numbers, dtype=np.int64), _convert(path, split, numbers)
@@ -295,8 +296,8 @@ def read_orderbook(path: Path, levels: int | None = None) -> np.ndarray:
     first = data.lstrip(b"\xef\xbb\xbf\r\n \t").split(b"\n", 1)[0]
     width = 4 * levels if levels is not None else first.count(b",") + 1
     fast = _arrow_columns(data, {f"f{i}": pa.int64() for i in range(width)}) if width % 4 == 0 else None
-    if fast is not None and int(fast[-1]) == width:
-        book, numbers = np.column_stack(fast[:-1]), np.arange(1, len(fast[0]) + 1)
+    if fast is not None and fast[1] == width:
+        book, numbers = np.column_stack(fast[0]), np.arange(1, len(fast[0][0]) + 1)
     else:
         book, numbers = _orderbook_rows(path, _lines(path, data), width)
     _first_bad(path, numbers, [((book[:, 1::2] < 0).any(axis=1), lambda i: "a size is negative")])
