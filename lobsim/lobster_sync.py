@@ -39,6 +39,7 @@ import numpy as np
 
 from lobsim.book import OrderBook
 from lobsim.errors import InputError, InvariantError
+from lobsim.lobster import BOOK_TYPES
 from lobsim.orders import Side
 from lobsim.tape import CROSS, DELETE, EXECUTE, EXECUTE_HIDDEN, HALT, NEW
 
@@ -270,7 +271,7 @@ class LobsterBook:
         kind, size, ticks, direction = first
         self.grounded = True
         sides = {1: dict(bids), -1: dict(asks)}
-        if kind in (NEW, 2, DELETE, 4):
+        if kind in BOOK_TYPES:
             level = sides[direction]
             level[ticks] = level.get(ticks, 0) + (-size if kind == NEW else size)
         before = {s: sorted(((p, q) for p, q in d.items() if q > 0), reverse=s == 1) for s, d in sides.items()}

@@ -223,9 +223,11 @@ def test_replay_errors(tmp_path, capsys):
     assert report["oddities"]["duplicate_id"] == 1 and report["levels"] == {} and report["rows"] == 2
 
 
-def test_export_errors(tmp_path, capsys):
+def test_export_errors(tmp_path, capsys, run_dir):
     assert main(["export", str(tmp_path / "none"), "--lobster", str(tmp_path / "out")]) == 2
     assert "events.parquet" in capsys.readouterr().err
+    assert main(["export", str(run_dir), "--lobster", str(tmp_path / "out"), "--levels", "-1"]) == 2
+    assert capsys.readouterr().err == "lobsim export: error: --levels must be 0 (every event) or more, got -1\n"
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
