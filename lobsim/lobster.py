@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from lobsim.errors import InputError
-from lobsim.orders import MAX_QTY
+from lobsim.orders import MAX_PRICE, MAX_QTY
 from lobsim.tape import CROSS, DELETE, EXECUTE, EXECUTE_HIDDEN, HALT, NEW, PARTIAL_CANCEL, TYPES
 
 __all__ = ["BOOK_TYPES", "CROSS", "DEFAULT_START_S", "DELETE", "EMPTY_ASK", "EMPTY_BID", "EXECUTE",
@@ -250,8 +250,8 @@ def _validate_messages(path: Path, m: Messages) -> None:
         (~np.isin(m.type, TYPES), lambda i: f"type must be one of 1-7, got {m.type[i]}"),
         (book & (np.abs(m.direction) != 1),
          lambda i: f"direction must be 1 (buy) or -1 (sell), got {m.direction[i]}"),
-        (book & ((m.size <= 0) | (m.size >= MAX_QTY) | (m.price <= 0)),
-         lambda i: f"size and price must be positive (size below 2**62) for type {m.type[i]}, "
+        (book & ((m.size <= 0) | (m.size >= MAX_QTY) | (m.price <= 0) | (m.price >= MAX_PRICE)),
+         lambda i: f"size and price must be positive (and below 2**62) for type {m.type[i]}, "
                    f"got size {m.size[i]}, price {m.price[i]}"),
         (back, lambda i: f"time {m.time_ns[i] / 1e9:.9f} goes back before "
                          f"{m.time_ns[i - 1] / 1e9:.9f} (row {m.rows[i - 1]})"),
@@ -288,7 +288,8 @@ def read_orderbook(path: Path, levels: int | None = None) -> np.ndarray:
     """An order-book file as an int64 array (rows x 4N); the row width fixes N (or must be
     ``4 * levels``). Vectorised as :func:`read_messages`. :class:`InputError` names the
     first bad line: a width that is not a multiple of 4 or differs from the first row's, a
-    field that is not an integer, a negative size; also a missing, empty or non-UTF-8 file."""
+    field that is not an integer, a negative size, a level with lots whose price is not
+    positive or a value of 2**62 or more; also a missing, empty or non-UTF-8 file."""
     import pyarrow as pa
 
     path = Path(path)
@@ -300,7 +301,12 @@ def read_orderbook(path: Path, levels: int | None = None) -> np.ndarray:
         book, numbers = np.column_stack(fast[0]), np.arange(1, len(fast[0][0]) + 1)
     else:
         book, numbers = _orderbook_rows(path, _lines(path, data), width)
-    _first_bad(path, numbers, [((book[:, 1::2] < 0).any(axis=1), lambda i: "a size is negative")])
+    prices, sizes = book[:, 0::2], book[:, 1::2]
+    _first_bad(path, numbers, [
+        ((sizes < 0).any(axis=1), lambda i: "a size is negative"),
+        ((sizes >= MAX_QTY).any(axis=1) | ((sizes > 0) & ((prices <= 0) | (prices >= MAX_PRICE))).any(axis=1),
+         lambda i: "a level with lots needs a price and a size between 1 and 2**62"),
+    ])
     return book.reshape(len(book), width)
 
 

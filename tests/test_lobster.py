@@ -171,6 +171,7 @@ def test_orders_from_before_the_file_are_prior_liquidity(tmp_path):
     ("34200.1,9,5,2,999900,1", "type must be one of 1-7, got 9"),
     ("34200.1,1,5,2,999900,0", "direction must be 1 (buy) or -1 (sell), got 0"),
     ("34200.1,1,5,-2,999900,1", "size and price must be positive"),
+    ("34200.1,1,5,2,9000000000000000000,1", "size and price must be positive (and below 2**62)"),
     ("34200.1,1,5,2.5,999900,1", "size must be an integer, got '2.5'"),
     ("abc,1,5,2,999900,1", "time must be a non-negative number of seconds, got 'abc'"),
     ("34200.1,1,5,2,99999999999999999999999,1", "price is out of range"),

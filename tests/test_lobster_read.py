@@ -106,6 +106,8 @@ def test_bad_message_file_is_one_line_naming_file_and_line(tmp_path, capsys, con
     (b"1,1,0,0\n2,1,0\n", ":2: expected 4 columns per level (4), got 3"),
     (b"1,1,0,0\n2,1,0,y\n", ":2: column 4 must be a number, got 'y'"),
     (b"1,1,0,0\n2,-1,0,0\n", ":2: a size is negative"),
+    (b"1,1,0,0\n-9999999999,5,0,0\n", ":2: a level with lots needs a price"),
+    (b"1,1,0,0\n9000000000000000000,5,0,0\n", ":2: a level with lots needs a price"),
     (b"1,1,0,0\n\xc3(,1,0,0\n", ":2: not UTF-8 text"),
     (b"", ":1: empty file"),
 ])
