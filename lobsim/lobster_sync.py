@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable
-from typing import Any
 
 import numpy as np
 
@@ -69,8 +68,19 @@ _UNSEEN_TYPES = {EXECUTE_HIDDEN: "hidden_execution", CROSS: "cross_trade", HALT:
 class LobsterBook:
     """An :class:`OrderBook` driven by LOBSTER events (prices in ticks, sizes in lots).
 
-    :meth:`apply` is O(1) plus the book's O(log L) per level opened or emptied;
-    :meth:`resync` is O(N + levels it changes)."""
+    :meth:`apply` is O(1) plus the book's O(log L) per level opened or emptied (and per
+    stale level removed); :meth:`resync` is O(N + the book's levels within the window).
+
+    Two-level example (prices in ticks; the file's first row after a new bid of 2 at 100)::
+
+        >>> lob = LobsterBook()
+        >>> lob.seed([(100, 5)], [(101, 3)], 2, (1, 2, 100, 1))  # the new order undone
+        [(1, 100, 3), (-1, 101, 3)]
+        >>> lob.apply(1, 7, 2, 100, 1, row=1)
+        []
+        >>> lob.book.depth(2)
+        ([(100, 5)], [(101, 3)])
+    """
 
     def __init__(self, source: str = "messages", strict: bool = False) -> None:
         self.book = OrderBook()
@@ -231,13 +241,14 @@ class LobsterBook:
         for side, ticks, delta in changes:
             if delta < 0:
                 self._shrink(side, ticks, -delta)
+        cleared: list[Adjustment] = []
         for side, ticks, delta in changes:
-            if delta > 0 and not self._grow(side, ticks, delta):
-                cleared = self._clear_through(-side, ticks)
-                self.oddities["stale_crossed"] += len(cleared)
-                changes += cleared
+            if delta > 0 and not self._grow(side, ticks, delta):  # a stale level beyond the window
+                stale = self._clear_through(-side, ticks)
+                self.oddities["stale_crossed"] += len(stale)
+                cleared += stale
                 self._grow(side, ticks, delta)
-        return changes
+        return changes + cleared
 
     def _differences(self, side: int, target: list[Level], levels: int) -> list[Adjustment]:
         have = self.side_within(side, target[-1][0] if len(target) == levels else None)
@@ -250,12 +261,12 @@ class LobsterBook:
         """Lots per price on ``side`` at or better than ``horizon`` (None: the whole side)."""
         count = max(self.book.level_count()[0 if side == 1 else 1], 1)
         n = count if horizon is None else 16
-        while True:
+        while True:  # doubling: O(levels within the horizon), not O(the whole side)
             bids, asks = self.book.depth(n)
             found = bids if side == 1 else asks
-            beyond = [p for p, _ in found if (p < horizon if side == 1 else p > horizon)] if horizon is not None else []
-            if beyond or n >= count:
-                return {p: q for p, q in found if horizon is None or (p >= horizon if side == 1 else p <= horizon)}
+            within = [(p, q) for p, q in found if horizon is None or (p - horizon) * side >= 0]
+            if len(within) < len(found) or n >= count:
+                return dict(within)
             n *= 2
 
     def follow(self, bids: list[Level], asks: list[Level], levels: int) -> list[Adjustment] | None:
@@ -265,7 +276,8 @@ class LobsterBook:
             return None
         return self.resync(bids, asks, levels)
 
-    def seed(self, bids: list[Level], asks: list[Level], levels: int, first: Any) -> list[Adjustment]:
+    def seed(self, bids: list[Level], asks: list[Level], levels: int,
+             first: tuple[int, int, int, int]) -> list[Adjustment]:
         """Start from a first order-book row with its message ``first`` (kind, size, ticks,
         direction) undone, as prior liquidity; returns what was placed."""
         kind, size, ticks, direction = first
@@ -274,7 +286,8 @@ class LobsterBook:
         if kind in BOOK_TYPES:
             level = sides[direction]
             level[ticks] = level.get(ticks, 0) + (-size if kind == NEW else size)
-        before = {s: sorted(((p, q) for p, q in d.items() if q > 0), reverse=s == 1) for s, d in sides.items()}
+        before = {s: sorted(((p, q) for p, q in d.items() if q > 0), reverse=s == 1)
+                  for s, d in sides.items()}
         return self.resync(before[1], before[-1], levels)
 
 
