@@ -141,3 +141,11 @@ def test_levels_better_than_a_visible_execution_are_stale(tmp_path):
     assert result.book.depth(5) == ([(10000, 2)], []) and result.oddities["stale_better"] == 1
     strict = replay(lobster.read_messages(tmp_path / "m.csv"), strict=True)
     assert strict.book.depth(5) == ([(10001, 1), (10000, 2)], [])  # exactly what the messages say
+
+
+def test_the_docstring_example_holds():
+    import doctest
+
+    from lobsim import lobster_sync
+
+    assert doctest.testmod(lobster_sync).failed == 0
