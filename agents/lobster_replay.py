@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LobsterReplayParams:
-    file: str = field(metadata={"path": True, "doc": "LOBSTER message file (CSV), relative to the scenario file"})
+    file: str = field(metadata={
+        "path": True, "doc": "LOBSTER message file (CSV), relative to the scenario file"})
     orderbook: str = field(default="", metadata={
         "path": True, "doc": "its LOBSTER order-book file: seeds the starting book and re-syncs "
                              "the replayed liquidity with it; empty: none"})
