@@ -24,8 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "the book from a LOBSTER message file instead (exit 0 when read to the end) "
                     "and, with --orderbook, score one-step prediction of its rows per level.")
     parser.add_argument("messages", type=Path, nargs="?", help="JSON-lines message file")
-    parser.add_argument("--out", type=Path, help="write events (JSONL) or, with --lobster, the "
-                                                 "replay report (JSON) here instead of stdout")
+    parser.add_argument("--out", type=Path, help="write events (JSONL) here instead of stdout; "
+                                                 "with --lobster, also write the JSON report here")
     parser.add_argument("--book-out", type=Path, help="write the final book as JSON here")
     parser.add_argument("--lobster", type=Path, metavar="MESSAGES.csv",
                         help="a LOBSTER message file to rebuild the book from (read to the end "
