@@ -319,3 +319,18 @@ def _orderbook_rows(path: Path, lines: list[tuple[int, str]], width: int) -> tup
             raise InputError(f"{path}:{number}: expected 4 columns per level ({width}), got {len(fields)}")
         rows.append([_int(f, f"column {i + 1}", f"{path}:{number}") for i, f in enumerate(fields)])
     return np.asarray(rows, dtype=np.int64), np.asarray([n for n, _ in lines])
+
+
+#: Names that moved out of this module, still importable from it (``lobster.export_run``,
+#: ``lobster.replay``) for code written before the split; resolved lazily, since those
+#: modules import this one.
+_MOVED = {"export_run": "lobsim.lobster_export", "replay": "lobsim.lobster_score",
+          "ReplayResult": "lobsim.lobster_score"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -126,3 +126,11 @@ def test_missing_file_from_the_command_line(tmp_path):
     assert result.returncode == 2 and result.stdout == "" and not out.exists()
     assert result.stderr == (f"lobsim replay: error: cannot read {tmp_path / 'none.csv'}: "
                              "No such file or directory\n")
+
+
+def test_names_that_moved_out_of_the_module_are_still_found_there():
+    from lobsim import lobster_export, lobster_score
+
+    assert lobster.export_run is lobster_export.export_run and lobster.replay is lobster_score.replay
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        lobster.nope  # noqa: B018
