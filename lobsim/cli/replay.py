@@ -9,11 +9,15 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lobsim.book import OrderBook
 from lobsim.errors import InputError
 from lobsim.fileio import atomic_write
 from lobsim.replay import read_messages, replay
+
+if TYPE_CHECKING:
+    from lobsim.lobster_score import ReplayResult
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -92,7 +96,7 @@ def run_lobster(args: argparse.Namespace) -> int:
     return 1 if result.first_difference is not None else 0
 
 
-def format_lobster_report(result) -> str:  # a lobster_score.ReplayResult (imported lazily)
+def format_lobster_report(result: ReplayResult) -> str:
     """The human-readable report of ``replay --lobster``."""
     types = ", ".join(f"type {k}: {v:,}" for k, v in sorted(result.by_type.items()))
     lines = [f"{result.rows:,} rows ({types or 'none'}); tick = {result.factor} LOBSTER units"]
