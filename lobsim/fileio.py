@@ -17,15 +17,25 @@ from typing import IO
 from lobsim.errors import InputError
 
 
+def _created_mode() -> int:
+    """The mode ``open(path, "w")`` would give a new file: 0666 less the umask (0644 with
+    the usual 022). Reading the umask means setting it; it is put back at once."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_write(path: Path, mode: str = "w") -> Iterator[IO]:
-    """Open a temporary file beside ``path``; rename it onto ``path`` if the block succeeds."""
+    """Open a temporary file beside ``path``; rename it onto ``path`` if the block succeeds.
+    The file gets the mode a plain ``open`` would give it (0644 under umask 022)."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InputError(f"cannot write {path}: directory {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        os.fchmod(fd, _created_mode())  # mkstemp makes 0600; a written file is a normal one
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
             yield handle
         os.replace(tmp, path)

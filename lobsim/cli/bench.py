@@ -19,6 +19,7 @@ TARGETS = {
     "book": "lobsim.bench.book",
     "market": "lobsim.bench.market",
     "memory": "lobsim.bench.memory",
+    "lobster": "lobsim.bench.lobster",
     "models": "lobsim.models.bench",
 }
 

@@ -1,4 +1,5 @@
-"""``lobsim export RUN_DIR --lobster DIR [--levels N] [--start S]``: a run as LOBSTER files."""
+"""``lobsim export RUN_DIR --lobster DIR [--levels N] [--start S]``: a run as LOBSTER files
+(see :mod:`lobsim.data.lobster_export`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dir", type=Path, help="a run directory written by `lobsim run`")
     parser.add_argument("--lobster", type=Path, required=True, metavar="DIR",
                         help="directory to write the two CSV files into")
-    parser.add_argument("--levels", type=int, default=10, help="order-book levels per side (default 10)")
+    parser.add_argument("--levels", type=int, default=10,
+                        help="order-book levels per side (default 10); as LOBSTER does, only the "
+                             "events that touched them are written. 0: every event, with rows as "
+                             "deep as the book gets")
     parser.add_argument("--start", type=int, default=34200, metavar="SECONDS",
                         help="seconds after midnight that the run's time 0 becomes "
                              "(default 34200 = 9:30)")
@@ -23,10 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lobsim.data.lobster import export_run
+    from lobsim.data.lobster_export import export_run
 
     messages, orderbook, rows = export_run(args.run_dir, args.lobster, args.levels, args.start)
     print(f"wrote {messages}")
     print(f"wrote {orderbook}")
-    print(f"{rows:,} messages, {args.levels} levels")
+    print(f"{rows:,} messages, {args.levels or 'every event and all'} levels")
     return 0

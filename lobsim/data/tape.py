@@ -3,7 +3,7 @@
 :func:`read_run_events` reads ``RUN_DIR/events.parquet``; :func:`book_messages` turns its
 requests and outcomes into book events in LOBSTER's vocabulary (new, partial cancel,
 delete, execution: types 1-4, ticks and lots) while :class:`Depth` keeps the book they
-imply. The LOBSTER export (:mod:`lobsim.data.lobster`) and the report (:mod:`lobsim.analysis.report`)
+imply. The LOBSTER export (:mod:`lobsim.data.lobster_export`) and the report (:mod:`lobsim.analysis.report`)
 both read runs through it.
 """
 

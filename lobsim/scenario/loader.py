@@ -117,7 +117,8 @@ def _resolve_paths(scenario: Scenario, folder: Path) -> Scenario:
         if dataclasses.is_dataclass(params):
             changes = {f.name: str((folder / getattr(params, f.name)).resolve())
                        for f in dataclasses.fields(params)
-                       if f.metadata.get("path") and isinstance(getattr(params, f.name), str)}
+                       if f.metadata.get("path") and isinstance(getattr(params, f.name), str)
+                       and getattr(params, f.name)}  # "" is an optional file left out
             if changes:
                 agent = dataclasses.replace(agent, params=dataclasses.replace(params, **changes))
         agents.append(agent)

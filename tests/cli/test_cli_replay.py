@@ -116,3 +116,26 @@ def test_bad_values_in_well_formed_lines_are_rejects(tmp_path, capsys):
     assert [(e["id"], e["reason"]) for e in events] == [
         (1, "invalid"), (2, "invalid"), (3, "invalid"), (4, "invalid"), (5, "invalid"),
         (9, "unknown_id"), ([1], "invalid")]
+
+
+def test_lobster_json_report_from_the_command_line(tmp_path):
+    """End to end: a real-looking 2-level file (see test_lobster_sync) is read to the end
+    (exit 0), the report is one JSON object on stdout, and --out gets the same, mode 0644."""
+    from support.lobster_files import MESSAGES, ORDERBOOK
+
+    messages = write_lines(tmp_path / "m.csv", *MESSAGES)
+    orderbook = write_lines(tmp_path / "b.csv", *ORDERBOOK)
+    out = tmp_path / "report.json"
+    result = subprocess.run([sys.executable, "-m", "lobsim", "replay", "--lobster", str(messages),
+                             "--orderbook", str(orderbook), "--json", "--out", str(out)],
+                            capture_output=True, text=True, check=False, umask=0o022)
+    assert result.returncode == 0 and result.stderr == ""
+    report = json.loads(result.stdout)
+    assert list(report) == ["rows", "resyncs", "oddities", "levels"]
+    assert report == json.loads(out.read_text()) and (out.stat().st_mode & 0o777) == 0o644
+    assert (report["rows"], report["resyncs"]) == (7, 2)
+    assert {level: v["match_rate"] for level, v in report["levels"].items()} == {"1": 1.0, "2": 1.0}
+    strict = subprocess.run([sys.executable, "-m", "lobsim", "replay", "--lobster", str(messages),
+                             "--orderbook", str(orderbook), "--strict", "--json"],
+                            capture_output=True, text=True, check=False)
+    assert strict.returncode == 1 and json.loads(strict.stdout)["first_difference"] == 2

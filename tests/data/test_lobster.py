@@ -4,6 +4,7 @@ gives the same book at every row), hidden prior liquidity, malformed rows, and t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,10 +17,12 @@ from support.scenarios import SCENARIO, make_run
 from agents.lobster_replay import LobsterReplayParams, LobsterReplayTrader
 from lobsim import Side, TimeInForce
 from lobsim.data import lobster
+from lobsim.data import lobster_export
 from lobsim.data import tape
 from lobsim.cli import main
 from lobsim.scenario.config import AgentConfig
 from lobsim.errors import InputError
+from lobsim.data.lobster_score import replay
 from lobsim.sim.market import Market
 from lobsim.sim.messages import OrderFilled
 from lobsim.sim.recorder import COLUMNS
@@ -77,67 +80,92 @@ def run_dir(tmp_path_factory) -> Path:
                     {**SCENARIO, "simulation": {"duration": 10.0, "seed": 5, "snapshot_interval": 0.5}})
 
 
-def test_round_trip_export_then_replay_gives_the_same_book(run_dir, tmp_path, capsys):
-    assert main(["export", str(run_dir), "--lobster", str(tmp_path), "--levels", "5"]) == 0
-    (message_file,) = tmp_path.glob("XYZ_2000-01-03_34200000_34210000_message_5.csv")
-    (book_file,) = tmp_path.glob("*_orderbook_5.csv")
+def test_export_of_every_event_replays_strictly_to_the_run_s_own_book(run_dir, tmp_path, capsys):
+    assert main(["export", str(run_dir), "--lobster", str(tmp_path), "--levels", "0"]) == 0
+    (message_file,) = tmp_path.glob("XYZ_2000-01-03_34200000_34210000_message_0.csv")
+    (book_file,) = tmp_path.glob("*_orderbook_0.csv")
     first = message_file.read_text().splitlines()[0].split(",")
     assert len(first) == 6 and first[0].startswith("34200.") and len(first[0].split(".")[1]) == 9
     assert int(first[4]) % 100 == 0  # price x 10000 with a 0.01 tick
     book = lobster.read_orderbook(book_file)
-    assert book.shape[1] == 20 and (book[:, 0::4] > 0).all()
+    assert book.shape[1] % 4 == 0 and (book[:, 0::4] > 0).all()
     assert ((book[:, 1::4] == 0) == (book[:, 0::4] == lobster.EMPTY_ASK)).all()  # empty levels
     assert ((book[:, 3::4] == 0) == (book[:, 2::4] == lobster.EMPTY_BID)).all()
+    assert (book[:, -3::2] > 0).any()  # as deep as the book ever got: the last level is used
     capsys.readouterr()
-    assert main(["replay", "--lobster", str(message_file), "--orderbook", str(book_file)]) == 0
+    assert main(["replay", "--lobster", str(message_file), "--orderbook", str(book_file), "--strict"]) == 0
     out = capsys.readouterr().out
     assert "L1 100.00%" in out and "every row matches" in out
     # and the rebuilt book is the run's own final snapshot (book.parquet)
-    result = lobster.replay(lobster.read_messages(message_file), 0.01)
+    result = replay(lobster.read_messages(message_file), 0.01, strict=True)
     snap = pq.read_table(run_dir / "book.parquet").to_pylist()
     end = max(r["time_ns"] for r in snap)
     final = {(r["side"], r["level"]): (r["price"], r["qty"]) for r in snap if r["time_ns"] == end}
     bids, asks = result.book.depth(5)
     assert {**{(1, i): b for i, b in enumerate(bids)}, **{(-1, i): a for i, a in enumerate(asks)}} == final
-    assert result.prior_events == 0
+    assert result.oddities["prior_order"] == 0
+
+
+def test_export_of_five_levels_reads_like_a_real_file_and_replays_at_100_percent(run_dir, tmp_path, capsys):
+    _, _, every = lobster_export.export_run(run_dir, tmp_path / "all", levels=0)
+    message_file, book_file, rows = lobster_export.export_run(run_dir, tmp_path, levels=5)
+    assert 0 < rows < every  # events beyond level 5 are left out, as LOBSTER does
+    book = lobster.read_orderbook(book_file)
+    assert book.shape == (rows, 20) and (book[1:] != book[:-1]).any(axis=1).all()  # every row changed
+    capsys.readouterr()
+    assert main(["replay", "--lobster", str(message_file), "--orderbook", str(book_file), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"] == rows and report["resyncs"] > 0  # levels scrolled in from beyond view
+    assert set(report["levels"]) == {"1", "2", "3", "4", "5"}
+    assert all(level["match_rate"] == 1.0 for level in report["levels"].values())
+    assert report["levels"]["1"]["rows_compared"] == rows - 1
+    assert 0 < report["levels"]["5"]["rows_compared"] < rows - 1
+    # strict refuses it: a level that scrolls in is not in the messages
+    assert main(["replay", "--lobster", str(message_file), "--orderbook", str(book_file), "--strict"]) == 1
 
 
 def test_mismatching_orderbook_is_reported(run_dir, tmp_path, capsys):
-    message_file, book_file, rows = lobster.export_run(run_dir, tmp_path, levels=2)
+    message_file, book_file, rows = lobster_export.export_run(run_dir, tmp_path, levels=0)
     lines = book_file.read_text().splitlines()
     cells = lines[9].split(",")
     cells[1] = str(int(cells[1]) + 1)  # ask size at level 1, row 10
     lines[9] = ",".join(cells)
     book_file.write_text("\n".join(lines) + "\n")
-    assert main(["replay", "--lobster", str(message_file), "--orderbook", str(book_file),
+    assert main(["replay", "--lobster", str(message_file), "--orderbook", str(book_file), "--strict",
                  "--out", str(tmp_path / "report.json")]) == 1
     out = capsys.readouterr().out
-    assert "mismatch: row 10 level 1" in out
-    rate = (rows - 1) / rows
-    assert f"L1 {rate:.2%}" in out and "L2 100.00%" in out
+    assert "mismatch: row 10 level 1" in out and "stopped at row 10" in out and "L2 100.00% (10)" in out
+    assert json.loads((tmp_path / "report.json").read_text())["first_difference"] == 10
+    assert main(["replay", "--lobster", str(message_file), "--orderbook", str(book_file), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # row 10 is off, and so is row 11 predicted from it; the window is re-synced after both
+    assert report["resyncs"] == 2 and report["levels"]["1"]["rows_compared"] == rows - 1
+    assert report["levels"]["1"]["match_rate"] == pytest.approx((rows - 3) / (rows - 1))
+    assert report["levels"]["2"]["match_rate"] == 1.0
 
 
-PRIOR = ("34200.1,3,900,5,1000100,-1", "34200.2,1,1,2,999900,1", "34200.3,4,901,1,999800,1",
-         "34200.4,2,1,1,999900,1", "34200.5,5,0,7,1000000,1", "34200.6,7,0,0,-1,-1")
+PRIOR = ("34200.1,3,900,5,1000100,-1", "34200.2,1,1,2,999700,1", "34200.3,4,901,1,999800,1",
+         "34200.4,2,1,1,999700,1", "34200.5,5,0,7,1000000,1", "34200.6,7,0,0,-1,-1")
 PRIOR_BOOK = ("1000200,3,999800,4,9999999999,0,-9999999999,0",
-              "1000200,3,999900,2,9999999999,0,999800,4",
-              "1000200,3,999900,2,9999999999,0,999800,3",
-              "1000200,3,999900,1,9999999999,0,999800,3",
-              "1000200,3,999900,1,9999999999,0,999800,3",
-              "1000200,3,999900,1,9999999999,0,999800,3")
+              "1000200,3,999800,4,9999999999,0,999700,2",
+              "1000200,3,999800,3,9999999999,0,999700,2",
+              "1000200,3,999800,3,9999999999,0,999700,1",
+              "1000200,3,999800,3,9999999999,0,999700,1",
+              "1000200,3,999800,3,9999999999,0,999700,1")
 
 
-def test_orders_from_before_the_file_are_hidden_prior_liquidity(tmp_path):
+def test_orders_from_before_the_file_are_prior_liquidity(tmp_path):
     messages = lobster.read_messages(write(tmp_path / "m.csv", *PRIOR))
-    alone = lobster.replay(messages)
-    assert (alone.prior_events, alone.prior_lots_seeded, alone.prior_lots_hidden) == (2, 0, 6)
-    assert alone.book.depth(5) == ([(9999, 1)], [])
+    alone = replay(messages)
+    assert (alone.oddities["prior_order"], alone.oddities["prior_lots_unseen"]) == (2, 2)
+    assert alone.book.depth(5) == ([(9997, 1)], [])
     assert alone.by_type == {1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 7: 1}
     book = lobster.read_orderbook(write(tmp_path / "b.csv", *PRIOR_BOOK))
-    seeded = lobster.replay(messages, 0.01, book)
-    assert seeded.all_match and seeded.match_rates() == [1.0, 1.0]
-    assert (seeded.prior_lots_seeded, seeded.prior_lots_hidden) == (6, 0)
-    assert seeded.book.depth(5) == ([(9999, 1), (9998, 3)], [(10002, 3)])
+    seeded = replay(messages, 0.01, book)
+    assert seeded.all_match and seeded.match_rates() == [1.0, 1.0] and seeded.resyncs == 0
+    assert (seeded.oddities["prior_order"], seeded.oddities["prior_lots_unseen"]) == (2, 0)
+    assert seeded.book.depth(5) == ([(9998, 3), (9997, 1)], [(10002, 3)])
+    assert seeded.compared == [5, 5]  # the first row seeds the book; it predicts nothing
 
 
 @pytest.mark.parametrize("row, expected", [
@@ -146,8 +174,12 @@ def test_orders_from_before_the_file_are_hidden_prior_liquidity(tmp_path):
     ("34200.1,9,5,2,999900,1", "type must be one of 1-7, got 9"),
     ("34200.1,1,5,2,999900,0", "direction must be 1 (buy) or -1 (sell), got 0"),
     ("34200.1,1,5,-2,999900,1", "size and price must be positive"),
+    ("34200.1,1,5,2,9000000000000000000,1", "size and price must be positive (and below 2**62)"),
     ("34200.1,1,5,2.5,999900,1", "size must be an integer, got '2.5'"),
-    ("abc,1,5,2,999900,1", "time must be a number of seconds, got 'abc'"),
+    ("abc,1,5,2,999900,1", "time must be a non-negative number of seconds, got 'abc'"),
+    ("34200.1,1,5,2,99999999999999999999999,1", "price is out of range"),
+    ("34200.1,1,5,2,1e400,1", "price must be an integer, got '1e400'"),
+    ("1e10,1,5,2,999900,1", "time must be a non-negative number of seconds"),
     ("34200.0,1,5,2,999900,1", "goes back before"),
 ])
 def test_malformed_row_is_one_line_error_naming_the_row(tmp_path, capsys, row, expected):
@@ -171,24 +203,35 @@ def test_malformed_row_from_the_command_line_exit_2_no_traceback(tmp_path):
 
 def test_replay_errors(tmp_path, capsys):
     off_grid = write(tmp_path / "m.csv", "34200.1,1,1,1,999950,1")
-    assert main(["replay", "--lobster", str(off_grid)]) == 2
+    assert main(["replay", "--lobster", str(off_grid), "--tick-size", "0.01"]) == 2
     assert "m.csv:1: price 999950 is not a multiple of the tick size" in capsys.readouterr().err
-    assert main(["replay", "--lobster", str(off_grid), "--tick-size", "0.005"]) == 0
+    assert main(["replay", "--lobster", str(off_grid)]) == 0  # the tick is inferred: 0.005
+    assert "tick = 50 LOBSTER units" in capsys.readouterr().out
     assert main(["replay", "--lobster", str(tmp_path / "none.csv")]) == 2
     assert "cannot read" in capsys.readouterr().err
     assert main(["replay"]) == 2
     assert "expected a JSON-lines message file or --lobster" in capsys.readouterr().err
+    assert main(["replay", str(off_grid), "--json"]) == 2
+    assert "--json needs --lobster" in capsys.readouterr().err
     crossing = write(tmp_path / "c.csv", "1.0,1,1,1,1000000,-1", "2.0,1,2,1,1000000,1")
-    assert main(["replay", "--lobster", str(crossing)]) == 2
-    assert "c.csv:2: new order at price 1000000 crosses the book" in capsys.readouterr().err
+    assert main(["replay", "--lobster", str(crossing), "--strict"]) == 2
+    assert "c.csv:2: new order at 10000 ticks crosses the book" in capsys.readouterr().err
     short = write(tmp_path / "b.csv", "1000000,1,-9999999999,0")
     assert main(["replay", "--lobster", str(crossing), "--orderbook", str(short)]) == 2
     assert "order-book file has 1 rows but the message file has 2" in capsys.readouterr().err
+    reused = write(tmp_path / "r.csv", "1.0,1,1,1,1000000,-1", "2.0,1,1,1,1000100,-1")
+    assert main(["replay", "--lobster", str(reused), "--strict"]) == 2
+    assert "r.csv:2: order id 1 is already live" in capsys.readouterr().err
+    assert main(["replay", "--lobster", str(reused), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["oddities"]["duplicate_id"] == 1 and report["levels"] == {} and report["rows"] == 2
 
 
-def test_export_errors(tmp_path, capsys):
+def test_export_errors(tmp_path, capsys, run_dir):
     assert main(["export", str(tmp_path / "none"), "--lobster", str(tmp_path / "out")]) == 2
     assert "events.parquet" in capsys.readouterr().err
+    assert main(["export", str(run_dir), "--lobster", str(tmp_path / "out"), "--levels", "-1"]) == 2
+    assert capsys.readouterr().err == "lobsim export: error: --levels must be 0 (every event) or more, got -1\n"
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
@@ -208,7 +251,7 @@ def test_lobster_replay_agent_is_background_flow(tmp_path):
     assert book.depth(5) == ([(9999, 2)], [])  # 11 untouched: the probe's better bid was hit
     fills = [r for _, r in market.agents[1].received if type(r) is OrderFilled]
     assert [(f.price, f.qty, f.maker) for f in fills] == [(10000, 1, True)]
-    assert market.agents[0].skipped == 1 and market.agents[0].live == {11: [market.agents[0].live[11][0], 2]}
+    assert market.agents[0].skipped == 1 and market.agents[0].live == {11: [market.agents[0].live[11][0], 2, 1, 9999]}
 
 
 def test_lobster_replay_params_validate_through_the_scenario_loader(tmp_path):
@@ -242,7 +285,13 @@ def test_lobster_file_is_found_beside_the_scenario_from_any_working_directory(tm
     assert loaded.agents[0].params.file == str(folder / "msgs.csv")
     (elsewhere / "resolved.toml").write_text(to_toml(loaded))  # the copy a run writes elsewhere
     assert load(elsewhere / "resolved.toml").agents[0].params.file == str(folder / "msgs.csv")
+    assert loaded.agents[0].params.orderbook == ""  # left out: stays out
     assert Market(loaded).run().summary["messages"] == 1
+    write(folder / "book.csv", "9999999999,0,1000000,2")
+    (folder / "s.toml").write_text((folder / "s.toml").read_text() + 'orderbook = "book.csv"\n')
+    loaded = load(Path("..") / "study" / "s.toml")
+    assert loaded.agents[0].params.orderbook == str(folder / "book.csv")
+    assert Market(loaded).run().summary["messages"] == 1  # the first row seeds nothing new
 
 
 def test_a_parquet_file_that_is_not_a_lobsim_event_log_is_refused(tmp_path):
