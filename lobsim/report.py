@@ -14,134 +14,24 @@ matplotlib is an optional extra, imported only here (Agg canvas, no pyplot state
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from lobsim import metrics
+from lobsim.data.rundata import RunData, load_run
+from lobsim.data.rundata import learning_curve as _learning_curve
 from lobsim.errors import InputError
 from lobsim.figures import CAPTIONS, fig_learning, figures, new_figure
 from lobsim.fileio import staged_directory
-from lobsim.tape import Depth, book_messages, read_run_events
 from lobsim.timebase import NS_PER_SECOND as NS
 
 KURTOSIS_HORIZONS_S = (60.0, 300.0, 900.0)  #: 1, 5 and 15 minutes
 SCALES_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
-
-
-@dataclass
-class RunData:
-    """What the figures need, as numpy arrays; prices in ticks, times in ns."""
-
-    tick_size: float
-    duration_ns: int
-    summary: dict[str, Any]
-    t: np.ndarray  #: time of each book event
-    bid: np.ndarray  #: best bid after it (nan: empty)
-    ask: np.ndarray
-    bid_qty: np.ndarray  #: lots at the best bid after it
-    ask_qty: np.ndarray
-    trade_t: np.ndarray  #: one entry per incoming (taker) order that traded
-    trade_sign: np.ndarray  #: +1 buyer-initiated, -1 seller-initiated
-    trade_size: np.ndarray  #: lots
-    trade_price: np.ndarray  #: volume-weighted ticks
-    impact_before: np.ndarray  #: mid (ticks) just before the order
-    impact_after: np.ndarray  #: mid (ticks) just after it
-    book: dict[str, np.ndarray] = field(default_factory=dict)  #: book.parquet columns
-    agents: dict[str, np.ndarray] = field(default_factory=dict)  #: agents.parquet columns
-    learning: dict[str, np.ndarray] | None = None  #: learning_curve.csv columns
-
-    @property
-    def mid(self) -> np.ndarray:
-        return (self.bid + self.ask) / 2
-
-
-def load_run(run_dir: Path) -> RunData:
-    """Read everything :func:`write_report` plots from ``run_dir``."""
-    run_dir = Path(run_dir)
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {run_dir / 'summary.json'}: {exc}") from None
-    events = read_run_events(run_dir)
-    depth = Depth()
-    t, best, groups = [], [], []
-    for message in book_messages(events.columns, depth):
-        t.append(message[0])
-        groups.append(message[6])
-        best.append(depth.best())
-    quotes = np.array([[np.nan if b is None else b, bq, np.nan if a is None else a, aq]
-                       for b, bq, a, aq in best], dtype=np.float64).reshape(-1, 4)
-    data = RunData(events.tick_size, round(float(summary.get("duration_s", 0)) * NS), summary,
-                   np.asarray(t, dtype=np.int64), quotes[:, 0], quotes[:, 2], quotes[:, 1],
-                   quotes[:, 3], *_taker_orders(events.columns, np.asarray(groups, dtype=np.int64),
-                                                (quotes[:, 0] + quotes[:, 2]) / 2))
-    data.book = _columns(run_dir / "book.parquet")
-    data.agents = _columns(run_dir / "agents.parquet")
-    data.learning = _learning_curve(run_dir / "learning_curve.csv")
-    if not data.duration_ns and len(data.t):
-        data.duration_ns = int(data.t[-1])
-    return data
-
-
-def _taker_orders(events: dict[str, list], groups: np.ndarray, mid: np.ndarray) -> list[np.ndarray]:
-    """Per incoming order that traded: time, sign, lots, vwap, mid before and after."""
-    seq = np.asarray(events["seq"], dtype=np.int64)
-    kind = np.asarray(events["kind"], dtype=object)
-    is_request = np.isin(kind, ["limit", "market", "cancel", "modify"])
-    request = np.maximum.accumulate(np.where(is_request, seq, -1)) if len(seq) else seq
-    taker = np.flatnonzero((kind == "fill") & (np.asarray(events["flag"], dtype=object) == "taker"))
-    orders: dict[tuple[int, int], list] = {}
-    for i in taker:
-        key = (int(request[i]), int(events["order_id"][i]))
-        qty, price = events["qty"][i], events["price"][i]
-        entry = orders.setdefault(key, [events["time_ns"][i], events["side"][i], 0, 0])
-        entry[2] += qty
-        entry[3] += qty * price
-    keys = list(orders)
-    first = np.searchsorted(groups, [k[0] for k in keys], side="left")
-    last = np.searchsorted(groups, [k[0] for k in keys], side="right") - 1
-    before = np.where(first > 0, mid[np.maximum(first - 1, 0)], np.nan) if keys else np.zeros(0)
-    after = mid[np.maximum(last, 0)] if keys else np.zeros(0)
-    values = np.array([orders[k] for k in keys], dtype=np.float64).reshape(-1, 4)
-    return [values[:, 0].astype(np.int64), values[:, 1], values[:, 2], values[:, 3] / np.maximum(values[:, 2], 1),
-            before, after]
-
-
-def _columns(path: Path) -> dict[str, np.ndarray]:
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    return {name: np.asarray(table.column(name).to_pylist()) for name in table.column_names}
-
-
-def _learning_curve(path: Path) -> dict[str, np.ndarray] | None:
-    if not path.exists():
-        return None
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            rows = list(reader)
-            names = [name for name in (reader.fieldnames or ()) if name]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read the learning curve: {exc}") from None
-    columns: dict[str, np.ndarray] = {}
-    for name in names:
-        try:
-            columns[name] = np.array([float(r[name]) if r.get(name) not in ("", None) else np.nan
-                                      for r in rows])
-        except (TypeError, ValueError):
-            continue  # a text column: not plotted
-    if "step" not in columns:
-        raise InputError(f"{path}: expected a 'step' column")
-    return columns
 
 
 # ----------------------------------------------------------------------- the facts
