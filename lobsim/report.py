@@ -23,7 +23,11 @@ from typing import Any
 import numpy as np
 
 from lobsim import metrics
-from lobsim.data.rundata import RunData, load_run
+from lobsim.analysis.realism import Comparison, compare
+from lobsim.analysis.realism import as_dict as realism_dict
+from lobsim.analysis.realism_figures import CAPTIONS as REALISM_CAPTIONS
+from lobsim.analysis.realism_figures import figures as realism_figures
+from lobsim.data.rundata import RunData, load, load_run
 from lobsim.data.rundata import learning_curve as _learning_curve
 from lobsim.errors import InputError
 from lobsim.figures import CAPTIONS, fig_learning, figures, new_figure
@@ -115,17 +119,40 @@ STYLE = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#22
          "font-size:90%;text-align:left}figure{margin:1.5em 0}img{max-width:100%}")
 
 
+def _realism_tables(c: Comparison) -> str:
+    """The real-against-simulated distances, score and facts as HTML tables."""
+    def cell(values: np.ndarray) -> str:
+        return f"{len(values)} / {float(np.median(values)):.4g}" if len(values) else "0"
+
+    rows = "".join(f"<tr><td>{html.escape(r.spec.name)}</td><td>{r.spec.unit}</td><td>{cell(r.real)}</td>"
+                   f"<td>{cell(r.simulated)}</td><td>{f'{r.w1:.3g}' if np.isfinite(r.w1) else 'too short'}</td></tr>"
+                   for r in c.distances)
+    facts = "".join(f"<tr><td>{html.escape(f.name)}</td><td>{html.escape(f.real.text())}</td>"
+                    f"<td>{html.escape(f.simulated.text())}</td><td>{f.agreement}</td><td>{f.tolerance}</td></tr>"
+                    for f in c.facts)
+    score = f"{c.score:.3g}" if np.isfinite(c.score) else "n/a"
+    return (f"<p>Real: {html.escape(c.real_source)}. Realism score <b>{score}</b> (mean normalised "
+            f"Wasserstein-1 over {c.families} distribution families; 0 = identical).</p>"
+            "<table><tr><th>distribution</th><th>unit</th><th>real n / median</th><th>simulated n / median</th>"
+            f"<th>W1 (normalised)</th></tr>{rows}</table><table><tr><th>stylized fact</th><th>real</th>"
+            f"<th>simulated</th><th>agreement</th><th>tolerance</th></tr>{facts}</table>")
+
+
 def render_html(title: str, summary: dict[str, Any], facts: list[metrics.Fact],
-                images: dict[str, bytes]) -> str:
-    """The page: summary, facts table, then each PNG embedded (and linked by file name)."""
+                images: dict[str, bytes], realism: Comparison | None = None) -> str:
+    """The page: summary, facts table, the real-against-simulated tables when ``realism`` is
+    given, then each PNG embedded (and linked by file name)."""
     head = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>")
     parts = [head, "<h2>Summary</h2>", _summary_table(summary)]
     if facts:
         parts += ["<h2>Stylized facts</h2>", _facts_table(facts)]
+    if realism is not None:
+        parts += ["<h2>Real against simulated</h2>", _realism_tables(realism)]
     parts.append("<h2>Figures</h2>")
     for stem, png in images.items():
-        caption = CAPTIONS.get(stem, stem.removeprefix("fact_").replace("_", " ").capitalize())
+        caption = (CAPTIONS.get(stem) or REALISM_CAPTIONS.get(stem)
+                   or stem.removeprefix("fact_").replace("_", " ").capitalize())
         data = base64.b64encode(png).decode("ascii")
         parts.append(f"<figure><img src='data:image/png;base64,{data}' alt='{stem}.png'>"
                      f"<figcaption>{html.escape(caption)} (<a href='{stem}.png'>{stem}.png</a>)"
@@ -134,17 +161,22 @@ def render_html(title: str, summary: dict[str, Any], facts: list[metrics.Fact],
     return "\n".join(parts)
 
 
-def write_report(run_dir: Path, interval_s: float = 10.0) -> Path:
+def write_report(run_dir: Path, interval_s: float = 10.0, against: Path | None = None,
+                 orderbook: Path | None = None, tick_size: float = 0.01) -> Path:
     """Write ``run_dir/report/`` (PNGs, ``facts.json`` and ``report.html``); return the HTML
     path. A ``lobsim train`` directory (a learning curve, no event log) gets its learning
-    curves only."""
+    curves only. With ``against`` (a LOBSTER message file, ``orderbook`` its order-book file,
+    ``tick_size`` its tick), a real-against-simulated section is added (and ``realism.json``)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: no such run directory")
     if not interval_s > 0:
         raise InputError(f"--interval must be > 0 seconds, got {interval_s}")
     new_figure()  # fail early, before any work, if matplotlib is missing
+    realism = None
     if not (run_dir / "events.parquet").exists() and (run_dir / "learning_curve.csv").exists():
+        if against is not None:
+            raise InputError(f"{run_dir}: a training directory has no market to compare with --against")
         curve = _learning_curve(run_dir / "learning_curve.csv")
         summary = _read_json(run_dir / "train_summary.json")
         figs, facts, title = {"learning_curve": fig_learning(curve or {})}, [], f"lobsim training report: {run_dir.name}"
@@ -153,7 +185,11 @@ def write_report(run_dir: Path, interval_s: float = 10.0) -> Path:
         series = stylized_facts(data, interval_s)
         summary, figs, facts = data.summary, figures(data, series), series.facts
         title = f"lobsim report: {Path(str(summary.get('scenario', run_dir))).name}, seed {summary.get('seed')}"
-    return _write(run_dir / "report", title, summary, facts, figs)
+        if against is not None:
+            real = load(against, orderbook, tick_size)
+            realism = compare(data, real)
+            figs.update(realism_figures(realism, real, data))
+    return _write(run_dir / "report", title, summary, facts, figs, realism)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -163,14 +199,17 @@ def _read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.Fact], figs: dict[str, Any]) -> Path:
+def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.Fact], figs: dict[str, Any],
+           realism: Comparison | None = None) -> Path:
     """Render into a staging directory beside ``out``, then move every file into ``out``."""
     with staged_directory(out, last="report.html") as staging:  # the page last
         images = {}
         for stem, fig in figs.items():
             fig.savefig(staging / f"{stem}.png")
             images[stem] = (staging / f"{stem}.png").read_bytes()
-        (staging / "report.html").write_text(render_html(title, summary, facts, images), encoding="utf-8")
+        (staging / "report.html").write_text(render_html(title, summary, facts, images, realism), encoding="utf-8")
+        if realism is not None:
+            (staging / "realism.json").write_text(json.dumps(realism_dict(realism), indent=2) + "\n")
         (staging / "facts.json").write_text(json.dumps(
             [{"name": f.name, "holds": f.holds, "value": f.value, "test": f.test} for f in facts], indent=2) + "\n")
     return out / "report.html"
