@@ -202,7 +202,8 @@ for _h in (1.0, 10.0, 60.0):
 @FACTS.register("volatility clustering (ACF |r 1s|, lags 1-10)", MIN_N, "abs", 0.02)
 def volatility_clustering(s: Series) -> tuple[float, int]:
     r = np.abs(s.returns(1.0))
-    return float(np.nanmean(autocorrelations(r, range(1, 11)))), len(r)
+    acf = autocorrelations(r, range(1, 11))
+    return (float(np.nanmean(acf)) if np.isfinite(acf).any() else math.nan), len(r)
 
 
 def autocorrelations(x: np.ndarray, lags: range) -> np.ndarray:
