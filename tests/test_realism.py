@@ -160,7 +160,7 @@ def test_cli_a_run_against_its_own_export_is_at_distance_zero(runs, capsys):
     assert report["score"] > 0.3 and 5 <= report["score_families"] <= 8
     spread = next(d for d in report["distributions"] if d["name"] == "spread")
     assert spread["w1"] > 0.3 and spread["real"]["n"] > 100 and spread["simulated"]["n"] > 100
-    assert {f["agreement"] for f in report["facts"]} <= {"close", "far", "too short"}
+    assert {f["agreement"] for f in report["facts"]} <= {"close", "far", "too short", "n/a"}
     assert len(report["facts"]) == len(FACTS.facts)
 
 
@@ -201,3 +201,14 @@ def test_report_against_real_data_adds_the_section(runs, capsys):
     assert "Real against simulated" in page and "href='realism_distributions.png'" in page
     saved = json.loads((report / "realism.json").read_text())
     assert saved["real"] == str(messages) and saved["score"] > 0
+
+
+def test_a_fact_undefined_on_enough_samples_is_n_a_not_too_short():
+    no_quotes = run_data(t=np.arange(30) * NS, bid=np.full(30, np.nan), ask=np.full(30, np.nan),
+                         signs=np.ones(30), msg_type=np.full(30, 3), msg_id=np.arange(30),
+                         msg_size=np.ones(30), msg_price=np.full(30, 100.0), msg_dir=np.ones(30))
+    cancels = facts(no_quotes)["cancels at the best per market order"]
+    assert cancels.text() == "n/a (n=30)"
+    c = realism.compare(no_quotes, no_quotes)
+    row = next(f for f in c.facts if f.name == "cancels at the best per market order")
+    assert row.agreement == "n/a"

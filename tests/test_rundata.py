@@ -94,3 +94,13 @@ def test_bad_inputs_are_one_line_errors(tmp_path, files):
         load(tmp_path / "missing.csv")
     with pytest.raises(InputError, match="not a multiple of the tick size"):
         load_lobster(files[0], tick_size=0.05)
+
+
+def test_a_file_the_replay_refuses_keeps_its_message_statistics(tmp_path):
+    """A new buy above a stale ask (its delete fell outside the file's levels) stops
+    today's replay; sizes, times and signs need no book, so they stay, with a note."""
+    rows = MESSAGES[:3] + ["34203.5,1,9,7,990500,1"]
+    data = load_lobster(write(tmp_path / "m.csv", rows))
+    assert list(data.msg_size) == [10, 5, 4, 7] and len(data.t) == 4
+    assert np.isnan(data.bid).all() and np.isnan(data.ask).all() and data.book == {}
+    assert len(data.notes) == 1 and "m.csv:4" in data.notes[0] and "--orderbook" in data.notes[0]

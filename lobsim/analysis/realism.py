@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -100,6 +100,7 @@ class Comparison:
     facts: list[FactRow]
     score: float  #: mean normalised W1 over the families with enough samples (``nan``: none)
     families: int  #: how many families the score averages
+    notes: list[str] = field(default_factory=list)  #: what either side could not provide
 
 
 def scaled(spec: Distribution, values: np.ndarray) -> np.ndarray:
@@ -141,7 +142,8 @@ def compare(simulated: RunData, real: RunData) -> Comparison:
         r, s = real_values[fact.name], sim_values[fact.name]
         facts.append(FactRow(fact.name, r, s, agreement(fact, r, s), fact.tolerance_text()))
     total, families = score(rows)
-    return Comparison(real.source, simulated.source, rows, facts, total, families)
+    notes = [f"real: {n}" for n in real.notes] + [f"simulated: {n}" for n in simulated.notes]
+    return Comparison(real.source, simulated.source, rows, facts, total, families, notes)
 
 
 # ----------------------------------------------------------------------- output
@@ -161,7 +163,7 @@ def as_dict(c: Comparison) -> dict:
     """The comparison as JSON-ready data (``None`` where a value is undefined)."""
     return {
         "real": c.real_source, "simulated": c.simulated_source,
-        "score": _num(c.score), "score_families": c.families,
+        "score": _num(c.score), "score_families": c.families, "notes": c.notes,
         "distributions": [{"name": r.spec.name, "family": r.spec.family, "unit": r.spec.unit,
                            "scale": "log10" if r.spec.log else "linear", "real": _side(r.real),
                            "simulated": _side(r.simulated), "w1": _num(r.w1)} for r in c.distances],
@@ -176,7 +178,8 @@ def _cell(values: np.ndarray) -> str:
 
 def format_table(c: Comparison) -> str:
     """The comparison as aligned text: distributions, the score, then the facts."""
-    lines = [f"real:      {c.real_source}", f"simulated: {c.simulated_source}", "",
+    lines = [f"real:      {c.real_source}", f"simulated: {c.simulated_source}",
+             *(f"note: {n}" for n in c.notes), "",
              f"{'distribution':<28}{'unit':<7}{'real n / median':<21}{'sim n / median':<21}W1 (normalised)"]
     for r in c.distances:
         shortest = min(len(r.real), len(r.simulated))

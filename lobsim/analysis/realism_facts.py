@@ -53,7 +53,11 @@ class Statistic:
         return self.n >= self.min_n and bool(np.isfinite(self.value))
 
     def text(self) -> str:
-        return f"{self.value:.4g} (n={self.n})" if self.enough else too_short(self.n)
+        """The value and its sample count; ``too short (n=...)`` below ``min_n``; ``n/a`` when
+        undefined on enough samples (no quotes, no variance)."""
+        if self.n < self.min_n:
+            return too_short(self.n)
+        return f"{self.value:.4g} (n={self.n})" if self.enough else f"n/a (n={self.n})"
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {"value": float(self.value) if self.enough else None, "n": self.n}
@@ -76,9 +80,12 @@ class Fact:
 
 def agreement(fact: Fact, real: Statistic, simulated: Statistic) -> str:
     """``close`` when the simulated value is within the fact's tolerance of the real one,
-    ``far`` when not, ``too short`` when either side has too few samples."""
-    if not (real.enough and simulated.enough):
+    ``far`` when not, ``too short`` when either side has too few samples, ``n/a`` when
+    either value is undefined."""
+    if real.n < real.min_n or simulated.n < simulated.min_n:
         return "too short"
+    if not (real.enough and simulated.enough):
+        return "n/a"
     r, s, tol = real.value, simulated.value, fact.tolerance
     if fact.rule == "rel":
         ok = abs(s - r) <= tol * abs(r)
@@ -265,5 +272,7 @@ def mean_impact(s: Series) -> tuple[float, int]:
 
 @FACTS.register("cancels at the best per market order", MIN_N, "factor", 2.0)
 def cancels_per_market_order(s: Series) -> tuple[float, int]:
+    """``nan`` when no cancel has a known best before it (no quotes)."""
     n = len(s.signs)
-    return (samples.cancels_at_best(s.data) / n if n else math.nan), n
+    at_best, known = samples.cancels_at_best(s.data)
+    return (at_best / n if n and known else math.nan), n

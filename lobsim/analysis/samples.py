@@ -74,12 +74,13 @@ def depth_at(level: int) -> Callable[[RunData], np.ndarray]:
     return samples
 
 
-def cancels_at_best(data: RunData) -> int:
-    """Cancels (types 2 and 3) at the same side's best price as it stood just before them."""
+def cancels_at_best(data: RunData) -> tuple[int, int]:
+    """Cancels (types 2 and 3) at the same side's best price as it stood just before them,
+    and the cancels for which that best is known."""
     bid, ask = before(data)
     pick = np.isin(data.msg_type, (PARTIAL_CANCEL, DELETE))
     best = np.where(data.msg_dir[pick] > 0, bid[pick], ask[pick])
-    return int(np.count_nonzero(data.msg_price[pick] == best))
+    return int(np.count_nonzero(data.msg_price[pick] == best)), int(np.count_nonzero(np.isfinite(best)))
 
 
 def impacts(data: RunData) -> np.ndarray:

@@ -25,13 +25,15 @@ import pyarrow.parquet as pq
 from lobsim import lobster
 from lobsim.book import OrderBook
 from lobsim.errors import InputError
-from lobsim.tape import EXECUTE, EXECUTE_HIDDEN, Depth, book_messages, read_run_events
+from lobsim.tape import DELETE, EXECUTE, EXECUTE_HIDDEN, NEW, PARTIAL_CANCEL, Depth, book_messages, read_run_events
 from lobsim.timebase import NS_PER_SECOND as NS
 
 #: Depth snapshots of LOBSTER data are taken this often (s), like a run's snapshot_interval.
 SNAPSHOT_S = 1.0
 #: Levels per side kept in LOBSTER depth snapshots rebuilt without an order-book file.
 SNAPSHOT_LEVELS = 10
+#: Message types whose prices are book prices (on the tick grid).
+BOOK_TYPES = (NEW, PARTIAL_CANCEL, DELETE, EXECUTE)
 
 
 @dataclass
@@ -64,6 +66,7 @@ class RunData:
     msg_price: np.ndarray = field(default_factory=lambda: np.zeros(0))  #: ticks
     msg_dir: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  #: +1 buy, -1 sell side
     source: str = ""  #: what was read, for labels
+    notes: list[str] = field(default_factory=list)  #: what could not be rebuilt, and why
 
     @property
     def mid(self) -> np.ndarray:
@@ -176,26 +179,37 @@ def learning_curve(path: Path) -> dict[str, np.ndarray] | None:
 def load_lobster(messages_path: Path, orderbook_path: Path | None = None, tick_size: float = 0.01) -> RunData:
     """Read a LOBSTER message file through :mod:`lobsim.lobster`. Quotes and depth come
     from the order-book file when given (one row per message), else from replaying the
-    messages (orders from before the file are then invisible). Executions (types 4 and 5)
+    messages (orders from before the file are then invisible; if the replay refuses the
+    file, quotes and depth are left empty and ``notes`` says why). Executions (types 4 and 5)
     at one instant against one side are one incoming order; its sign is minus the side of
     the resting orders. Time 0 is the first message."""
     factor = lobster.price_factor(tick_size)
     messages = lobster.read_messages(messages_path)
     if not len(messages):
         raise InputError(f"{messages_path}: no messages")
-    rows = [(m.time, m.type, m.order_id, m.size, m.price, m.direction) for m in messages]
+    rows = [(m.time, m.type, m.order_id, m.size, m.price, m.direction, m.row) for m in messages]
     seconds = np.array([r[0] for r in rows], dtype=np.float64)
     m = np.array([r[1:] for r in rows], dtype=np.int64)
+    off_grid = np.flatnonzero(np.isin(m[:, 0], BOOK_TYPES) & (m[:, 3] % factor != 0))
+    if len(off_grid):  # a wrong --tick-size, not a file to work around
+        first = off_grid[0]
+        raise InputError(f"{messages_path}:{m[first, 5]}: price {m[first, 3]} is not a multiple of the "
+                         f"tick size ({factor} LOBSTER units); see --tick-size")
     t = np.round((seconds - seconds[0]) * NS).astype(np.int64)
+    notes = []
     if orderbook_path is not None:
         quotes, book = _orderbook_quotes(Path(orderbook_path), len(messages), t, factor)
     else:
-        quotes, book = _replayed_quotes(messages, t, tick_size, str(messages_path))
+        try:
+            quotes, book = _replayed_quotes(messages, t, tick_size, str(messages_path))
+        except InputError as exc:  # message statistics need no book: keep them, say what is missing
+            quotes, book = np.full((len(t), 4), np.nan), {}
+            notes.append(f"no quotes or depth (give --orderbook): the replay stopped: {exc}")
     data = RunData(tick_size, int(t[-1]), {"source": str(messages_path), "messages": len(messages)}, t,
                    quotes[:, 0], quotes[:, 2], quotes[:, 1], quotes[:, 3],
                    *_lobster_trades(t, m, factor, (quotes[:, 0] + quotes[:, 2]) / 2),
                    book=book, msg_type=m[:, 0], msg_id=m[:, 1], msg_size=m[:, 2],
-                   msg_price=m[:, 3] / factor, msg_dir=m[:, 4], source=str(messages_path))
+                   msg_price=m[:, 3] / factor, msg_dir=m[:, 4], source=str(messages_path), notes=notes)
     return data
 
 
