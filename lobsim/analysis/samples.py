@@ -28,7 +28,9 @@ def spread(data: RunData) -> np.ndarray:
 def inter_arrival(data: RunData) -> np.ndarray:
     """Seconds between successive instants with book messages (the messages of one
     incoming order share an instant, so they are one event)."""
-    return np.diff(np.unique(data.t)) / NS
+    t = np.asarray(data.t)
+    instants = t[np.r_[True, t[1:] != t[:-1]]] if len(t) else t  # t is sorted: faster than np.unique
+    return np.diff(instants) / NS
 
 
 def limit_sizes(data: RunData) -> np.ndarray:
