@@ -59,8 +59,9 @@ class Statistic:
             return too_short(self.n)
         return f"{self.value:.4g} (n={self.n})" if self.enough else f"n/a (n={self.n})"
 
-    def as_dict(self) -> dict[str, float | int | None]:
-        return {"value": float(self.value) if self.enough else None, "n": self.n}
+    def as_dict(self) -> dict[str, float | int | str | None]:
+        return {"value": float(self.value) if self.enough else None, "n": self.n, "min_n": self.min_n,
+                "text": self.text()}
 
 
 @dataclass(frozen=True)
