@@ -207,7 +207,8 @@ def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.F
         for stem, fig in figs.items():
             fig.savefig(staging / f"{stem}.png")
             images[stem] = (staging / f"{stem}.png").read_bytes()
-        (staging / "report.html").write_text(render_html(title, summary, facts, images, realism), encoding="utf-8")
+        page = render_html(title, summary, facts, images, realism)
+        (staging / "report.html").write_text(page, encoding="utf-8")
         if realism is not None:
             (staging / "realism.json").write_text(json.dumps(realism_dict(realism), indent=2) + "\n")
         (staging / "facts.json").write_text(json.dumps(

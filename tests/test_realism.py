@@ -179,11 +179,14 @@ def test_cli_on_a_small_handmade_lobster_file_says_too_short(runs, tmp_path, cap
     (["realism", "{run}", "--against", "{m}", "--orderbook", "{short}"], "order-book rows for 7 messages"),
     (["realism", "{run}", "--against", "{m}", "--tick-size", "-1"], "tick size must be a positive number"),
     (["report", "{run}", "--orderbook", "{short}"], "--orderbook needs --against"),
+    (["report", "{train}", "--against", "{m}"], "a training directory has no market to compare"),
 ])
 def test_bad_input_is_one_line_exit_2(runs, tmp_path, capsys, args, expected):
     names = {"tmp": tmp_path, "run": runs[0], "m": write(tmp_path / "m.csv", MESSAGES),
              "bad": write(tmp_path / "bad.csv", [MESSAGES[0], "34200.5,9,2,5,990200,-1"]),
-             "short": write(tmp_path / "short.csv", ORDERBOOK[:3])}
+             "short": write(tmp_path / "short.csv", ORDERBOOK[:3]), "train": tmp_path / "train"}
+    names["train"].mkdir()
+    write(names["train"] / "learning_curve.csv", ["step,reward", "1,0.5"])
     assert main([a.format(**names) for a in args]) == 2
     captured = capsys.readouterr()
     assert expected in captured.err and captured.err.count("\n") == 1 and not captured.out
@@ -196,7 +199,8 @@ def test_report_against_real_data_adds_the_section(runs, capsys):
     assert "realism score against" in capsys.readouterr().out
     report = other / "report"
     for stem in ("realism_distributions", "realism_autocorrelation"):
-        assert (report / f"{stem}.png").read_bytes().startswith(b"\x89PNG") and (report / f"{stem}.png").stat().st_size > 20_000
+        png = (report / f"{stem}.png").read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 20_000, stem
     page = (report / "report.html").read_text()
     assert "Real against simulated" in page and "href='realism_distributions.png'" in page
     saved = json.loads((report / "realism.json").read_text())
