@@ -12,7 +12,7 @@ import pytest
 from test_report import SCENARIO, make_run
 from test_rundata import MESSAGES, ORDERBOOK, write
 
-from lobsim.analysis import realism
+from lobsim.analysis import realism, samples
 from lobsim.analysis.realism_facts import FACTS, sign_acf_exponent
 from lobsim.cli import main
 from lobsim.data.rundata import RunData
@@ -98,8 +98,8 @@ def test_sizes_cancels_at_the_best_and_lifetimes_by_hand():
     assert values["limit order size mean (lots)"] == pytest.approx(60)
     assert values["limit orders in round lots (100)"] == pytest.approx(1 / 3)
     assert values["cancels at the best per market order"] == 1.0  # 2 cancels at the best, 2 orders
-    assert list(realism.lifetimes(data)) == [2.0, 2.0]
-    assert list(realism.distance_from_best(data, (1,))) == [1.0]  # ids 1 and 3 have no bid before them
+    assert list(samples.lifetimes(data)) == [2.0, 2.0]
+    assert list(samples.distance_from_best(data, (1,))) == [1.0]  # ids 1 and 3 have no bid before them
 
 
 def test_too_few_samples_say_too_short_never_a_verdict():

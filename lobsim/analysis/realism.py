@@ -5,11 +5,12 @@ loaded by :func:`lobsim.data.rundata.load`), so every number below comes from on
 
 * **Distributions** (:data:`DISTRIBUTIONS`): spread, event inter-arrival times, limit and
   market order sizes, limit placement and cancel distance from the best, order lifetime
-  to cancel, depth at levels 1-5. Each pair is compared by the Wasserstein-1 distance in
-  *normalised units*, as LOB-Bench does (Nagy et al. 2025): both samples are put on the
-  comparison scale (log10 for positive, heavy-tailed quantities: times, sizes, depth;
-  linear for ticks) and divided by the real sample's standard deviation there. So 0 is
-  the same distribution and 1 is "one real standard deviation of mass moved".
+  to cancel, depth at levels 1-5. Each pair is compared by the Wasserstein-1 distance, as
+  LOB-Bench (Nagy et al. 2025) scores generated LOBSTER data by distances between 1-D
+  distributions, in *normalised units* (our choice, stated here): both samples are put on
+  the comparison scale (log10 for positive, heavy-tailed quantities: times, sizes, depth;
+  linear for ticks) and the distance is divided by the real sample's standard deviation
+  there. So 0 is the same distribution and 1 is "one real standard deviation apart".
 * **Realism score**: the mean distance over the distribution families (the depth levels
   count as one family, their mean), over the families with enough samples on both sides.
 * **Stylized facts** (:mod:`lobsim.analysis.realism_facts`): one number per side, and
@@ -81,7 +82,7 @@ class DistanceRow:
 @dataclass
 class FactRow:
     """One stylized fact on both sides and whether they agree (``close``, ``far``,
-    ``too short``)."""
+    ``too short``, ``n/a``)."""
 
     name: str
     real: Statistic
