@@ -102,6 +102,16 @@ def test_sizes_cancels_at_the_best_and_lifetimes_by_hand():
     assert list(samples.distance_from_best(data, (1,))) == [1.0]  # ids 1 and 3 have no bid before them
 
 
+def test_impact_exponent_of_a_square_root_impact():
+    sizes = np.repeat([1.0, 4.0, 16.0, 64.0], 10)
+    data = run_data(t=[0, NS], signs=np.ones(40))
+    data.trade_size, data.impact_after = sizes, data.impact_before + 0.5 * np.sqrt(sizes)
+    impact = facts(data)["impact exponent in order size"]
+    assert impact.value == pytest.approx(0.5) and impact.n == 40
+    data.trade_size = np.ones(40)  # one size only: no slope
+    assert facts(data)["impact exponent in order size"].text() == "n/a (n=40)"
+
+
 def test_too_few_samples_say_too_short_never_a_verdict():
     values = facts(run_data(t=[0, NS], signs=[1.0, -1.0, 1.0]))
     sign = values["trade-sign ACF lag 1"]

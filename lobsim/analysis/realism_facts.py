@@ -12,7 +12,8 @@ returns at 1 s, 10 s and 60 s; their excess kurtosis (heavy tails by horizon); v
 clustering (mean autocorrelation of |1 s returns| at lags 1-10); trade-sign autocorrelation
 at lags 1 and 10 and its power-law exponent (C(l) ~ l^-gamma, Lillo & Farmer 2004); the R^2
 of mid changes on order-flow imbalance over 1 s and 10 s (Cont, Kukanov & Stoikov 2014);
-the mean immediate impact of a market order; cancels at the best per market order.
+the mean immediate impact of a market order and its exponent in the order's size; cancels
+at the best per market order.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SIGN_FIT_MAX_LAG = 100
 #: Fewest positive autocorrelations for the power-law fit.
 SIGN_FIT_MIN_POINTS = 5
 ROUND_LOT = 100  #: shares in a round lot (US equities)
+IMPACT_MIN_COUNT = 5  #: fewest market orders of one size for its mean impact to be fitted
 
 
 def too_short(n: int) -> str:
@@ -269,6 +271,18 @@ for _h in (1.0, 10.0):
 @FACTS.register("mean impact of a market order (ticks)", MIN_N, "factor", 2.0)
 def mean_impact(s: Series) -> tuple[float, int]:
     return _mean(samples.impacts(s.data))
+
+
+@FACTS.register("impact exponent in order size", MIN_N, "abs", 0.2)
+def impact_exponent(s: Series) -> tuple[float, int]:
+    """Log-log slope of the mean impact against the order's size, over the sizes seen at
+    least :data:`IMPACT_MIN_COUNT` times with a positive mean (concave impact: in (0, 1))."""
+    d = s.data
+    sizes, means, counts = metrics.price_impact(d.trade_size, d.trade_sign, d.impact_before, d.impact_after)
+    keep = (counts >= IMPACT_MIN_COUNT) & (means > 0)
+    if np.count_nonzero(keep) < 2:
+        return math.nan, int(counts[keep].sum())
+    return metrics.loglog_slope(sizes[keep], means[keep], counts[keep]), int(counts[keep].sum())
 
 
 @FACTS.register("cancels at the best per market order", MIN_N, "factor", 2.0)
