@@ -3,6 +3,7 @@ numbers for the same market (a run against its own LOBSTER export), and one-line
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ import pytest
 from test_report import make_run
 
 from lobsim.analysis import samples
+from lobsim.book import OrderBook
+from lobsim.data import rundata
 from lobsim.data.rundata import load, load_lobster, load_run
 from lobsim.errors import InputError
 from lobsim.lobster import export_run
@@ -96,11 +99,18 @@ def test_bad_inputs_are_one_line_errors(tmp_path, files):
         load_lobster(files[0], tick_size=0.05)
 
 
-def test_a_file_the_replay_refuses_keeps_its_message_statistics(tmp_path):
-    """A new buy above a stale ask (its delete fell outside the file's levels) stops
-    today's replay; sizes, times and signs need no book, so they stay, with a note."""
-    rows = MESSAGES[:3] + ["34203.5,1,9,7,990500,1"]
-    data = load_lobster(write(tmp_path / "m.csv", rows))
-    assert list(data.msg_size) == [10, 5, 4, 7] and len(data.t) == 4
+def test_a_file_the_replay_refuses_keeps_its_message_statistics(tmp_path, monkeypatch):
+    """Sizes, times and signs need no book: if the replay refuses the file, they stay,
+    quotes and depth are left empty, and a note says why."""
+    def refusing(tick_size, source):
+        def apply(message):
+            if message.row == 3:
+                raise InputError(f"{source}:{message.row}: new order at price 990300 crosses the book")
+        return OrderBook(), apply
+
+    monkeypatch.setattr(rundata, "lobster_rebuilder", refusing)
+    data = load_lobster(write(tmp_path / "m.csv", MESSAGES))
+    assert list(data.msg_size) == [10, 5, 4, 5, 1, 1, 10] and list(data.trade_size) == [6.0]
     assert np.isnan(data.bid).all() and np.isnan(data.ask).all() and data.book == {}
-    assert len(data.notes) == 1 and "m.csv:4" in data.notes[0] and "--orderbook" in data.notes[0]
+    assert len(data.notes) == 1 and "m.csv:3" in data.notes[0] and "--orderbook" in data.notes[0]
+    assert math.isnan(data.impact_before[0])

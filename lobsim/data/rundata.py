@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,14 +249,20 @@ def _orderbook_quotes(path: Path, n: int, t: np.ndarray, factor: int) -> tuple[n
     return quotes, _snapshot_columns(snaps)
 
 
+def lobster_rebuilder(tick_size: float, source: str) -> tuple[OrderBook, Callable[[Any], None]]:
+    """The book :mod:`lobsim.lobster` rebuilds from messages, and the function applying one
+    message to it. (Its rebuilder is driven directly because ``replay`` hands out only the
+    final book, and the quotes are needed after every message.)"""
+    result = lobster.ReplayResult(OrderBook())
+    return result.book, lobster._Rebuilder(lobster.price_factor(tick_size), source, result).apply
+
+
 def _replayed_quotes(messages: Any, t: np.ndarray, tick_size: float,
                      source: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Best quotes after each message and 1 s depth snapshots, rebuilt by lobsim.lobster's
-    rebuilder one message at a time (the book after every message, which ``replay`` does
-    not hand out)."""
-    result = lobster.ReplayResult(OrderBook())
-    rebuilder = lobster._Rebuilder(lobster.price_factor(tick_size), source, result)
-    book, step = result.book, round(SNAPSHOT_S * NS)
+    """Best quotes after each message and 1 s depth snapshots, from a replay of the
+    messages one at a time (:func:`lobster_rebuilder`). O(messages) book operations."""
+    book, apply = lobster_rebuilder(tick_size, source)
+    step = round(SNAPSHOT_S * NS)
     quotes = np.empty((len(t), 4))
     snaps: list[tuple] = []
     next_snap = step
@@ -263,7 +270,7 @@ def _replayed_quotes(messages: Any, t: np.ndarray, tick_size: float,
         while t[i] > next_snap:  # the book as it stood at next_snap
             _snapshot(snaps, book, next_snap)
             next_snap += step
-        rebuilder.apply(message)
+        apply(message)
         b, bq, a, aq = book.top()
         quotes[i] = (np.nan if b is None else b, bq, np.nan if a is None else a, aq)
     while next_snap <= t[-1]:
