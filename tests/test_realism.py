@@ -148,7 +148,7 @@ def runs(tmp_path_factory) -> tuple[Path, Path, Path]:
     """A run, its own LOBSTER export (messages, order book), and a run of another market."""
     root = tmp_path_factory.mktemp("realism")
     run = make_run(root / "run")
-    messages, orderbook, _ = export_run(run, root / "lobster", levels=5)
+    messages, orderbook, _ = export_run(run, root / "lobster", levels=200)  # every event in the file
     flow = dict(SCENARIO["agents"][0], market_rate=12.0, window=0.05)
     other = make_run(root / "other", {**SCENARIO, "agents": [flow, SCENARIO["agents"][1]]})
     return run, messages, orderbook, other
