@@ -4,7 +4,9 @@
 ``agents.parquet``, ``summary.json``, and ``learning_curve.csv`` when the run came from
 ``lobsim train``) and writes ``RUN_DIR/report/``: one PNG per figure and ``report.html``
 with every figure embedded (base64) and linked by file name. Everything is staged and
-moved into place at the end, so a failure leaves the previous report untouched.
+moved into place at the end, so a failure leaves the previous report untouched. With
+``against`` (real LOBSTER data), a real-against-simulated section from
+:mod:`lobsim.analysis.realism` is added, and ``realism.json``.
 
 Series: the best quotes after every book event (rebuilt from the event log with
 :func:`lobsim.tape.book_messages`), prices in ticks, times in seconds of simulated time.
