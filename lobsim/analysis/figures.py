@@ -1,7 +1,7 @@
 """The figures of ``lobsim report``: one function per figure, each returning a matplotlib
 ``Figure`` built on an Agg canvas (no pyplot state, safe in worker processes).
 
-Inputs are :class:`lobsim.analysis.report.RunData` and :class:`lobsim.analysis.report.FactSeries`: prices in
+Inputs are :class:`lobsim.data.rundata.RunData` and :class:`lobsim.analysis.report.FactSeries`: prices in
 ticks, times in ns, converted to seconds and price units only here, at the edge.
 matplotlib is an optional extra (``lobsim[plots]``), imported only when a figure is made.
 """
@@ -18,7 +18,8 @@ from lobsim.errors import MissingExtraError
 from lobsim.units import NS_PER_SECOND as NS
 
 if TYPE_CHECKING:
-    from lobsim.analysis.report import FactSeries, RunData
+    from lobsim.data.rundata import RunData
+    from lobsim.analysis.report import FactSeries
 
 
 def new_figure(rows: int = 1, cols: int = 1, size: tuple[float, float] = (9, 3.6)) -> tuple[Any, Any]:

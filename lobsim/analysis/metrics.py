@@ -215,6 +215,62 @@ def loglog_slope(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
     return slope(np.log(x[ok]), np.log(y[ok]), w)
 
 
+def r_squared(x: np.ndarray, y: np.ndarray) -> float:
+    """Share of the variance of y explained by a least-squares line on x (the squared
+    correlation) over the finite points; ``nan`` if either has no variance. O(n)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 2:
+        return math.nan
+    dx, dy = x[ok] - x[ok].mean(), y[ok] - y[ok].mean()
+    sxx, syy = float(np.dot(dx, dx)), float(np.dot(dy, dy))
+    if sxx <= 0 or syy <= 0:
+        return math.nan
+    return float(np.dot(dx, dy)) ** 2 / (sxx * syy)
+
+
+def coefficient_of_variation(x: np.ndarray) -> float:
+    """Standard deviation over mean (1 for exponential waiting times, > 1 for bursts);
+    ``nan`` for fewer than 2 values or a mean of 0."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < 2 or x.mean() == 0:
+        return math.nan
+    return float(x.std() / x.mean())
+
+
+def wasserstein1(x: np.ndarray, y: np.ndarray) -> float:
+    """Wasserstein-1 (earth mover's) distance between the empirical distributions of two
+    samples: the area between their CDFs, in the samples' unit. ``nan`` if either is
+    empty. O((n + m) log(n + m))."""
+    x, y = np.sort(np.asarray(x, dtype=np.float64)), np.sort(np.asarray(y, dtype=np.float64))
+    if len(x) == 0 or len(y) == 0:
+        return math.nan
+    grid = np.concatenate([x, y])
+    grid.sort(kind="mergesort")
+    cdf_x = np.searchsorted(x, grid[:-1], side="right") / len(x)
+    cdf_y = np.searchsorted(y, grid[:-1], side="right") / len(y)
+    return float(np.sum(np.abs(cdf_x - cdf_y) * np.diff(grid)))
+
+
+def order_flow_imbalance(bid: np.ndarray, bid_qty: np.ndarray, ask: np.ndarray,
+                         ask_qty: np.ndarray) -> np.ndarray:
+    """Order-flow imbalance of each best-quote update (Cont, Kukanov & Stoikov 2014, eq. 2),
+    in lots: bid-side lots added minus removed, minus the same on the ask side, between
+    quotes ``n-1`` and ``n``. Entry 0, and updates with an empty side (``nan`` price), are 0.
+    Summed over an interval it explains that interval's mid change. O(n)."""
+    pb, qb = np.asarray(bid, dtype=np.float64), np.asarray(bid_qty, dtype=np.float64)
+    pa, qa = np.asarray(ask, dtype=np.float64), np.asarray(ask_qty, dtype=np.float64)
+    e = np.zeros(len(pb))
+    if len(pb) < 2:
+        return e
+    with np.errstate(invalid="ignore"):
+        e[1:] = (np.where(pb[1:] >= pb[:-1], qb[1:], 0) - np.where(pb[1:] <= pb[:-1], qb[:-1], 0)
+                 - np.where(pa[1:] <= pa[:-1], qa[1:], 0) + np.where(pa[1:] >= pa[:-1], qa[:-1], 0))
+    known = np.isfinite(pb) & np.isfinite(pa)
+    e[1:][~(known[1:] & known[:-1])] = 0.0
+    return e
+
+
 # --------------------------------------------------------------------------- the facts
 
 

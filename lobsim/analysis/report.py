@@ -4,7 +4,9 @@
 ``agents.parquet``, ``summary.json``, and ``learning_curve.csv`` when the run came from
 ``lobsim train``) and writes ``RUN_DIR/report/``: one PNG per figure and ``report.html``
 with every figure embedded (base64) and linked by file name. Everything is staged and
-moved into place at the end, so a failure leaves the previous report untouched.
+moved into place at the end, so a failure leaves the previous report untouched. With
+``against`` (real LOBSTER data), a real-against-simulated section from
+:mod:`lobsim.analysis.realism` is added, and ``realism.json``.
 
 Series: the best quotes after every book event (rebuilt from the event log with
 :func:`lobsim.data.tape.book_messages`), prices in ticks, times in seconds of simulated time.
@@ -14,134 +16,28 @@ matplotlib is an optional extra, imported only here (Agg canvas, no pyplot state
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from lobsim.analysis import metrics
+from lobsim.analysis.realism import Comparison, compare
+from lobsim.analysis.realism import as_dict as realism_dict
+from lobsim.analysis.realism_figures import CAPTIONS as REALISM_CAPTIONS
+from lobsim.analysis.realism_figures import figures as realism_figures
+from lobsim.data.rundata import RunData, load, load_run
+from lobsim.data.rundata import learning_curve as _learning_curve
 from lobsim.errors import InputError
 from lobsim.analysis.figures import CAPTIONS, fig_learning, figures, new_figure
 from lobsim.fileio import staged_directory
-from lobsim.data.tape import Depth, book_messages, read_run_events
 from lobsim.units import NS_PER_SECOND as NS
 
 KURTOSIS_HORIZONS_S = (60.0, 300.0, 900.0)  #: 1, 5 and 15 minutes
 SCALES_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
-
-
-@dataclass
-class RunData:
-    """What the figures need, as numpy arrays; prices in ticks, times in ns."""
-
-    tick_size: float
-    duration_ns: int
-    summary: dict[str, Any]
-    t: np.ndarray  #: time of each book event
-    bid: np.ndarray  #: best bid after it (nan: empty)
-    ask: np.ndarray
-    bid_qty: np.ndarray  #: lots at the best bid after it
-    ask_qty: np.ndarray
-    trade_t: np.ndarray  #: one entry per incoming (taker) order that traded
-    trade_sign: np.ndarray  #: +1 buyer-initiated, -1 seller-initiated
-    trade_size: np.ndarray  #: lots
-    trade_price: np.ndarray  #: volume-weighted ticks
-    impact_before: np.ndarray  #: mid (ticks) just before the order
-    impact_after: np.ndarray  #: mid (ticks) just after it
-    book: dict[str, np.ndarray] = field(default_factory=dict)  #: book.parquet columns
-    agents: dict[str, np.ndarray] = field(default_factory=dict)  #: agents.parquet columns
-    learning: dict[str, np.ndarray] | None = None  #: learning_curve.csv columns
-
-    @property
-    def mid(self) -> np.ndarray:
-        return (self.bid + self.ask) / 2
-
-
-def load_run(run_dir: Path) -> RunData:
-    """Read everything :func:`write_report` plots from ``run_dir``."""
-    run_dir = Path(run_dir)
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {run_dir / 'summary.json'}: {exc}") from None
-    events = read_run_events(run_dir)
-    depth = Depth()
-    t, best, groups = [], [], []
-    for message in book_messages(events.columns, depth):
-        t.append(message[0])
-        groups.append(message[6])
-        best.append(depth.best())
-    quotes = np.array([[np.nan if b is None else b, bq, np.nan if a is None else a, aq]
-                       for b, bq, a, aq in best], dtype=np.float64).reshape(-1, 4)
-    data = RunData(events.tick_size, round(float(summary.get("duration_s", 0)) * NS), summary,
-                   np.asarray(t, dtype=np.int64), quotes[:, 0], quotes[:, 2], quotes[:, 1],
-                   quotes[:, 3], *_taker_orders(events.columns, np.asarray(groups, dtype=np.int64),
-                                                (quotes[:, 0] + quotes[:, 2]) / 2))
-    data.book = _columns(run_dir / "book.parquet")
-    data.agents = _columns(run_dir / "agents.parquet")
-    data.learning = _learning_curve(run_dir / "learning_curve.csv")
-    if not data.duration_ns and len(data.t):
-        data.duration_ns = int(data.t[-1])
-    return data
-
-
-def _taker_orders(events: dict[str, list], groups: np.ndarray, mid: np.ndarray) -> list[np.ndarray]:
-    """Per incoming order that traded: time, sign, lots, vwap, mid before and after."""
-    seq = np.asarray(events["seq"], dtype=np.int64)
-    kind = np.asarray(events["kind"], dtype=object)
-    is_request = np.isin(kind, ["limit", "market", "cancel", "modify"])
-    request = np.maximum.accumulate(np.where(is_request, seq, -1)) if len(seq) else seq
-    taker = np.flatnonzero((kind == "fill") & (np.asarray(events["flag"], dtype=object) == "taker"))
-    orders: dict[tuple[int, int], list] = {}
-    for i in taker:
-        key = (int(request[i]), int(events["order_id"][i]))
-        qty, price = events["qty"][i], events["price"][i]
-        entry = orders.setdefault(key, [events["time_ns"][i], events["side"][i], 0, 0])
-        entry[2] += qty
-        entry[3] += qty * price
-    keys = list(orders)
-    first = np.searchsorted(groups, [k[0] for k in keys], side="left")
-    last = np.searchsorted(groups, [k[0] for k in keys], side="right") - 1
-    before = np.where(first > 0, mid[np.maximum(first - 1, 0)], np.nan) if keys else np.zeros(0)
-    after = mid[np.maximum(last, 0)] if keys else np.zeros(0)
-    values = np.array([orders[k] for k in keys], dtype=np.float64).reshape(-1, 4)
-    return [values[:, 0].astype(np.int64), values[:, 1], values[:, 2], values[:, 3] / np.maximum(values[:, 2], 1),
-            before, after]
-
-
-def _columns(path: Path) -> dict[str, np.ndarray]:
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    return {name: np.asarray(table.column(name).to_pylist()) for name in table.column_names}
-
-
-def _learning_curve(path: Path) -> dict[str, np.ndarray] | None:
-    if not path.exists():
-        return None
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            rows = list(reader)
-            names = [name for name in (reader.fieldnames or ()) if name]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read the learning curve: {exc}") from None
-    columns: dict[str, np.ndarray] = {}
-    for name in names:
-        try:
-            columns[name] = np.array([float(r[name]) if r.get(name) not in ("", None) else np.nan
-                                      for r in rows])
-        except (TypeError, ValueError):
-            continue  # a text column: not plotted
-    if "step" not in columns:
-        raise InputError(f"{path}: expected a 'step' column")
-    return columns
 
 
 # ----------------------------------------------------------------------- the facts
@@ -225,17 +121,40 @@ STYLE = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#22
          "font-size:90%;text-align:left}figure{margin:1.5em 0}img{max-width:100%}")
 
 
+def _realism_tables(c: Comparison) -> str:
+    """The real-against-simulated distances, score and facts as HTML tables."""
+    def cell(values: np.ndarray) -> str:
+        return f"{len(values)} / {float(np.median(values)):.4g}" if len(values) else "0"
+
+    rows = "".join(f"<tr><td>{html.escape(r.spec.name)}</td><td>{r.spec.unit}</td><td>{cell(r.real)}</td>"
+                   f"<td>{cell(r.simulated)}</td><td>{f'{r.w1:.3g}' if np.isfinite(r.w1) else 'too short'}</td></tr>"
+                   for r in c.distances)
+    facts = "".join(f"<tr><td>{html.escape(f.name)}</td><td>{html.escape(f.real.text())}</td>"
+                    f"<td>{html.escape(f.simulated.text())}</td><td>{f.agreement}</td><td>{f.tolerance}</td></tr>"
+                    for f in c.facts)
+    score = f"{c.score:.3g}" if np.isfinite(c.score) else "n/a"
+    return (f"<p>Real: {html.escape(c.real_source)}. Realism score <b>{score}</b> (mean normalised "
+            f"Wasserstein-1 over {c.families} distribution families; 0 = identical).</p>"
+            "<table><tr><th>distribution</th><th>unit</th><th>real n / median</th><th>simulated n / median</th>"
+            f"<th>W1 (normalised)</th></tr>{rows}</table><table><tr><th>stylized fact</th><th>real</th>"
+            f"<th>simulated</th><th>agreement</th><th>tolerance</th></tr>{facts}</table>")
+
+
 def render_html(title: str, summary: dict[str, Any], facts: list[metrics.Fact],
-                images: dict[str, bytes]) -> str:
-    """The page: summary, facts table, then each PNG embedded (and linked by file name)."""
+                images: dict[str, bytes], realism: Comparison | None = None) -> str:
+    """The page: summary, facts table, the real-against-simulated tables when ``realism`` is
+    given, then each PNG embedded (and linked by file name)."""
     head = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>")
     parts = [head, "<h2>Summary</h2>", _summary_table(summary)]
     if facts:
         parts += ["<h2>Stylized facts</h2>", _facts_table(facts)]
+    if realism is not None:
+        parts += ["<h2>Real against simulated</h2>", _realism_tables(realism)]
     parts.append("<h2>Figures</h2>")
     for stem, png in images.items():
-        caption = CAPTIONS.get(stem, stem.removeprefix("fact_").replace("_", " ").capitalize())
+        caption = (CAPTIONS.get(stem) or REALISM_CAPTIONS.get(stem)
+                   or stem.removeprefix("fact_").replace("_", " ").capitalize())
         data = base64.b64encode(png).decode("ascii")
         parts.append(f"<figure><img src='data:image/png;base64,{data}' alt='{stem}.png'>"
                      f"<figcaption>{html.escape(caption)} (<a href='{stem}.png'>{stem}.png</a>)"
@@ -244,17 +163,22 @@ def render_html(title: str, summary: dict[str, Any], facts: list[metrics.Fact],
     return "\n".join(parts)
 
 
-def write_report(run_dir: Path, interval_s: float = 10.0) -> Path:
+def write_report(run_dir: Path, interval_s: float = 10.0, against: Path | None = None,
+                 orderbook: Path | None = None, tick_size: float = 0.01) -> Path:
     """Write ``run_dir/report/`` (PNGs, ``facts.json`` and ``report.html``); return the HTML
     path. A ``lobsim train`` directory (a learning curve, no event log) gets its learning
-    curves only."""
+    curves only. With ``against`` (a LOBSTER message file, ``orderbook`` its order-book file,
+    ``tick_size`` its tick), a real-against-simulated section is added (and ``realism.json``)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: no such run directory")
     if not interval_s > 0:
         raise InputError(f"--interval must be > 0 seconds, got {interval_s}")
     new_figure()  # fail early, before any work, if matplotlib is missing
+    realism = None
     if not (run_dir / "events.parquet").exists() and (run_dir / "learning_curve.csv").exists():
+        if against is not None:
+            raise InputError(f"{run_dir}: a training directory has no market to compare with --against")
         curve = _learning_curve(run_dir / "learning_curve.csv")
         summary = _read_json(run_dir / "train_summary.json")
         figs, facts, title = {"learning_curve": fig_learning(curve or {})}, [], f"lobsim training report: {run_dir.name}"
@@ -263,7 +187,11 @@ def write_report(run_dir: Path, interval_s: float = 10.0) -> Path:
         series = stylized_facts(data, interval_s)
         summary, figs, facts = data.summary, figures(data, series), series.facts
         title = f"lobsim report: {Path(str(summary.get('scenario', run_dir))).name}, seed {summary.get('seed')}"
-    return _write(run_dir / "report", title, summary, facts, figs)
+        if against is not None:
+            real = load(against, orderbook, tick_size)
+            realism = compare(data, real)
+            figs.update(realism_figures(realism, real, data))
+    return _write(run_dir / "report", title, summary, facts, figs, realism)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -273,14 +201,18 @@ def _read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.Fact], figs: dict[str, Any]) -> Path:
+def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.Fact], figs: dict[str, Any],
+           realism: Comparison | None = None) -> Path:
     """Render into a staging directory beside ``out``, then move every file into ``out``."""
     with staged_directory(out, last="report.html") as staging:  # the page last
         images = {}
         for stem, fig in figs.items():
             fig.savefig(staging / f"{stem}.png")
             images[stem] = (staging / f"{stem}.png").read_bytes()
-        (staging / "report.html").write_text(render_html(title, summary, facts, images), encoding="utf-8")
+        page = render_html(title, summary, facts, images, realism)
+        (staging / "report.html").write_text(page, encoding="utf-8")
+        if realism is not None:
+            (staging / "realism.json").write_text(json.dumps(realism_dict(realism), indent=2) + "\n")
         (staging / "facts.json").write_text(json.dumps(
             [{"name": f.name, "holds": f.holds, "value": f.value, "test": f.test} for f in facts], indent=2) + "\n")
     return out / "report.html"

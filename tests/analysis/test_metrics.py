@@ -166,3 +166,40 @@ def test_heavy_tails_discounts_the_kurtosis_of_memoryless_tick_jumps():
     assert by_scale[20.0] < by_scale[1.0]
     assert metrics.aggregational_gaussianity(by_scale).holds is True  # fooled without the null
     assert metrics.aggregational_gaussianity(by_scale, {1.0: null}).holds is False
+
+
+def test_wasserstein1_known_answers():
+    x = rng().normal(size=2000)
+    assert metrics.wasserstein1(x, x) == 0
+    assert metrics.wasserstein1(x, x + 0.75) == pytest.approx(0.75)  # a shift moves all mass by it
+    assert metrics.wasserstein1([0.0], [3.0]) == 3.0
+    assert metrics.wasserstein1([0, 0, 1, 1], [0, 1]) == 0  # same distribution, other sample size
+    assert metrics.wasserstein1([0, 1], [0, 3]) == pytest.approx(1.0)  # half the mass moves by 2
+    assert metrics.wasserstein1([0, 1], [1, 0]) == metrics.wasserstein1([1, 0], [0, 1])
+    assert math.isnan(metrics.wasserstein1([], [1.0]))
+
+
+def test_coefficient_of_variation_poisson_and_bursty():
+    r = rng()
+    assert metrics.coefficient_of_variation(r.exponential(2.0, 100_000)) == pytest.approx(1.0, abs=0.02)
+    bursty = np.where(r.random(100_000) < 0.9, r.exponential(0.01, 100_000), r.exponential(10.0, 100_000))
+    assert metrics.coefficient_of_variation(bursty) > 2.5
+    assert math.isnan(metrics.coefficient_of_variation([1.0]))
+
+
+def test_r_squared_exact_and_noise():
+    x = np.arange(100.0)
+    assert metrics.r_squared(x, 3 * x - 2) == pytest.approx(1.0)
+    noisy = 0.5 * x + rng().normal(scale=29.0, size=100)  # var(0.5 x) ~ var(noise) / 2
+    assert 0.1 < metrics.r_squared(x, noisy) < 0.6
+    assert math.isnan(metrics.r_squared(x, np.ones(100)))
+
+
+def test_order_flow_imbalance_by_hand():
+    # bid queue 5 -> 7 (+2); ask queue 4 -> 1 (3 ask lots gone: +3); the ask moves up to 12
+    # (its last lot at 11 gone: +1); the bid drops to 9 (the 7 lots at 10 gone: -7).
+    bid, bq = [10, 10, 10, 10, 9], [5, 7, 7, 7, 3]
+    ask, aq = [11, 11, 11, 12, 12], [4, 4, 1, 6, 6]
+    e = metrics.order_flow_imbalance(bid, bq, ask, aq)
+    assert list(e) == [0, 2, 3, 1, -7]
+    assert list(metrics.order_flow_imbalance([np.nan, 10], [0, 5], [11, 11], [1, 1])) == [0, 0]
