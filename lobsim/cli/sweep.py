@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Run every combination of the --set values, each with K seeds, locally "
                     "(processes) or as Ray tasks (--address or RAY_ADDRESS; needs lobsim[ray]). "
                     "Writes DIR/sweep.parquet (one row per run) and DIR/sweep.png (metrics "
-                    "against the first swept key, mean and 95%% confidence band over seeds).")
+                    "against the first swept key, mean and 95% confidence band over seeds).")
     parser.add_argument("scenario", type=Path, help="scenario TOML file")
     parser.add_argument("--set", dest="sets", action="append", required=True, metavar="KEY=V1,V2,...",
                         help="a key path and its values, e.g. agents.maker.count=1,2,4 or "
