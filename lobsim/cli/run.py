@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lobsim.scenario import loader as scenario_module
     from lobsim.errors import AuditError, InputError
+    from lobsim.fileio import check_creatable
     from lobsim.sim.market import Market
     from lobsim.sim.output import write_run
 
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
         scenario = scenario.with_seed(args.seed)
     out = args.out or Path("runs") / f"{args.scenario.stem}-seed{scenario.simulation.seed}"
+    check_creatable(out)  # before the run, not after it
     seats = [name for a in scenario.agents if a.kind == "learner" for name in a.instance_names()]
     if args.policy is not None and not seats:
         raise InputError(f"--policy: {args.scenario} has no learner seats (agents of kind \"learner\")")

@@ -39,8 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lobsim import registry
-    from lobsim.rl.env import load_scenario
+    from lobsim.rl.env import load_scenario, require_learners
     from lobsim.errors import InputError
+    from lobsim.fileio import check_creatable
 
     if args.out is None and args.resume is None:
         raise InputError("--out DIR is required (or --resume DIR)")
@@ -52,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--workers: expected a non-negative integer, got {args.workers}")
     if args.envs is not None and args.envs <= 0:
         raise InputError(f"--envs: expected a positive integer, got {args.envs}")
+    check_creatable(args.out or args.resume)  # before the training, not after it
     learner = registry.load("lobsim.learners", args.algo)
     scenario = load_scenario(args.scenario)
+    require_learners(scenario, "to train")
     overrides = {"workers": args.workers, "num_envs": args.envs, "mode": args.mode}
     summary = learner.train(scenario, steps=args.steps, seed=args.seed, out=args.out or args.resume,
                             resume=args.resume, progress=_progress_bar(args), **overrides)
