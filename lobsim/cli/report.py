@@ -24,8 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     page = write_report(args.run_dir, args.interval)
     facts = __import__("json").loads((page.parent / "facts.json").read_text())
-    verdict = {True: "holds", False: "does not hold", None: "not enough data"}
     for fact in facts:
-        print(f"{fact['name']:<36}{verdict[fact['holds']]:<17}{fact['value']}")
+        print(f"{fact['name']:<36}{fact['verdict']:<20}{fact['value']}")
     print(f"wrote {page}")
     return 0

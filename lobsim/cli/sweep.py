@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_table(rows: list[dict], axes: list, chosen: list[str], sweep) -> str:  # sweep: the module
-    """Mean +- 95% half-width over seeds, one line per variant."""
+    """Mean +- 95% half-width over seeds, one line per variant (``n/a`` below two seeds)."""
     import numpy as np
 
     keys = [a.key for a in axes]
@@ -66,7 +67,8 @@ def format_table(rows: list[dict], axes: list, chosen: list[str], sweep) -> str:
         cells = [f"{picked[0][k]!s:>16}" for k in keys]
         for m in chosen:
             mean, half = sweep.confidence(np.array([sweep._num(r.get(m)) for r in picked]))
-            cells.append(f"{f'{mean:.4g} +- {half:.2g}':>28}")
+            shown = "n/a" if math.isnan(half) else f"{half:.2g}"
+            cells.append(f"{f'{mean:.4g} +- {shown}':>28}")
         lines.append("  ".join(cells))
     return "\n".join(lines)
 
