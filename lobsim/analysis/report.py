@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from lobsim.analysis import metrics
+from lobsim.analysis import metrics, tables
 from lobsim.errors import InputError
 from lobsim.analysis.figures import CAPTIONS, fig_learning, figures, new_figure
 from lobsim.fileio import staged_directory
@@ -207,20 +207,9 @@ def _facts_table(facts: list[metrics.Fact]) -> str:
 
 
 def _summary_table(summary: dict[str, Any]) -> str:
-    if "market" not in summary:  # a training summary: its keys as they are
-        return "<table>" + "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-                                   for k, v in summary.items()) + "</table>"
-    market = summary.get("market", {})
-    head = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in [("scenario", summary.get("scenario")), ("seed", summary.get("seed")),
-                                ("duration (s)", summary.get("duration_s")), ("trades", summary.get("trades")),
-                                ("volume (lots)", summary.get("volume")), *market.items()])
-    agents = "".join(
-        f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{html.escape(str(a.get(k)))}</td>"
-                                                      for k in ("pnl", "inventory", "spread_capture", "fills"))
-        + "</tr>" for name, a in summary.get("agents", {}).items())
-    return (f"<table>{head}</table><h3>Agents</h3><table><tr><th>agent</th><th>pnl</th><th>inventory</th>"
-            f"<th>spread capture</th><th>fills</th></tr>{agents}</table>")
+    if "market" not in summary:  # a training summary
+        return tables.training_table(summary)
+    return tables.run_table(summary)
 
 
 STYLE = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
