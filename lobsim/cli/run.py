@@ -144,4 +144,3 @@ def format_summary(summary: dict) -> str:
     for name, a in summary["agents"].items():
         lines.append(f"{name:<24}{a['pnl']:>14.2f}{a['inventory']:>11}{a['spread_capture']:>16.2f}{a['fills']:>9}")
     return "\n".join(lines)
-
