@@ -33,7 +33,10 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO]:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InputError(f"cannot write {path}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         os.fchmod(fd, _created_mode())  # mkstemp makes 0600; a written file is a normal one
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
@@ -43,6 +46,24 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def check_creatable(out_dir: Path) -> None:
+    """InputError (naming ``out_dir``) unless ``out_dir`` is a directory or could be made one:
+    probed by making and removing a directory in its nearest existing ancestor, so that a
+    long command fails before its work, with nothing left behind. O(path depth)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} exists and is not a directory")
+    ancestor = out_dir
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"cannot create {out_dir}: {ancestor} is not a directory")
+    try:  # os.access says yes to root on /proc, so try for real
+        os.rmdir(tempfile.mkdtemp(prefix=".lobsim-probe.", dir=ancestor))
+    except OSError as exc:
+        raise InputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
 
 
 @contextlib.contextmanager
@@ -59,10 +80,16 @@ def staged_directory(out_dir: Path, last: str | None = None) -> Iterator[Path]:
         raise InputError(f"cannot create {parent}: {exc.strerror or exc}") from None
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir} exists and is not a directory")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    try:  # a parent that exists but takes no new entries (read-only, /proc): refused here
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    except OSError as exc:
+        raise InputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
     try:
         yield staging
-        out_dir.mkdir(exist_ok=True)
+        try:
+            out_dir.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
         for path in sorted(staging.iterdir(), key=lambda p: (p.name == last, p.name)):
             os.replace(path, out_dir / path.name)
     finally:

@@ -56,6 +56,34 @@ class Learner:
     policy: Callable[[dict], Policy]
 
 
+class StopOnInterrupt:
+    """Ctrl-C during training as a request to stop at the next step boundary, so that the
+    learner saves a resumable checkpoint of what it has learned (``"interrupted": True``
+    in its summary) instead of losing the run. A second Ctrl-C stops at once
+    (KeyboardInterrupt). :meth:`install` before the loop, check :attr:`requested` in it,
+    :meth:`restore` in a ``finally``. Outside the main thread (no signal handlers there)
+    it never requests."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self) -> None:
+        """The SIGINT handler from before :meth:`install` (idempotent)."""
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 class Policy:
     """Greedy decisions of every learner seat: ``act(obs (agents, obs_size)) -> (agents,)``."""
 

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
+                              StopOnInterrupt,
                               Validation, VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
@@ -184,6 +185,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
 
     envs = VecMarket(scenario, args.num_envs, args.seed if payload is None else
                      args.seed + int(payload["progress"]["step"]), args.workers)
+    stop = StopOnInterrupt()
     try:
         if len(set(envs.n_actions)) != 1:
             raise InputError("dqn: every learner seat needs the same action space")
@@ -270,7 +272,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         validate_from = start_step + args.validate_from * args.total_steps
         t0 = time.perf_counter()
         since_train = since_target = updates = 0
-        while step < end:
+        stop.install()  # Ctrl-C: stop after this step, save a resumable checkpoint
+        while step < end and not stop.requested:
             eps = epsilon(step)
             with torch.no_grad():  # every seat of every env: one batched forward
                 greedy = q(torch.as_tensor(obs).transpose(0, 1)).argmax(-1).T.numpy()  # (E, A)
@@ -316,7 +319,9 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                 validation.offer(step, q, QPolicy(q))
             if progress is not None:
                 progress(step - start_step, end - start_step, tracker.running())
-        if validation is not None and (not validation.history or validation.history[-1]["step"] != step):
+        stop.restore()
+        if validation is not None and not stop.requested \
+                and (not validation.history or validation.history[-1]["step"] != step):
             validation.offer(step, q, QPolicy(q))  # the last network competes too
         elapsed = time.perf_counter() - t0
         config = dataclasses.asdict(args)
@@ -335,7 +340,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         })
         write_curve(out, tracker.rows, f"DQN on {Path(envs.scenario.source).name}",
                     validation.history if validation is not None else None)
-        summary = {"algo": "dqn", "steps": step - start_step, "seconds": elapsed,
+        summary = {"algo": "dqn", "steps": step - start_step, "total_steps": step,
+                   "interrupted": stop.requested, "steps_left": max(end - step, 0), "seconds": elapsed,
                    "steps_per_second": (step - start_step) / elapsed if elapsed else None,
                    "episodes": len(tracker.rows), "running_reward": tracker.running(),
                    "gradient_steps": updates, "out": str(out)}
@@ -343,6 +349,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             summary["validation"] = progress_record["validation"]
         return summary
     finally:
+        stop.restore()
         envs.close()
 
 

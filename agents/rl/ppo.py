@@ -34,6 +34,7 @@ from torch import nn
 from torch.distributions import Categorical
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
+                              StopOnInterrupt,
                               VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
@@ -172,6 +173,11 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         args.seed = seed
     if steps is not None:
         args.total_steps = steps
+    rollout = args.num_steps * args.num_envs
+    if args.total_steps < rollout:  # PPO learns from whole rollouts only
+        raise InputError(f"--steps {args.total_steps:,}: below one PPO rollout ({args.num_steps} "
+                         f"decisions x {args.num_envs} envs = {rollout:,} env steps); give at "
+                         f"least {rollout:,}, or fewer --envs")
     out = Path(out or resume or "runs/ppo")
     seed_everything(args.seed, args.threads)
     # a named stream for action sampling and minibatch order: not torch's init stream
@@ -181,6 +187,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
 
     start_step = int(payload["progress"]["step"]) if payload is not None else 0
     envs = VecMarket(scenario, args.num_envs, args.seed + start_step, args.workers)
+    stop = StopOnInterrupt()
     try:
         if len(set(envs.n_actions)) != 1:
             raise InputError("ppo: every learner seat needs the same action space")
@@ -209,11 +216,13 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         done_buf = torch.zeros(T, E)
         val_buf = torch.zeros(A, T, E)
 
-        iterations = max(args.total_steps // (T * E), 1)
+        iterations = args.total_steps // (T * E)  # whole rollouts: the steps rounded down
         step = start_step
         next_obs = torch.as_tensor(envs.reset()).transpose(0, 1)  # (A, E, D)
         next_done = torch.zeros(E)
         t0 = time.perf_counter()
+        learned = step  # env steps the networks have learned from (whole rollouts)
+        stop.install()  # Ctrl-C: drop the unfinished rollout, save a resumable checkpoint
         for iteration in range(iterations):
             if args.anneal_lr:
                 optimizer.param_groups[0]["lr"] = args.learning_rate * (1 - iteration / iterations)
@@ -235,6 +244,12 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                 next_done = torch.as_tensor(dones, dtype=torch.float32)
                 if progress is not None:
                     progress(step - start_step, iterations * T * E, tracker.running())
+                if stop.requested:
+                    break
+            if stop.requested:
+                step = learned
+                tracker.rows = [row for row in tracker.rows if row["step"] <= step]
+                break
 
             # GAE: an episode's end is terminal (time left is observed); no bootstrap across it
             with torch.no_grad():
@@ -277,6 +292,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                     loss.backward()
                     nn.utils.clip_grad_norm_(net.parameters(), args.max_grad_norm)
                     optimizer.step()
+            learned = step
+        stop.restore()
         elapsed = time.perf_counter() - t0
         save_checkpoint(out / CHECKPOINT, {
             "algo": "ppo", "config": dataclasses.asdict(args), "agents": envs.names, "obs_size": D,
@@ -286,10 +303,12 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         })
         write_curve(out, tracker.rows, f"PPO ({args.mode}) on {Path(envs.scenario.source).name}")
         done_steps = step - start_step
-        return {"algo": "ppo", "steps": done_steps, "seconds": elapsed,
+        return {"algo": "ppo", "steps": done_steps, "total_steps": step, "interrupted": stop.requested,
+                "steps_left": (start_step + iterations * T * E) - step, "seconds": elapsed,
                 "steps_per_second": done_steps / elapsed if elapsed else None,
                 "episodes": len(tracker.rows), "running_reward": tracker.running(), "out": str(out)}
     finally:
+        stop.restore()
         envs.close()
 
 

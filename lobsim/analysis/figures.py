@@ -51,10 +51,65 @@ def fig_mid(d: RunData) -> Any:
     return fig
 
 
+#: past this many book events, the spread and imbalance plots show time bins (their
+#: time-weighted mean and range) instead of a line per event, which on a long run fills
+#: the ~900 pixels of the axis as a solid block
+TIME_BINS = 300
+
+
+def time_binned(t_ns: np.ndarray, values: np.ndarray, end_ns: int,
+                bins: int = TIME_BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The step function ``values[i]`` on ``[t_ns[i], t_ns[i+1])`` (the last until
+    ``end_ns``) over ``bins`` equal bins of [0, end_ns]: (bin centres in s, time-weighted
+    mean, min, max per bin). NaN values (a side of the book empty) count as absent; a bin
+    with no finite value is NaN. O(len(t_ns) + bins)."""
+    t = np.asarray(t_ns, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(v)
+    edges = np.linspace(0.0, max(float(end_ns), t[-1] + 1.0), bins + 1)
+    dt = np.diff(np.append(t, edges[-1]))
+    value_area = np.concatenate([[0.0], np.cumsum(np.where(ok, v, 0.0) * dt)])
+    time_area = np.concatenate([[0.0], np.cumsum(ok * dt)])
+    at = np.searchsorted(t, edges, side="right") - 1  # the event in force at each edge
+
+    def integral(area: np.ndarray, rate: np.ndarray) -> np.ndarray:
+        i = np.maximum(at, 0)
+        return np.where(at >= 0, area[i] + rate[i] * (edges - t[i]), 0.0)
+
+    num = np.diff(integral(value_area, np.where(ok, v, 0.0)))
+    den = np.diff(integral(time_area, ok.astype(np.float64)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    carried = np.where(at[:-1] >= 0, v[np.maximum(at[:-1], 0)], np.nan)  # in force as a bin opens
+    first = np.searchsorted(t, edges[:-1], side="left")
+    last = np.searchsorted(t, edges[1:], side="left")
+    lo, hi = carried.copy(), carried.copy()
+    for k in np.flatnonzero(last > first):  # bins with events of their own
+        seen = np.append(v[first[k]:last[k]], carried[k])
+        seen = seen[np.isfinite(seen)]
+        if len(seen):
+            lo[k], hi[k] = seen.min(), seen.max()
+    return (edges[:-1] + edges[1:]) / 2 / NS, mean, lo, hi
+
+
+def _over_time(ax: Any, d: RunData, values: np.ndarray, lw: float) -> None:
+    """``values`` after each book event against time: a step line, or, past
+    2 x TIME_BINS events, each bin's time-weighted mean and its range."""
+    if len(d.t) <= 2 * TIME_BINS:
+        ax.step(_seconds(d.t), values, where="post", lw=lw)
+        return
+    x, mean, lo, hi = time_binned(d.t, values, d.duration_ns)
+    width = (x[1] - x[0]) if len(x) > 1 else d.duration_ns / NS
+    with np.errstate(invalid="ignore"):
+        ax.fill_between(x, lo, hi, color="tab:blue", alpha=0.25, lw=0, label="range in the bin")
+    ax.plot(x, mean, lw=0.8, color="tab:blue", label=f"time-weighted mean per {width:.3g} s")
+    ax.legend(fontsize=7, loc="best")
+
+
 def fig_spread(d: RunData) -> Any:
     fig, (a, b) = new_figure(1, 2)
     spread = d.ask - d.bid
-    a.step(_seconds(d.t), spread, where="post", lw=0.6)
+    _over_time(a, d, spread, 0.6)
     a.set(xlabel="time (s)", ylabel="spread (ticks)", title="Spread over time")
     ok = np.isfinite(spread)
     if ok.any():  # time-weighted distribution
@@ -103,7 +158,7 @@ def _thin_snapshots(book: dict[str, np.ndarray], columns: int) -> dict[str, np.n
 
 def fig_imbalance(d: RunData) -> Any:
     fig, (ax,) = new_figure()
-    ax.step(_seconds(d.t), metrics.queue_imbalance(d.bid_qty, d.ask_qty), where="post", lw=0.4)
+    _over_time(ax, d, metrics.queue_imbalance(d.bid_qty, d.ask_qty), 0.4)
     ax.set(xlabel="time (s)", ylabel="I", ylim=(-1.05, 1.05),
            title="Order-book imbalance at the best quotes, I = (q_bid - q_ask) / (q_bid + q_ask)")
     return fig
@@ -216,9 +271,11 @@ def fig_facts(d: RunData, f: FactSeries) -> dict[str, Any]:
 
 CAPTIONS = {
     "mid_price": "Mid price (price units) with every trade, coloured by the side that initiated it.",
-    "spread": "Spread between the best quotes (ticks) over time, and its time-weighted distribution.",
+    "spread": "Spread between the best quotes (ticks) over time (on long runs: per time bin, its "
+              "time-weighted mean and range), and its time-weighted distribution.",
     "depth_heatmap": "Lots resting at each price at each book snapshot (bids blue, asks red).",
-    "imbalance": "Queue imbalance at the best quotes after every book event.",
+    "imbalance": "Queue imbalance at the best quotes after every book event (on long runs: per "
+                 "time bin, its time-weighted mean and range).",
     "agents": "Each agent's inventory (lots) and PnL marked to the mid (price units).",
     "learning_curve": "Learning curves from lobsim train (learning_curve.csv).",
 }

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from lobsim.analysis import metrics
+from lobsim.analysis import metrics, tables
 from lobsim.analysis.realism import Comparison, compare
 from lobsim.analysis.realism import as_dict as realism_dict
 from lobsim.analysis.realism_figures import CAPTIONS as REALISM_CAPTIONS
@@ -67,7 +67,9 @@ def stylized_facts(data: RunData, interval_s: float = 10.0) -> FactSeries:
     base = returns(interval_s)
     by_horizon = {h: returns(h) for h in sorted({interval_s, *KURTOSIS_HORIZONS_S})}
     scales = [s for s in SCALES_S if end / NS / s >= metrics.MIN_RETURNS] or [interval_s]
-    kurtosis = {s: metrics.excess_kurtosis(returns(s)) for s in scales}
+    at_scale = {s: returns(s) for s in scales}
+    per_scale = {s: len(r) for s, r in at_scale.items()}  # what each scale's figure rests on
+    kurtosis = {s: metrics.excess_kurtosis(r) for s, r in at_scale.items()}
     signature = metrics.volatility_signature(t, mid, scales, 0, end) if len(t) else np.full(len(scales), np.nan)
     sizes, means, counts = metrics.price_impact(data.trade_size, data.trade_sign,
                                                 data.impact_before, data.impact_after)
@@ -79,8 +81,8 @@ def stylized_facts(data: RunData, interval_s: float = 10.0) -> FactSeries:
         metrics.heavy_tails(by_horizon, nulls(list(by_horizon))),
         metrics.no_autocorrelation(base, interval_s),
         metrics.volatility_clustering(base, interval_s),
-        metrics.aggregational_gaussianity(kurtosis, nulls(scales[:1])),
-        metrics.signature_fact(scales, signature),
+        metrics.aggregational_gaussianity(kurtosis, nulls(scales[:1]), per_scale),
+        metrics.signature_fact(scales, signature, per_scale),
         metrics.trade_sign_memory(data.trade_sign),
         metrics.impact_fact(sizes, means, counts),
         metrics.imbalance_fact(imbalance, metrics.next_move(mid)),
@@ -92,28 +94,18 @@ def stylized_facts(data: RunData, interval_s: float = 10.0) -> FactSeries:
 
 
 def _facts_table(facts: list[metrics.Fact]) -> str:
-    mark = {True: "&#10004; holds", False: "&#10008; does not hold", None: "&ndash; not enough data"}
-    rows = "".join(f"<tr><td>{html.escape(f.name)}</td><td>{mark[f.holds]}</td><td>{html.escape(f.value)}</td>"
+    mark = {True: "&#10004; ", False: "&#10008; ", None: "&ndash; "}
+    rows = "".join(f"<tr><td>{html.escape(f.name)}</td><td>{mark[f.holds]}{html.escape(f.verdict)}</td>"
+                   f"<td>{html.escape(f.value)}</td>"
                    f"<td>{html.escape(f.test)}</td></tr>" for f in facts)
     return ("<table><tr><th>stylized fact</th><th>verdict</th><th>measured</th><th>test</th></tr>"
             f"{rows}</table>")
 
 
 def _summary_table(summary: dict[str, Any]) -> str:
-    if "market" not in summary:  # a training summary: its keys as they are
-        return "<table>" + "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-                                   for k, v in summary.items()) + "</table>"
-    market = summary.get("market", {})
-    head = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in [("scenario", summary.get("scenario")), ("seed", summary.get("seed")),
-                                ("duration (s)", summary.get("duration_s")), ("trades", summary.get("trades")),
-                                ("volume (lots)", summary.get("volume")), *market.items()])
-    agents = "".join(
-        f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{html.escape(str(a.get(k)))}</td>"
-                                                      for k in ("pnl", "inventory", "spread_capture", "fills"))
-        + "</tr>" for name, a in summary.get("agents", {}).items())
-    return (f"<table>{head}</table><h3>Agents</h3><table><tr><th>agent</th><th>pnl</th><th>inventory</th>"
-            f"<th>spread capture</th><th>fills</th></tr>{agents}</table>")
+    if "market" not in summary:  # a training summary
+        return tables.training_table(summary)
+    return tables.run_table(summary)
 
 
 STYLE = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
@@ -214,5 +206,6 @@ def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.F
         if realism is not None:
             (staging / "realism.json").write_text(json.dumps(realism_dict(realism), indent=2) + "\n")
         (staging / "facts.json").write_text(json.dumps(
-            [{"name": f.name, "holds": f.holds, "value": f.value, "test": f.test} for f in facts], indent=2) + "\n")
+            [{"name": f.name, "holds": f.holds, "verdict": f.verdict, "n": f.n, "value": f.value,
+              "test": f.test} for f in facts], indent=2) + "\n")
     return out / "report.html"

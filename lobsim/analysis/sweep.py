@@ -298,12 +298,11 @@ def default_metrics(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def confidence(values: np.ndarray) -> tuple[float, float]:
-    """(mean, half-width of its 95% Student-t interval) of the finite ``values``; a band of
-    width 0 for one value (nothing to estimate a spread from), NaN for none."""
+    """(mean, half-width of its 95% Student-t interval) of the finite ``values``. The
+    half-width is NaN below two values (one seed has no spread to estimate, and a band of
+    width 0 would read as certainty): tables print ``n/a`` and plots draw no band."""
     mean, half = mean_ci95(values)
-    if half is None:
-        return mean, 0.0 if math.isfinite(mean) else math.nan
-    return mean, half
+    return mean, math.nan if half is None else half
 
 
 def plot(rows: list[dict[str, Any]], axes: list[Axis], chosen: list[str], path: Path) -> None:
@@ -333,7 +332,8 @@ def plot(rows: list[dict[str, Any]], axes: list[Axis], chosen: list[str], path: 
         if len(others) > 1:
             ax.legend(fontsize=7)
     seeds = len({r["seed"] for r in rows})
-    fig.suptitle(f"mean over {seeds} seed{'s' * (seeds != 1)} with 95% confidence band", fontsize=9)
+    band = "with 95% confidence band" if seeds > 1 else "(no confidence band: one seed)"
+    fig.suptitle(f"mean over {seeds} seed{'s' * (seeds != 1)} {band}", fontsize=9)
     fig.savefig(path)
 
 

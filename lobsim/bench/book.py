@@ -23,7 +23,7 @@ import gc
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -237,12 +237,18 @@ def implementation(pure: bool) -> tuple[type[OrderBook], str]:
     return OrderBook, f"{IMPLEMENTATION} ({OrderBook.__module__}.{OrderBook.__qualname__})"
 
 
-def run(args: argparse.Namespace) -> list[str]:
+def run(args: argparse.Namespace) -> Iterator[str]:
+    """The lines to print, each yielded as soon as it is known (a line per round of timed
+    passes, then the table), so that a pipe sees the run progress. Checks the arguments
+    before the first line."""
     if args.messages < 1 or args.repeat < 1 or min(args.sizes) < 1:
         raise InputError("--messages, --repeat and --sizes must be >= 1")
+    return _lines(args)
+
+
+def _lines(args: argparse.Namespace) -> Iterator[str]:
     book_class, name = implementation(args.pure)
-    lines = [f"order book: {name}",
-             f"{'resting':>9} {'levels':>7} {'msgs':>9} {'msgs/s':>11} {'ns/msg':>8}  mix (passive/cancel/marketable)"]
+    yield f"order book: {name}"
     progress = progress_of(args)
     streams = []
     for i, target in enumerate(args.sizes):
@@ -262,25 +268,27 @@ def run(args: argparse.Namespace) -> list[str]:
             shapes[i] = len(book), sum(book.level_count())
             del book  # no book outlives its pass
         probes.append(memory.read_ns(list(PROBE_BLOCKS), PROBE_READS))
+        yield f"round {r + 1}/{args.repeat}: best ns/msg so far " + ", ".join(
+            f"{math.floor(1e9 * seconds / args.messages)} at {target:,}" for seconds, target in zip(best, args.sizes))
     n = args.messages
     per_message = [seconds / n for seconds in best]
+    yield f"{'resting':>9} {'levels':>7} {'msgs':>9} {'msgs/s':>11} {'ns/msg':>8}  mix (passive/cancel/marketable)"
     for stream, (orders, levels), seconds in zip(streams, shapes, best):
         mix = "/".join(f"{100 * stream.kinds[k] / n:.0f}%" for k in KINDS)
         # figures are truncated, never rounded up
-        lines.append(f"{orders:>9,} {levels:>7} {n:>9,} {math.floor(n / seconds):>11,} "
-                     f"{math.floor(1e9 * seconds / n):>8}  {mix}")
+        yield (f"{orders:>9,} {levels:>7} {n:>9,} {math.floor(n / seconds):>11,} "
+               f"{math.floor(1e9 * seconds / n):>8}  {mix}")
         if args.by_kind:
             by_kind = _time_by_kind(stream, book_class)
-            lines.append("          ns per call: " + ", ".join(
-                f"{k.replace('limit_', '')} {math.floor(v)}" for k, v in by_kind.items()))
+            yield "          ns per call: " + ", ".join(
+                f"{k.replace('limit_', '')} {math.floor(v)}" for k, v in by_kind.items())
     if len(per_message) > 1:
         # the target is flatness as the book grows, so the dearest size against the cheapest
         # counts, not only the last against the first (a slow middle size would hide)
-        lines.append(f"per-message cost, largest / smallest book: "
-                     f"{_ratio(per_message[-1], per_message[0])}; dearest / cheapest size: "
-                     f"{_ratio(max(per_message), min(per_message))}")
-    lines.append(_probe_line(probes))
-    return lines
+        yield (f"per-message cost, largest / smallest book: "
+               f"{_ratio(per_message[-1], per_message[0])}; dearest / cheapest size: "
+               f"{_ratio(max(per_message), min(per_message))}")
+    yield _probe_line(probes)
 
 
 def _probe_line(probes: list[list[float] | None]) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lobsim import registry
+from lobsim import __version__, registry
 from lobsim.errors import LobsimError, missing_extra
 
 #: Subcommand modules, in the order ``lobsim --help`` lists them.
@@ -29,11 +30,23 @@ def add_agents_option(parser: argparse.ArgumentParser) -> None:
                         help="load your own agent kinds from a Python file (repeatable)")
 
 
+#: reStructuredText roles and literals as docstrings write them: ``x``, :class:`x`, `x`
+_RST = re.compile(r"(?::[a-z]+:)?`{1,2}~?([^`]+?)`{1,2}")
+
+
+def plain_text(text: str) -> str:
+    """``text`` (a docstring) as help text: RST literals and roles reduced to their
+    content (``x`` and :mod:`x` become x), so that ``--help`` reads as plain text."""
+    return _RST.sub(r"\1", text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lobsim", description="Event-driven limit-order-book market simulator."
+        prog="lobsim", description="Event-driven limit-order-book market simulator. "
+                                   "`lobsim COMMAND --help` describes a command."
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"lobsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
             module = importlib.import_module(f"lobsim.cli.{name}")
@@ -48,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare `lobsim`: what there is to do
+        parser.print_help()
+        return 0
     try:
         for path in getattr(args, "agents", None) or ():  # the user named their code: run it
             registry.load_agent_file(path)

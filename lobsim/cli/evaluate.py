@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lobsim.cli.progress import ProgressBar
     from lobsim.errors import InputError
-    from lobsim.rl.env import load_scenario
+    from lobsim.rl.env import load_scenario, require_learners
     from lobsim.rl.evaluation import evaluate, load_policy
 
     if args.episodes < 1:
@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
     scenario = load_scenario(args.scenario)
+    require_learners(scenario, "for the policy to drive (evaluate needs the scenario it was trained on)")
     policy, payload = load_policy(args.policy)
     bar = None if args.no_progress else ProgressBar("evaluate")
     try:

@@ -35,9 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--orderbook needs --against")
     page = write_report(args.run_dir, args.interval, args.against, args.orderbook, args.tick_size)
     facts = __import__("json").loads((page.parent / "facts.json").read_text())
-    verdict = {True: "holds", False: "does not hold", None: "not enough data"}
     for fact in facts:
-        print(f"{fact['name']:<36}{verdict[fact['holds']]:<17}{fact['value']}")
+        print(f"{fact['name']:<36}{fact['verdict']:<20}{fact['value']}")
     if args.against is not None:
         realism = __import__("json").loads((page.parent / "realism.json").read_text())
         score = realism["score"]

@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lobsim.scenario import loader as scenario_module
     from lobsim.errors import AuditError, InputError
+    from lobsim.fileio import check_creatable
     from lobsim.sim.market import Market
     from lobsim.sim.output import write_run
 
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
         scenario = scenario.with_seed(args.seed)
     out = args.out or Path("runs") / f"{args.scenario.stem}-seed{scenario.simulation.seed}"
+    check_creatable(out)  # before the run, not after it
     seats = [name for a in scenario.agents if a.kind == "learner" for name in a.instance_names()]
     if args.policy is not None and not seats:
         raise InputError(f"--policy: {args.scenario} has no learner seats (agents of kind \"learner\")")
@@ -67,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             market = Market(scenario, engine=args.engine)
             result = market.run(progress=_progress_bar(args))
+            if seats:  # the summary says who drove them: nobody
+                result.summary["learners"] = {"seats": seats, "policy": None, "algo": None}
         failed = None
     except AuditError as exc:
         result, failed = exc.result, exc
@@ -94,6 +98,8 @@ def run_with_policy(scenario: Any, policy_dir: Path,
     for _ in play(env, policy, scenario.simulation.seed):
         if progress is not None:
             progress(env.market.now, env.duration_ns)
+    env.result.summary["learners"] = {"seats": list(env.possible_agents), "policy": str(policy_dir),
+                                      "algo": payload["algo"]}
     return env.result
 
 
@@ -117,18 +123,24 @@ def _progress_bar(args: argparse.Namespace):
 
 
 def format_summary(summary: dict) -> str:
-    """A short table: market figures, then one row per agent."""
+    """A short table with units: market figures, who drove the learner seats (if any),
+    then one row per agent. Prices are in price units (tick size x ticks)."""
     market = summary["market"]
     spread = market["mean_spread"]
     vol = market["mid_volatility"]
     lines = [
-        f"messages {summary['messages']:,}   trades {summary['trades']:,}   volume {summary['volume']:,} lots",
-        f"mean spread {'n/a' if spread is None else f'{spread:.4f}'}   "
-        f"mid volatility {'n/a' if vol is None else f'{vol:.4f}'} /sqrt(s)   "
+        f"{summary['duration_s']:g} s simulated   messages {summary['messages']:,}   "
+        f"trades {summary['trades']:,}   volume {summary['volume']:,} lots",
+        f"mean spread {'n/a' if spread is None else f'{spread:.4f}'} (price units)   "
+        f"mid volatility {'n/a' if vol is None else f'{vol:.4f}'} (price units / sqrt(s))   "
         f"audit {'ok' if summary['audit']['ok'] else 'FAILED'}",
-        "",
-        f"{'agent':<24}{'pnl':>14}{'inventory':>11}{'spread capture':>16}{'fills':>9}",
     ]
+    if "learners" in summary:
+        from lobsim.analysis.tables import learners_text
+
+        lines.append(f"learner seats: {learners_text(summary['learners'])}")
+    lines += ["", f"{'agent':<24}{'pnl':>14}{'inventory':>11}{'spread capture':>16}{'fills':>9}",
+              f"{'':<24}{'(price units)':>14}{'(lots)':>11}{'(price units)':>16}".rstrip()]
     for name, a in summary["agents"].items():
         lines.append(f"{name:<24}{a['pnl']:>14.2f}{a['inventory']:>11}{a['spread_capture']:>16.2f}{a['fills']:>9}")
     return "\n".join(lines)

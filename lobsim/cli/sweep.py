@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Run every combination of the --set values, each with K seeds, locally "
                     "(processes) or as Ray tasks (--address or RAY_ADDRESS; needs lobsim[ray]). "
                     "Writes DIR/sweep.parquet (one row per run) and DIR/sweep.png (metrics "
-                    "against the first swept key, mean and 95%% confidence band over seeds).")
+                    "against the first swept key, mean and 95% confidence band over seeds).")
     parser.add_argument("scenario", type=Path, help="scenario TOML file")
     parser.add_argument("--set", dest="sets", action="append", required=True, metavar="KEY=V1,V2,...",
                         help="a key path and its values, e.g. agents.maker.count=1,2,4 or "
@@ -37,14 +38,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lobsim.analysis import sweep
+    from lobsim.fileio import check_creatable
 
     axes = [sweep.parse_set(text) for text in args.sets]
     if not args.no_plot:
         from lobsim.analysis.figures import new_figure
         new_figure()  # missing matplotlib: fail before running anything
+    out = args.out or Path("sweeps") / args.scenario.stem
+    check_creatable(out)  # before the runs, not after them
     address = args.address or os.environ.get("RAY_ADDRESS") or None
     rows = sweep.run_sweep(args.scenario, axes, args.seeds, args.workers, address, _progress_bar(args))
-    out = args.out or Path("sweeps") / args.scenario.stem
     written = sweep.write_sweep(rows, axes, out, args.metrics, with_plot=not args.no_plot)
     chosen = args.metrics or sweep.default_metrics(rows)
     print(format_table(rows, axes, chosen, sweep))
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_table(rows: list[dict], axes: list, chosen: list[str], sweep) -> str:  # sweep: the module
-    """Mean +- 95% half-width over seeds, one line per variant."""
+    """Mean +- 95% half-width over seeds, one line per variant (``n/a`` below two seeds)."""
     import numpy as np
 
     keys = [a.key for a in axes]
@@ -64,7 +67,8 @@ def format_table(rows: list[dict], axes: list, chosen: list[str], sweep) -> str:
         cells = [f"{picked[0][k]!s:>16}" for k in keys]
         for m in chosen:
             mean, half = sweep.confidence(np.array([sweep._num(r.get(m)) for r in picked]))
-            cells.append(f"{f'{mean:.4g} +- {half:.2g}':>28}")
+            shown = "n/a" if math.isnan(half) else f"{half:.2g}"
+            cells.append(f"{f'{mean:.4g} +- {shown}':>28}")
         lines.append("  ".join(cells))
     return "\n".join(lines)
 

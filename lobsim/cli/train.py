@@ -2,7 +2,9 @@
 
 Trains the scenario's ``learner`` seats with a learner found by name in the
 ``lobsim.learners`` entry-point group; writes DIR/policy.pt (state dicts and the config
-that built them), DIR/learning_curve.csv and DIR/learning_curve.png.
+that built them), DIR/learning_curve.csv, DIR/learning_curve.png and DIR/train_summary.json.
+Ctrl-C stops the learner at the next step boundary; it saves a resumable checkpoint, and
+the command says where in one line and exits 130.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "simulations. Writes DIR/policy.pt, learning_curve.csv and learning_curve.png.")
     parser.add_argument("scenario", type=Path, help="scenario TOML file with [[agents]] of kind 'learner'")
     parser.add_argument("--algo", required=True, help="learner: dqn or ppo (lobsim.learners entry points)")
-    parser.add_argument("--steps", type=int, help="env steps to train (default: the learner's budget)")
+    parser.add_argument("--steps", type=int,
+                        help="env steps to train (default: the learner's budget); dqn rounds up to a "
+                             "multiple of --envs, ppo down to whole rollouts (128 decisions x --envs) "
+                             "and refuses fewer than one")
     parser.add_argument("--seed", type=int, help="root seed (default 1; with --resume: the checkpoint's)")
     parser.add_argument("--out", type=Path, help="output directory (required unless --resume)")
     parser.add_argument("--resume", type=Path, metavar="DIR",
@@ -39,8 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lobsim import registry
-    from lobsim.rl.env import load_scenario
+    from lobsim.rl.env import load_scenario, require_learners
     from lobsim.errors import InputError
+    from lobsim.fileio import check_creatable
 
     if args.out is None and args.resume is None:
         raise InputError("--out DIR is required (or --resume DIR)")
@@ -52,25 +58,47 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--workers: expected a non-negative integer, got {args.workers}")
     if args.envs is not None and args.envs <= 0:
         raise InputError(f"--envs: expected a positive integer, got {args.envs}")
+    check_creatable(args.out or args.resume)  # before the training, not after it
     learner = registry.load("lobsim.learners", args.algo)
     scenario = load_scenario(args.scenario)
+    require_learners(scenario, "to train")
     overrides = {"workers": args.workers, "num_envs": args.envs, "mode": args.mode}
-    summary = learner.train(scenario, steps=args.steps, seed=args.seed, out=args.out or args.resume,
-                            resume=args.resume, progress=_progress_bar(args), **overrides)
-    rate = summary.get("steps_per_second")
-    running = summary.get("running_reward")
-    print(f"trained {summary['algo']} for {summary['steps']:,} env steps in {summary['seconds']:.0f} s "
-          f"({rate:,.0f} env steps/s), {summary['episodes']} episodes, running reward "
-          f"{'n/a' if running is None else f'{running:.4f}'}")
-    validation = summary.get("validation")
-    if validation and validation["history"]:
-        print(f"policy: the greedy network of step {validation['best_step']:,}, best of "
-              f"{len(validation['history'])} validations ({len(validation['seeds'])} episodes each, "
-              f"{validation['seconds']:.0f} s of the total): reward {validation['best_score']:.4f} per seat")
-    print(f"wrote {summary['out']}/policy.pt, learning_curve.csv, learning_curve.png")
+    bar = _progress_bar(args)
+    try:
+        summary = learner.train(scenario, steps=args.steps, seed=args.seed, out=args.out or args.resume,
+                                resume=args.resume, progress=bar, **overrides)
+    finally:
+        if bar is not None:
+            bar.close()
+    print("\n".join(format_summary(summary)))
     with open(Path(summary["out"]) / "train_summary.json", "w") as handle:
         json.dump(summary, handle, indent=2)
+    if summary.get("interrupted"):  # Ctrl-C: the learner stopped at a step boundary and saved
+        print(f"lobsim train: interrupted at env step {summary['total_steps']:,}; saved a resumable "
+              f"checkpoint to {summary['out']}/policy.pt (continue: lobsim train {args.scenario} "
+              f"--algo {args.algo} --resume {summary['out']} --steps {summary['steps_left']})",
+              file=sys.stderr)
+        return 130
     return 0
+
+
+def format_summary(summary: dict) -> list[str]:
+    """What a learner's summary says, as lines: this session's steps (and the run's, after
+    --resume), the validations behind the saved policy, and the files."""
+    rate, running = summary.get("steps_per_second"), summary.get("running_reward")
+    total = summary.get("total_steps", summary["steps"])
+    lines = [f"trained {summary['algo']} for {summary['steps']:,} env steps"
+             f"{f' ({total:,} in all)' if total != summary['steps'] else ''} in {summary['seconds']:.0f} s "
+             f"({'n/a' if rate is None else f'{rate:,.0f}'} env steps/s), {summary['episodes']} episodes "
+             f"in all, running reward {'n/a' if running is None else f'{running:.4f}'}"]
+    validation = summary.get("validation")
+    if validation and validation["history"]:
+        lines.append(f"policy: the greedy network of step {validation['best_step']:,}, best of "
+                     f"{len(validation['history'])} validations ({len(validation['seeds'])} episodes "
+                     f"each; {validation['seconds']:.0f} s of this session's validating): reward "
+                     f"{validation['best_score']:.4f} per seat")
+    lines.append(f"wrote {summary['out']}/policy.pt, learning_curve.csv, learning_curve.png")
+    return lines
 
 
 def _progress_bar(args: argparse.Namespace):
@@ -79,6 +107,10 @@ def _progress_bar(args: argparse.Namespace):
     from tqdm import tqdm
 
     bar = None
+
+    def close() -> None:
+        if bar is not None:
+            bar.close()
 
     def update(done: int, total: int, running: float | None) -> None:
         nonlocal bar
@@ -91,4 +123,5 @@ def _progress_bar(args: argparse.Namespace):
         if done >= total:
             bar.close()
 
+    update.close = close  # type: ignore[attr-defined]
     return update

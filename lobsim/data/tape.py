@@ -40,6 +40,10 @@ class RunEvents:
 def read_run_events(run_dir: Path) -> RunEvents:
     """Read ``RUN_DIR/events.parquet``; :class:`InputError` if it is missing or unreadable."""
     path = Path(run_dir) / "events.parquet"
+    if not Path(run_dir).is_dir():
+        raise InputError(f"{run_dir}: no such run directory (one holding events.parquet)")
+    if not path.exists():
+        raise InputError(f"{run_dir}: not a run directory (no events.parquet)")
     try:
         table = pq.read_table(path)
     except (OSError, ValueError) as exc:

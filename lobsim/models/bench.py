@@ -21,7 +21,9 @@ from lobsim.models.rollout import torch_threads
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--envs", type=int, default=10_000, help="trajectories N (default 10000)")
     parser.add_argument("--steps", type=int, default=1000, help="timed steps (default 1000)")
-    parser.add_argument("--repeats", type=int, default=3, help="timings per case; best is shown")
+    parser.add_argument("--repeat", type=int, default=3, help="timings per case; best is shown")
+    # the spelling of earlier versions, kept working but not advertised
+    parser.add_argument("--repeats", dest="repeat", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
 
 
@@ -42,15 +44,15 @@ def measure(fill: str, envs: int, steps: int, with_policy: bool, repeats: int = 
 
 
 def run(args: argparse.Namespace) -> list[str]:
-    if args.envs < 1 or args.steps < 1 or args.repeats < 1 or args.threads < 1:
-        raise InputError("--envs, --steps, --repeats and --threads must be >= 1")
+    if args.envs < 1 or args.steps < 1 or args.repeat < 1 or args.threads < 1:
+        raise InputError("--envs, --steps, --repeat and --threads must be >= 1")
     lines = [
         f"models: cj2015 environment, N={args.envs} trajectories x {args.steps} steps, "
-        f"{args.threads} torch thread(s), best of {args.repeats}"
+        f"{args.threads} torch thread(s), best of {args.repeat}"
     ]
     with torch_threads(args.threads):
         for fill in ("bernoulli", "poisson"):
             for with_policy, label in ((False, "fixed quote"), (True, "closed-form policy")):
-                rate = measure(fill, args.envs, args.steps, with_policy, args.repeats)
+                rate = measure(fill, args.envs, args.steps, with_policy, args.repeat)
                 lines.append(f"  {fill:<9}  {label:<18}  {rate:>14,.0f} traj-steps/s")
     return lines

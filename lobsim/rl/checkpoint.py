@@ -78,10 +78,11 @@ def check_matches(payload: dict, vec_or_env: Any, where: str) -> None:
     if list(payload["agents"]) != names:
         raise CheckpointError(f"{where}: checkpoint seats {list(payload['agents'])} do not match "
                               f"the scenario's learners {names}")
-    n_actions = (vec_or_env.n_actions if hasattr(vec_or_env, "n_actions")
-                 else [vec_or_env.action_space(n).n for n in names])
-    obs_size = (vec_or_env.obs_size if hasattr(vec_or_env, "obs_size")
-                else vec_or_env.observation_space(names[0]).shape[0])
+    # int(): gymnasium's sizes are numpy integers, which print as np.int64(3)
+    n_actions = [int(n) for n in (vec_or_env.n_actions if hasattr(vec_or_env, "n_actions")
+                                  else [vec_or_env.action_space(n).n for n in names])]
+    obs_size = int(vec_or_env.obs_size if hasattr(vec_or_env, "obs_size")
+                   else vec_or_env.observation_space(names[0]).shape[0])
     if list(payload["n_actions"]) != list(n_actions) or payload["obs_size"] != obs_size:
         raise CheckpointError(f"{where}: checkpoint spaces (obs {payload['obs_size']}, actions "
                               f"{list(payload['n_actions'])}) do not match the scenario's "

@@ -64,6 +64,15 @@ def learner_params(scenario: Scenario) -> dict[str, LearnerParams]:
             for name in config.instance_names()}
 
 
+def require_learners(scenario: Scenario, purpose: str) -> dict[str, LearnerParams]:
+    """:func:`learner_params`, or an InputError naming the scenario and ``purpose`` (what
+    the seats were wanted for, e.g. "to train") when it has no learner seats."""
+    params = learner_params(scenario)
+    if not params:
+        raise InputError(f"{scenario.source}: no agents of kind '{LEARNER}' {purpose}")
+    return params
+
+
 class MarketEnv(ParallelEnv):
     """PettingZoo parallel environment of a scenario's learners (module docstring)."""
 
@@ -72,9 +81,7 @@ class MarketEnv(ParallelEnv):
 
     def __init__(self, scenario: str | Path | Scenario, seed: int | None = None) -> None:
         self.scenario = load_scenario(scenario)
-        self.params = learner_params(self.scenario)
-        if not self.params:
-            raise InputError(f"{self.scenario.source}: no agents of kind 'learner' to train")
+        self.params = require_learners(self.scenario, "for the environment to drive")
         first = next(iter(self.params.values()))
         for name, p in self.params.items():
             if p.decision_interval != first.decision_interval or p.team != first.team:

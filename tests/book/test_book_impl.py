@@ -246,7 +246,8 @@ def test_book_benchmark_says_which_book_it_measured(capsys, flag):
     named = "order book: " + ("pure Python (lobsim.book.orderbook.PyOrderBook)" if flag else default)
     assert main(["bench", "book", "--messages", "2000", "--sizes", "50", "100", "--repeat", "1", *flag]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == named and len(lines) == 6 and lines[-2].startswith("per-message cost")
+    assert lines[0] == named and len(lines) == 7 and lines[-2].startswith("per-message cost")
+    assert lines[1].startswith("round 1/1: best ns/msg so far ")
     assert lines[-1].startswith("memory during the run, one random read (median of 1 rounds;")
 
 
@@ -261,7 +262,7 @@ def test_book_benchmark_flatness_counts_the_dearest_size_not_only_the_last(monke
     monkeypatch.setattr(bench, "_time_once", lambda stream, cls: (seconds[stream.target], cls()))
     monkeypatch.setattr(bench.memory, "read_ns", lambda blocks, reads: [20.0, 100.0])
     args = argparse.Namespace(pure=False, sizes=list(seconds), repeat=1, messages=10, seed=0, by_kind=False)
-    last = bench.run(args)[-2]
+    last = list(bench.run(args))[-2]
     assert last == "per-message cost, largest / smallest book: 1.20x; dearest / cheapest size: 1.50x"
     assert bench._ratio(2, 3) == "0.66x"  # truncated, never rounded up
 
@@ -297,7 +298,7 @@ def test_book_benchmark_times_one_stream_per_size_with_the_sizes_taking_turns(mo
     reported = []
     args = argparse.Namespace(pure=False, sizes=[100, 200], repeat=3, messages=10, seed=0, by_kind=False,
                               progress=lambda done, total, label: reported.append((done, total, label)))
-    lines = bench.run(args)
+    lines = list(bench.run(args))
     assert generated == [100, 200] and timed == [100, 200] * 3
     assert reported == ([(i, 2, "generating the streams") for i in range(2)]
                         + [(i, 6, "timed passes") for i in range(6)])
@@ -325,7 +326,7 @@ def test_book_benchmark_by_kind_times_every_kind_of_message(capsys):
 
     assert main(["bench", "book", "--messages", "3000", "--sizes", "200", "--repeat", "1", "--by-kind"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    by_kind = lines[3].split("ns per call:")[1]
+    by_kind = lines[4].split("ns per call:")[1]
     figures = dict(part.split() for part in by_kind.split(","))
     assert set(figures) == {"passive", "cancel", "marketable"}
     assert all(int(ns) > 0 for ns in figures.values())  # timer overhead subtracted, work left
@@ -442,3 +443,20 @@ def test_compiled_book_refuses_a_call_back_from_inside_its_own_operation():
     book.check()
     assert book.limit(4, "b", BUY, 90, 1) == []
     book.check()
+
+
+def test_book_benchmark_yields_each_line_as_soon_as_it_is_known(monkeypatch):
+    import argparse
+
+    from lobsim.bench import book as bench
+
+    timed = []
+    kinds = dict.fromkeys(bench.KINDS, 1)
+    monkeypatch.setattr(bench, "_generate", lambda target, n, seed, cls: bench._Stream(target, [], [], kinds))
+    monkeypatch.setattr(bench, "_time_once", lambda stream, cls: (timed.append(1) or 1.0, cls()))
+    monkeypatch.setattr(bench.memory, "read_ns", lambda blocks, reads: [20.0, 100.0])
+    args = argparse.Namespace(pure=False, sizes=[100, 200], repeat=2, messages=10, seed=0, by_kind=False)
+    lines = bench.run(args)
+    assert next(lines).startswith("order book: ") and timed == []  # before any timing
+    assert next(lines).startswith("round 1/2: best ns/msg so far ") and len(timed) == 2
+    assert next(lines).startswith("round 2/2: ") and len(timed) == 4

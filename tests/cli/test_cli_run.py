@@ -131,7 +131,7 @@ def test_policy_needs_learner_seats_that_fit_it(tmp_path, capsys):
 
     train = tmp_path / "train"
     scenario = write_scenario(tmp_path / "duel.toml", duration=1.0)
-    assert main(["train", str(scenario), "--algo", "ppo", "--steps", "64", "--out", str(train),
+    assert main(["train", str(scenario), "--algo", "ppo", "--steps", "128", "--out", str(train),
                  "--workers", "0", "--envs", "1", "--no-progress"]) == 0
     capsys.readouterr()
     assert main(["run", str(short_scenario(tmp_path, 1.0)), "--policy", str(train),
