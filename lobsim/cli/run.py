@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from lobsim import scenario as scenario_module
     from lobsim.errors import AuditError, InputError
     from lobsim.market import Market
-    from lobsim.output import write_run
+    from lobsim.output import run_directory, write_run
 
     scenario = scenario_module.load(args.scenario)
     if args.seed is not None:
@@ -58,16 +58,21 @@ def run(args: argparse.Namespace) -> int:
     if args.policy is not None and args.engine == "compiled":
         raise InputError("--engine compiled: learner seats run on the Python engine only")
     market = None
-    try:
-        if args.policy is not None:
+    failed = None
+    if args.policy is not None:
+        try:
             result = run_with_policy(scenario, args.policy, _progress_bar(args))
-        else:
-            market = Market(scenario, engine=args.engine)
-            result = market.run(progress=_progress_bar(args))
-        failed = None
-    except AuditError as exc:
-        result, failed = exc.result, exc
-    write_run(result, out, scenario_module.to_toml(scenario))
+        except AuditError as exc:
+            result, failed = exc.result, exc
+        write_run(result, out, scenario_module.to_toml(scenario))
+    else:  # streamed to the files as it runs; kept (with its summary) if the audit fails
+        with run_directory(out, scenario, scenario_module.to_toml(scenario)) as files:
+            market = Market(scenario, engine=args.engine, sink=files)
+            try:
+                result = market.run(progress=_progress_bar(args))
+            except AuditError as exc:
+                result, failed = exc.result, exc
+            files.summary = result.summary
     print(format_summary(result.summary))
     print(f"engine: {market.ran_on if market is not None else 'python'}; wrote {out}/")
     if failed is not None:
