@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lobsim.book import OrderBook
 from lobsim.errors import InputError
@@ -29,17 +29,29 @@ Message = dict[str, Any]
 
 
 
-def read_messages(path: Path) -> list[Message]:
-    """Parse every line of ``path`` first, so a bad line stops the replay before any output.
+def read_messages(path: Path) -> Iterator[Message]:
+    """Check every line of ``path``, then return an iterator over its messages that reads
+    the file a second time: a bad line stops the replay before any output, and memory stays
+    constant in the number of lines (O(1 line); two parses per line).
 
-    Raises :class:`InputError` for a missing file or a malformed line.
-    """
+    Raises :class:`InputError` for a missing file or a malformed line (the iterator too, if
+    the file changed in between)."""
+    with _open(path) as handle:
+        for _ in parse_lines(handle, str(path)):
+            pass
+    return _stream(path)
+
+
+def _stream(path: Path) -> Iterator[Message]:
+    with _open(path) as handle:
+        yield from parse_lines(handle, str(path))
+
+
+def _open(path: Path) -> IO[str]:
     try:
-        handle = path.open(encoding="utf-8")
+        return path.open(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with handle:
-        return list(parse_lines(handle, str(path)))
 
 
 def parse_lines(lines: Iterable[str], source: str) -> Iterator[Message]:

@@ -116,3 +116,23 @@ def test_bad_values_in_well_formed_lines_are_rejects(tmp_path, capsys):
     assert [(e["id"], e["reason"]) for e in events] == [
         (1, "invalid"), (2, "invalid"), (3, "invalid"), (4, "invalid"), (5, "invalid"),
         (9, "unknown_id"), ([1], "invalid")]
+
+
+def test_replay_memory_is_constant_in_the_number_of_lines(tmp_path):
+    """Peak traced memory of a replay to a file, for 4,000 and 40,000 lines that leave the
+    book empty (limit, cancel): a replay that held its lines would need ten times more."""
+    import tracemalloc
+
+    peaks = []
+    for pairs in (2_000, 20_000):
+        messages = tmp_path / f"m{pairs}.jsonl"
+        with messages.open("w") as handle:
+            for i in range(1, pairs + 1):
+                handle.write(f'{{"op":"limit","id":{i},"owner":"a","side":"buy","price":{9000 + i % 50},'
+                             f'"qty":1}}\n{{"op":"cancel","id":{i}}}\n')
+        tracemalloc.start()
+        assert main(["replay", str(messages), "--out", str(tmp_path / f"e{pairs}.jsonl")]) == 0
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert len(read_jsonl(tmp_path / f"e{pairs}.jsonl")) == pairs
+    assert peaks[1] < 1.5 * peaks[0], peaks
