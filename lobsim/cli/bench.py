@@ -20,6 +20,7 @@ TARGETS = {
     "market": "lobsim.bench.market",
     "memory": "lobsim.bench.memory",
     "models": "lobsim.models.bench",
+    "soak": "lobsim.bench.soak",
 }
 
 
