@@ -29,16 +29,21 @@ Message = dict[str, Any]
 
 
 
-def read_messages(path: Path) -> Iterator[Message]:
-    """Check every line of ``path``, then return an iterator over its messages that reads
-    the file a second time: a bad line stops the replay before any output, and memory stays
-    constant in the number of lines (O(1 line); two parses per line).
+def read_messages(path: Path, check_first: bool = True) -> Iterator[Message]:
+    """An iterator over the messages of ``path``, reading one line at a time: memory stays
+    constant in the number of lines.
 
-    Raises :class:`InputError` for a missing file or a malformed line (the iterator too, if
-    the file changed in between)."""
-    with _open(path) as handle:
-        for _ in parse_lines(handle, str(path)):
-            pass
+    With ``check_first`` every line is checked before this returns (the file is then
+    read twice), so that a bad line stops a replay before any output; a caller whose
+    output is discarded on error anyway (an :func:`lobsim.fileio.atomic_write`) saves the
+    first pass. Raises :class:`InputError` for a missing file or a malformed line (the
+    iterator too: with ``check_first``, only if the file changed in between)."""
+    if check_first:
+        with _open(path) as handle:
+            for _ in parse_lines(handle, str(path)):
+                pass
+    else:
+        _open(path).close()  # a missing file fails here, not at the first line
     return _stream(path)
 
 

@@ -136,3 +136,14 @@ def test_replay_memory_is_constant_in_the_number_of_lines(tmp_path):
         tracemalloc.stop()
         assert len(read_jsonl(tmp_path / f"e{pairs}.jsonl")) == pairs
     assert peaks[1] < 1.5 * peaks[0], peaks
+
+
+def test_a_bad_line_stops_the_replay_before_any_event_reaches_stdout(tmp_path, capsys):
+    messages = write_lines(tmp_path / "m.jsonl",
+                           '{"op":"cancel","id":7}',  # an event: a reject (unknown order)
+                           'not json')
+    assert main(["replay", str(messages)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "m.jsonl:2: not valid JSON" in captured.err
+    write_lines(messages, '{"op":"cancel","id":7}')
+    assert main(["replay", str(messages)]) == 0 and '"event":"reject"' in capsys.readouterr().out

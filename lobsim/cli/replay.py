@@ -45,8 +45,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("expected a JSON-lines message file or --lobster MESSAGES.csv")
     if args.orderbook is not None:
         raise InputError("--orderbook needs --lobster")
-    messages = read_messages(args.messages)  # every line is checked before any output;
-    # then the lines are read again one at a time and each event written as it comes
+    # One line at a time. Every line is checked before the first event goes to stdout;
+    # a file written with --out is discarded on a bad line, so it needs no first pass.
+    messages = read_messages(args.messages, check_first=args.out is None)
     book = OrderBook()
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(atomic_write(args.out)) if args.out else sys.stdout
