@@ -40,8 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lobsim import scenario as scenario_module
     from lobsim.errors import AuditError, InputError
-    from lobsim.market import Market
-    from lobsim.output import run_directory, write_run
+    from lobsim.output import write_run
 
     scenario = scenario_module.load(args.scenario)
     if args.seed is not None:
@@ -65,20 +64,35 @@ def run(args: argparse.Namespace) -> int:
         except AuditError as exc:
             result, failed = exc.result, exc
         write_run(result, out, scenario_module.to_toml(scenario))
-    else:  # streamed to the files as it runs; kept (with its summary) if the audit fails
-        with run_directory(out, scenario, scenario_module.to_toml(scenario)) as files:
-            market = Market(scenario, engine=args.engine, sink=files)
-            try:
-                result = market.run(progress=_progress_bar(args))
-            except AuditError as exc:
-                result, failed = exc.result, exc
-            files.summary = result.summary
+    else:
+        market, result, failed = _streamed(scenario, args.engine, out,
+                                           scenario_module.to_toml(scenario), _progress_bar(args))
     print(format_summary(result.summary))
     print(f"engine: {market.ran_on if market is not None else 'python'}; wrote {out}/")
     if failed is not None:
         print(f"lobsim run: AUDIT FAILED: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def _streamed(scenario: Any, engine: str, out: Path, resolved_toml: str,
+              progress: Callable[[int, int], None] | None) -> tuple[Any, Any, Exception | None]:
+    """Run ``scenario`` streaming its files into ``out`` (see
+    :func:`lobsim.output.run_directory`); a run whose audit fails is kept, with its
+    summary. Returns (market, result, the AuditError or None)."""
+    from lobsim.errors import AuditError
+    from lobsim.market import Market
+    from lobsim.output import run_directory
+
+    failed = None
+    with run_directory(out, scenario, resolved_toml) as files:
+        market = Market(scenario, engine=engine, sink=files)
+        try:
+            result = market.run(progress=progress)
+        except AuditError as exc:
+            result, failed = exc.result, exc  # type: ignore[attr-defined]
+        files.summary = result.summary
+    return market, result, failed
 
 
 def run_with_policy(scenario: Any, policy_dir: Path,
