@@ -302,9 +302,10 @@ def _baseline_scenario(env: Any, kind: str, values: dict[str, Any]) -> tuple[Any
 
 def _baseline_episode(env: Any, scenario: Any, seed: int) -> dict:
     from lobsim.market import Market
+    from lobsim.recorder import DiscardSink
     from lobsim.seat import RewardMeter
 
-    market = Market(scenario.with_seed(seed))
+    market = Market(scenario.with_seed(seed), sink=DiscardSink())  # only the summary is read
     market.start(prefer_compiled=True)  # reads only the ledger and the venue while stepping
     index = {s.name: s.index for s in market.sessions}
     names = env.possible_agents
