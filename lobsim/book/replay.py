@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lobsim.book.orderbook import OrderBook
 from lobsim.errors import InputError
@@ -29,17 +29,34 @@ Message = dict[str, Any]
 
 
 
-def read_messages(path: Path) -> list[Message]:
-    """Parse every line of ``path`` first, so a bad line stops the replay before any output.
+def read_messages(path: Path, check_first: bool = True) -> Iterator[Message]:
+    """An iterator over the messages of ``path``, reading one line at a time: memory stays
+    constant in the number of lines.
 
-    Raises :class:`InputError` for a missing file or a malformed line.
-    """
+    With ``check_first`` every line is checked before this returns (the file is then
+    read twice), so that a bad line stops a replay before any output; a caller whose
+    output is discarded on error anyway (an :func:`lobsim.fileio.atomic_write`) saves the
+    first pass. Raises :class:`InputError` for a missing file or a malformed line (the
+    iterator too: with ``check_first``, only if the file changed in between)."""
+    if check_first:
+        with _open(path) as handle:
+            for _ in parse_lines(handle, str(path)):
+                pass
+    else:
+        _open(path).close()  # a missing file fails here, not at the first line
+    return _stream(path)
+
+
+def _stream(path: Path) -> Iterator[Message]:
+    with _open(path) as handle:
+        yield from parse_lines(handle, str(path))
+
+
+def _open(path: Path) -> IO[str]:
     try:
-        handle = path.open(encoding="utf-8")
+        return path.open(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with handle:
-        return list(parse_lines(handle, str(path)))
 
 
 def parse_lines(lines: Iterable[str], source: str) -> Iterator[Message]:

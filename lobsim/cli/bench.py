@@ -26,6 +26,7 @@ TARGETS = {
     "memory": "lobsim.bench.memory",
     "lobster": "lobsim.bench.lobster",
     "models": "lobsim.models.bench",
+    "soak": "lobsim.bench.soak",
 }
 
 

@@ -61,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
                           (args.strict, "--strict"), (args.tick_size is not None, "--tick-size")):
         if given:
             raise InputError(f"{option} needs --lobster")
-    messages = read_messages(args.messages)  # every line is checked before any output
+    # One line at a time. Every line is checked before the first event goes to stdout;
+    # a file written with --out is discarded on a bad line, so it needs no first pass.
+    messages = read_messages(args.messages, check_first=args.out is None)
     book = OrderBook()
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(atomic_write(args.out)) if args.out else sys.stdout

@@ -44,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
     from lobsim.scenario import loader as scenario_module
     from lobsim.errors import AuditError, InputError
     from lobsim.fileio import check_creatable
-    from lobsim.sim.market import Market
     from lobsim.sim.output import write_run
 
     scenario = scenario_module.load(args.scenario)
@@ -63,24 +62,47 @@ def run(args: argparse.Namespace) -> int:
     if args.policy is not None and args.engine == "compiled":
         raise InputError("--engine compiled: learner seats run on the Python engine only")
     market = None
-    try:
-        if args.policy is not None:
+    failed = None
+    if args.policy is not None:
+        try:
             result = run_with_policy(scenario, args.policy, _progress_bar(args))
-        else:
-            market = Market(scenario, engine=args.engine)
-            result = market.run(progress=_progress_bar(args))
-            if seats:  # the summary says who drove them: nobody
-                result.summary["learners"] = {"seats": seats, "policy": None, "algo": None}
-        failed = None
-    except AuditError as exc:
-        result, failed = exc.result, exc
-    write_run(result, out, scenario_module.to_toml(scenario))
+        except AuditError as exc:
+            result, failed = exc.result, exc
+        write_run(result, out, scenario_module.to_toml(scenario))
+    else:
+        market, result, failed = _streamed(scenario, args.engine, out,
+                                           scenario_module.to_toml(scenario), _progress_bar(args),
+                                           idle_seats=seats)
     print(format_summary(result.summary))
     print(f"engine: {market.ran_on if market is not None else 'python'}; wrote {out}/")
     if failed is not None:
         print(f"lobsim run: AUDIT FAILED: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def _streamed(scenario: Any, engine: str, out: Path, resolved_toml: str,
+              progress: Callable[[int, int], None] | None,
+              idle_seats: list[str]) -> tuple[Any, Any, Exception | None]:
+    """Run ``scenario`` streaming its files into ``out`` (see
+    :func:`lobsim.sim.output.run_directory`); a run whose audit fails is kept, with its
+    summary, which says that nobody drove the learner seats ``idle_seats``. Returns
+    (market, result, the AuditError or None)."""
+    from lobsim.errors import AuditError
+    from lobsim.sim.market import Market
+    from lobsim.sim.output import run_directory
+
+    failed = None
+    with run_directory(out, scenario, resolved_toml) as files:
+        market = Market(scenario, engine=engine, sink=files)
+        try:
+            result = market.run(progress=progress)
+        except AuditError as exc:
+            result, failed = exc.result, exc  # type: ignore[attr-defined]
+        if idle_seats:
+            result.summary["learners"] = {"seats": idle_seats, "policy": None, "algo": None}
+        files.summary = result.summary
+    return market, result, failed
 
 
 def run_with_policy(scenario: Any, policy_dir: Path,

@@ -218,10 +218,11 @@ def _baseline_scenario(env: Any, kind: str, values: dict[str, Any]) -> tuple[Any
 
 
 def _baseline_episode(env: Any, scenario: Any, seed: int) -> dict:
-    from lobsim.sim.market import Market
     from lobsim.rl.seat import RewardMeter
+    from lobsim.sim.market import Market
+    from lobsim.sim.recorder import DiscardSink
 
-    market = Market(scenario.with_seed(seed))
+    market = Market(scenario.with_seed(seed), sink=DiscardSink())  # only the summary is read
     market.start(prefer_compiled=True)  # reads only the ledger and the venue while stepping
     index = {s.name: s.index for s in market.sessions}
     names = env.possible_agents

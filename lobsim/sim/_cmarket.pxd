@@ -140,7 +140,10 @@ cdef class Engine:
     cdef vector[Account] accounts
     cdef int64_t maker_fee, taker_fee
     cdef readonly int64_t fee_income
-    # the event log, one vector per column (see lobsim.sim.recorder.EventColumns)
+    # the event log's rows not yet handed to the sink, one vector per column (see
+    # lobsim.sim.recorder.EventColumns), and how many rows were handed over before them
+    cdef object sink
+    cdef int64_t batch_rows, flushed
     cdef vector[int64_t] c_time, c_order, c_price, c_qty
     cdef vector[int8_t] c_kind, c_side
     cdef vector[int32_t] c_agent
@@ -152,7 +155,7 @@ cdef class Engine:
     cdef vector[int64_t] box_arrival
     cdef vector[vector[Item]] deliveries
     cdef vector[int] free_deliveries
-    cdef readonly list book_rows, agent_rows, mids2
+    cdef object samples  # lobsim.sim.recorder.Samples
 
     # what agents call
     cdef int64_t limit(self, int session, int side, int64_t price, int64_t qty,
@@ -182,8 +185,9 @@ cdef class Engine:
     cdef vector[Item]* _items(self, int s) except NULL
     cdef void _flush(self) noexcept
     cdef int _deliver(self, int s, int d) except -1
-    cdef void _record(self, int kind, int s, int64_t order_id, int side, int64_t price,
-                      int64_t qty, int flag) noexcept
+    cdef int _record(self, int kind, int s, int64_t order_id, int side, int64_t price,
+                     int64_t qty, int flag) except -1
+    cdef int _flush_events(self, bint release=*) except -1
     cdef int _flag(self, str text) except -1
     cdef int _snapshot(self) except -1
     cdef int _snapshot_now(self) except -1

@@ -15,7 +15,9 @@ per event. It is the Python engine restated, step for step:
   delivery per agent per request, opened in the order the exchange first addresses it;
 * the exchange: the same order book object, its reports turned into ledger entries,
   event rows and agent items in the order ``lobsim.sim.exchange.Exchange`` makes them;
-* the recorder: columns of integers instead of tuples (``lobsim.sim.recorder.EventColumns``).
+* the recorder: columns of integers instead of tuples (``lobsim.sim.recorder.EventColumns``),
+  handed to the market's sink every ``sink.batch_rows`` rows, as the Python recorder's
+  rows are; snapshot rows go to the market's ``lobsim.sim.recorder.Samples``, as in Python.
 
 So a run gives byte-identical files on either engine; ``tests/test_cmarket.py`` checks
 it scenario by scenario. What it does not do, the Python engine does: learners and any
@@ -144,7 +146,10 @@ cdef class Engine:
         self.box_of.assign(self.n, -1)
         self.flag_codes = {}
         self.flags = []
-        self.book_rows, self.agent_rows, self.mids2 = [], [], []
+        self.sink = market.sink
+        self.batch_rows = min(market.sink.batch_rows, 1 << 62)
+        self.flushed = 0
+        self.samples = market.samples
         self.agents = agents
         for i in range(self.n):
             (<FlowAgent>agents[i]).bind(self, i, sessions[i].rng.generator)
@@ -216,8 +221,11 @@ cdef class Engine:
             self.now = until_ns
 
     def finish(self):
-        """The final snapshot and the spread statistics' last stretch, at the end time."""
+        """The final snapshot and the spread statistics' last stretch, at the end time;
+        then every row held goes to the sink."""
         self._snapshot_now()
+        self._flush_events(True)
+        self.samples.flush()
         bid, _, ask, _ = self.l1
         if bid is not None and ask is not None:
             self.spread_ns_sum += (ask - bid) * (self.now - self.l1_since_ns)
@@ -554,8 +562,8 @@ cdef class Engine:
 
     # ------------------------------------------------------------------ records
 
-    cdef void _record(self, int kind, int s, int64_t order_id, int side, int64_t price,
-                             int64_t qty, int flag) noexcept:
+    cdef int _record(self, int kind, int s, int64_t order_id, int side, int64_t price,
+                     int64_t qty, int flag) except -1:
         self.c_time.push_back(self.now)
         self.c_kind.push_back(<int8_t>kind)
         self.c_agent.push_back(s)
@@ -564,6 +572,40 @@ cdef class Engine:
         self.c_price.push_back(price)
         self.c_qty.push_back(qty)
         self.c_flag.push_back(<int16_t>flag)
+        if <int64_t>self.c_time.size() >= self.batch_rows:
+            self._flush_events()
+        return 0
+
+    cdef int _flush_events(self, bint release=False) except -1:
+        """Hand the rows held to the sink as ``EventColumns``; keep the vectors' capacity
+        for the next batch unless ``release``."""
+        if self.c_time.size() or release:  # at the end even none: a memory sink's log is then columns
+            columns = self.event_columns()
+            self.flushed += len(columns)
+            self.c_time.clear()
+            self.c_order.clear()
+            self.c_price.clear()
+            self.c_qty.clear()
+            self.c_kind.clear()
+            self.c_side.clear()
+            self.c_agent.clear()
+            self.c_flag.clear()
+            self.sink.events(columns)
+        if release:  # the run is over: give the vectors' memory back
+            self.c_time.shrink_to_fit()
+            self.c_order.shrink_to_fit()
+            self.c_price.shrink_to_fit()
+            self.c_qty.shrink_to_fit()
+            self.c_kind.shrink_to_fit()
+            self.c_side.shrink_to_fit()
+            self.c_agent.shrink_to_fit()
+            self.c_flag.shrink_to_fit()
+        return 0
+
+    @property
+    def recorded(self):
+        """Event rows recorded so far (handed to the sink or held)."""
+        return self.flushed + <int64_t>self.c_time.size()
 
     cdef int _flag(self, str text) except -1:
         code = self.flag_codes.get(text)
@@ -573,7 +615,7 @@ cdef class Engine:
         return code
 
     def event_columns(self):
-        """The event log as ``lobsim.sim.recorder.EventColumns``."""
+        """The event rows held (not yet handed to the sink), as ``lobsim.sim.recorder.EventColumns``."""
         from lobsim.sim.recorder import KINDS, EventColumns
 
         n = self.c_time.size()
@@ -585,7 +627,8 @@ cdef class Engine:
             side=_array(self.c_side.data(), n, np.int8),
             price=_array(self.c_price.data(), n, np.int64),
             qty=_array(self.c_qty.data(), n, np.int64),
-            flag=_array(self.c_flag.data(), n, np.int16), flags=list(self.flags))
+            flag=_array(self.c_flag.data(), n, np.int16), flags=list(self.flags),
+            first_seq=self.flushed)
 
     # ------------------------------------------------------------------ snapshots
 
@@ -603,16 +646,17 @@ cdef class Engine:
         cdef Account* a
         now = self.now
         bids, asks = self.book.depth(self.depth_levels)
+        samples = self.samples
+        book_rows, agent_rows = samples.book, samples.agents
         for level, (price, qty) in enumerate(bids):
-            self.book_rows.append((now, 1, level, price, qty))
+            book_rows.append((now, 1, level, price, qty))
         for level, (price, qty) in enumerate(asks):
-            self.book_rows.append((now, -1, level, price, qty))
-        self.mids2.append(self.mid2)
+            book_rows.append((now, -1, level, price, qty))
         for i in range(self.n):
             a = &self.accounts[i]
-            self.agent_rows.append((now, self.names[i], a.cash, a.inventory,
-                                    2 * a.cash + a.inventory * self.mid2, a.spread_capture2,
-                                    a.fills))
+            agent_rows.append((now, self.names[i], a.cash, a.inventory,
+                               2 * a.cash + a.inventory * self.mid2, a.spread_capture2, a.fills))
+        samples.taken(self.mid2)
         return 0
 
     # ------------------------------------------------------------------ the end

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from lobsim import registry, seeding
 from lobsim.scenario.config import Scenario
 from lobsim.errors import AuditError, InputError
@@ -33,7 +32,7 @@ from lobsim.sim.exchange import CANCELLED, FILLED, SUBMITTED, Exchange, Venue
 from lobsim.sim.gateway import Session
 from lobsim.sim.latency import legs
 from lobsim.sim.ledger import Ledger
-from lobsim.sim.recorder import KINDS, EventColumns, Recorder
+from lobsim.sim.recorder import EventColumns, MemorySink, Recorder, Samples, Sink
 from lobsim.sim.scheduler import Environment, Scheduler
 from lobsim.sim.streams import BatchedRandom
 from lobsim.units import NS_PER_SECOND, seconds_to_ns, ticks_to_price
@@ -48,11 +47,13 @@ ENGINES = ("auto", "python", "compiled")
 
 @dataclass
 class RunResult:
-    """What a run produced, in core units; :mod:`lobsim.sim.output` writes it to files."""
+    """What a run produced, in core units. With the default :class:`MemorySink` it holds
+    every row (and :func:`lobsim.sim.output.write_run` writes them to files); a run that
+    streamed its rows to another sink holds only the summary (``event_log`` None, no rows)."""
 
     scenario: Scenario
     #: the event log: the Python recorder's rows, or the compiled engine's columns
-    event_log: list[tuple] | EventColumns
+    event_log: list[tuple] | EventColumns | None
     book_rows: list[tuple]  #: (time_ns, side, level, price, qty) L2 snapshots
     agent_rows: list[tuple]  #: (time_ns, agent, cash, inventory, pnl2, spread_capture2, fills)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +63,9 @@ class RunResult:
     def events(self) -> list[tuple]:
         """The event log as recorder rows (see :mod:`lobsim.sim.recorder`), whichever engine
         ran; built once from the columns (which :mod:`lobsim.sim.output` keeps writing from)."""
+        if self.event_log is None:
+            raise RuntimeError("this run streamed its events to its sink; run it with a "
+                               "MemorySink to read them in memory")
         if not isinstance(self.event_log, EventColumns):
             return self.event_log
         if self._rows is None:
@@ -78,7 +82,7 @@ class Totals:
     messages: int  #: requests that reached the exchange
     events: int  #: rows of the event log
     orders_checked: int  #: accepted orders
-    orders_not_conserved: list  #: their ids where submitted != filled + cancelled + resting
+    orders_not_conserved: list  #: their ids, ascending, where submitted != filled + cancelled + resting
 
 
 def compiled_engine_refusal(market: Market) -> str | None:
@@ -115,7 +119,9 @@ class Market:
     """Builds the exchange, sessions and agents of ``scenario``; :meth:`run` runs it once."""
 
     def __init__(self, scenario: Scenario, resolve_kind: Callable[[str], type] | None = None,
-                 engine: str = "auto") -> None:
+                 engine: str = "auto", sink: Sink | None = None) -> None:
+        """``sink``: where the run's rows go as it runs (see :mod:`lobsim.sim.recorder`); by
+        default a :class:`MemorySink`, whose rows the :class:`RunResult` holds."""
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         self.scenario = scenario
@@ -127,7 +133,8 @@ class Market:
         self.env = Environment()
         self.scheduler = Scheduler(self.env)
         names = [name for config in scenario.agents for name in config.instance_names()]
-        self.recorder = Recorder()
+        self.sink: Sink = sink if sink is not None else MemorySink()
+        self.recorder = Recorder(self.sink)
         self.ledger = Ledger(len(names))
         self.exchange = Exchange(self.scheduler, scenario.market, self.ledger, self.recorder)
         root = seeding.root(scenario.simulation.seed)
@@ -152,9 +159,7 @@ class Market:
                 self.agents.append(agent)
         self.duration_ns = seconds_to_ns(scenario.simulation.duration)
         self.snapshot_ns = seconds_to_ns(scenario.simulation.snapshot_interval)
-        self.book_rows: list[tuple] = []
-        self.agent_rows: list[tuple] = []
-        self.mids2: list[int] = []  # twice the mid at each snapshot, ticks
+        self.samples = Samples(self.sink)  # book and agent rows, mid changes
 
     def run(self, progress: Progress | None = None) -> RunResult:
         """Run the whole scenario once: :meth:`start`, :meth:`advance` to the end (in 100
@@ -225,7 +230,9 @@ class Market:
         self.exchange.close_statistics()
         for agent in self.agents:
             agent.on_end()
-        return self._result(self.recorder.rows, self.totals())
+        self.recorder.flush()
+        self.samples.flush()
+        return self._result(self.totals())
 
     def _copy_compiled_state(self) -> None:
         """The compiled engine's ledger and venue figures into ``ledger`` and the venue."""
@@ -241,18 +248,12 @@ class Market:
     def _finish_compiled(self) -> RunResult:
         """:meth:`finish` on the compiled engine (whose twins have no ``on_end``)."""
         engine = self._compiled
-        engine.finish()
+        engine.finish()  # hands the rows it holds to the sink
         self._copy_compiled_state()
-        self.book_rows, self.agent_rows, self.mids2 = engine.book_rows, engine.agent_rows, engine.mids2
-        log = engine.event_columns()
-        bad = engine.unconserved_orders()
-        if bad:  # listed in the order they were accepted, as the Python engine lists them
-            accepted = log.order_id[log.kind == KINDS.index("accepted")].tolist()
-            bad.sort(key={order_id: i for i, order_id in enumerate(accepted)}.__getitem__)
         venue = self.exchange.venues[self.scenario.market.symbol]
-        self._compiled_totals = Totals(venue, self.ledger, engine.messages, len(log),
-                                       engine.accepted, bad)
-        return self._result(log, self._compiled_totals)
+        self._compiled_totals = Totals(venue, self.ledger, engine.messages, engine.recorded,
+                                       engine.accepted, engine.unconserved_orders())
+        return self._result(self._compiled_totals)
 
     def totals(self) -> Totals:
         """What the audit and the summary read, as it stands now (after a compiled run:
@@ -265,13 +266,18 @@ class Market:
             if order[SUBMITTED] != order[FILLED] + order[CANCELLED] + resting:
                 bad_orders.append(order_id)
         venue = self.exchange.venues[self.scenario.market.symbol]
-        return Totals(venue, self.ledger, self.exchange.messages, len(self.recorder.rows),
-                      len(self.exchange.orders), bad_orders)
+        return Totals(venue, self.ledger, self.exchange.messages, len(self.recorder),
+                      len(self.exchange.orders), sorted(bad_orders))
 
-    def _result(self, log: list[tuple] | EventColumns, totals: Totals) -> RunResult:
-        """The run's result with its audit and summary; raises :class:`AuditError` (with
-        the result as ``error.result``) if conservation fails."""
-        result = RunResult(self.scenario, log, self.book_rows, self.agent_rows)
+    def _result(self, totals: Totals) -> RunResult:
+        """The run's result with its audit and summary (the rows too, if the sink kept
+        them); raises :class:`AuditError` (with the result as ``error.result``) if
+        conservation fails."""
+        sink = self.sink
+        if isinstance(sink, MemorySink):
+            result = RunResult(self.scenario, sink.event_log, sink.book_rows, sink.agent_rows)
+        else:
+            result = RunResult(self.scenario, None, [], [])
         audit = self.audit(totals)
         result.summary = self.summarize(totals, audit)
         if not audit["ok"]:
@@ -292,16 +298,17 @@ class Market:
         now = self.env.now
         venue = self.exchange.venues[self.scenario.market.symbol]
         bids, asks = venue.book.depth(self.scenario.market.depth_levels)
+        samples = self.samples
         for side, levels in ((1, bids), (-1, asks)):
             for level, (price, qty) in enumerate(levels):
-                self.book_rows.append((now, side, level, price, qty))
-        self.mids2.append(venue.mid2)
+                samples.book.append((now, side, level, price, qty))
         ledger = self.ledger
         for session in self.sessions:
             i = session.index
             pnl2 = 2 * ledger.cash[i] + ledger.inventory[i] * venue.mid2
-            self.agent_rows.append((now, session.name, ledger.cash[i], ledger.inventory[i], pnl2,
-                                    ledger.spread_capture2[i], ledger.fills[i]))
+            samples.agents.append((now, session.name, ledger.cash[i], ledger.inventory[i], pnl2,
+                                   ledger.spread_capture2[i], ledger.fills[i]))
+        samples.taken(venue.mid2)
 
     # ------------------------------------------------------------------ audit and summary
 
@@ -366,7 +373,5 @@ class Market:
 
     def _mid_volatility(self) -> float | None:
         """Std of mid changes between snapshots, scaled to price units per sqrt(second)."""
-        if len(self.mids2) < 3:
-            return None
-        changes = np.diff(np.asarray(self.mids2, dtype=np.float64) / 2 * self.scenario.market.tick_size)
-        return float(np.std(changes) / math.sqrt(self.snapshot_ns / NS_PER_SECOND))
+        std = self.samples.mid_changes.std(self.scenario.market.tick_size)
+        return None if std is None else std / math.sqrt(self.snapshot_ns / NS_PER_SECOND)

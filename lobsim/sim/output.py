@@ -2,17 +2,24 @@
 the resolved scenario.
 
 All files are written into a temporary directory beside the target and moved into place
-only when every one of them is complete, so a failed run leaves nothing half-written.
+only when every one of them is complete, so a failed run leaves nothing half-written. The
+Parquet files are written as the run goes (:class:`RunFiles`, a
+:class:`lobsim.sim.recorder.Sink`), in row groups, so a long run needs no more memory than a
+short one; a run held in memory is written through the same sink (:func:`write_run`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lobsim.scenario.config import Scenario
 from lobsim.fileio import staged_directory
 from lobsim.sim.market import RunResult
 from lobsim.sim.recorder import COLUMNS, EventColumns
@@ -32,17 +39,24 @@ AGENTS_SCHEMA = pa.schema([("time_ns", pa.int64()), ("agent", pa.string()), ("ca
                            ("spread_capture2", pa.int64()), ("fills", pa.int64())])
 
 
-def _table(rows: list[tuple], schema: pa.Schema, metadata: dict[str, str]) -> pa.Table:
+#: Rows in each Parquet row group (the last one of a file may hold fewer): the unit in
+#: which a run's files are written as it goes, and so the bound on the rows a writer holds.
+#: Row groups are cut at multiples of it whatever batches the rows come in, so a file's
+#: bytes depend only on its rows. Why this size: docs/streaming.md.
+ROW_GROUP_ROWS = 1 << 16
+
+
+def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
     columns = list(zip(*rows)) if rows else [[] for _ in schema]
     arrays = [pa.array(column, type=f.type) for column, f in zip(columns, schema)]
-    return pa.Table.from_arrays(arrays, schema=schema.with_metadata(metadata))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _events_table(log: list[tuple] | EventColumns, metadata: dict[str, str]) -> pa.Table:
-    """The event log as a table: from rows, or straight from the compiled engine's columns
+def _events_table(log: list[tuple] | EventColumns) -> pa.Table:
+    """Event rows as a table: from rows, or straight from the compiled engine's columns
     (the same table, without a Python object per value)."""
     if not isinstance(log, EventColumns):
-        return _table(log, EVENTS_SCHEMA, metadata)
+        return _table(log, EVENTS_SCHEMA)
     arrays = []
     for f, (values, null, labels) in zip(EVENTS_SCHEMA, log.columns().values()):
         if labels is not None:
@@ -50,31 +64,128 @@ def _events_table(log: list[tuple] | EventColumns, metadata: dict[str, str]) -> 
             arrays.append(pa.array(labels, type=pa.string()).take(codes))
         else:
             arrays.append(pa.array(values, mask=null, type=f.type))
-    return pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA.with_metadata(metadata))
+    return pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA)
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    # Fixed writer options: the same table always gives the same bytes.
-    pq.write_table(table, path, compression="zstd", use_dictionary=True, write_statistics=True)
+class _ParquetFile:
+    """One Parquet file written as rows arrive: row groups of exactly
+    :data:`ROW_GROUP_ROWS` rows, whatever the sizes of the tables given to :meth:`write`
+    (the rest waits for more rows, or for :meth:`close`). Each row group is written from
+    one contiguous table, so where the batches were cut leaves no trace in the bytes.
+    Memory: under 2 x ROW_GROUP_ROWS rows held."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.schema = schema
+        # Fixed writer options: the same rows always give the same bytes. Dictionaries
+        # for the string columns only, and delta encoding for the ascending ones: integer
+        # dictionaries cost more than zstd saves at this row-group size (docs/streaming.md).
+        strings = [f.name for f in schema if f.type == pa.string()]
+        ascending = {name: "DELTA_BINARY_PACKED" for name in ("seq", "time_ns") if name in schema.names}
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=strings,
+                                       column_encoding=ascending, write_statistics=True)
+        self.held: list[pa.Table] = []
+        self.held_rows = 0
+        self.groups = 0
+
+    def write(self, table: pa.Table) -> None:
+        self.held.append(table)
+        self.held_rows += table.num_rows
+        if self.held_rows >= ROW_GROUP_ROWS:
+            whole = pa.concat_tables(self.held)
+            cut = whole.num_rows - whole.num_rows % ROW_GROUP_ROWS
+            for start in range(0, cut, ROW_GROUP_ROWS):
+                self._group(whole.slice(start, ROW_GROUP_ROWS))
+            rest = whole.slice(cut)
+            self.held, self.held_rows = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def _group(self, table: pa.Table) -> None:
+        self.writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
+        self.groups += 1
+
+    def close(self) -> None:
+        """Write the rows still held (an empty file still gets one empty row group, as
+        ``pyarrow.parquet.write_table`` gives) and the footer."""
+        if self.held_rows or not self.groups:
+            self._group(pa.concat_tables(self.held) if self.held else self.schema.empty_table())
+        self.held = []
+        self.writer.close()
+
+
+class RunFiles:
+    """The file sink (:class:`lobsim.sim.recorder.Sink`): a run's events, book and agent rows
+    written to ``events.parquet``, ``book.parquet`` and ``agents.parquet`` in ``directory``
+    as the run hands them over. Open it with :func:`run_directory`."""
+
+    #: rows an engine holds before handing them over: one row group's worth
+    batch_rows = ROW_GROUP_ROWS
+
+    def __init__(self, directory: Path, metadata: dict[str, str]) -> None:
+        units = {**metadata, "lobsim.units": "cash: tick-lots; pnl2, spread_capture2: "
+                                             "half-tick-lots; inventory: lots"}
+        self._events = _ParquetFile(directory / "events.parquet", EVENTS_SCHEMA.with_metadata(metadata))
+        self._book = _ParquetFile(directory / "book.parquet", BOOK_SCHEMA.with_metadata(metadata))
+        self._agents = _ParquetFile(directory / "agents.parquet", AGENTS_SCHEMA.with_metadata(units))
+        #: what ``summary.json`` will hold; the caller sets it once the run is over
+        self.summary: dict[str, Any] | None = None
+
+    def events(self, log: list[tuple] | EventColumns) -> None:
+        self._events.write(_events_table(log))
+
+    def book(self, rows: list[tuple]) -> None:
+        self._book.write(_table(rows, BOOK_SCHEMA))
+
+    def agents(self, rows: list[tuple]) -> None:
+        self._agents.write(_table(rows, AGENTS_SCHEMA))
+
+    def close(self) -> None:
+        for file in (self._events, self._book, self._agents):
+            file.close()
+
+
+def _metadata(scenario: Scenario) -> dict[str, str]:
+    market = scenario.market
+    return {"lobsim.schema_version": EVENTS_SCHEMA_VERSION,
+            "lobsim.tick_size": repr(market.tick_size), "lobsim.symbol": market.symbol,
+            "lobsim.units": "price: ticks; qty: lots; time: ns of simulated time"}
+
+
+@contextlib.contextmanager
+def run_directory(out_dir: Path, scenario: Scenario, resolved_toml: str) -> Iterator[RunFiles]:
+    """A :class:`RunFiles` sink writing into a staged directory
+    (:func:`lobsim.fileio.staged_directory`). When the block ends, with the sink's
+    ``summary`` set, the files are completed, ``summary.json`` and
+    ``scenario.resolved.toml`` written, and all of them moved into ``out_dir`` (created if
+    needed; files there are replaced). On any error, or without a summary, nothing is
+    moved: a failed run never leaves files that look complete."""
+    with staged_directory(out_dir) as staging:
+        files = RunFiles(staging, _metadata(scenario))
+        try:
+            yield files
+        finally:
+            files.close()  # the writers let go of their files either way
+        if files.summary is None:
+            raise RuntimeError("run_directory: the block ended without setting the summary")
+        (staging / "summary.json").write_text(json.dumps(files.summary, indent=2) + "\n")
+        (staging / "scenario.resolved.toml").write_text(resolved_toml)
 
 
 def write_run(result: RunResult, out_dir: Path, resolved_toml: str) -> list[Path]:
-    """Write the run into ``out_dir`` (created if needed; files there are replaced)."""
-    market = result.scenario.market
-    metadata = {"lobsim.schema_version": EVENTS_SCHEMA_VERSION,
-                "lobsim.tick_size": repr(market.tick_size), "lobsim.symbol": market.symbol,
-                "lobsim.units": "price: ticks; qty: lots; time: ns of simulated time"}
-    with staged_directory(out_dir) as staging:
-        _write_parquet(_events_table(result.event_log, metadata), staging / "events.parquet")
-        _write_parquet(_table(result.book_rows, BOOK_SCHEMA, metadata), staging / "book.parquet")
-        _write_parquet(_table(result.agent_rows, AGENTS_SCHEMA,
-                              {**metadata, "lobsim.units": "cash: tick-lots; pnl2, spread_capture2: "
-                                                           "half-tick-lots; inventory: lots"}),
-                       staging / "agents.parquet")
-        (staging / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
-        (staging / "scenario.resolved.toml").write_text(resolved_toml)
-        names = sorted(path.name for path in staging.iterdir())
-    return [Path(out_dir) / name for name in names]
+    """Write a run held in memory (a :class:`~lobsim.sim.recorder.MemorySink`'s result) into
+    ``out_dir`` (created if needed; files there are replaced): the same bytes as the run
+    streamed to :func:`run_directory`. Returns the files' paths."""
+    if result.event_log is None:
+        raise ValueError("write_run: this run streamed its rows elsewhere; it holds none")
+    with run_directory(out_dir, result.scenario, resolved_toml) as files:
+        files.events(result.event_log)
+        files.book(result.book_rows)
+        files.agents(result.agent_rows)
+        files.summary = result.summary
+    return [Path(out_dir) / name for name in RUN_FILES]
+
+
+#: The files of a run directory, in name order.
+RUN_FILES = ("agents.parquet", "book.parquet", "events.parquet", "scenario.resolved.toml",
+             "summary.json")
 
 
 assert len(COLUMNS) == len(EVENTS_SCHEMA), "recorder rows and the events schema must agree"

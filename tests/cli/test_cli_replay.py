@@ -139,3 +139,34 @@ def test_lobster_json_report_from_the_command_line(tmp_path):
                              "--orderbook", str(orderbook), "--strict", "--json"],
                             capture_output=True, text=True, check=False)
     assert strict.returncode == 1 and json.loads(strict.stdout)["first_difference"] == 2
+
+
+def test_replay_memory_is_constant_in_the_number_of_lines(tmp_path):
+    """Peak traced memory of a replay to a file, for 4,000 and 40,000 lines that leave the
+    book empty (limit, cancel): a replay that held its lines would need ten times more."""
+    import tracemalloc
+
+    peaks = []
+    for pairs in (2_000, 20_000):
+        messages = tmp_path / f"m{pairs}.jsonl"
+        with messages.open("w") as handle:
+            for i in range(1, pairs + 1):
+                handle.write(f'{{"op":"limit","id":{i},"owner":"a","side":"buy","price":{9000 + i % 50},'
+                             f'"qty":1}}\n{{"op":"cancel","id":{i}}}\n')
+        tracemalloc.start()
+        assert main(["replay", str(messages), "--out", str(tmp_path / f"e{pairs}.jsonl")]) == 0
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert len(read_jsonl(tmp_path / f"e{pairs}.jsonl")) == pairs
+    assert peaks[1] < 1.5 * peaks[0], peaks
+
+
+def test_a_bad_line_stops_the_replay_before_any_event_reaches_stdout(tmp_path, capsys):
+    messages = write_lines(tmp_path / "m.jsonl",
+                           '{"op":"cancel","id":7}',  # an event: a reject (unknown order)
+                           'not json')
+    assert main(["replay", str(messages)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "m.jsonl:2: not valid JSON" in captured.err
+    write_lines(messages, '{"op":"cancel","id":7}')
+    assert main(["replay", str(messages)]) == 0 and '"event":"reject"' in capsys.readouterr().out

@@ -162,3 +162,16 @@ def test_engine_choice_gives_the_same_bytes_and_a_clear_refusal(tmp_path, capsys
     error = capsys.readouterr().err.strip().splitlines()[-1]  # after the idle-seats notice
     assert error.startswith("lobsim run: ") and "agent 'maker_0' (LearnerSeat) has no compiled twin" in error
     assert not (tmp_path / "no").exists()
+
+
+def test_a_failed_audit_keeps_the_streamed_run_and_exits_1(tmp_path, monkeypatch, capsys):
+    from lobsim.sim.market import Market
+
+    real = Market.audit
+    monkeypatch.setattr(Market, "audit", lambda self, totals=None: {**real(self, totals), "ok": False})
+    out = tmp_path / "out"
+    assert main(["run", str(short_scenario(tmp_path, 5.0)), "--out", str(out), "--no-progress"]) == 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert not summary["audit"]["ok"] and summary["events"] > 0
+    assert pq.ParquetFile(out / "events.parquet").metadata.num_rows == summary["events"]
+    assert "AUDIT FAILED" in capsys.readouterr().err
