@@ -72,16 +72,17 @@ cdef class TrackingAgent(FlowAgent):
 
     # ------------------------------------------------------------------ live orders
 
-    cdef void add(self, int64_t order_id) noexcept:
+    cdef int add(self, int64_t order_id) except -1:
         self.index[order_id] = self.ids.size()
         self.ids.push_back(order_id)
+        return 0
 
-    cdef void remove(self, int64_t order_id) noexcept:
+    cdef int remove(self, int64_t order_id) except -1:
         cdef unordered_map[int64_t, size_t].iterator found = self.index.find(order_id)
         cdef size_t i
         cdef int64_t last
         if found == self.index.end():
-            return
+            return 0
         i = deref(found).second
         self.index.erase(found)
         last = self.ids.back()
@@ -89,14 +90,16 @@ cdef class TrackingAgent(FlowAgent):
         if last != order_id:
             self.ids[i] = last
             self.index[last] = i
+        return 0
 
-    cdef void apply(self, const Item* item) noexcept:
+    cdef int apply(self, const Item* item) except -1:
         """``LiveOrders.apply``, as far as which orders are live."""
         if item.kind == FILLED:
             if item.left <= 0:
                 self.remove(item.order_id)
         elif item.kind == CANCELLED or item.kind == REJECTED:
             self.remove(item.order_id)
+        return 0
 
     # ------------------------------------------------------------------ the clock
 
@@ -385,7 +388,11 @@ cdef class ScriptedTrader(TrackingAgent):
         return 0
 
     cdef int arm(self, size_t line, int64_t n) except -1:
-        """``ScriptedTrader._arm``: the timer for send ``n`` of ``line``."""
-        cdef double due_s = self.ats[line] + <double>n * self.everys[line]
-        cdef int64_t due_ns = <int64_t>nearbyint(due_s * 1e9)
+        """``ScriptedTrader._arm``: the timer for send ``n`` of ``line``; none past the
+        horizon (``lobsim.timebase.ns_or_never``: the same test of the same double)."""
+        cdef double due = (self.ats[line] + <double>n * self.everys[line]) * 1e9
+        cdef int64_t due_ns
+        if not due < 9.223372036854775808e18:  # 2**63
+            return 0
+        due_ns = <int64_t>nearbyint(due)
         return self.engine.timer(self.session, due_ns - self.engine.now, (<int64_t>line << 32) | n)

@@ -80,7 +80,7 @@ cdef class QuotingMaker(FlowAgent):
                 return &self.orders[i]
         return NULL
 
-    cdef void add(self, int64_t order_id, int side, int64_t price, int64_t qty) noexcept:
+    cdef int add(self, int64_t order_id, int side, int64_t price, int64_t qty) except -1:
         cdef LiveOrder order
         order.order_id = order_id
         order.side = side
@@ -90,6 +90,7 @@ cdef class QuotingMaker(FlowAgent):
         order.pending_modifies = 0
         order.pending_price = 0
         self.orders.push_back(order)
+        return 0
 
     cdef void remove(self, int64_t order_id) noexcept:
         cdef LiveOrder* order = self.get(order_id)
@@ -197,6 +198,7 @@ cdef class FixedSpreadMaker(QuotingMaker):
 
     cdef double anchor, skew_per_lot
     cdef int64_t half_spread, requote_ticks
+    cdef bint own_mid
 
     def __init__(self, agent):
         super().__init__(agent)
@@ -205,21 +207,25 @@ cdef class FixedSpreadMaker(QuotingMaker):
         self.skew_per_lot = p.skew_per_lot
         self.half_spread = p.half_spread
         self.requote_ticks = p.requote_ticks
+        self.own_mid = agent.own_mid
 
     cdef int start(self) except -1:
         return self.requote()
 
     cdef int quote(self, const Item* item) except -1:
         QuotingMaker.quote(self, item)
-        if abs(self.top.mid - self.anchor) >= self.requote_ticks and not self.at_touch():
+        if self.top.bid != NONE and self.top.ask != NONE:  # a new mid: whose is it?
+            self.own_mid = self.at_touch()
+        if abs(self.top.mid - self.anchor) >= self.requote_ticks and not self.own_mid:
             self.anchor = self.top.mid
         return self.requote()
 
     cdef bint at_touch(self) noexcept:
         cdef LiveOrder* bid = self.quote_order(1)
         cdef LiveOrder* ask = self.quote_order(-1)
-        return ((bid != NULL and self.top.bid != NONE and target_price(bid) == self.top.bid)
-                or (ask != NULL and self.top.ask != NONE and target_price(ask) == self.top.ask))
+        return ((bid != NULL and bid.accepted and self.top.bid != NONE and bid.price == self.top.bid)
+                or (ask != NULL and ask.accepted and self.top.ask != NONE
+                    and ask.price == self.top.ask))
 
     cdef int report(self, const Item* item) except -1:
         self.apply(item)

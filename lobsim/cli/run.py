@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lobsim import scenario as scenario_module
-    from lobsim.errors import AuditError, InputError
+    from lobsim.errors import AuditError, InputError, LivelockError
     from lobsim.market import Market
     from lobsim.output import write_run
 
@@ -67,9 +67,16 @@ def run(args: argparse.Namespace) -> int:
         failed = None
     except AuditError as exc:
         result, failed = exc.result, exc
+    except LivelockError as exc:  # a runaway: keep the run up to the stop, for diagnosis
+        if not hasattr(exc, "result"):
+            raise
+        result, failed = exc.result, exc
     write_run(result, out, scenario_module.to_toml(scenario))
     print(format_summary(result.summary))
     print(f"engine: {market.ran_on if market is not None else 'python'}; wrote {out}/")
+    if isinstance(failed, LivelockError):
+        print(f"lobsim run: error: {failed} (the run up to the stop is in {out}/)", file=sys.stderr)
+        return 2
     if failed is not None:
         print(f"lobsim run: AUDIT FAILED: {failed}", file=sys.stderr)
         return 1
