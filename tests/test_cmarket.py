@@ -4,6 +4,7 @@ only where it applies."""
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 
 import pytest
@@ -14,7 +15,7 @@ from test_market import SCENARIO_DIR, shortened
 from agents.santa_fe import SantaFeTrader
 from lobsim.bench.market import STANDARD
 from lobsim.book import PyOrderBook
-from lobsim.errors import AuditError, InputError, LivelockError
+from lobsim.errors import AuditError, InputError, LivelockError, LobsimError
 from lobsim.market import Market, compiled_engine_refusal
 from lobsim.output import write_run
 from lobsim.recorder import EventColumns
@@ -53,8 +54,9 @@ def scenario(*agents, market=None, **simulation):
                       "agents": list(agents)}, "<test>")
 
 
-def assert_engines_agree(sc):
-    python = Market(sc, engine="python").run()
+def assert_engines_agree(sc, python=None):
+    """Both engines give ``sc`` the same results (``python``: its Python run, if done)."""
+    python = python or Market(sc, engine="python").run()
     market = Market(sc, engine="compiled")
     compiled = market.run()
     assert market.ran_on == "compiled"
@@ -64,6 +66,32 @@ def assert_engines_agree(sc):
     assert compiled.agent_rows == python.agent_rows
     assert compiled.summary == python.summary
     return python
+
+
+def assert_engines_agree_or_stop_alike(sc):
+    """Both engines give ``sc`` the same results, or stop it with the same error."""
+    try:
+        python = Market(sc, engine="python").run()
+    except LobsimError as error:
+        with pytest.raises(type(error)) as stopped:
+            Market(sc, engine="compiled").run()
+        assert str(stopped.value) == str(error)
+        return None
+    return assert_engines_agree(sc, python)
+
+
+def unchecked(sc, market=None, **agents):
+    """``sc`` with values set past the loader (the engines must hold whatever it lets
+    through): ``market`` fields, and per agent name its params, ``latency`` a dict."""
+    configs = []
+    for config in sc.agents:
+        changes = dict(agents.get(config.name, {}))
+        latency = changes.pop("latency", {})
+        configs.append(dataclasses.replace(
+            config, params=dataclasses.replace(config.params, **changes),
+            latency=dataclasses.replace(config.latency, **latency)))
+    return dataclasses.replace(sc, agents=tuple(configs),
+                               market=dataclasses.replace(sc.market, **(market or {})))
 
 
 CASES = {
@@ -163,19 +191,32 @@ def test_a_rate_too_small_to_wait_for_schedules_nothing():
     assert assert_engines_agree(tiny).summary["messages"] == 0
 
 
+# The edges (issue 20): each value is mostly ordinary, sometimes near where int64 ends
+# (latencies up to 2**63 - 1 ns, sizes whose cash, fees whose charge may leave int64),
+# where an engine used to wrap silently; the engines must then agree or stop alike.
+def at_edge(ordinary, extreme):
+    """``ordinary`` three times in four, else ``extreme`` (shrinking to ``ordinary``)."""
+    return st.integers(0, 3).flatmap(lambda k: extreme if k == 3 else ordinary)
+
+
+wide_ns = at_edge(st.integers(0, 100_000), st.integers(2**62, 2**63 - 1))
 latencies = st.fixed_dictionaries({
-    "inbound_ns": st.integers(0, 100_000), "outbound_ns": st.integers(0, 100_000),
-    "jitter": st.sampled_from(["none", "exponential", "uniform"]), "jitter_ns": st.integers(0, 30_000)})
+    "inbound_ns": wide_ns, "outbound_ns": wide_ns,
+    "jitter": st.sampled_from(["none", "exponential", "uniform"]),
+    "jitter_ns": at_edge(st.integers(0, 30_000), st.integers(2**60, 2**62))})
+fee = at_edge(st.integers(-2, 2), st.integers(2**58, 2**62).map(lambda f: f * (-1) ** (f & 1)))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), zi_latency=latencies, noise_latency=latencies,
        limit_rate=st.floats(0.0, 500.0), market_rate=st.floats(0.0, 100.0),
-       zi_cancel=st.floats(0.0, 3.0), window=st.floats(0.01, 0.5), order_size=st.integers(1, 3),
+       zi_cancel=st.floats(0.0, 3.0), window=st.floats(0.01, 0.5),
+       order_size=at_edge(st.integers(1, 3), st.integers(2**40, 2**61)),
        order_rate=st.floats(0.0, 200.0), market_fraction=st.floats(0.0, 1.0),
-       noise_cancel=st.floats(0.0, 3.0), mean_size=st.floats(1.0, 4.0), max_offset=st.integers(0, 10),
+       noise_cancel=st.floats(0.0, 3.0), mean_size=at_edge(st.floats(1.0, 4.0), st.floats(1e12, 1e17)),
+       max_offset=st.integers(0, 10),
        placement=st.sampled_from(["uniform", "geometric"]), offset_p=st.floats(0.05, 1.0),
-       fees=st.tuples(st.integers(-2, 2), st.integers(-2, 2)),
+       fees=st.tuples(fee, fee),
        insider=st.tuples(st.floats(0.0, 50.0), st.floats(0.01, 0.1), st.floats(0.0, 50.0),
                          st.floats(0.01, 0.05)))
 def test_engines_agree_on_random_flows(seed, zi_latency, noise_latency, limit_rate, market_rate,
@@ -183,15 +224,18 @@ def test_engines_agree_on_random_flows(seed, zi_latency, noise_latency, limit_ra
                                        noise_cancel, mean_size, max_offset, placement, offset_p, fees,
                                        insider):
     jump_rate, jump, trade_rate, edge = insider
-    assert_engines_agree(scenario(
+    sc = scenario(
         santa_fe(limit_rate=limit_rate, market_rate=market_rate, cancel_rate=zi_cancel,
-                 window=window, order_size=order_size, latency=zi_latency),
+                 window=window),
         poisson(order_rate=order_rate, market_fraction=market_fraction, cancel_rate=noise_cancel,
-                mean_size=mean_size, max_offset=max_offset, placement=placement, offset_p=offset_p,
-                latency=noise_latency),
+                max_offset=max_offset, placement=placement, offset_p=offset_p),
         {"name": "insider", "kind": "informed", "jump_rate": jump_rate, "jump": jump,
-         "trade_rate": trade_rate, "edge": edge, "latency": noise_latency},
-        market={"maker_fee": fees[0], "taker_fee": fees[1]}, seed=seed, duration=0.5))
+         "trade_rate": trade_rate, "edge": edge},
+        seed=seed, duration=0.5)
+    assert_engines_agree_or_stop_alike(unchecked(
+        sc, market={"maker_fee": fees[0], "taker_fee": fees[1]},
+        zi={"order_size": order_size, "latency": zi_latency},
+        noise={"mean_size": mean_size, "latency": noise_latency}, insider={"latency": noise_latency}))
 
 
 def test_a_zero_latency_livelock_stops_both_engines_the_same_way():
@@ -212,28 +256,33 @@ def test_a_zero_latency_livelock_stops_both_engines_the_same_way():
 
 
 # Makers need latency here: with none, some draws livelock (as above), and each costs the
-# Python engine 10^5 messages before it stops.
+# Python engine 10^4 messages before it stops. Sizes and inventories reach the edges too.
 maker_latencies = st.fixed_dictionaries({
-    "inbound_ns": st.integers(1_000, 100_000), "outbound_ns": st.integers(1_000, 100_000),
+    "inbound_ns": at_edge(st.integers(1_000, 100_000), st.integers(2**62, 2**63 - 1)),
+    "outbound_ns": at_edge(st.integers(1_000, 100_000), st.integers(2**62, 2**63 - 1)),
     "jitter": st.sampled_from(["none", "exponential", "uniform"]), "jitter_ns": st.integers(0, 30_000)})
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), latency=maker_latencies, half_spread=st.integers(1, 4),
-       quote_size=st.integers(1, 5), requote_ticks=st.integers(1, 3), skew=st.floats(0.0, 1.0),
-       max_inventory=st.integers(1, 30), gamma=st.floats(0.001, 10.0), sigma=st.floats(0.0, 0.5),
+       quote_size=at_edge(st.integers(1, 5), st.integers(2**40, 2**61)),
+       requote_ticks=st.integers(1, 3), skew=st.floats(0.0, 5.0),
+       max_inventory=at_edge(st.integers(1, 30), st.integers(2**40, 2**62)),
+       gamma=st.floats(0.001, 10.0), sigma=st.floats(0.0, 0.5),
        kappa=st.floats(1.0, 500.0), horizon=st.floats(0.05, 5.0),
-       mode=st.sampled_from(["cyclic", "rolling"]), interval=st.floats(0.001, 0.2))
+       mode=st.sampled_from(["cyclic", "rolling"]), interval=st.floats(0.001, 0.2), fees=st.tuples(fee, fee))
 def test_engines_agree_on_random_makers(seed, latency, half_spread, quote_size, requote_ticks, skew,
-                                        max_inventory, gamma, sigma, kappa, horizon, mode, interval):
-    assert_engines_agree(scenario(
+                                        max_inventory, gamma, sigma, kappa, horizon, mode, interval,
+                                        fees):
+    sc = scenario(
         santa_fe(), poisson(),
-        fixed_spread(half_spread=half_spread, quote_size=quote_size, requote_ticks=requote_ticks,
-                     skew_per_lot=skew, max_inventory=max_inventory, latency=latency),
+        fixed_spread(half_spread=half_spread, requote_ticks=requote_ticks, skew_per_lot=skew),
         avellaneda_stoikov(gamma=gamma, sigma=sigma, kappa=kappa, horizon=horizon, horizon_mode=mode,
-                           quote_size=quote_size, requote_interval=interval,
-                           max_inventory=max_inventory, latency=latency),
-        seed=seed, duration=0.5))
+                           requote_interval=interval),
+        seed=seed, duration=0.5)
+    sizes = {"quote_size": quote_size, "max_inventory": max_inventory, "latency": latency}
+    assert_engines_agree_or_stop_alike(unchecked(
+        sc, market={"maker_fee": fees[0], "taker_fee": fees[1]}, mm_fixed=sizes, mm_as=sizes))
 
 
 def test_the_written_run_is_the_same_bytes(tmp_path):
