@@ -24,10 +24,14 @@ from libcpp.vector cimport vector
 from agents._ctracking cimport TopOfBook, top_init, top_update
 from lobsim._cmarket cimport CANCELLED, FILLED, NONE, REJECTED, FlowAgent, Item
 
+from lobsim.orders import MAX_PRICE as _MAX_PRICE
+
 # Python 3.12 made ``sum`` of floats compensated (Neumaier); the Python agents total their
 # rates with ``sum``, so the twins add the way the running interpreter does (the
 # equivalence tests check it on whichever Python runs them; 3.11 here).
 cdef bint COMPENSATED_SUM = sum([0.1] * 10) == 1.0
+# lobsim.orders.MAX_PRICE: the book refuses prices from here on
+cdef int64_t MAX_PRICE = _MAX_PRICE
 # agents.poisson.EventClock.NEVER_S: a wait this long is never scheduled
 cdef double NEVER_S = 4e9
 
@@ -277,10 +281,13 @@ cdef class PoissonTrader(PoissonFlow):
                 price = self.top.ask - 1
             return price if price >= 1 else NONE
         touch = self.top.ask if self.top.ask != NONE else self.top.last_ask
-        price = (touch if touch != NONE else self.initial_price + 1) + offset
+        touch = touch if touch != NONE else self.initial_price + 1
+        if offset >= MAX_PRICE - touch:  # the price would be MAX_PRICE or more (or wrap)
+            return NONE
+        price = touch + offset
         if self.top.bid != NONE and self.top.bid + 1 > price:
             price = self.top.bid + 1
-        return price
+        return price if price < MAX_PRICE else NONE
 
 
 cdef int64_t truncated_geometric(double u, double p, int64_t top) noexcept:

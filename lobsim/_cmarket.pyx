@@ -47,15 +47,14 @@ cdef extern from *:
     # exact room for a fill's products (|price x qty| < 2**124): see _fill
     ctypedef long long int128 "lobm_int128"
 
-cdef int64_t INT64_MAX = 0x7FFFFFFFFFFFFFFF  # lobsim.timebase.HORIZON_NS, lobsim.ledger.INT64_MAX
-
 from lobsim.errors import LivelockError
 from lobsim.exchange import Exchange
 from lobsim.ledger import after_fill, check_fill, in_range
-
-cdef int64_t RATE_WINDOW_NS = Exchange.RATE_WINDOW_NS
 from lobsim.orders import Side, TimeInForce
 from lobsim.reports import Cancelled, Modified, Rejected, Traded
+
+cdef int64_t INT64_MAX = 0x7FFFFFFFFFFFFFFF  # lobsim.timebase.HORIZON_NS, lobsim.ledger.INT64_MAX
+cdef int64_t RATE_WINDOW_NS = Exchange.RATE_WINDOW_NS  # the rate guard's window (Exchange._guard)
 
 cdef class Random:
     def __cinit__(self, generator):

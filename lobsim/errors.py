@@ -37,6 +37,10 @@ class RangeError(LobsimError):
     both engines and the output files hold: sizes, prices or fees too large."""
 
 
+class ResourceError(LobsimError):
+    """The machine ran out of memory during a run; the message says how far it got."""
+
+
 class LivelockError(LobsimError):
     """A runaway: an agent keeps sending messages at one instant (a zero-latency feedback
     loop that stops simulated time), or faster than the market's ``max_messages_per_ms``.

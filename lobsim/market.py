@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from lobsim import registry, seeding
 from lobsim.config import Scenario
-from lobsim.errors import AuditError, InputError, LivelockError
+from lobsim.errors import AuditError, InputError, LivelockError, ResourceError
 from lobsim.exchange import CANCELLED, FILLED, SUBMITTED, Exchange, Venue
 from lobsim.gateway import Session
 from lobsim.latency import legs
@@ -186,6 +186,12 @@ class Market:
         except LivelockError as error:
             error.result = self.stopped(str(error))  # type: ignore[attr-defined]
             raise
+        except MemoryError:  # from either engine (the compiled one's allocations propagate)
+            engine = self._compiled if self._compiled is not None else self.exchange
+            messages = engine.messages
+            raise ResourceError(f"out of memory at t={self.now / NS_PER_SECOND:.6f} s of simulated "
+                                f"time, after {messages:,} messages; run a shorter or smaller "
+                                "market") from None
         return self.finish()
 
     def stopped(self, reason: str) -> RunResult:

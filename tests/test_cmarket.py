@@ -214,7 +214,7 @@ fee = at_edge(st.integers(-2, 2), st.integers(2**58, 2**62).map(lambda f: f * (-
        order_size=at_edge(st.integers(1, 3), st.integers(2**40, 2**61)),
        order_rate=st.floats(0.0, 200.0), market_fraction=st.floats(0.0, 1.0),
        noise_cancel=st.floats(0.0, 3.0), mean_size=at_edge(st.floats(1.0, 4.0), st.floats(1e12, 1e17)),
-       max_offset=st.integers(0, 10),
+       max_offset=at_edge(st.integers(0, 10), st.integers(2**61, 2**63 - 2)),
        placement=st.sampled_from(["uniform", "geometric"]), offset_p=st.floats(0.05, 1.0),
        fees=st.tuples(fee, fee),
        insider=st.tuples(st.floats(0.0, 50.0), st.floats(0.01, 0.1), st.floats(0.0, 50.0),

@@ -14,12 +14,14 @@ import re
 from pathlib import Path
 
 import pytest
-from test_cmarket import LATENCY, assert_engines_agree, fixed_spread, santa_fe, scenario
+from test_cmarket import (LATENCY, assert_engines_agree, fixed_spread, poisson, santa_fe, scenario,
+                          unchecked)
 
 from agents.scripted import ScheduledOrder
 from lobsim.cli import main
-from lobsim.errors import LivelockError, RangeError
+from lobsim.errors import LivelockError, RangeError, ResourceError
 from lobsim.market import Market, compiled_engine_refusal
+from lobsim.orders import MAX_PRICE
 
 INT64_MAX = (1 << 63) - 1
 ENGINES = ("python", "compiled")
@@ -104,6 +106,14 @@ def test_scripted_sends_past_the_horizon_never_come_on_either_engine():
     result = assert_engines_agree(sc)
     assert [row[2] for row in result.events if row[3] == "late" and row[2] in ("limit", "market")] \
         == ["market"]
+
+
+def test_limit_prices_past_the_book_are_not_sent_on_either_engine():
+    """Offsets of up to 2**63 - 2 ticks behind the ask: the twin wrapped touch + offset."""
+    sc = unchecked(scenario(santa_fe(market_rate=0.0), poisson(market_fraction=0.0)),
+                   noise={"max_offset": 2**63 - 2})
+    prices = [row[6] for row in assert_engines_agree(sc).events if row[2] == "limit"]
+    assert prices and max(prices) < MAX_PRICE
 
 
 # ---------------------------------------------------------------------- figures
@@ -249,6 +259,20 @@ def test_the_skewed_maker_no_longer_runs_away_on_either_engine():
 
 
 # ---------------------------------------------------------------------- errors propagate
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_running_out_of_memory_is_one_line(engine, monkeypatch):
+    advance = Market.advance
+
+    def exhausted(market, until_ns):
+        advance(market, until_ns)
+        raise MemoryError("std::bad_alloc")
+
+    monkeypatch.setattr(Market, "advance", exhausted)
+    with pytest.raises(ResourceError, match=r"^out of memory at t=2.000000 s of simulated time, "
+                                            r"after [\d,]+ messages"):
+        Market(scenario(santa_fe()), engine=engine).run()
 
 COMPILED = [Path(__file__).resolve().parents[1] / name
             for name in ("lobsim/_cmarket.pyx", "agents/_cflow.pyx", "agents/_cmaker.pyx")]
