@@ -22,8 +22,18 @@ from agents._ctracking cimport TopOfBook, top_init, top_update
 from lobsim._cmarket cimport (ACCEPTED, CANCEL_REJECTED, CANCELLED, FILLED, K_MODIFY, MODIFIED,
                               NONE, REJECTED, FlowAgent, Item)
 
+from lobsim.orders import MAX_PRICE as _MAX_PRICE
+
+cdef extern from *:
+    """
+    typedef __int128 lobm_int128;
+    """
+    ctypedef long long int128 "lobm_int128"  # room for position + quote_size (see requote)
+
 cdef double EPS = 1e-9  # agents.tracking._EPS
 cdef int64_t REQUOTE = 1  # the Avellaneda-Stoikov maker's timer tag
+cdef int64_t MAX_PRICE = _MAX_PRICE  # lobsim.orders.MAX_PRICE
+cdef double MAX_QUOTE = <double>MAX_PRICE  # 2**62, exact: quote_ticks compares as Python does
 
 
 cdef struct LiveOrder:  # agents.tracking.LiveOrder
@@ -169,9 +179,9 @@ cdef class QuotingMaker(FlowAgent):
         """``QuotingMaker.requote``, with ``targets``."""
         cdef int64_t bid = NONE, ask = NONE
         self.prices(&bid, &ask)
-        if self.position + self.quote_size > self.max_inventory:
+        if <int128>self.position + self.quote_size > self.max_inventory:  # exact, as in Python
             bid = NONE
-        if self.position - self.quote_size < -self.max_inventory:
+        if <int128>self.position - self.quote_size < -<int128>self.max_inventory:
             ask = NONE
         return self.update(bid, ask, self.quote_size)
 
@@ -181,14 +191,21 @@ cdef class QuotingMaker(FlowAgent):
 
     cdef int quote_ticks(self, double mid, double bid, double ask, int64_t* bid_ticks,
                          int64_t* ask_ticks) except -1:
-        """``agents.tracking.quote_ticks`` against the top of book; NONE for no bid."""
-        cdef int64_t b = min(whole(floor(bid + EPS)), whole(ceil(mid - EPS)) - 1)
-        cdef int64_t a = max(whole(ceil(ask - EPS)), whole(floor(mid + EPS)) + 1)
-        if self.top.ask != NONE:
-            b = min(b, self.top.ask - 1)
-        if self.top.bid != NONE:
-            a = max(a, self.top.bid + 1)
-        bid_ticks[0] = b if b >= 1 else NONE
+        """``agents.tracking.quote_ticks`` against the top of book; NONE for no quote."""
+        cdef int64_t b = NONE, a = NONE
+        if -MAX_QUOTE < bid < MAX_QUOTE:  # False for NaN
+            b = min(<int64_t>floor(bid + EPS), whole(ceil(mid - EPS)) - 1)
+            if self.top.ask != NONE:
+                b = min(b, self.top.ask - 1)
+            if b < 1:
+                b = NONE
+        if -MAX_QUOTE < ask < MAX_QUOTE:
+            a = max(<int64_t>ceil(ask - EPS), whole(floor(mid + EPS)) + 1)
+            if self.top.bid != NONE:
+                a = max(a, self.top.bid + 1)
+            if a >= MAX_PRICE:
+                a = NONE
+        bid_ticks[0] = b
         ask_ticks[0] = a
         return 0
 

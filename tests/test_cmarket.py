@@ -264,7 +264,8 @@ maker_latencies = st.fixed_dictionaries({
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), latency=maker_latencies, half_spread=st.integers(1, 4),
+@given(seed=st.integers(0, 2**32 - 1), latency=maker_latencies,
+       half_spread=at_edge(st.integers(1, 4), st.integers(2**61, 2**63 - 1)),
        quote_size=at_edge(st.integers(1, 5), st.integers(2**40, 2**61)),
        requote_ticks=st.integers(1, 3), skew=st.floats(0.0, 5.0),
        max_inventory=at_edge(st.integers(1, 30), st.integers(2**40, 2**62)),
@@ -276,13 +277,14 @@ def test_engines_agree_on_random_makers(seed, latency, half_spread, quote_size, 
                                         fees):
     sc = scenario(
         santa_fe(), poisson(),
-        fixed_spread(half_spread=half_spread, requote_ticks=requote_ticks, skew_per_lot=skew),
+        fixed_spread(requote_ticks=requote_ticks, skew_per_lot=skew),
         avellaneda_stoikov(gamma=gamma, sigma=sigma, kappa=kappa, horizon=horizon, horizon_mode=mode,
                            requote_interval=interval),
         seed=seed, duration=0.5)
     sizes = {"quote_size": quote_size, "max_inventory": max_inventory, "latency": latency}
     assert_engines_agree_or_stop_alike(unchecked(
-        sc, market={"maker_fee": fees[0], "taker_fee": fees[1]}, mm_fixed=sizes, mm_as=sizes))
+        sc, market={"maker_fee": fees[0], "taker_fee": fees[1]},
+        mm_fixed={**sizes, "half_spread": half_spread}, mm_as=sizes))
 
 
 def test_the_written_run_is_the_same_bytes(tmp_path):

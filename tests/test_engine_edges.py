@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 
 import pytest
-from test_cmarket import (LATENCY, assert_engines_agree, fixed_spread, poisson, santa_fe, scenario,
-                          unchecked)
+from test_cmarket import (LATENCY, assert_engines_agree, avellaneda_stoikov, fixed_spread, poisson,
+                          santa_fe, scenario, unchecked)
 
 from agents.scripted import ScheduledOrder
 from lobsim.cli import main
@@ -114,6 +114,21 @@ def test_limit_prices_past_the_book_are_not_sent_on_either_engine():
                    noise={"max_offset": 2**63 - 2})
     prices = [row[6] for row in assert_engines_agree(sc).events if row[2] == "limit"]
     assert prices and max(prices) < MAX_PRICE
+
+
+@pytest.mark.parametrize("maker, extreme", [
+    (fixed_spread, {"half_spread": 2**63 - 1}),  # quotes at +-9.2e18 ticks
+    (avellaneda_stoikov, {"gamma": 5e-324}),  # an infinite spread
+    (avellaneda_stoikov, {"horizon": 1e300, "sigma": 0.5}),  # an infinite reservation price
+], ids=["fixed_spread half_spread 2**63-1", "AS gamma 5e-324", "AS horizon 1e300"])
+def test_makers_quote_nothing_past_the_book_on_either_engine(maker, extreme):
+    """The twin raised OverflowError from 4e18 ticks on; Python sent prices up to the
+    book's MAX_PRICE (refused there) and crashed on infinities."""
+    config = maker()
+    sc = unchecked(scenario(santa_fe(), config), **{config["name"]: extreme})
+    result = assert_engines_agree(sc)
+    assert result.summary["agents"][config["name"]]["fills"] == 0
+    assert not [row for row in result.events if row[3] == config["name"] and row[2] == "rejected"]
 
 
 # ---------------------------------------------------------------------- figures
