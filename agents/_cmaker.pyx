@@ -51,8 +51,8 @@ cdef inline int64_t target_price(const LiveOrder* order) noexcept:
 
 
 cdef int64_t whole(double x) except? -1:
-    """``math.floor``/``math.ceil``'s int of an already whole float; an error where the
-    Python maker would send a price no book accepts (or fail itself: NaN, infinity)."""
+    """``math.floor``/``math.ceil``'s int of an already whole float (a mid: from the book,
+    or the initial price); an error past 4e18 ticks, which no book price reaches."""
     if not (isfinite(x) and -4e18 < x < 4e18):
         raise OverflowError(f"a quote of {x!r} ticks")
     return <int64_t>x

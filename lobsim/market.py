@@ -175,7 +175,8 @@ class Market:
     def run(self, progress: Progress | None = None) -> RunResult:
         """Run the whole scenario once: :meth:`start`, :meth:`advance` to the end (in 100
         steps with a progress callback), :meth:`finish`. A runaway stops it with a
-        :class:`LivelockError` whose ``result`` is the run up to the stop (see :meth:`stopped`)."""
+        :class:`LivelockError` whose ``result`` is the run up to the stop (:meth:`stopped`);
+        running out of memory, with a :class:`ResourceError`."""
         self.start(prefer_compiled=True)
         steps = 100 if progress is not None else 1
         try:
@@ -187,11 +188,10 @@ class Market:
             error.result = self.stopped(str(error))  # type: ignore[attr-defined]
             raise
         except MemoryError:  # from either engine (the compiled one's allocations propagate)
-            engine = self._compiled if self._compiled is not None else self.exchange
-            messages = engine.messages
-            raise ResourceError(f"out of memory at t={self.now / NS_PER_SECOND:.6f} s of simulated "
-                                f"time, after {messages:,} messages; run a shorter or smaller "
-                                "market") from None
+            sent = (self._compiled or self.exchange).messages
+            raise ResourceError(f"out of memory at t={self.now / NS_PER_SECOND:.6f} s of "
+                                f"simulated time, after {sent:,} messages; run a shorter or "
+                                "smaller market") from None
         return self.finish()
 
     def stopped(self, reason: str) -> RunResult:
