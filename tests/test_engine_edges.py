@@ -289,8 +289,14 @@ def test_running_out_of_memory_is_one_line(engine, monkeypatch):
                                             r"after [\d,]+ messages"):
         Market(scenario(santa_fe()), engine=engine).run()
 
-COMPILED = [Path(__file__).resolve().parents[1] / name
-            for name in ("lobsim/_cmarket.pyx", "agents/_cflow.pyx", "agents/_cmaker.pyx")]
+ROOT = Path(__file__).resolve().parents[1]
+#: per compiled source, the noexcept functions that may fail, and why that is right
+MAY_FAIL_QUIETLY = {
+    "lobsim/_cmarket.pyx": set(), "agents/_cflow.pyx": set(), "agents/_cmaker.pyx": set(),
+    # they run while the book is freed (__dealloc__, tp_clear): there is no caller to
+    # tell, and an allocation failing there can only leak the references
+    "lobsim/_cbook.pyx": {"_release_orders", "_release_side"},
+}
 #: what may fail inside a function: C++ allocation, or any Python object work
 CAN_FAIL = re.compile(r"push_back|resize|\.assign\(|insert|emplace|reserve|raise |\bstr\(|"
                       r"\blist\(|\bdict\(|\.append\(")
@@ -310,10 +316,11 @@ def noexcept_bodies(path):
             yield match.group(2), "\n".join(body)
 
 
-@pytest.mark.parametrize("path", COMPILED, ids=lambda p: p.name)
-def test_no_compiled_helper_that_can_fail_is_noexcept(path):
+@pytest.mark.parametrize("source", MAY_FAIL_QUIETLY)
+def test_no_compiled_helper_that_can_fail_is_noexcept(source):
     """A ``noexcept`` function's error is printed ("Exception ignored in ...") and the run
     goes on without a queue entry or a log row: one run printed 1.83 M such lines."""
-    bodies = dict(noexcept_bodies(path))
+    bodies = dict(noexcept_bodies(ROOT / source))
     assert bodies  # the pattern still finds them
-    assert {name for name, body in bodies.items() if CAN_FAIL.search(body)} == set()
+    can_fail = {name for name, body in bodies.items() if CAN_FAIL.search(body)}
+    assert can_fail == MAY_FAIL_QUIETLY[source]
