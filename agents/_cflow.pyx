@@ -24,10 +24,14 @@ from libcpp.vector cimport vector
 from agents._ctracking cimport TopOfBook, top_init, top_update
 from lobsim.sim._cmarket cimport CANCELLED, FILLED, NONE, REJECTED, FlowAgent, Item
 
+from lobsim.book.orders import MAX_PRICE as _MAX_PRICE
+
 # Python 3.12 made ``sum`` of floats compensated (Neumaier); the Python agents total their
 # rates with ``sum``, so the twins add the way the running interpreter does (the
 # equivalence tests check it on whichever Python runs them; 3.11 here).
 cdef bint COMPENSATED_SUM = sum([0.1] * 10) == 1.0
+# lobsim.book.orders.MAX_PRICE: the book refuses prices from here on
+cdef int64_t MAX_PRICE = _MAX_PRICE
 # agents.poisson.EventClock.NEVER_S: a wait this long is never scheduled
 cdef double NEVER_S = 4e9
 
@@ -72,16 +76,17 @@ cdef class TrackingAgent(FlowAgent):
 
     # ------------------------------------------------------------------ live orders
 
-    cdef void add(self, int64_t order_id) noexcept:
+    cdef int add(self, int64_t order_id) except -1:
         self.index[order_id] = self.ids.size()
         self.ids.push_back(order_id)
+        return 0
 
-    cdef void remove(self, int64_t order_id) noexcept:
+    cdef int remove(self, int64_t order_id) except -1:
         cdef unordered_map[int64_t, size_t].iterator found = self.index.find(order_id)
         cdef size_t i
         cdef int64_t last
         if found == self.index.end():
-            return
+            return 0
         i = deref(found).second
         self.index.erase(found)
         last = self.ids.back()
@@ -89,14 +94,16 @@ cdef class TrackingAgent(FlowAgent):
         if last != order_id:
             self.ids[i] = last
             self.index[last] = i
+        return 0
 
-    cdef void apply(self, const Item* item) noexcept:
+    cdef int apply(self, const Item* item) except -1:
         """``LiveOrders.apply``, as far as which orders are live."""
         if item.kind == FILLED:
             if item.left <= 0:
                 self.remove(item.order_id)
         elif item.kind == CANCELLED or item.kind == REJECTED:
             self.remove(item.order_id)
+        return 0
 
     # ------------------------------------------------------------------ the clock
 
@@ -274,10 +281,13 @@ cdef class PoissonTrader(PoissonFlow):
                 price = self.top.ask - 1
             return price if price >= 1 else NONE
         touch = self.top.ask if self.top.ask != NONE else self.top.last_ask
-        price = (touch if touch != NONE else self.initial_price + 1) + offset
+        touch = touch if touch != NONE else self.initial_price + 1
+        if offset >= MAX_PRICE - touch:  # the price would be MAX_PRICE or more (or wrap)
+            return NONE
+        price = touch + offset
         if self.top.bid != NONE and self.top.bid + 1 > price:
             price = self.top.bid + 1
-        return price
+        return price if price < MAX_PRICE else NONE
 
 
 cdef int64_t truncated_geometric(double u, double p, int64_t top) noexcept:
@@ -385,7 +395,11 @@ cdef class ScriptedTrader(TrackingAgent):
         return 0
 
     cdef int arm(self, size_t line, int64_t n) except -1:
-        """``ScriptedTrader._arm``: the timer for send ``n`` of ``line``."""
-        cdef double due_s = self.ats[line] + <double>n * self.everys[line]
-        cdef int64_t due_ns = <int64_t>nearbyint(due_s * 1e9)
+        """``ScriptedTrader._arm``: the timer for send ``n`` of ``line``; none past the
+        horizon (``lobsim.units.ns_or_never``: the same test of the same double)."""
+        cdef double due = (self.ats[line] + <double>n * self.everys[line]) * 1e9
+        cdef int64_t due_ns
+        if not due < 9.223372036854775808e18:  # 2**63
+            return 0
+        due_ns = <int64_t>nearbyint(due)
         return self.engine.timer(self.session, due_ns - self.engine.now, (<int64_t>line << 32) | n)

@@ -22,8 +22,18 @@ from agents._ctracking cimport TopOfBook, top_init, top_update
 from lobsim.sim._cmarket cimport (ACCEPTED, CANCEL_REJECTED, CANCELLED, FILLED, K_MODIFY, MODIFIED,
                               NONE, REJECTED, FlowAgent, Item)
 
+from lobsim.book.orders import MAX_PRICE as _MAX_PRICE
+
+cdef extern from *:
+    """
+    typedef __int128 lobm_int128;
+    """
+    ctypedef long long int128 "lobm_int128"  # room for position + quote_size (see requote)
+
 cdef double EPS = 1e-9  # agents.tracking._EPS
 cdef int64_t REQUOTE = 1  # the Avellaneda-Stoikov maker's timer tag
+cdef int64_t MAX_PRICE = _MAX_PRICE  # lobsim.book.orders.MAX_PRICE
+cdef double MAX_QUOTE = <double>MAX_PRICE  # 2**62, exact: quote_ticks compares as Python does
 
 
 cdef struct LiveOrder:  # agents.tracking.LiveOrder
@@ -41,8 +51,8 @@ cdef inline int64_t target_price(const LiveOrder* order) noexcept:
 
 
 cdef int64_t whole(double x) except? -1:
-    """``math.floor``/``math.ceil``'s int of an already whole float; an error where the
-    Python maker would send a price no book accepts (or fail itself: NaN, infinity)."""
+    """``math.floor``/``math.ceil``'s int of an already whole float (a mid: from the book,
+    or the initial price); an error past 4e18 ticks, which no book price reaches."""
     if not (isfinite(x) and -4e18 < x < 4e18):
         raise OverflowError(f"a quote of {x!r} ticks")
     return <int64_t>x
@@ -80,7 +90,7 @@ cdef class QuotingMaker(FlowAgent):
                 return &self.orders[i]
         return NULL
 
-    cdef void add(self, int64_t order_id, int side, int64_t price, int64_t qty) noexcept:
+    cdef int add(self, int64_t order_id, int side, int64_t price, int64_t qty) except -1:
         cdef LiveOrder order
         order.order_id = order_id
         order.side = side
@@ -90,6 +100,7 @@ cdef class QuotingMaker(FlowAgent):
         order.pending_modifies = 0
         order.pending_price = 0
         self.orders.push_back(order)
+        return 0
 
     cdef void remove(self, int64_t order_id) noexcept:
         cdef LiveOrder* order = self.get(order_id)
@@ -168,9 +179,9 @@ cdef class QuotingMaker(FlowAgent):
         """``QuotingMaker.requote``, with ``targets``."""
         cdef int64_t bid = NONE, ask = NONE
         self.prices(&bid, &ask)
-        if self.position + self.quote_size > self.max_inventory:
+        if <int128>self.position + self.quote_size > self.max_inventory:  # exact, as in Python
             bid = NONE
-        if self.position - self.quote_size < -self.max_inventory:
+        if <int128>self.position - self.quote_size < -<int128>self.max_inventory:
             ask = NONE
         return self.update(bid, ask, self.quote_size)
 
@@ -180,14 +191,21 @@ cdef class QuotingMaker(FlowAgent):
 
     cdef int quote_ticks(self, double mid, double bid, double ask, int64_t* bid_ticks,
                          int64_t* ask_ticks) except -1:
-        """``agents.tracking.quote_ticks`` against the top of book; NONE for no bid."""
-        cdef int64_t b = min(whole(floor(bid + EPS)), whole(ceil(mid - EPS)) - 1)
-        cdef int64_t a = max(whole(ceil(ask - EPS)), whole(floor(mid + EPS)) + 1)
-        if self.top.ask != NONE:
-            b = min(b, self.top.ask - 1)
-        if self.top.bid != NONE:
-            a = max(a, self.top.bid + 1)
-        bid_ticks[0] = b if b >= 1 else NONE
+        """``agents.tracking.quote_ticks`` against the top of book; NONE for no quote."""
+        cdef int64_t b = NONE, a = NONE
+        if -MAX_QUOTE < bid < MAX_QUOTE:  # False for NaN
+            b = min(<int64_t>floor(bid + EPS), whole(ceil(mid - EPS)) - 1)
+            if self.top.ask != NONE:
+                b = min(b, self.top.ask - 1)
+            if b < 1:
+                b = NONE
+        if -MAX_QUOTE < ask < MAX_QUOTE:
+            a = max(<int64_t>ceil(ask - EPS), whole(floor(mid + EPS)) + 1)
+            if self.top.bid != NONE:
+                a = max(a, self.top.bid + 1)
+            if a >= MAX_PRICE:
+                a = NONE
+        bid_ticks[0] = b
         ask_ticks[0] = a
         return 0
 
@@ -197,6 +215,7 @@ cdef class FixedSpreadMaker(QuotingMaker):
 
     cdef double anchor, skew_per_lot
     cdef int64_t half_spread, requote_ticks
+    cdef bint own_mid
 
     def __init__(self, agent):
         super().__init__(agent)
@@ -205,21 +224,25 @@ cdef class FixedSpreadMaker(QuotingMaker):
         self.skew_per_lot = p.skew_per_lot
         self.half_spread = p.half_spread
         self.requote_ticks = p.requote_ticks
+        self.own_mid = agent.own_mid
 
     cdef int start(self) except -1:
         return self.requote()
 
     cdef int quote(self, const Item* item) except -1:
         QuotingMaker.quote(self, item)
-        if abs(self.top.mid - self.anchor) >= self.requote_ticks and not self.at_touch():
+        if self.top.bid != NONE and self.top.ask != NONE:  # a new mid: whose is it?
+            self.own_mid = self.at_touch()
+        if abs(self.top.mid - self.anchor) >= self.requote_ticks and not self.own_mid:
             self.anchor = self.top.mid
         return self.requote()
 
     cdef bint at_touch(self) noexcept:
         cdef LiveOrder* bid = self.quote_order(1)
         cdef LiveOrder* ask = self.quote_order(-1)
-        return ((bid != NULL and self.top.bid != NONE and target_price(bid) == self.top.bid)
-                or (ask != NULL and self.top.ask != NONE and target_price(ask) == self.top.ask))
+        return ((bid != NULL and bid.accepted and self.top.bid != NONE and bid.price == self.top.bid)
+                or (ask != NULL and ask.accepted and self.top.ask != NONE
+                    and ask.price == self.top.ask))
 
     cdef int report(self, const Item* item) except -1:
         self.apply(item)

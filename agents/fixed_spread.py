@@ -4,9 +4,11 @@ Quotes: bid ``c - half_spread``, ask ``c + half_spread`` ticks, with the centre
 ``c = anchor - skew_per_lot * inventory`` (long: both quotes lower, to sell more and buy
 less). ``anchor`` is the mid (ticks) at the last re-quote; it follows the market only
 when the mid has moved by ``requote_ticks`` or more, which keeps queue priority (and
-the message rate) while the market jitters, and never while one of its own quotes is at
-the touch (the mid is then its own making: chasing it is a feedback loop). Prices round outward and never reach the
-mid or the opposite best (:func:`~agents.tracking.quote_ticks`).
+the message rate) while the market jitters, and never to a mid that one of its own
+quotes made (:meth:`FixedSpreadMaker.at_touch` when that mid was quoted): chasing it is
+a feedback loop, which a skew turns into a runaway (``docs/engine-edges.md``). Prices
+round outward and never reach the mid or the opposite best
+(:func:`~agents.tracking.quote_ticks`).
 
 A live quote is moved with ``modify`` (price, and qty back to ``quote_size``); a quote
 filled completely is replaced by a new one at once. Inventory (lots) comes from its own
@@ -53,6 +55,8 @@ class FixedSpreadMaker(QuotingMaker):
         super().__init__(name, params, session)
         self.params: FixedSpreadParams = params
         self.anchor = float(session.initial_price)  #: ticks: the mid quoted around
+        #: whether ``top.mid`` (the last two-sided mid) had one of its own quotes at the touch
+        self.own_mid = False
 
     def on_start(self) -> None:
         self.requote()
@@ -60,18 +64,26 @@ class FixedSpreadMaker(QuotingMaker):
     def on_market_data(self, data: MarketData) -> None:
         if not self.top.update(data):
             return
-        if abs(self.top.mid - self.anchor) >= self.params.requote_ticks and not self.at_touch():
+        if self.top.bid is not None and self.top.ask is not None:  # a new mid: whose is it?
+            self.own_mid = self.at_touch()
+        # A one-sided quote keeps the last mid, and with it whose it was.
+        if abs(self.top.mid - self.anchor) >= self.params.requote_ticks and not self.own_mid:
             self.anchor = self.top.mid
         # Idempotent when nothing changed; re-posts a side refused earlier (post-only).
         self.requote()
 
     def at_touch(self) -> bool:
-        """Whether one of its own quotes is the best bid or ask: the mid is then partly its
-        own making, and following it would chase its own quotes (with no latency, forever,
-        at one instant)."""
+        """Whether one of its own quotes is the best bid or ask of the latest quote: the
+        mid is then partly its own making, and following it would chase its own quotes.
+
+        Compared at the price the exchange has confirmed (``price``, once accepted), which
+        is what the quote shows: a quote's own reports arrive just before it, on the same
+        ordered leg. Not at the price of modifies still in flight (``target_price``): the
+        quote cannot show those yet, and a maker that looked there missed its own quotes
+        at the touch whenever it had moved them, and chased them (``docs/engine-edges.md``)."""
         bid, ask = self.quotes.order(Side.BUY), self.quotes.order(Side.SELL)
-        return ((bid is not None and bid.target_price == self.top.bid)
-                or (ask is not None and ask.target_price == self.top.ask))
+        return ((bid is not None and bid.accepted and bid.price == self.top.bid)
+                or (ask is not None and ask.accepted and ask.price == self.top.ask))
 
     def on_report(self, report: OrderReport) -> None:
         self.orders.apply(report)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from lobsim.sim.agent import Agent
 from agents.tracking import LiveOrders, TopOfBook
-from lobsim.book.orders import Side
+from lobsim.book.orders import MAX_PRICE, Side
 
 if TYPE_CHECKING:
     from lobsim.sim.gateway import Session
@@ -207,7 +207,8 @@ class PoissonTrader(PoissonFlow):
         return int(rng.integers(p.max_offset + 1))
 
     def _limit_price(self, side: Side, offset: int) -> int | None:
-        """Ticks: ``offset`` behind the same-side touch, never crossing; None if not positive."""
+        """Ticks: ``offset`` behind the same-side touch, never crossing; None if not positive,
+        or not below the book's ``MAX_PRICE`` (a huge ``max_offset``: the book would refuse it)."""
         top, initial = self.top, self.session.initial_price
         if side is BUY:
             touch = top.bid if top.bid is not None else top.last_bid
@@ -219,4 +220,4 @@ class PoissonTrader(PoissonFlow):
         price = (touch if touch is not None else initial + 1) + offset
         if top.bid is not None:
             price = max(price, top.bid + 1)
-        return price
+        return price if price < MAX_PRICE else None

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from lobsim.sim.agent import Agent
 from agents.tracking import LiveOrders
 from lobsim.book.orders import Side
+from lobsim.units import ns_or_never
 
 if TYPE_CHECKING:
     from lobsim.sim.gateway import Session
@@ -100,9 +101,11 @@ class ScriptedTrader(Agent):
             self._arm(line, n + 1)
 
     def _arm(self, line: int, n: int) -> None:
-        """Set the timer for send ``n`` of schedule line ``line``."""
-        due_ns = self.session.ns(self.params.schedule[line].send_time(n))
-        self.session.timer(max(due_ns - self.session.now, 0), (line, n))
+        """Set the timer for send ``n`` of schedule line ``line``; none for a send due
+        past the int64-ns horizon (after any run's end: it never comes)."""
+        due_ns = ns_or_never(self.params.schedule[line].send_time(n))
+        if due_ns is not None:
+            self.session.timer(max(due_ns - self.session.now, 0), (line, n))
 
     def _send(self, entry: ScheduledOrder) -> None:
         session = self.session

@@ -26,7 +26,7 @@ import numpy as np
 
 from lobsim.sim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
                              OrderModified, OrderRejected, Quote)
-from lobsim.book.orders import Side
+from lobsim.book.orders import MAX_PRICE, Side
 
 if TYPE_CHECKING:
     from lobsim.sim.gateway import Session
@@ -210,22 +210,31 @@ class QuotePair:
 
 
 def quote_ticks(mid: float, bid: float, ask: float, best_bid: int | None,
-                best_ask: int | None) -> tuple[int | None, int]:
+                best_ask: int | None) -> tuple[int | None, int | None]:
     """Safe quote prices in ticks from desired ``bid``/``ask`` (float ticks).
 
     Rounds outward (bid down, ask up: never narrower than asked), then keeps each quote
     strictly on its own side of ``mid`` (ticks; a whole tick away when the mid is on the
     grid, half a tick when the spread is odd) and strictly off the opposite best quote
     when that side is known (``mid`` may be stale when one side of the book is empty).
-    Returns ``(bid, ask)``; the bid is None when it would not be a positive price.
+    Returns ``(bid, ask)``; a side is None when its price would not be positive, or when
+    it is at or past the book's ``MAX_PRICE`` either way or not a number (a model gone to
+    infinity): both engines then quote nothing there (docs/engine-edges.md).
     """
-    bid_ticks = min(math.floor(bid + _EPS), math.ceil(mid - _EPS) - 1)
-    ask_ticks = max(math.ceil(ask - _EPS), math.floor(mid + _EPS) + 1)
-    if best_ask is not None:
-        bid_ticks = min(bid_ticks, best_ask - 1)
-    if best_bid is not None:
-        ask_ticks = max(ask_ticks, best_bid + 1)
-    return (bid_ticks if bid_ticks >= 1 else None), ask_ticks
+    bid_ticks = ask_ticks = None
+    if -MAX_PRICE < bid < MAX_PRICE:  # False for NaN
+        bid_ticks = min(math.floor(bid + _EPS), math.ceil(mid - _EPS) - 1)
+        if best_ask is not None:
+            bid_ticks = min(bid_ticks, best_ask - 1)
+        if bid_ticks < 1:
+            bid_ticks = None
+    if -MAX_PRICE < ask < MAX_PRICE:
+        ask_ticks = max(math.ceil(ask - _EPS), math.floor(mid + _EPS) + 1)
+        if best_bid is not None:
+            ask_ticks = max(ask_ticks, best_bid + 1)
+        if ask_ticks >= MAX_PRICE:
+            ask_ticks = None
+    return bid_ticks, ask_ticks
 
 
 class TopOfBook:

@@ -32,9 +32,20 @@ class AuditError(LobsimError):
     """The end-of-run audit found that quantities or cash were not conserved."""
 
 
+class RangeError(LobsimError):
+    """A figure of a run (cash, fees, volume, a time...) would leave the int64 range that
+    both engines and the output files hold: sizes, prices or fees too large."""
+
+
+class ResourceError(LobsimError):
+    """The machine ran out of memory during a run; the message says how far it got."""
+
+
 class LivelockError(LobsimError):
-    """Simulated time stopped: an agent keeps sending messages at one instant (a
-    zero-latency feedback loop). Give it latency or a rate limit, or fix its logic."""
+    """A runaway: an agent keeps sending messages at one instant (a zero-latency feedback
+    loop that stops simulated time), or faster than the market's ``max_messages_per_ms``.
+    Give it latency or a rate limit, or fix its logic. ``result`` (set by
+    :meth:`lobsim.sim.market.Market.run`): the run up to the stop, for diagnosis."""
 
     @classmethod
     def burst(cls, agent: str, messages: int, now_ns: int) -> LivelockError:
@@ -42,6 +53,17 @@ class LivelockError(LobsimError):
         return cls(f"agent {agent!r} sent {messages:,} messages at t={now_ns / 1e9:.9f} s "
                    "without simulated time moving (a zero-latency feedback loop?); give it "
                    "latency or a rate_limit")
+
+    @classmethod
+    def rate(cls, agent: str, messages: int, now_ns: int, burst: int, cap: int) -> LivelockError:
+        """The error for ``agent``'s ``messages`` within the simulated millisecond of
+        ``now_ns``, beyond the market's cap of ``cap`` a millisecond; ``burst`` of them came
+        at ``now_ns`` itself (all of them: a loop at one instant, said as :meth:`burst`)."""
+        if burst == messages:
+            return cls.burst(agent, messages, now_ns)
+        return cls(f"agent {agent!r} sent {messages:,} messages within the simulated millisecond "
+                   f"from t={now_ns // 1_000_000 / 1e3:.3f} s, beyond market.max_messages_per_ms "
+                   f"= {cap:,} (a runaway feedback loop?); give it latency or a rate_limit")
 
 
 class MissingExtraError(LobsimError):

@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lobsim.scenario import loader as scenario_module
-    from lobsim.errors import AuditError, InputError
+    from lobsim.errors import AuditError, InputError, LivelockError
     from lobsim.fileio import check_creatable
     from lobsim.sim.output import write_run
 
@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     if args.policy is not None:
         try:
             result = run_with_policy(scenario, args.policy, _progress_bar(args))
-        except AuditError as exc:
+        except (AuditError, LivelockError) as exc:
+            if not hasattr(exc, "result"):  # a livelock is kept only with its run
+                raise
             result, failed = exc.result, exc
         write_run(result, out, scenario_module.to_toml(scenario))
     else:
@@ -75,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
                                            idle_seats=seats)
     print(format_summary(result.summary))
     print(f"engine: {market.ran_on if market is not None else 'python'}; wrote {out}/")
+    if isinstance(failed, LivelockError):
+        print(f"lobsim run: error: {failed} (the run up to the stop is in {out}/)", file=sys.stderr)
+        return 2
     if failed is not None:
         print(f"lobsim run: AUDIT FAILED: {failed}", file=sys.stderr)
         return 1
@@ -88,7 +93,7 @@ def _streamed(scenario: Any, engine: str, out: Path, resolved_toml: str,
     :func:`lobsim.sim.output.run_directory`); a run whose audit fails is kept, with its
     summary, which says that nobody drove the learner seats ``idle_seats``. Returns
     (market, result, the AuditError or None)."""
-    from lobsim.errors import AuditError
+    from lobsim.errors import AuditError, LivelockError
     from lobsim.sim.market import Market
     from lobsim.sim.output import run_directory
 
@@ -97,7 +102,9 @@ def _streamed(scenario: Any, engine: str, out: Path, resolved_toml: str,
         market = Market(scenario, engine=engine, sink=files)
         try:
             result = market.run(progress=progress)
-        except AuditError as exc:
+        except (AuditError, LivelockError) as exc:
+            if not hasattr(exc, "result"):  # a livelock is kept only with its run
+                raise
             result, failed = exc.result, exc  # type: ignore[attr-defined]
         if idle_seats:
             result.summary["learners"] = {"seats": idle_seats, "policy": None, "algo": None}

@@ -46,6 +46,9 @@ class MarketConfig:
     depth_levels: int = 10  #: levels per side in L2 snapshots and book.parquet
     maker_fee: int = 0  #: ticks per lot charged to the resting side (negative: rebate)
     taker_fee: int = 0  #: ticks per lot charged to the incoming side
+    #: messages one agent may send within a simulated millisecond before the run stops as
+    #: a runaway (a feedback loop); far above any shipped scenario's busiest agent
+    max_messages_per_ms: int = 10_000
 
 
 @dataclass(frozen=True)

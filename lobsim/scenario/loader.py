@@ -51,6 +51,7 @@ RULES: dict[type, dict[str, dict[str, Any]]] = {
         "tick_size": {"gt": 0},
         "initial_price": {"gt": 0},
         "depth_levels": {"min": 1},
+        "max_messages_per_ms": {"min": 1, "max": 1 << 62},
     },
     LatencyConfig: {
         "inbound_ns": {"min": 0},

@@ -130,6 +130,8 @@ cdef class Engine:
     cdef object book, traded, cancelled, rejected, modified, gtc, sides
     cdef int64_t last_id
     cdef int64_t max_burst  # Exchange.MAX_BURST
+    cdef int64_t max_per_ms  # MarketConfig.max_messages_per_ms
+    cdef vector[int64_t] window, window_messages  # Exchange._guard's, per session
     cdef readonly int64_t messages
     cdef vector[OrderRecord] orders
     cdef readonly int64_t accepted
@@ -165,7 +167,7 @@ cdef class Engine:
     cdef int modify(self, int session, int64_t order_id, int64_t qty, int64_t price) except -1
     cdef int timer(self, int session, int64_t delay_ns, int64_t tag) except -1
     # the engine's own steps (_cmarket.pyx)
-    cdef void _push(self, Event ev) noexcept
+    cdef int _push(self, Event ev) except -1
     cdef Event _pop(self) noexcept
     cdef int64_t _send(self, int session, int op, int side, int64_t price, int64_t qty,
                        int64_t order_id, bint post_only) except -1
@@ -179,11 +181,11 @@ cdef class Engine:
     cdef int _refuse(self, int s, int op, int64_t order_id, str reason) except -1
     cdef int _apply(self, list reports, Event* ev) except -1
     cdef int _trade(self, tuple trade) except -1
-    cdef void _fill(self, int s, int sign, int64_t price, int64_t qty, int64_t fee) noexcept
+    cdef int _fill(self, int s, int sign, int64_t price, int64_t qty, int64_t fee) except -1
     cdef int _cancelled(self, tuple report) except -1
     cdef int _quote_if_changed(self) except -1
     cdef vector[Item]* _items(self, int s) except NULL
-    cdef void _flush(self) noexcept
+    cdef int _flush(self) except -1
     cdef int _deliver(self, int s, int d) except -1
     cdef int _record(self, int kind, int s, int64_t order_id, int side, int64_t price,
                      int64_t qty, int flag) except -1

@@ -25,9 +25,13 @@ other Python agent, rate limits, the trades and l2 feeds, several symbols
 (:func:`lobsim.sim.market.compiled_engine_refusal` says which rule a scenario breaks).
 
 Units as everywhere in the core: ticks, lots, ns. Costs: O(log pending entries) per
-entry, plus the book's own costs. One difference in range: accounts are int64 here
-(Python's ints have no bound), so cash past 9.2e18 tick-lots would wrap; no flow comes
-near it (in 60 s of the benchmark's market the largest cash is 916,844).
+entry, plus the book's own costs. Range: every figure is int64 here, where Python's ints
+have no bound, so both engines stop a run whose figures would leave int64 with the same
+``RangeError`` (``lobsim.sim.ledger`` decides; fills are computed exactly in 128 bits here),
+and times saturate at ``HORIZON_NS``, past every run's end, where SimPy's would grow on:
+a message or timer due past it never happens on either engine. Every helper that can
+fail (an allocation, a range) propagates its error: nothing is "ignored" (no ``noexcept``
+but where nothing can fail). See ``docs/engine-edges.md``.
 """
 
 from cpython.tuple cimport PyTuple_GET_ITEM
@@ -38,9 +42,21 @@ from libcpp.vector cimport vector
 
 import numpy as np
 
+cdef extern from *:
+    """
+    typedef __int128 lobm_int128;
+    """
+    # exact room for a fill's products (|price x qty| < 2**124): see _fill
+    ctypedef long long int128 "lobm_int128"
+
 from lobsim.errors import LivelockError
+from lobsim.sim.exchange import Exchange
+from lobsim.sim.ledger import after_fill, check_fill, in_range
 from lobsim.book.orders import Side, TimeInForce
 from lobsim.book.reports import Cancelled, Modified, Rejected, Traded
+
+cdef int64_t INT64_MAX = 0x7FFFFFFFFFFFFFFF  # lobsim.units.HORIZON_NS, lobsim.sim.ledger.INT64_MAX
+cdef int64_t RATE_WINDOW_NS = Exchange.RATE_WINDOW_NS  # the rate guard's window (Exchange._guard)
 
 cdef class Random:
     def __cinit__(self, generator):
@@ -126,6 +142,7 @@ cdef class Engine:
         self.fee_income = 0
         self.last_id = exchange._last_id
         self.max_burst = exchange.MAX_BURST
+        self.max_per_ms = scenario.market.max_messages_per_ms
         self.messages = self.accepted = 0
         self.orders.resize(1)
         self.orders[0].session = -1
@@ -140,6 +157,8 @@ cdef class Engine:
             self.outbound.push_back(_leg(self.py_outbound[i]))
         self.burst_ns.assign(self.n, -1)
         self.burst.assign(self.n, 0)
+        self.window.assign(self.n, -1)
+        self.window_messages.assign(self.n, 0)
         for s in exchange.subscribers["l1"]:
             self.l1_subscribers.push_back(s.index)
         self.accounts.resize(self.n)
@@ -156,7 +175,7 @@ cdef class Engine:
 
     # ------------------------------------------------------------------ the queue
 
-    cdef void _push(self, Event ev) noexcept:
+    cdef int _push(self, Event ev) except -1:
         cdef vector[Event]* h = &self.heap
         cdef size_t i, parent
         ev.seq = self.seq
@@ -170,6 +189,7 @@ cdef class Engine:
             h[0][i] = h[0][parent]
             i = parent
         h[0][i] = ev
+        return 0
 
     cdef Event _pop(self) noexcept:
         cdef vector[Event]* h = &self.heap
@@ -255,7 +275,7 @@ cdef class Engine:
         cdef Event ev
         ev.kind = EV_TIMER
         ev.session = session
-        ev.time = self.now + (delay_ns if delay_ns > 0 else 0)
+        ev.time = _later(self.now, delay_ns if delay_ns > 0 else 0)
         ev.a = tag
         self._push(ev)
         return 0
@@ -279,15 +299,15 @@ cdef class Engine:
         return order_id
 
     cdef int64_t _arrival(self, Leg* leg, object py_leg) except? -1:
-        """``lobsim.sim.latency.Leg.arrival`` of a message sent now."""
-        cdef int64_t arrival = self.now + leg.floor_ns
+        """``lobsim.sim.latency.Leg.arrival`` of a message sent now (saturated at the horizon)."""
+        cdef int64_t arrival = _later(self.now, leg.floor_ns)
         if leg.jitter:
             if leg.next == <Py_ssize_t>leg.draws.size():
                 leg.draws.clear()
                 for value in py_leg.next_batch():
                     leg.draws.push_back(value)
                 leg.next = 0
-            arrival += leg.draws[leg.next]
+            arrival = _later(arrival, leg.draws[leg.next])
             leg.next += 1
         if arrival < leg.last_ns:
             arrival = leg.last_ns
@@ -306,6 +326,14 @@ cdef class Engine:
             self.burst[s] += 1
             if self.burst[s] > self.max_burst:
                 raise LivelockError.burst(self.names[s], self.burst[s], self.now)
+        if self.now // RATE_WINDOW_NS != self.window[s]:  # Exchange._guard
+            self.window[s] = self.now // RATE_WINDOW_NS
+            self.window_messages[s] = 1
+        else:
+            self.window_messages[s] += 1
+            if self.window_messages[s] > self.max_per_ms:
+                raise LivelockError.rate(self.names[s], self.window_messages[s], self.now,
+                                         self.burst[s], self.max_per_ms)
         if ev.op == K_CANCEL:
             self._record(ev.op, s, ev.a, 0, NONE, NONE, -1)
             self._cancel(ev)
@@ -424,6 +452,8 @@ cdef class Engine:
         maker.filled += qty
         taker.filled += qty
         self.trades += 1
+        if qty > INT64_MAX - self.volume:
+            in_range(self.volume + <object>qty, "the market's volume")
         self.volume += qty
         self._fill(maker.session, -aggressor, price, qty, self.maker_fee)
         self._fill(taker.session, aggressor, price, qty, self.taker_fee)
@@ -442,16 +472,31 @@ cdef class Engine:
         self._record(K_FILL, taker.session, taker_id, aggressor, price, qty, taker_flag)
         return 0
 
-    cdef void _fill(self, int s, int sign, int64_t price, int64_t qty, int64_t fee) noexcept:
-        """``lobsim.sim.ledger.Ledger.fill``."""
+    cdef int _fill(self, int s, int sign, int64_t price, int64_t qty, int64_t fee) except -1:
+        """``lobsim.sim.ledger.Ledger.fill``, exact in 128 bits (|price|, |qty| < 2**62, so no
+        product or sum comes near 2**127); a figure past int64 is reported by
+        ``lobsim.sim.ledger.check_fill``, from the same figures the Python engine checks."""
         cdef Account* a = &self.accounts[s]
-        a.cash -= sign * price * qty + fee * qty
-        a.inventory += sign * qty
-        a.fees += fee * qty
-        self.fee_income += fee * qty
-        a.spread_capture2 += sign * (self.mid2 - 2 * price) * qty
+        cdef int128 charge = <int128>fee * qty
+        cdef int128 cash = a.cash - <int128>sign * price * qty - charge
+        cdef int128 inventory = <int128>a.inventory + sign * qty
+        cdef int128 fees = a.fees + charge
+        cdef int128 capture = a.spread_capture2 + <int128>sign * (<int128>self.mid2 - 2 * <int128>price) * qty
+        cdef int128 volume = <int128>a.volume + qty
+        cdef int128 income = self.fee_income + charge
+        if not (_fits(cash) and _fits(inventory) and _fits(fees) and _fits(capture)
+                and _fits(volume) and _fits(income)):
+            check_fill(after_fill(a.cash, a.inventory, a.fees, a.spread_capture2, a.volume,
+                                  self.fee_income, sign, price, qty, self.mid2, fee),
+                       self.names[s], price, qty, fee)
+        a.cash = <int64_t>cash
+        a.inventory = <int64_t>inventory
+        a.fees = <int64_t>fees
+        self.fee_income = <int64_t>income
+        a.spread_capture2 = <int64_t>capture
         a.fills += 1
-        a.volume += qty
+        a.volume = <int64_t>volume
+        return 0
 
     cdef int _cancelled(self, tuple report) except -1:
         # Cancelled: order_id, owner, qty, cause
@@ -478,6 +523,9 @@ cdef class Engine:
         cdef OrderRecord* order = &self.orders[order_id]
         cdef Item item
         if change > 0:  # an increase is new quantity, a decrease a cancel
+            if change > INT64_MAX - order.submitted:
+                in_range(order.submitted + <object>change,
+                         f"the lots submitted to order {order_id}")
             order.submitted += change
         else:
             order.cancelled -= change
@@ -530,7 +578,7 @@ cdef class Engine:
             self.box_arrival.push_back(self._arrival(&self.outbound[s], self.py_outbound[s]))
         return &self.deliveries[d]
 
-    cdef void _flush(self) noexcept:
+    cdef int _flush(self) except -1:
         """Schedule this request's deliveries, in the order they were opened."""
         cdef Event ev
         cdef size_t k
@@ -545,6 +593,7 @@ cdef class Engine:
             self._push(ev)
         self.box_order.clear()
         self.box_arrival.clear()
+        return 0
 
     cdef int _deliver(self, int s, int d) except -1:
         cdef FlowAgent agent = <FlowAgent>self.agents[s]
@@ -635,7 +684,7 @@ cdef class Engine:
     cdef int _snapshot(self) except -1:
         cdef Event ev
         self._snapshot_now()  # no l2 subscribers: publish_depth sends nothing
-        if self.now + self.snapshot_ns < self.duration_ns:
+        if _later(self.now, self.snapshot_ns) < self.duration_ns:
             ev.kind = EV_SNAPSHOT
             ev.time = self.now + self.snapshot_ns
             self._push(ev)
@@ -654,8 +703,11 @@ cdef class Engine:
             book_rows.append((now, -1, level, price, qty))
         for i in range(self.n):
             a = &self.accounts[i]
-            agent_rows.append((now, self.names[i], a.cash, a.inventory,
-                               2 * a.cash + a.inventory * self.mid2, a.spread_capture2, a.fills))
+            pnl2 = 2 * <object>a.cash + <object>a.inventory * self.mid2  # Python ints: no wrap
+            if not -INT64_MAX - 1 <= pnl2 <= INT64_MAX:
+                in_range(pnl2, f"the pnl2 of agent {self.names[i]!r}")
+            agent_rows.append((now, self.names[i], a.cash, a.inventory, pnl2,
+                               a.spread_capture2, a.fills))
         samples.taken(self.mid2)
         return 0
 
@@ -699,6 +751,16 @@ cdef Leg _leg(py_leg) except *:
     leg.jitter = py_leg.has_jitter
     leg.next = 0
     return leg
+
+
+cdef inline int64_t _later(int64_t t, int64_t delay) noexcept nogil:
+    """``t + delay`` (both >= 0) ns, or ``HORIZON_NS`` where that would pass it: a time
+    that never comes, as a SimPy time past every run's end never does."""
+    return INT64_MAX if delay > INT64_MAX - t else t + delay
+
+
+cdef inline bint _fits(int128 value) noexcept nogil:
+    return -<int128>INT64_MAX - 1 <= value <= INT64_MAX
 
 
 cdef inline bint _before(const Event* a, const Event* b) noexcept nogil:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lobsim.book.orderbook import OrderBook
 from lobsim.scenario.config import MarketConfig
 from lobsim.errors import LivelockError
-from lobsim.sim.ledger import Ledger
+from lobsim.sim.ledger import Ledger, in_range
 from lobsim.sim.messages import (FEEDS, CancelRejected, Depth, OrderAccepted, OrderCancelled,
                              OrderFilled, OrderModified, OrderRejected, Quote, TradePrint)
 from lobsim.book.orders import RejectReason
@@ -57,6 +57,8 @@ class Exchange:
     #: LivelockError: far above any real burst, and what stops a zero-latency agent that
     #: answers its own quotes from freezing simulated time forever.
     MAX_BURST = 100_000
+    #: ns per window of the rate guard (``MarketConfig.max_messages_per_ms``).
+    RATE_WINDOW_NS = 1_000_000
 
     def __init__(self, scheduler: Scheduler, market: MarketConfig, ledger: Ledger,
                  recorder: Recorder) -> None:
@@ -90,12 +92,7 @@ class Exchange:
         session, request = arg
         now = self.scheduler.env.now
         self.messages += 1
-        if now != session.burst_ns:
-            session.burst_ns, session.burst = now, 1
-        else:
-            session.burst += 1
-            if session.burst > self.MAX_BURST:
-                raise LivelockError.burst(session.name, session.burst, now)
+        self._guard(session, now)
         self.recorder.request(now, session.name, request)
         outbox: Outbox = {}
         if session.rate_limit and self._over_rate(session):
@@ -103,6 +100,25 @@ class Exchange:
         else:
             self._handlers[request[0]](session, request, outbox)
         self._send(outbox)
+
+    def _guard(self, session: Session, now: int) -> None:
+        """Stop a runaway: :class:`LivelockError` when ``session``'s messages at this
+        instant pass ``MAX_BURST``, or those within this simulated millisecond (windows
+        from t=0) pass the market's ``max_messages_per_ms``. O(1)."""
+        if now != session.burst_ns:
+            session.burst_ns, session.burst = now, 1
+        else:
+            session.burst += 1
+            if session.burst > self.MAX_BURST:
+                raise LivelockError.burst(session.name, session.burst, now)
+        window = now // self.RATE_WINDOW_NS
+        if window != session.window:
+            session.window, session.window_messages = window, 1
+        else:
+            session.window_messages += 1
+            if session.window_messages > self.market.max_messages_per_ms:
+                raise LivelockError.rate(session.name, session.window_messages, now,
+                                         session.burst, self.market.max_messages_per_ms)
 
     def _over_rate(self, session: Session) -> bool:
         """Sliding one-second window per agent. O(1) amortized."""
@@ -210,7 +226,7 @@ class Exchange:
         maker[FILLED] += qty
         taker[FILLED] += qty
         venue.trades += 1
-        venue.volume += qty
+        venue.volume = in_range(venue.volume + qty, "the market's volume")
         ledger, symbol, mid2 = self.ledger, venue.symbol, venue.mid2
         maker_session, taker_session = maker[SESSION], taker[SESSION]
         ledger.fill(maker_session.index, -aggressor, price, qty, mid2, self.market.maker_fee)
@@ -245,7 +261,8 @@ class Exchange:
         order = self.orders[report.order_id]
         change = report.qty - report.old_qty  # an increase is new qty, a decrease a cancel
         if change > 0:
-            order[SUBMITTED] += change
+            order[SUBMITTED] = in_range(order[SUBMITTED] + change,
+                                        f"the lots submitted to order {report.order_id}")
         else:
             order[CANCELLED] -= change
         session = order[SESSION]

@@ -59,6 +59,8 @@ class Session:
         self.arrivals: deque[int] = deque()  # exchange-side arrival times within the last second
         self.burst_ns = -1  # the instant of this agent's latest messages at the exchange
         self.burst = 0  # how many arrived at that instant (see Exchange.MAX_BURST)
+        self.window = -1  # the simulated millisecond of its latest messages (Exchange._guard)
+        self.window_messages = 0  # how many arrived within it
         self.on_report: Callable[[Any], None] = _ignore
         self.on_market_data: Callable[[Any], None] = _ignore
         self.on_timer: Callable[[Hashable], None] = _ignore

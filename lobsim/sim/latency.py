@@ -21,6 +21,9 @@ class Leg:
     #: message (a scalar numpy draw costs about a microsecond). The stream of values is
     #: the same whatever the batch size, so runs stay reproducible.
     BATCH = 4096
+    #: ns: where an exponential draw is cut (292 years: past every run's end), as a float
+    #: past int64 would turn negative in the cast.
+    MAX_DRAW = 9.2e18
 
     def __init__(self, floor_ns: int, jitter: str, jitter_ns: int, rng: np.random.Generator) -> None:
         self.floor_ns = floor_ns
@@ -30,7 +33,8 @@ class Leg:
         if jitter == "none" or jitter_ns == 0:
             self._jitter = None
         elif jitter == "exponential":
-            self._jitter = lambda: rng.exponential(jitter_ns, self.BATCH).astype(np.int64).tolist()
+            self._jitter = lambda: rng.exponential(jitter_ns, self.BATCH).clip(
+                max=self.MAX_DRAW).astype(np.int64).tolist()
         elif jitter == "uniform":
             self._jitter = lambda: rng.integers(0, jitter_ns + 1, self.BATCH).tolist()
         else:

@@ -27,15 +27,15 @@ from typing import Any
 
 from lobsim import registry, seeding
 from lobsim.scenario.config import Scenario
-from lobsim.errors import AuditError, InputError
+from lobsim.errors import AuditError, InputError, LivelockError, ResourceError
 from lobsim.sim.exchange import CANCELLED, FILLED, SUBMITTED, Exchange, Venue
 from lobsim.sim.gateway import Session
 from lobsim.sim.latency import legs
-from lobsim.sim.ledger import Ledger
+from lobsim.sim.ledger import INT64_MAX, INT64_MIN, Ledger, in_range
 from lobsim.sim.recorder import EventColumns, MemorySink, Recorder, Samples, Sink
 from lobsim.sim.scheduler import Environment, Scheduler
 from lobsim.sim.streams import BatchedRandom
-from lobsim.units import NS_PER_SECOND, seconds_to_ns, ticks_to_price
+from lobsim.units import HORIZON_NS, NS_PER_SECOND, seconds_to_ns, ticks_to_price
 
 #: Progress callback: (simulated ns done, simulated ns total).
 Progress = Callable[[int, int], None]
@@ -91,14 +91,21 @@ def compiled_engine_refusal(market: Market) -> str | None:
     Its rules: every agent's class declares (itself, not by inheritance: a subclass may
     change what it does) a compiled twin in ``compiled``, as ``"module:Class"``; no agent
     has a rate limit or subscribes to the trades or l2 feed; the extensions are built and
-    ``LOBSIM_PURE_PYTHON`` is not set."""
+    ``LOBSIM_PURE_PYTHON`` is not set; every fee, cap and latency floor fits its int64
+    (SimPy's ints have no bound: a floor past :data:`HORIZON_NS` simply never arrives)."""
     if os.environ.get("LOBSIM_PURE_PYTHON", "") not in ("", "0"):
         return "LOBSIM_PURE_PYTHON is set"
+    config = market.scenario.market
+    for key in ("maker_fee", "taker_fee", "max_messages_per_ms"):
+        if not INT64_MIN <= getattr(config, key) <= INT64_MAX:
+            return f"market.{key} does not fit int64"
     for agent, session in zip(market.agents, market.sessions):
         if not type(agent).__dict__.get("compiled"):
             return f"agent {session.name!r} ({type(agent).__name__}) has no compiled twin"
         if session.rate_limit:
             return f"agent {session.name!r} has a rate limit"
+        if max(session.inbound.floor_ns, session.outbound.floor_ns) > HORIZON_NS:
+            return f"agent {session.name!r} has a latency floor past the int64-ns horizon"
     for feed in ("trades", "l2"):
         if market.exchange.subscribers[feed]:
             return f"agent {market.exchange.subscribers[feed][0].name!r} subscribes to {feed}"
@@ -135,7 +142,7 @@ class Market:
         names = [name for config in scenario.agents for name in config.instance_names()]
         self.sink: Sink = sink if sink is not None else MemorySink()
         self.recorder = Recorder(self.sink)
-        self.ledger = Ledger(len(names))
+        self.ledger = Ledger(len(names), names)
         self.exchange = Exchange(self.scheduler, scenario.market, self.ledger, self.recorder)
         root = seeding.root(scenario.simulation.seed)
         self.sessions: list[Session] = []
@@ -159,18 +166,42 @@ class Market:
                 self.agents.append(agent)
         self.duration_ns = seconds_to_ns(scenario.simulation.duration)
         self.snapshot_ns = seconds_to_ns(scenario.simulation.snapshot_interval)
+        if not (0 < self.snapshot_ns and self.duration_ns <= HORIZON_NS):
+            raise InputError(f"{scenario.source}: simulation.duration and snapshot_interval "
+                             "must be at least 1 ns and at most the int64-ns horizon (292 years)")
         self.samples = Samples(self.sink)  # book and agent rows, mid changes
 
     def run(self, progress: Progress | None = None) -> RunResult:
         """Run the whole scenario once: :meth:`start`, :meth:`advance` to the end (in 100
-        steps with a progress callback), :meth:`finish`."""
+        steps with a progress callback), :meth:`finish`. A runaway stops it with a
+        :class:`LivelockError` whose ``result`` is the run up to the stop (:meth:`stopped`);
+        running out of memory, with a :class:`ResourceError`."""
         self.start(prefer_compiled=True)
         steps = 100 if progress is not None else 1
-        for i in range(1, steps + 1):
-            self.advance(self.duration_ns * i // steps)
-            if progress is not None:
-                progress(self.now, self.duration_ns)
+        try:
+            for i in range(1, steps + 1):
+                self.advance(self.duration_ns * i // steps)
+                if progress is not None:
+                    progress(self.now, self.duration_ns)
+        except LivelockError as error:
+            error.result = self.stopped(str(error))  # type: ignore[attr-defined]
+            raise
+        except MemoryError:  # from either engine (the compiled one's allocations propagate)
+            sent = (self._compiled or self.exchange).messages
+            raise ResourceError(f"out of memory at t={self.now / NS_PER_SECOND:.6f} s of "
+                                f"simulated time, after {sent:,} messages; run a shorter or "
+                                "smaller market") from None
         return self.finish()
+
+    def stopped(self, reason: str) -> RunResult:
+        """:meth:`finish` a run stopped early (at :attr:`now`), for diagnosis: its summary
+        says when and why under ``"stopped"``, and its audit whether it still conserves."""
+        try:
+            result = self.finish()
+        except AuditError as failed:
+            result = failed.result  # type: ignore[attr-defined]
+        result.summary["stopped"] = {"at_s": self.now / NS_PER_SECOND, "reason": reason}
+        return result
 
     def start(self, prefer_compiled: bool = False) -> None:
         """Start every agent (in scenario order) and the snapshot timer, at time 0.
@@ -306,6 +337,8 @@ class Market:
         for session in self.sessions:
             i = session.index
             pnl2 = 2 * ledger.cash[i] + ledger.inventory[i] * venue.mid2
+            if not INT64_MIN <= pnl2 <= INT64_MAX:
+                in_range(pnl2, f"the pnl2 of agent {session.name!r}")
             samples.agents.append((now, session.name, ledger.cash[i], ledger.inventory[i], pnl2,
                                    ledger.spread_capture2[i], ledger.fills[i]))
         samples.taken(venue.mid2)
@@ -365,7 +398,7 @@ class Market:
                 "mean_spread": mean_spread,
                 "mid_volatility": self._mid_volatility(),
                 "final_mid": ticks_to_price(venue.mid2, tick, halves=True),
-                "two_sided_fraction": venue.two_sided_ns / self.duration_ns if self.duration_ns else 0.0,
+                "two_sided_fraction": venue.two_sided_ns / self.now if self.now else 0.0,
             },
             "agents": agents,
             "audit": audit,

@@ -124,3 +124,49 @@ def test_one_sided_book_keeps_the_last_mid_and_never_crosses():
     session.quote(None, 9_997)  # bids gone and the asks fell under our old mid
     # the mid stays 10_000, but the bid must stay under the best ask
     assert new(session, 2) == [("modify", bid, 9_996, 1)]
+
+
+def moved_to_10_005(session):
+    """Accepted quotes at 9_999 / 10_001, then the market moves to 10_004 / 10_006: the
+    maker re-anchors on 10_005 and sends both modifies, which stay in flight."""
+    bid, ask = ids(session)
+    session.accept(bid)
+    session.accept(ask)
+    session.quote(10_004, 10_006)
+    assert new(session, 2) == [("modify", ask, 10_006, 1), ("modify", bid, 10_004, 1)]
+    return bid, ask
+
+
+def test_an_own_quote_at_the_touch_is_seen_while_its_modify_is_in_flight():
+    """The quote shows the bid where the exchange has it (9_999), not where its modify
+    will take it (10_004): the mid 10_004 is the maker's own making, and chasing it was
+    the runaway of docs/engine-edges.md (it compared the touch with the in-flight price)."""
+    session, agent = start(half_spread=1)
+    moved_to_10_005(session)
+    session.quote(9_999, 10_009)  # the others' bids left: the best bid is our own
+    assert agent.anchor == 10_005.0 and len(session.sent) == 4
+
+
+def test_a_one_sided_quote_keeps_whose_mid_it_was():
+    """Our ask made the last two-sided mid; when it is lifted and the asks are gone, the
+    mid that stays (10_002) is still our own: no re-anchor on it."""
+    session, agent = start(half_spread=1)
+    bid, ask = ids(session)
+    session.accept(bid)
+    session.accept(ask)
+    session.quote(10_003, 10_005)  # others: re-anchor on 10_004
+    session.modified(ask, 10_005, 1)
+    session.modified(bid, 10_003, 1)
+    session.quote(9_999, 10_005)  # the others' bids left; our ask is the best ask
+    assert agent.anchor == 10_004.0
+    session.quote(9_999, None)  # our ask lifted, no asks left: the mid stays 10_002
+    assert agent.anchor == 10_004.0
+    session.quote(10_010, 10_012)  # the others again: follow them
+    assert agent.anchor == 10_011.0
+
+
+def test_an_own_price_still_in_flight_is_not_at_the_touch():
+    """A new quote not yet accepted is not in the book: a touch at its price is others'."""
+    session, agent = start(half_spread=1)
+    session.quote(9_997, 9_999)  # mid 9_998: re-anchor (our quotes are still in flight)
+    assert agent.anchor == 9_998.0

@@ -341,7 +341,7 @@ def test_nested_errors_name_the_full_path():
          "snapshot_interval"),
         ({"simulation": {"duration": 1}, "market": {"tick": 0.1}, "agents": []},
          'market.tick: unknown key (did you mean "tick_size"?); expected one of: depth_levels, '
-         "initial_price, maker_fee, symbol, taker_fee, tick_size"),
+         "initial_price, maker_fee, max_messages_per_ms, symbol, taker_fee, tick_size"),
     ],
 )
 def test_unknown_keys(data, expected):
@@ -570,7 +570,8 @@ def test_resolved_dict_writes_every_default():
     d = scenario.resolved_dict(rich())
     assert d["simulation"] == {"duration": 12.5, "seed": 3, "snapshot_interval": 1.0}
     assert d["market"] == {"symbol": "XYZ", "tick_size": 0.05, "initial_price": 101.35,
-                           "depth_levels": 10, "maker_fee": -1, "taker_fee": 0}
+                           "depth_levels": 10, "maker_fee": -1, "taker_fee": 0,
+                           "max_messages_per_ms": 10_000}
     noise, script, bare = d["agents"]
     assert noise == {
         "name": "n", "kind": "noise", "count": 2, "feeds": ["trades"], "rate_limit": 0,

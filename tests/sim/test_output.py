@@ -11,16 +11,16 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_cmarket import avellaneda_stoikov, fixed_spread, poisson, santa_fe, scenario
+from support.markets import avellaneda_stoikov, fixed_spread, poisson, santa_fe, scenario
 
-from lobsim import output
+from lobsim.sim import output
 from lobsim.sim.market import Market
 from lobsim.sim.output import RUN_FILES, run_directory, write_run
 from lobsim.sim.recorder import MemorySink, MidChanges
 
 #: A busy two-second market: a few thousand event rows, hundreds of book rows.
 BUSY = scenario(santa_fe(), poisson(), fixed_spread(), avellaneda_stoikov(), duration=2.0)
-ROW_GROUP = 500  # small, so that every file has several row groups
+ROW_GROUP = 300  # small, so that every file has several row groups
 
 
 class Batches(MemorySink):
