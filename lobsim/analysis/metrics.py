@@ -292,8 +292,13 @@ class Fact:
     def verdict(self) -> str:
         """``holds``, ``does not hold`` or ``too short (n=...)``: what printers show."""
         if self.holds is None:
-            return "too short" if self.n is None else f"too short (n={self.n})"
+            return "too short" if self.n is None else too_short(self.n)
         return "holds" if self.holds else "does not hold"
+
+
+def too_short(n: int) -> str:
+    """What a statistic or verdict on too few samples says instead."""
+    return f"too short (n={n})"
 
 
 def _too_short(name: str, n: int, value: str, test: str) -> Fact:

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lobsim.analysis import metrics
-from lobsim.analysis.realism_facts import FACTS, Statistic, agreement, too_short
+from lobsim.analysis.metrics import too_short
+from lobsim.analysis.realism_facts import FACTS, Statistic, agreement
 from lobsim.analysis.samples import (depth_at, distance_from_best, inter_arrival, lifetimes, limit_sizes,
                                      market_sizes, spread)
 from lobsim.data.rundata import RunData

@@ -26,6 +26,7 @@ from functools import cached_property
 import numpy as np
 
 from lobsim.analysis import metrics
+from lobsim.analysis.metrics import too_short
 from lobsim.analysis import samples
 from lobsim.data.rundata import RunData
 
@@ -35,11 +36,6 @@ SIGN_FIT_MAX_LAG = 100
 SIGN_FIT_MIN_POINTS = 5
 ROUND_LOT = 100  #: shares in a round lot (US equities)
 IMPACT_MIN_COUNT = 5  #: fewest market orders of one size for its mean impact to be fitted
-
-
-def too_short(n: int) -> str:
-    """What a statistic on too few samples says instead of a value or verdict."""
-    return f"too short (n={n})"
 
 
 @dataclass(frozen=True)
