@@ -45,8 +45,10 @@ if TYPE_CHECKING:
 class LobsterReplayParams:
     file: str = field(metadata={"path": True, "doc": "LOBSTER message file (CSV), relative to the scenario file"})
     start: float = field(default=-1.0, metadata={
-        "min": -1.0, "doc": "seconds after midnight that become time 0; -1: the first row's time"})
-    speed: float = field(default=1.0, metadata={"gt": 0.0, "doc": "replay speed: 2.0 is twice as fast"})
+        "min": -1.0, "unit": "s", "doc": "seconds after midnight that become time 0; -1: the first row's time"})
+    speed: float = field(default=1.0, metadata={
+        "min": 1e-3, "max": 1e6,  # a day's file (86,400 s) slowed 1,000 times is within MAX_SECONDS
+        "doc": "replay speed: 2.0 is twice as fast"})
 
 
 class LobsterReplayTrader(Agent):
