@@ -32,7 +32,6 @@ is not visible there is only counted. :func:`compare_orderbook` checks every row
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import itertools
 import math
@@ -48,7 +47,7 @@ from lobsim.errors import InputError
 from lobsim.fileio import atomic_write
 from lobsim.orders import Side
 from lobsim.tape import (DELETE, EXECUTE, NEW, PARTIAL_CANCEL, TYPES, Depth, book_messages,
-                         read_run_events)
+                         read_run_events, read_summary)
 
 #: Seconds after midnight that a run's time 0 becomes on export (9:30, the NASDAQ open).
 DEFAULT_START_S = 34200
@@ -97,10 +96,8 @@ def export_run(run_dir: Path, out_dir: Path, levels: int = 10, start_s: int = DE
     run = read_run_events(run_dir)
     factor = price_factor(run.tick_size)
     duration_ns = max(run.columns["time_ns"], default=0)
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        import json
-        summary = json.loads((Path(run_dir) / "summary.json").read_text())
-        duration_ns = round(float(summary["duration_s"]) * 1e9)
+    if (Path(run_dir) / "summary.json").exists():  # checked: a bad one is an InputError
+        duration_ns = round(read_summary(Path(run_dir) / "summary.json").get("duration_s", 0) * 1e9)
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
+import pyarrow as pa
 
 from lobsim import metrics
 from lobsim.errors import InputError
 from lobsim.figures import CAPTIONS, fig_learning, figures, new_figure
 from lobsim.fileio import staged_directory
-from lobsim.tape import Depth, book_messages, read_run_events
+from lobsim.tape import Depth, book_messages, read_run_events, read_summary, read_table
 from lobsim.timebase import NS_PER_SECOND as NS
 
 KURTOSIS_HORIZONS_S = (60.0, 300.0, 900.0)  #: 1, 5 and 15 minutes
@@ -65,10 +65,7 @@ class RunData:
 def load_run(run_dir: Path) -> RunData:
     """Read everything :func:`write_report` plots from ``run_dir``."""
     run_dir = Path(run_dir)
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {run_dir / 'summary.json'}: {exc}") from None
+    summary = read_summary(run_dir / "summary.json")
     events = read_run_events(run_dir)
     depth = Depth()
     t, best, groups = [], [], []
@@ -78,12 +75,14 @@ def load_run(run_dir: Path) -> RunData:
         best.append(depth.best())
     quotes = np.array([[np.nan if b is None else b, bq, np.nan if a is None else a, aq]
                        for b, bq, a, aq in best], dtype=np.float64).reshape(-1, 4)
-    data = RunData(events.tick_size, round(float(summary.get("duration_s", 0)) * NS), summary,
+    data = RunData(events.tick_size, round(summary.get("duration_s", 0) * NS), summary,
                    np.asarray(t, dtype=np.int64), quotes[:, 0], quotes[:, 2], quotes[:, 1],
                    quotes[:, 3], *_taker_orders(events.columns, np.asarray(groups, dtype=np.int64),
                                                 (quotes[:, 0] + quotes[:, 2]) / 2))
-    data.book = _columns(run_dir / "book.parquet")
-    data.agents = _columns(run_dir / "agents.parquet")
+    from lobsim.output import AGENTS_SCHEMA, BOOK_SCHEMA
+
+    data.book = _columns(run_dir / "book.parquet", BOOK_SCHEMA, "a lobsim book file")
+    data.agents = _columns(run_dir / "agents.parquet", AGENTS_SCHEMA, "a lobsim agents file")
     data.learning = _learning_curve(run_dir / "learning_curve.csv")
     if not data.duration_ns and len(data.t):
         data.duration_ns = int(data.t[-1])
@@ -114,12 +113,10 @@ def _taker_orders(events: dict[str, list], groups: np.ndarray, mid: np.ndarray) 
             before, after]
 
 
-def _columns(path: Path) -> dict[str, np.ndarray]:
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    return {name: np.asarray(table.column(name).to_pylist()) for name in table.column_names}
+def _columns(path: Path, schema: pa.Schema, what: str) -> dict[str, np.ndarray]:
+    """The columns of ``schema`` in the Parquet file at ``path`` (checked by name and type)."""
+    table = read_table(path, schema, what)
+    return {name: np.asarray(table.column(name).to_pylist()) for name in schema.names}
 
 
 def _learning_curve(path: Path) -> dict[str, np.ndarray] | None:

@@ -9,14 +9,21 @@ both read runs through it.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sortedcontainers import SortedDict
 
+from lobsim.config import MAX_SECONDS, MAX_TICK_SIZE, MIN_TICK_SIZE
 from lobsim.errors import InputError
+from lobsim.recorder import KINDS
 
 #: LOBSTER event types
 NEW, PARTIAL_CANCEL, DELETE, EXECUTE, EXECUTE_HIDDEN, CROSS, HALT = 1, 2, 3, 4, 5, 6, 7
@@ -38,25 +45,91 @@ class RunEvents:
 
 
 def read_run_events(run_dir: Path) -> RunEvents:
-    """Read ``RUN_DIR/events.parquet``; :class:`InputError` if it is missing or unreadable."""
+    """Read ``RUN_DIR/events.parquet``, checked (:func:`check_events`); :class:`InputError`
+    if it is missing, unreadable or not a consistent lobsim event log."""
     path = Path(run_dir) / "events.parquet"
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
     from lobsim.output import EVENTS_SCHEMA
 
-    missing = [name for name in EVENTS_SCHEMA.names if name not in table.column_names]
-    if missing:
-        raise InputError(f"{path}: not a lobsim event log (no column {', '.join(missing)})")
-    meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    table = read_table(path, EVENTS_SCHEMA, "a lobsim event log")
+    meta = {k.decode(errors="replace"): v.decode(errors="replace")
+            for k, v in (table.schema.metadata or {}).items()}
     try:
         tick = float(meta["lobsim.tick_size"])
     except (KeyError, ValueError):
-        raise InputError(f"{path}: not a lobsim event log (no valid lobsim.tick_size "
-                         "in its metadata)") from None
-    return RunEvents({name: table.column(name).to_pylist() for name in table.column_names},
+        tick = math.nan
+    if not MIN_TICK_SIZE <= tick <= MAX_TICK_SIZE:
+        raise InputError(f"{path}: not a lobsim event log (lobsim.tick_size in its metadata: "
+                         f"expected a number from {MIN_TICK_SIZE:g} to {MAX_TICK_SIZE:g}, got "
+                         f"{meta.get('lobsim.tick_size', 'none')[:40]!r})")
+    check_events(table, path)
+    return RunEvents({name: table.column(name).to_pylist() for name in EVENTS_SCHEMA.names},
                      tick, meta.get("lobsim.symbol", "XYZ"))
+
+
+def read_table(path: Path, schema: pa.Schema, what: str) -> pa.Table:
+    """The Parquet file at ``path``, whose columns must have ``schema``'s names and types
+    (others are ignored); :class:`InputError` naming the first column that does not."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"cannot read {path}: {str(exc)[:200]}") from None
+    for f in schema:
+        if f.name not in table.column_names:
+            raise InputError(f"{path}: not {what} (no column {f.name})")
+        actual = table.schema.field(f.name).type
+        if actual != f.type:
+            raise InputError(f"{path}: not {what} (column {f.name}: expected {f.type}, got {actual})")
+    return table
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    """A run's ``summary.json``: a JSON object whose ``duration_s``, if given, is a number
+    in (0, MAX_SECONDS]; :class:`InputError` naming the file otherwise."""
+    try:
+        summary = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON or UTF-8
+        raise InputError(f"cannot read {path}: {str(exc)[:200] or 'nested too deep'}") from None
+    if not isinstance(summary, dict):
+        raise InputError(f"{path}: expected a JSON object, got {type(summary).__name__}")
+    duration = summary.get("duration_s", 0)
+    if type(duration) not in (int, float) or not 0 <= duration <= MAX_SECONDS:
+        raise InputError(f"{path}: duration_s: expected a number of seconds from 0 to "
+                         f"{MAX_SECONDS:g}, got {str(duration)[:40]}")
+    return summary
+
+
+#: Outcome rows the tape reads, and the columns each must fill.
+_OUTCOMES = ("accepted", "fill", "cancelled", "modified")
+
+
+def check_events(table: pa.Table, path: Path) -> None:
+    """The value ranges an event log must keep: ``seq`` strictly increasing, ``time_ns``
+    non-negative and non-decreasing, every ``kind`` known, and on the outcome rows the tape
+    reads a side of +1/-1 (null allowed but on accepted and fill rows), a positive price (where one is given) and a non-negative qty.
+    :class:`InputError` naming the column and the first bad row. O(rows), vectorized."""
+    def first_bad(ok: pa.Array, column: str, expected: str) -> None:
+        bad = pc.invert(pc.fill_null(ok, False))
+        if pc.any(bad).as_py():
+            row = pc.index(bad, True).as_py()
+            raise InputError(f"{path}: not a consistent lobsim event log (column {column}, "
+                             f"row {row}: expected {expected})")
+    seq, time = table.column("seq").combine_chunks(), table.column("time_ns").combine_chunks()
+    kind = table.column("kind").combine_chunks()
+    first_bad(pc.is_in(kind, pa.array(KINDS)), "kind", "one of " + ", ".join(KINDS))
+    first_bad(pc.greater_equal(time, 0), "time_ns", "a time >= 0")
+    if len(table) > 1:
+        first_bad(pc.greater(seq[1:], seq[:-1]), "seq", "increasing")
+        first_bad(pc.greater_equal(time[1:], time[:-1]), "time_ns", "non-decreasing")
+    outcome = pc.is_in(kind, pa.array(_OUTCOMES))
+    side, price = table.column("side").combine_chunks(), table.column("price").combine_chunks()
+    qty = table.column("qty").combine_chunks()
+    sided = pc.is_in(kind, pa.array(("accepted", "fill")))
+    first_bad(pc.or_kleene(pc.invert(outcome), pc.or_kleene(pc.and_kleene(pc.is_null(side), pc.invert(sided)),
+                                                 pc.is_in(side, pa.array([1, -1], pa.int8())))),
+              "side", "+1 or -1")
+    first_bad(pc.or_kleene(pc.invert(outcome), pc.or_kleene(pc.is_null(price), pc.greater(price, 0))),
+              "price", "a price > 0 ticks")
+    first_bad(pc.or_kleene(pc.invert(outcome), pc.greater_equal(qty, 0)), "qty", "lots >= 0")
 
 
 class Depth:
@@ -107,7 +180,7 @@ def book_messages(events: dict[str, list], depth: Depth | None = None) -> Iterat
             pending[oid] = [side, price, qty]
         elif kind == "fill":
             if flag == "maker":
-                order = resting[oid]
+                order = _resting(resting, oid, seq)
                 order[2] -= qty
                 if not order[2]:
                     del resting[oid]
@@ -128,7 +201,8 @@ def book_messages(events: dict[str, list], depth: Depth | None = None) -> Iterat
                     del resting[oid]
                     yield (t, DELETE, oid, qty, order[1], order[0], group)
         elif kind == "modified":
-            order = resting.pop(oid)
+            order = _resting(resting, oid, seq)
+            del resting[oid]
             if price == order[1] and qty == order[2]:  # the book changed nothing
                 resting[oid] = order
             elif price == order[1] and qty < order[2]:
@@ -140,6 +214,15 @@ def book_messages(events: dict[str, list], depth: Depth | None = None) -> Iterat
                 yield (t, DELETE, oid, order[2], order[1], order[0], group)
                 pending[oid] = [order[0], price, qty]
     yield from _place(pending, resting, depth, group_t, group)
+
+
+def _resting(resting: dict[int, list[int]], oid: int, seq: int) -> list[int]:
+    """The resting order ``oid``; :class:`InputError` if the log never placed it."""
+    order = resting.get(oid)
+    if order is None:
+        raise InputError(f"not a consistent lobsim event log: seq {seq} acts on order {oid}, "
+                         "which is not resting")
+    return order
 
 
 def _place(pending: dict, resting: dict, depth: Depth, t: int, group: int) -> Iterator[Message]:

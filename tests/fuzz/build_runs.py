@@ -1,0 +1,90 @@
+"""Rebuild ``tests/fuzz/runs/``: run directories that open but hold wrong contents (issue 20,
+section 5), each derived from one small run of ``run-edge-scripted-at-max.toml``.
+
+    python tests/fuzz/build_runs.py    # then commit tests/fuzz/runs/
+
+Each directory is read by ``lobsim report`` and ``lobsim export`` in ``test_corpus.py``,
+which expects one line naming the file and exit 2. To add a case, add a function to
+``CASES`` that edits the copied run directory.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+RUNS = HERE / "runs"
+
+
+def _events(run: Path, edit: Callable[[pa.Table], pa.Table]) -> None:
+    path = run / "events.parquet"
+    pq.write_table(edit(pq.read_table(path)), path)
+
+
+def _column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    i = table.column_names.index(name)
+    return table.set_column(i, pa.field(name, values.type), values)
+
+
+def _tick(value: str) -> Callable[[pa.Table], pa.Table]:
+    def edit(table: pa.Table) -> pa.Table:
+        meta = dict(table.schema.metadata)
+        meta[b"lobsim.tick_size"] = value.encode()
+        return table.replace_schema_metadata(meta)
+    return edit
+
+
+def _summary(text: str) -> Callable[[Path], None]:
+    return lambda run: (run / "summary.json").write_text(text)
+
+
+def _side_zero(table: pa.Table) -> pa.Table:
+    sides = table.column("side").to_pylist()
+    kinds = table.column("kind").to_pylist()
+    sides[kinds.index("fill")] = 0
+    return _column(table, "side", pa.array(sides, pa.int8()))
+
+
+CASES: dict[str, Callable[[Path], None]] = {
+    "no-accepted": lambda run: _events(run, lambda t: t.filter(pa.compute.not_equal(t["kind"], "accepted"))),
+    "reversed-rows": lambda run: _events(run, lambda t: t.take(pa.array(range(len(t) - 1, -1, -1)))),
+    "side-zero": lambda run: _events(run, _side_zero),
+    "kind-integer": lambda run: _events(run, lambda t: _column(t, "kind", pa.array([0] * len(t), pa.int64()))),
+    "price-string": lambda run: _events(run, lambda t: _column(t, "price", t["price"].cast(pa.string()))),
+    "tick-nan": lambda run: _events(run, _tick("nan")),
+    "tick-inf": lambda run: _events(run, _tick("inf")),
+    "tick-zero": lambda run: _events(run, _tick("0")),
+    "summary-list": _summary("[1, 2]\n"),
+    "summary-string": _summary('"a run"\n'),
+    "summary-duration-1e400": _summary('{"duration_s": 1e400}\n'),
+    "summary-duration-1e15": _summary('{"duration_s": 1e15}\n'),
+    "summary-not-utf8": lambda run: (run / "summary.json").write_bytes(b'{"duration_s": 2.0, "x": "\xff"}'),
+    "events-not-parquet": lambda run: (run / "events.parquet").write_bytes(b"PAR1 not really"),
+    "book-qty-float": lambda run: pq.write_table(
+        _column(pq.read_table(run / "book.parquet"), "qty",
+                pq.read_table(run / "book.parquet")["qty"].cast(pa.float64())), run / "book.parquet"),
+}
+
+
+def main() -> None:
+    base = RUNS / "_base"
+    shutil.rmtree(RUNS, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "lobsim", "run", str(HERE / "run-edge-scripted-at-max.toml"),
+                    "--out", str(base), "--no-progress"], check=True, stdout=subprocess.DEVNULL)
+    for name, edit in CASES.items():
+        run = RUNS / name
+        shutil.copytree(base, run)
+        edit(run)
+    shutil.rmtree(base)
+
+
+if __name__ == "__main__":
+    main()
