@@ -48,8 +48,10 @@ MAX_DEPTH_LEVELS = 10_000  #: levels per side in L2 snapshots (a C int on the co
 MIN_TICK_SIZE, MAX_TICK_SIZE = 1e-8, 1e6
 MAX_SEED = 2**62  #: leaves room for seed + sweep offsets below INT64_MAX
 MAX_SWEEP_SEEDS = 10_000  #: seeds per sweep variant (each is a whole run)
+MAX_SWEEP_RUNS = 100_000  #: variants x seeds of one sweep (each row is kept in memory)
 MAX_WORKERS = 256  #: sweep worker processes
 MAX_TRAIN_STEPS = 10**12  #: env steps of a training run (and a checkpoint's progress.step)
+MAX_EPISODES = 100_000  #: episodes of one `lobsim evaluate` (each is a whole run)
 #: a learner's reward coefficients: coef x q^2 <= 1e12 x MAX_LOTS^2 = 1e24 keeps every
 #: reward finite in float32 (3.4e38), the dtype of the learners' buffers.
 MAX_REWARD_COEF = 1e12

@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lobsim.config import MAX_SWEEP_RUNS, MAX_SWEEP_SEEDS, MAX_WORKERS
 from lobsim.errors import AuditError, InputError, LobsimError, MissingExtraError
 from lobsim.fileio import staged_directory
 
@@ -128,6 +129,9 @@ def expand(data: Mapping[str, Any], axes: list[Axis], source: str) -> list[Varia
     keys = [axis.key for axis in axes]
     if len(set(keys)) != len(keys):
         raise InputError("--set: the same key is swept twice")
+    count = math.prod(len(axis.values) for axis in axes)
+    if count > MAX_SWEEP_RUNS:  # before building (and validating) any of them
+        raise InputError(f"--set: {count:,} variants; at most {MAX_SWEEP_RUNS:,} are allowed")
     variants = []
     for index, combo in enumerate(itertools.product(*(axis.values for axis in axes))):
         raw = copy.deepcopy(dict(data))
@@ -152,6 +156,11 @@ def run_one(data: dict[str, Any], source: str, seed: int) -> dict[str, Any]:
         return exc.result.summary  # type: ignore[attr-defined]
     except LobsimError as exc:  # say which run failed; the sweep stops with one line
         raise type(exc)(f"{source}, seed {seed}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a bug or MemoryError in one run: one line, not
+        # a worker's chained traceback per process
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise LobsimError(f"{source}, seed {seed}: the run failed: {type(exc).__name__}"
+                          f"{': ' + detail if detail else ''}") from None
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -187,13 +196,18 @@ def run_sweep(scenario_path: Path, axes: list[Axis], seeds: int, workers: int = 
     cluster (each run one Ray task); else ``workers`` local processes (1: in this process)."""
     from lobsim.scenario import load
 
-    if seeds < 1:
-        raise InputError(f"--seeds must be at least 1, got {seeds}")
+    if not 1 <= seeds <= MAX_SWEEP_SEEDS:
+        raise InputError(f"--seeds must be from 1 to {MAX_SWEEP_SEEDS:,}, got {seeds}")
+    if not address and not 1 <= workers <= MAX_WORKERS:
+        raise InputError(f"--workers must be from 1 to {MAX_WORKERS}, got {workers}")
     load(scenario_path)  # validates the file itself first
     with open(scenario_path, "rb") as handle:
         data = tomllib.load(handle)
     source = str(scenario_path)
     variants = expand(data, axes, source)
+    if len(variants) * seeds > MAX_SWEEP_RUNS:
+        raise InputError(f"a sweep of {len(variants):,} variants x {seeds:,} seeds is "
+                         f"{len(variants) * seeds:,} runs; at most {MAX_SWEEP_RUNS:,} are allowed")
     jobs = [(v, v.seed + k) for v in variants for k in range(seeds)]
     calls = [(v.data, f"{source} {v.values}" if v.values else source, seed) for v, seed in jobs]
     if address:

@@ -57,12 +57,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lobsim.cli.progress import ProgressBar
     from lobsim.env import load_scenario
-    from lobsim.errors import InputError
+    from lobsim.cli import check_option
+    from lobsim.config import MAX_EPISODES, MAX_SEED
 
-    if args.episodes < 1:
-        raise InputError(f"--episodes: expected a positive integer, got {args.episodes}")
-    if args.seed < 0:
-        raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
+    check_option("--episodes", args.episodes, 1, MAX_EPISODES)
+    check_option("--seed", args.seed, 0, MAX_SEED)
     scenario = load_scenario(args.scenario)
     policy, payload = load_policy(args.policy)
     bar = None if args.no_progress else ProgressBar("evaluate")

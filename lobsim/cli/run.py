@@ -39,14 +39,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lobsim import scenario as scenario_module
+    from lobsim.cli import check_option
+    from lobsim.config import MAX_SEED
     from lobsim.errors import AuditError, InputError
     from lobsim.market import Market
     from lobsim.output import write_run
 
     scenario = scenario_module.load(args.scenario)
+    check_option("--seed", args.seed, 0, MAX_SEED)
     if args.seed is not None:
-        if args.seed < 0:
-            raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
         scenario = scenario.with_seed(args.seed)
     out = args.out or Path("runs") / f"{args.scenario.stem}-seed{scenario.simulation.seed}"
     seats = [name for a in scenario.agents if a.kind == "learner" for name in a.instance_names()]
