@@ -27,7 +27,8 @@ def test_run_writes_every_output_and_prints_a_summary(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", str(short_scenario(tmp_path)), "--out", str(out), "--no-progress"]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "agents.parquet", "book.parquet", "events.parquet", "scenario.resolved.toml", "summary.json"]
+        ".lobsim", "agents.parquet", "book.parquet", "events.parquet", "scenario.resolved.toml",
+        "summary.json"]
     events = pq.read_table(out / "events.parquet")
     for column in ("seq", "time_ns", "kind", "agent", "order_id", "side", "price", "qty"):
         assert column in events.column_names

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from lobsim import scenario as scenario_module
     from lobsim.cli import check_option
     from lobsim.config import MAX_SEED
+    from lobsim.fileio import claim_output
     from lobsim.errors import AuditError, InputError
     from lobsim.market import Market
     from lobsim.output import write_run
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
               "to let trained makers drive them", file=sys.stderr)
     if args.policy is not None and args.engine == "compiled":
         raise InputError("--engine compiled: learner seats run on the Python engine only")
+    claim_output(out)  # before running: refuse a foreign directory, retire the previous run
     market = None
     try:
         if args.policy is not None:
