@@ -72,7 +72,8 @@ def read_table(path: Path, schema: pa.Schema, what: str) -> pa.Table:
     try:
         table = pq.read_table(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise InputError(f"cannot read {path}: {str(exc)[:200]}") from None
+        detail = str(exc).replace(str(path), path.name)  # the path is said once, in front
+        raise InputError(f"cannot read {path}: {detail[:200]}") from None
     for f in schema:
         if f.name not in table.column_names:
             raise InputError(f"{path}: not {what} (no column {f.name})")
@@ -105,7 +106,10 @@ _OUTCOMES = ("accepted", "fill", "cancelled", "modified")
 def check_events(table: pa.Table, path: Path) -> None:
     """The value ranges an event log must keep: ``seq`` strictly increasing, ``time_ns``
     non-negative and non-decreasing, every ``kind`` known, and on the outcome rows the tape
-    reads a side of +1/-1 (null allowed but on accepted and fill rows), a positive price (where one is given) and a non-negative qty.
+    reads a side of +1/-1 (null allowed but on accepted and fill rows), a positive price
+    (where one is given), a non-negative qty, and fills, cancels and modifies only of
+    orders the log accepted (an order acted on out of turn is left to
+    :func:`book_messages`, which refuses it naming its seq).
     :class:`InputError` naming the column and the first bad row. O(rows), vectorized."""
     def first_bad(ok: pa.Array, column: str, expected: str) -> None:
         bad = pc.invert(pc.fill_null(ok, False))
@@ -130,6 +134,12 @@ def check_events(table: pa.Table, path: Path) -> None:
     first_bad(pc.or_kleene(pc.invert(outcome), pc.or_kleene(pc.is_null(price), pc.greater(price, 0))),
               "price", "a price > 0 ticks")
     first_bad(pc.or_kleene(pc.invert(outcome), pc.greater_equal(qty, 0)), "qty", "lots >= 0")
+    placed = table.column("order_id").filter(pc.equal(table.column("kind"), "accepted"))
+    later = pc.and_kleene(pc.is_in(kind, pa.array(("fill", "cancelled", "modified"))),
+                          pc.is_valid(table.column("order_id").combine_chunks()))
+    first_bad(pc.or_kleene(pc.invert(later), pc.is_in(table.column("order_id").combine_chunks(),
+                                                      placed.combine_chunks())),
+              "order_id", "an order the log accepted")
 
 
 class Depth:
