@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from agents.maker import QuotingMaker
 from agents.tracking import quote_ticks
-from lobsim.config import MAX_TICKS
+from lobsim.config import MAX_COEFFICIENT, MAX_TICKS
 from lobsim.timebase import ns_to_seconds
 
 if TYPE_CHECKING:
@@ -51,11 +51,12 @@ REQUOTE = "requote"  # timer tag
 
 @dataclass(frozen=True)
 class AvellanedaStoikovParams:
-    gamma: float = field(metadata={"gt": 0.0, "doc": "risk aversion, per (price unit x lot)"})
+    gamma: float = field(metadata={
+        "gt": 0.0, "max": MAX_COEFFICIENT, "doc": "risk aversion, per (price unit x lot)"})
     sigma: float = field(metadata={
-        "min": 0.0, "doc": "mid volatility, price units per sqrt(second)"})
+        "min": 0.0, "max": MAX_COEFFICIENT, "doc": "mid volatility, price units per sqrt(second)"})
     kappa: float = field(metadata={
-        "gt": 0.0, "doc": "fill-intensity decay, per price unit of depth"})
+        "gt": 0.0, "max": MAX_COEFFICIENT, "doc": "fill-intensity decay, per price unit of depth"})
     horizon: float = field(default=60.0, metadata={"gt": 0.0, "unit": "s", "doc": "T, seconds"})
     horizon_mode: str = field(default="cyclic", metadata={
         "choices": ("cyclic", "rolling"),

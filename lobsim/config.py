@@ -56,6 +56,11 @@ MAX_EPISODES = 100_000  #: episodes of one `lobsim evaluate` (each is a whole ru
 #: reward finite in float32 (3.4e38), the dtype of the learners' buffers.
 MAX_REWARD_COEF = 1e12
 
+#: a model coefficient without a unit of its own (risk aversion, volatility, decay): far
+#: beyond any market, and small enough that products with the other bounds stay finite;
+#: the products themselves are checked by the kind (``Params.check_market``).
+MAX_COEFFICIENT = 1e12
+
 #: What a ``unit`` in field metadata implies, in the loader's vocabulary (``min``, ``max``).
 #: "price" (price units) is checked against the market's tick size: at most MAX_TICKS ticks,
 #: and a positive price may not round to 0 ticks. A positive "s" may not round to 0 ns.

@@ -284,6 +284,9 @@ def _build(cls: type, table: Any, path: str, also: tuple[str, ...] = ()) -> Any:
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:  # a __post_init__ cross-field check
+        key, sep, message = str(exc).partition(": ")  # "KEY: why" names one of its fields
+        if sep and key in fields:
+            raise _Invalid(_join(path, key), message) from None
         raise _Invalid(path, str(exc)) from None
 
 
