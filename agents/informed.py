@@ -40,6 +40,7 @@ from agents.tracking import TopOfBook
 from lobsim.orders import Side
 
 if TYPE_CHECKING:
+    from lobsim.config import MarketConfig
     from lobsim.gateway import Session
     from lobsim.messages import MarketData
 
@@ -63,7 +64,7 @@ class InformedParams:
     order_size: int = field(default=1, metadata={
         "min": 1, "unit": "lots", "doc": "lots per market order"})
 
-    def expected_messages(self, duration_s: float, market: object) -> float:
+    def expected_messages(self, duration_s: float, market: MarketConfig) -> float:
         """Requests in ``duration_s`` seconds: at most one market order per look."""
         return self.trade_rate * duration_s
 

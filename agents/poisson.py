@@ -25,6 +25,7 @@ from agents.tracking import LiveOrders, TopOfBook
 from lobsim.orders import Side
 
 if TYPE_CHECKING:
+    from lobsim.config import MarketConfig
     from lobsim.gateway import Session
     from lobsim.messages import MarketData, OrderReport
 
@@ -102,7 +103,7 @@ class PoissonParams:
         "gt": 0.0, "max": 1.0,
         "doc": "geometric placement: P(offset = k) proportional to (1 - offset_p)**k"})
 
-    def expected_messages(self, duration_s: float, market: object) -> float:
+    def expected_messages(self, duration_s: float, market: MarketConfig) -> float:
         """Requests in ``duration_s`` seconds: new orders and at most one cancel each."""
         return 2 * self.order_rate * duration_s
 

@@ -42,6 +42,7 @@ from agents.poisson import PoissonFlow
 from lobsim.orders import Side
 
 if TYPE_CHECKING:
+    from lobsim.config import MarketConfig
     from lobsim.gateway import Session
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -64,7 +65,7 @@ class SantaFeParams:
     order_size: int = field(default=1, metadata={
         "min": 1, "unit": "lots", "doc": "sigma: lots per order"})
 
-    def expected_messages(self, duration_s: float, market: object) -> float:
+    def expected_messages(self, duration_s: float, market: MarketConfig) -> float:
         """Requests in ``duration_s`` seconds: limit and market orders, and at most one
         cancel per limit order."""
         limit = self.limit_rate * self.window / self.order_size  # orders/s per side

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from agents.base import Agent
 from agents.tracking import LiveOrders
-from lobsim.config import MAX_MESSAGES, MAX_SECONDS
+from lobsim.config import MAX_MESSAGES, MAX_SECONDS, MarketConfig
 from lobsim.orders import Side
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class ScriptedParams:
     schedule: tuple[ScheduledOrder, ...] = field(default=(), metadata={
         "doc": "orders to send, each at its time (see ScheduledOrder)"})
 
-    def expected_messages(self, duration_s: float, market: object) -> float:
+    def expected_messages(self, duration_s: float, market: MarketConfig) -> float:
         """Sends due in ``duration_s`` seconds (a cancel_all counts once: what it cancels
         was sent before, and counted then)."""
         return float(sum(line.sends_before(duration_s) for line in self.schedule))
