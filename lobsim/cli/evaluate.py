@@ -55,10 +55,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lobsim.cli.progress import ProgressBar
-    from lobsim.env import load_scenario
     from lobsim.cli import check_option
+    from lobsim.cli.progress import ProgressBar
     from lobsim.config import MAX_EPISODES, MAX_SEED
+    from lobsim.env import load_scenario
 
     check_option("--episodes", args.episodes, 1, MAX_EPISODES)
     check_option("--seed", args.seed, 0, MAX_SEED)
