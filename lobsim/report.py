@@ -33,6 +33,9 @@ from lobsim.timebase import NS_PER_SECOND as NS
 
 KURTOSIS_HORIZONS_S = (60.0, 300.0, 900.0)  #: 1, 5 and 15 minutes
 SCALES_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
+#: points of a sampled mid series: a longer run (over 1e7 s, 116 days at 1 s) would need
+#: gigabytes for the facts, so it is refused in one line instead
+MAX_GRID_POINTS = 10**7
 
 
 @dataclass
@@ -86,6 +89,10 @@ def load_run(run_dir: Path) -> RunData:
     data.learning = _learning_curve(run_dir / "learning_curve.csv")
     if not data.duration_ns and len(data.t):
         data.duration_ns = int(data.t[-1])
+    if data.duration_ns / NS / SCALES_S[0] > MAX_GRID_POINTS:  # the facts sample a grid
+        raise InputError(f"{run_dir / 'summary.json'}: duration_s: a report samples the mid every "
+                         f"{SCALES_S[0]:g} s, at most {MAX_GRID_POINTS:,} times; got "
+                         f"{data.duration_ns / NS:.6g} s")
     return data
 
 

@@ -9,7 +9,6 @@ whole scenario is built:
   parameters) against the market's tick size: at most ``MAX_TICKS`` ticks, and a
   positive price may not round to 0 ticks;
 * each kind's own market-dependent limits (``Params.check_market(market)``, optional);
-* the agent instances after ``count`` expansion (``MAX_AGENTS``);
 * the messages a run is expected to send, ``sum(count x Params.expected_messages(
   duration_s, market))`` (optional; a kind that only reacts to others, such as a
   maker requoting on market data, does not count) against ``MAX_MESSAGES``;
@@ -25,8 +24,7 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from lobsim.config import (MAX_AGENTS, MAX_MESSAGES, MAX_SNAPSHOT_ROWS, MAX_TICKS, MarketConfig,
-                           Scenario)
+from lobsim.config import MAX_MESSAGES, MAX_SNAPSHOT_ROWS, MAX_TICKS, MarketConfig, Scenario
 
 
 class OutOfRange(Exception):
@@ -40,10 +38,6 @@ class OutOfRange(Exception):
 def check(scenario: Scenario) -> None:
     """Raise :class:`OutOfRange` for the first bound ``scenario`` exceeds (module docstring)."""
     market, duration = scenario.market, scenario.simulation.duration
-    instances = sum(agent.count for agent in scenario.agents)
-    if instances > MAX_AGENTS:
-        raise OutOfRange("agents", f"expected at most {MAX_AGENTS:,} agents after count "
-                                   f"expansion, got {instances:,}")
     messages = 0.0
     for i, agent in enumerate(scenario.agents):
         path = f"agents[{i}]"
@@ -56,7 +50,7 @@ def check(scenario: Scenario) -> None:
             raise OutOfRange(path, f"expected at most {MAX_MESSAGES:,} messages in the whole "
                                    f"run (simulation.duration x rates), got about {messages:.3g}"
                                    f" (this agent: {expected:.3g}); lower its rates or the duration")
-    _check_snapshots(scenario, instances)
+    _check_snapshots(scenario, sum(agent.count for agent in scenario.agents))
 
 
 def check_price(value: float, market: MarketConfig, path: str) -> int:

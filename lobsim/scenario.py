@@ -35,8 +35,7 @@ from typing import Any, Literal
 
 import tomli_w
 
-from lobsim import registry
-from lobsim import scale
+from lobsim import registry, scale
 from lobsim.config import (MAX_AGENTS, MAX_DEPTH_LEVELS, MAX_RATE, MAX_SEED, MAX_TICK_SIZE,
                            MIN_SECONDS, MIN_TICK_SIZE, UNIT_BOUNDS, AgentConfig,
                            LatencyConfig, MarketConfig, Scenario, SimulationConfig)
@@ -109,8 +108,9 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{source}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{source}: invalid TOML: not UTF-8 text") from None
-    except (ValueError, RecursionError) as exc:  # TOMLDecodeError, an integer past the digit limit, deep nesting
-        raise ScenarioError(_one_line(f"{source}: invalid TOML: {str(exc)[:200] or 'nested too deep'}")) from None
+    except (ValueError, RecursionError) as exc:  # also an integer past the digit limit, deep nesting
+        reason = str(exc)[:200] or "nested too deep"
+        raise ScenarioError(_one_line(f"{source}: invalid TOML: {reason}")) from None
     return _resolve_paths(from_dict(data, source), Path(path).parent)
 
 

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sortedcontainers import SortedDict
 
-from lobsim.config import MAX_SECONDS, MAX_TICK_SIZE, MIN_TICK_SIZE
+from lobsim.config import MAX_NS, MAX_SECONDS, MAX_TICK_SIZE, MIN_TICK_SIZE
 from lobsim.errors import InputError
 from lobsim.recorder import KINDS
 
@@ -120,7 +120,8 @@ def check_events(table: pa.Table, path: Path) -> None:
     seq, time = table.column("seq").combine_chunks(), table.column("time_ns").combine_chunks()
     kind = table.column("kind").combine_chunks()
     first_bad(pc.is_in(kind, pa.array(KINDS)), "kind", "one of " + ", ".join(KINDS))
-    first_bad(pc.greater_equal(time, 0), "time_ns", "a time >= 0")
+    first_bad(pc.and_kleene(pc.greater_equal(time, 0), pc.less_equal(time, 4 * MAX_NS)), "time_ns",
+              "a time from 0 to 4e17 ns")  # a run's times: MAX_NS plus latencies
     if len(table) > 1:
         first_bad(pc.greater(seq[1:], seq[:-1]), "seq", "increasing")
         first_bad(pc.greater_equal(time[1:], time[:-1]), "time_ns", "non-decreasing")

@@ -66,6 +66,7 @@ CASES: dict[str, Callable[[Path], None]] = {
     "summary-string": _summary('"a run"\n'),
     "summary-duration-1e400": _summary('{"duration_s": 1e400}\n'),
     "summary-duration-1e15": _summary('{"duration_s": 1e15}\n'),
+    "summary-duration-1e8": _summary('{"duration_s": 1e8}\n'),  # loadable, too long to report
     "summary-not-utf8": lambda run: (run / "summary.json").write_bytes(b'{"duration_s": 2.0, "x": "\xff"}'),
     "events-not-parquet": lambda run: (run / "events.parquet").write_bytes(b"PAR1 not really"),
     "book-qty-float": lambda run: pq.write_table(
