@@ -255,8 +255,9 @@ def write_report(run_dir: Path, interval_s: float = 10.0) -> Path:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: no such run directory")
-    if not interval_s > 0:
-        raise InputError(f"--interval must be > 0 seconds, got {interval_s}")
+    if not SCALES_S[0] <= interval_s <= MAX_GRID_POINTS * SCALES_S[0]:  # NaN fails too
+        raise InputError(f"--interval must be from {SCALES_S[0]:g} to {MAX_GRID_POINTS * SCALES_S[0]:g} "
+                         f"seconds, got {interval_s}")
     new_figure()  # fail early, before any work, if matplotlib is missing
     if not (run_dir / "events.parquet").exists() and (run_dir / "learning_curve.csv").exists():
         curve = _learning_curve(run_dir / "learning_curve.csv")
