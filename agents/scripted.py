@@ -74,9 +74,8 @@ class ScheduledOrder:
         """How many of the ``repeat`` sends are due before ``duration_s`` seconds. O(1)."""
         if self.at >= duration_s:
             return 0
-        if self.every == 0:
-            return self.repeat
-        return min(self.repeat, math.floor((duration_s - self.at) / self.every) + 1)
+        gaps = (duration_s - self.at) / self.every if self.every else math.inf  # inf: all at once
+        return self.repeat if gaps >= self.repeat else math.floor(gaps) + 1
 
 
 @dataclass(frozen=True)
