@@ -120,6 +120,7 @@ class Variant:
     values: dict[str, Any]  #: swept key -> value
     data: dict[str, Any]  #: the raw scenario dict with the values set
     seed: int  #: the variant's own seed (its first run's seed)
+    source: str = ""  #: the scenario file it varies
 
 
 def expand(data: Mapping[str, Any], axes: list[Axis], source: str) -> list[Variant]:
@@ -140,7 +141,7 @@ def expand(data: Mapping[str, Any], axes: list[Axis], source: str) -> list[Varia
             set_path(raw, key, value)
         label = ", ".join(f"{k}={v!r}" for k, v in values.items())
         scenario = from_dict(raw, f"{source} [{label}]" if label else source)  # ScenarioError names the key
-        variants.append(Variant(index, values, raw, scenario.simulation.seed))
+        variants.append(Variant(index, values, raw, scenario.simulation.seed, source))
     return variants
 
 
@@ -194,6 +195,14 @@ def run_sweep(scenario_path: Path, axes: list[Axis], seeds: int, workers: int = 
               address: str | None = None, progress: Progress | None = None) -> list[dict[str, Any]]:
     """Run every (variant, seed); rows sorted by (variant, seed). ``address``: a Ray
     cluster (each run one Ray task); else ``workers`` local processes (1: in this process)."""
+    return run_jobs(plan_sweep(scenario_path, axes, seeds, workers, address), workers, address,
+                    progress)
+
+
+def plan_sweep(scenario_path: Path, axes: list[Axis], seeds: int, workers: int = 2,
+               address: str | None = None) -> list[tuple[Variant, int]]:
+    """Every (variant, seed) of the sweep, each variant validated, the options checked:
+    every input error comes out here, before anything runs (or is overwritten)."""
     from lobsim.scenario import load
 
     if not 1 <= seeds <= MAX_SWEEP_SEEDS:
@@ -203,13 +212,17 @@ def run_sweep(scenario_path: Path, axes: list[Axis], seeds: int, workers: int = 
     load(scenario_path)  # validates the file itself first
     with open(scenario_path, "rb") as handle:
         data = tomllib.load(handle)
-    source = str(scenario_path)
-    variants = expand(data, axes, source)
+    variants = expand(data, axes, str(scenario_path))
     if len(variants) * seeds > MAX_SWEEP_RUNS:
         raise InputError(f"a sweep of {len(variants):,} variants x {seeds:,} seeds is "
                          f"{len(variants) * seeds:,} runs; at most {MAX_SWEEP_RUNS:,} are allowed")
-    jobs = [(v, v.seed + k) for v in variants for k in range(seeds)]
-    calls = [(v.data, f"{source} {v.values}" if v.values else source, seed) for v, seed in jobs]
+    return [(v, v.seed + k) for v in variants for k in range(seeds)]
+
+
+def run_jobs(jobs: list[tuple[Variant, int]], workers: int = 2, address: str | None = None,
+             progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Run the (variant, seed) pairs of :func:`plan_sweep`; one row each, in order."""
+    calls = [(v.data, f"{v.source} {v.values}" if v.values else v.source, seed) for v, seed in jobs]
     if address:
         summaries = _ray_map(calls, address, progress)
     elif workers <= 1:

@@ -190,3 +190,16 @@ def test_a_run_that_crashes_in_a_worker_is_one_line_naming_it(scenario_file, mon
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert "seed 7: the run failed: OverflowError: Python int too large" in err
+
+
+def test_a_bad_rerun_leaves_the_previous_sweep_and_a_good_one_replaces_it(scenario_file, tmp_path, capsys):
+    out = tmp_path / "sw"
+    args = ["sweep", str(scenario_file), "--set", "agents.maker.count=2", "--out", str(out),
+            "--no-plot", "--no-progress", "--workers", "1"]
+    assert main(args) == 0
+    (out / "notes.png").write_text("an old plot")
+    assert main([*args, "--set", "agents.maker.half_spread=0"]) == 2  # refused before anything moves
+    assert (out / "notes.png").exists() and (out / "sweep.parquet").exists()
+    assert main(args) == 0
+    assert sorted(p.name for p in out.iterdir()) == [".lobsim", "sweep.parquet"]
+    capsys.readouterr()

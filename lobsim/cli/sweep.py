@@ -42,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
         new_figure()  # missing matplotlib: fail before running anything
     address = args.address or os.environ.get("RAY_ADDRESS") or None
     out = args.out or Path("sweeps") / args.scenario.stem
+    jobs = sweep.plan_sweep(args.scenario, axes, args.seeds, args.workers, address)
     claim_output(out)  # before running: refuse a foreign directory, retire the previous sweep
-    rows = sweep.run_sweep(args.scenario, axes, args.seeds, args.workers, address, _progress_bar(args))
+    rows = sweep.run_jobs(jobs, args.workers, address, _progress_bar(args))
     written = sweep.write_sweep(rows, axes, out, args.metrics, with_plot=not args.no_plot)
     chosen = args.metrics or sweep.default_metrics(rows)
     print(format_table(rows, axes, chosen, sweep))
