@@ -105,42 +105,48 @@ _OUTCOMES = ("accepted", "fill", "cancelled", "modified")
 
 def check_events(table: pa.Table, path: Path) -> None:
     """The value ranges an event log must keep: ``seq`` strictly increasing, ``time_ns``
-    non-negative and non-decreasing, every ``kind`` known, and on the outcome rows the tape
-    reads a side of +1/-1 (null allowed but on accepted and fill rows), a positive price
-    (where one is given), a non-negative qty, and fills, cancels and modifies only of
+    from 0 to 4e17 and never going back, every ``kind`` known, and on the outcome rows the
+    tape reads a side of +1/-1 (null allowed but on accepted and fill rows), a positive
+    price (where one is given), a non-negative qty, and fills, cancels and modifies only of
     orders the log accepted (an order acted on out of turn is left to
-    :func:`book_messages`, which refuses it naming its seq).
-    :class:`InputError` naming the column and the first bad row. O(rows), vectorized."""
-    def first_bad(ok: pa.Array, column: str, expected: str) -> None:
-        bad = pc.invert(pc.fill_null(ok, False))
-        if pc.any(bad).as_py():
-            row = pc.index(bad, True).as_py()
-            raise InputError(f"{path}: not a consistent lobsim event log (column {column}, "
-                             f"row {row}: expected {expected})")
-    seq, time = table.column("seq").combine_chunks(), table.column("time_ns").combine_chunks()
-    kind = table.column("kind").combine_chunks()
-    first_bad(pc.is_in(kind, pa.array(KINDS)), "kind", "one of " + ", ".join(KINDS))
-    first_bad(pc.and_kleene(pc.greater_equal(time, 0), pc.less_equal(time, 4 * MAX_NS)), "time_ns",
-              "a time from 0 to 4e17 ns")  # a run's times: MAX_NS plus latencies
-    if len(table) > 1:
-        first_bad(pc.greater(seq[1:], seq[:-1]), "seq", "increasing")
-        first_bad(pc.greater_equal(time[1:], time[:-1]), "time_ns", "non-decreasing")
+    :func:`book_messages`, which refuses it naming its seq). :class:`InputError` naming
+    the column and the first bad row. O(rows), vectorized."""
+    col = {name: table.column(name).combine_chunks() for name in ("seq", "time_ns", "kind",
+                                                                  "order_id", "side", "price", "qty")}
+    kind, side, price = col["kind"], col["side"], col["price"]
     outcome = pc.is_in(kind, pa.array(_OUTCOMES))
-    side, price = table.column("side").combine_chunks(), table.column("price").combine_chunks()
-    qty = table.column("qty").combine_chunks()
-    sided = pc.is_in(kind, pa.array(("accepted", "fill")))
-    first_bad(pc.or_kleene(pc.invert(outcome), pc.or_kleene(pc.and_kleene(pc.is_null(side), pc.invert(sided)),
-                                                 pc.is_in(side, pa.array([1, -1], pa.int8())))),
-              "side", "+1 or -1")
-    first_bad(pc.or_kleene(pc.invert(outcome), pc.or_kleene(pc.is_null(price), pc.greater(price, 0))),
-              "price", "a price > 0 ticks")
-    first_bad(pc.or_kleene(pc.invert(outcome), pc.greater_equal(qty, 0)), "qty", "lots >= 0")
-    placed = table.column("order_id").filter(pc.equal(table.column("kind"), "accepted"))
-    later = pc.and_kleene(pc.is_in(kind, pa.array(("fill", "cancelled", "modified"))),
-                          pc.is_valid(table.column("order_id").combine_chunks()))
-    first_bad(pc.or_kleene(pc.invert(later), pc.is_in(table.column("order_id").combine_chunks(),
-                                                      placed.combine_chunks())),
-              "order_id", "an order the log accepted")
+
+    def on_outcomes(ok: pa.Array) -> pa.Array:  # rows that are not outcomes pass
+        return pc.or_kleene(pc.invert(outcome), ok)
+
+    _first_bad(path, pc.is_in(kind, pa.array(KINDS)), "kind", "one of " + ", ".join(KINDS))
+    _first_bad(path, pc.and_kleene(pc.greater_equal(col["time_ns"], 0),
+                                   pc.less_equal(col["time_ns"], 4 * MAX_NS)),  # MAX_NS + latencies
+               "time_ns", "a time from 0 to 4e17 ns")
+    if len(table) > 1:
+        seq, time = col["seq"], col["time_ns"]
+        _first_bad(path, pc.greater(seq[1:], seq[:-1]), "seq", "increasing", offset=1)
+        _first_bad(path, pc.greater_equal(time[1:], time[:-1]), "time_ns", "non-decreasing", offset=1)
+    unsided = pc.and_kleene(pc.is_null(side), pc.invert(pc.is_in(kind, pa.array(("accepted", "fill")))))
+    _first_bad(path, on_outcomes(pc.or_kleene(unsided, pc.is_in(side, pa.array([1, -1], pa.int8())))),
+               "side", "+1 or -1")
+    _first_bad(path, on_outcomes(pc.or_kleene(pc.is_null(price), pc.greater(price, 0))),
+               "price", "a price > 0 ticks")
+    _first_bad(path, on_outcomes(pc.greater_equal(col["qty"], 0)), "qty", "lots >= 0")
+    placed = col["order_id"].filter(pc.equal(kind, "accepted"))
+    acted_on = pc.and_kleene(pc.is_in(kind, pa.array(("fill", "cancelled", "modified"))),
+                             pc.is_valid(col["order_id"]))
+    _first_bad(path, pc.or_kleene(pc.invert(acted_on), pc.is_in(col["order_id"], placed)),
+               "order_id", "an order the log accepted")
+
+
+def _first_bad(path: Path, ok: pa.Array, column: str, expected: str, offset: int = 0) -> None:
+    """:class:`InputError` naming the first row (``offset`` + index) where ``ok`` is not true."""
+    bad = pc.invert(pc.fill_null(ok, False))
+    if pc.any(bad).as_py():
+        row = pc.index(bad, True).as_py() + offset
+        raise InputError(f"{path}: not a consistent lobsim event log (column {column}, "
+                         f"row {row}: expected {expected})")
 
 
 class Depth:
