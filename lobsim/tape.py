@@ -99,7 +99,7 @@ def read_summary(path: Path) -> dict[str, Any]:
     return summary
 
 
-#: Outcome rows the tape reads, and the columns each must fill.
+#: Outcome rows, whose side, price and qty the tape reads.
 _OUTCOMES = ("accepted", "fill", "cancelled", "modified")
 
 

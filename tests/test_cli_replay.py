@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lobsim.cli import main
+from lobsim.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "messages.jsonl"
 
@@ -116,3 +117,22 @@ def test_bad_values_in_well_formed_lines_are_rejects(tmp_path, capsys):
     assert [(e["id"], e["reason"]) for e in events] == [
         (1, "invalid"), (2, "invalid"), (3, "invalid"), (4, "invalid"), (5, "invalid"),
         (9, "unknown_id"), ([1], "invalid")]
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    (b'{"op":"limit","owner":"\xff"}', "not valid JSON (invalid start byte)"),
+    (b'{"op":{"a":1}}', "unknown op an object"),
+    (b'{"op":["limit"]}', "unknown op an array"),
+    (b'{"op":"cancel","id":' + b"7" * 5000 + b"}", "an integer of more than 4,300 digits"),
+    (b'{"op":"cancel","id":' + b"[" * 100_000, "not valid JSON"),
+    (b'{"op":"cancel","id":NaN}', "NaN is not a number JSON allows"),
+    (b'{"op":"cancel","id":-Infinity}', "-Infinity is not a number JSON allows"),
+    (b'{"op":"cancel","id":1e999}', "1e999 overflows a float"),
+], ids=["not-utf8", "op-object", "op-array", "5000-digits", "nested", "nan", "infinity", "overflow"])
+def test_lines_that_are_not_plain_json_are_one_error_naming_the_line(line, reason):
+    from lobsim.replay import parse_lines
+
+    with pytest.raises(InputError) as info:
+        list(parse_lines([b'{"op":"cancel","id":1}\n', line + b"\n"], "m.jsonl"))
+    assert str(info.value).startswith("m.jsonl:2: ") and reason in str(info.value)
+    assert "\n" not in str(info.value)
