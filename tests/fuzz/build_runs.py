@@ -1,7 +1,8 @@
 """Rebuild ``tests/fuzz/runs/``: run directories that open but hold wrong contents (issue 20,
-section 5), each derived from one small run of ``run-edge-scripted-at-max.toml``.
+section 5), each derived from one small run of ``run-edge-scripted-at-max.toml``; and
+``tests/fuzz/checkpoints/``: damaged checkpoints of one small DQN on ``policy-scenario.toml``.
 
-    python tests/fuzz/build_runs.py    # then commit tests/fuzz/runs/
+    python tests/fuzz/build_runs.py    # then commit tests/fuzz/runs/ and checkpoints/
 
 Each directory is read by ``lobsim report`` and ``lobsim export`` in ``test_corpus.py``,
 which expects one line naming the file and exit 2. To add a case, add a function to
@@ -22,6 +23,7 @@ import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "runs"
+CHECKPOINTS = HERE / "checkpoints"
 
 
 def _events(run: Path, edit: Callable[[pa.Table], pa.Table]) -> None:
@@ -75,7 +77,64 @@ CASES: dict[str, Callable[[Path], None]] = {
 }
 
 
+def _payload(edit: Callable[[dict], None], reseal: bool = True) -> Callable[[Path], None]:
+    """A case that edits the checkpoint's payload (sealed again: only the edit is wrong)."""
+    def case(folder: Path) -> None:
+        import torch
+
+        from lobsim.checkpoint import checksum
+
+        payload = torch.load(folder / "policy.pt", weights_only=True)
+        edit(payload)
+        if reseal:
+            payload["checksum"] = checksum(payload)
+        torch.save(payload, folder / "policy.pt")
+    return case
+
+
+def _flip_a_weight(folder: Path) -> None:
+    """One flipped bit inside a tensor's bytes: the file still unpickles."""
+    import torch
+
+    path = folder / "policy.pt"
+    tensor = next(iter(torch.load(path, weights_only=True)["state_dicts"]["q"].values()))
+    data = bytearray(path.read_bytes())
+    data[bytes(data).find(tensor.contiguous().numpy().tobytes()) + 5] ^= 0x40
+    path.write_bytes(bytes(data))
+
+
+def _nan_weight(payload: dict) -> None:
+    next(iter(payload["state_dicts"]["q"].values())).view(-1)[0] = float("nan")
+
+
+#: Damaged checkpoints for ``lobsim evaluate`` (issue 20, section 5), from one small DQN.
+CHECKPOINT_CASES: dict[str, Callable[[Path], None]] = {
+    "flipped-byte": _flip_a_weight,
+    "nan-weights": _payload(_nan_weight),
+    "step-1e18": _payload(lambda p: p["progress"].update(step=10**18)),
+    "curve-damaged": _payload(lambda p: p["progress"].update(curve=[{"step": "x"}])),
+    "edited-unsealed": _payload(lambda p: p["config"].update(hidden=7), reseal=False),
+    "not-a-zip": lambda folder: (folder / "policy.pt").write_bytes(b"PK\x03\x04 not really"),
+}
+
+
+def build_checkpoints() -> None:
+    from agents.rl import dqn
+    from lobsim.scenario import load
+
+    base = CHECKPOINTS / "_base"
+    shutil.rmtree(CHECKPOINTS, ignore_errors=True)
+    dqn.train(load(HERE / "policy-scenario.toml"), steps=40, seed=1, out=base, num_envs=2,
+              workers=0, learning_starts=20, batch_size=8, train_interval=2, hidden=4)
+    for name, edit in CHECKPOINT_CASES.items():
+        (CHECKPOINTS / name).mkdir(parents=True)
+        shutil.copy(base / "policy.pt", CHECKPOINTS / name / "policy.pt")
+        edit(CHECKPOINTS / name)
+    shutil.rmtree(base)
+
+
 def main() -> None:
+    build_checkpoints()
     base = RUNS / "_base"
     shutil.rmtree(RUNS, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "lobsim", "run", str(HERE / "run-edge-scripted-at-max.toml"),

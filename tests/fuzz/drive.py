@@ -1,7 +1,7 @@
 """Run every corpus item of one kind on one engine, in this process, through ``lobsim``'s
 command line (:func:`lobsim.cli.main`); print one JSON line per item.
 
-    python tests/fuzz/drive.py KIND OUT_DIR     # KIND: run, replay or read
+    python tests/fuzz/drive.py KIND OUT_DIR     # KIND: run, replay, read or policy
 
 The engine is chosen by the environment, as for ``lobsim`` itself: ``LOBSIM_PURE_PYTHON=1``
 for SimPy and the Python book, unset for the compiled ones (``run`` also passes
@@ -42,7 +42,8 @@ def items(kind: str) -> list[Path]:
         return sorted(HERE.glob("run-*.toml"))
     if kind == "replay":
         return sorted(HERE.glob("replay-*.jsonl"))
-    return sorted(p for p in (HERE / "runs").iterdir() if p.is_dir())
+    folder = HERE / ("checkpoints" if kind == "policy" else "runs")
+    return sorted(p for p in folder.iterdir() if p.is_dir())
 
 
 def commands(kind: str, item: Path, out: Path, engine: str) -> list[list[str]]:
@@ -51,6 +52,9 @@ def commands(kind: str, item: Path, out: Path, engine: str) -> list[list[str]]:
         return [["run", str(item), "--out", str(out / "run"), "--no-progress", "--engine", engine]]
     if kind == "replay":
         return [["replay", str(item)]]
+    if kind == "policy":
+        return [["evaluate", str(HERE / "policy-scenario.toml"), "--policy", str(item),
+                 "--episodes", "1", "--no-progress"]]
     shutil.copytree(item, out / "run")
     return [["report", str(out / "run")], ["export", str(out / "run"), "--lobster", str(out / "lob")]]
 

@@ -64,7 +64,7 @@ def _problems(item: str, expectation: int | str | dict, python: dict, compiled: 
     return problems
 
 
-@pytest.mark.parametrize("kind", ["run", "replay", "read"])
+@pytest.mark.parametrize("kind", ["run", "replay", "read", "policy"])
 def test_every_item_ends_the_same_on_both_engines(outcomes, kind):
     python, compiled = outcomes[(kind, "python")], outcomes[(kind, "compiled")]
     assert sorted(python) == sorted(EXPECTED[kind]), "every corpus item needs an entry in expected.toml"
