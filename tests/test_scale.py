@@ -146,3 +146,16 @@ def test_the_validator_never_crashes(changes):
     sim, market = loaded.simulation, loaded.market
     assert sim.duration * 1e9 <= 1e17 and market.initial_price / market.tick_size <= MAX_TICKS
     assert loaded.agents[0].params.limit_rate * sim.duration <= MAX_MESSAGES
+
+
+def test_the_bounds_keep_the_promises_their_comments_make():
+    from lobsim import config
+
+    assert config.MAX_TICKS * config.MAX_LOTS <= 2**53  # one fill's cash is exact in float64
+    assert config.INT64_MAX // (config.MAX_TICKS * config.MAX_LOTS) > 9_000  # fills per account
+    biggest_draw = -math.log(2.0**-53)  # an exponential draw from a 53-bit uniform, in means
+    assert biggest_draw <= 36.8
+    assert config.MAX_NS * (3 + 2 * 36.8) < config.INT64_MAX  # a time + floors + two draws
+    assert config.MAX_SEED + config.MAX_SWEEP_SEEDS < config.INT64_MAX
+    assert config.MAX_REWARD_COEF * config.MAX_LOTS**2 < 3.4e38  # float32 rewards stay finite
+    assert config.MAX_SECONDS * 1e9 == config.MAX_NS and config.MIN_SECONDS * 1e9 == 1
