@@ -59,11 +59,12 @@ def run(args: argparse.Namespace) -> int:
               "to let trained makers drive them", file=sys.stderr)
     if args.policy is not None and args.engine == "compiled":
         raise InputError("--engine compiled: learner seats run on the Python engine only")
-    claim_output(out)  # before running: refuse a foreign directory, retire the previous run
+    seated = seat_policy(scenario, args.policy) if args.policy is not None else None
+    claim_output(out)  # every input checked: refuse a foreign directory, retire the previous run
     market = None
     try:
-        if args.policy is not None:
-            result = run_with_policy(scenario, args.policy, _progress_bar(args))
+        if seated is not None:
+            result = run_with_policy(*seated, _progress_bar(args))
         else:
             market = Market(scenario, engine=args.engine)
             result = market.run(progress=_progress_bar(args))
@@ -79,19 +80,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_with_policy(scenario: Any, policy_dir: Path,
-                    progress: Callable[[int, int], None] | None = None) -> Any:
-    """One run of ``scenario`` with its learner seats driven by the greedy policy of
-    ``policy_dir``; returns the market's :class:`~lobsim.market.RunResult`.
-    Raises :class:`~lobsim.errors.CheckpointError` if the policy does not fit the seats."""
+def seat_policy(scenario: Any, policy_dir: Path) -> tuple[Any, Any]:
+    """(env, policy): ``scenario``'s environment and the greedy policy of ``policy_dir``,
+    checked to fit its learner seats (:class:`~lobsim.errors.CheckpointError` if not)."""
     from lobsim.checkpoint import check_matches, check_payload
-    from lobsim.cli.evaluate import load_policy, play
+    from lobsim.cli.evaluate import load_policy
     from lobsim.env import MarketEnv
 
     policy, payload = load_policy(policy_dir)
     env = MarketEnv(scenario)
     check_matches(check_payload(payload, None, str(policy_dir)), env, str(policy_dir))
-    for _ in play(env, policy, scenario.simulation.seed):
+    return env, policy
+
+
+def run_with_policy(env: Any, policy: Any,
+                    progress: Callable[[int, int], None] | None = None) -> Any:
+    """One run of ``env``'s scenario with its learner seats driven by ``policy`` (from
+    :func:`seat_policy`); returns the market's :class:`~lobsim.market.RunResult`."""
+    from lobsim.cli.evaluate import play
+
+    for _ in play(env, policy, env.scenario.simulation.seed):
         if progress is not None:
             progress(env.market.now, env.duration_ns)
     return env.result
