@@ -11,7 +11,6 @@ which expects one line naming the file and exit 2. To add a case, add a function
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -137,8 +136,9 @@ def main() -> None:
     build_checkpoints()
     base = RUNS / "_base"
     shutil.rmtree(RUNS, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "lobsim", "run", str(HERE / "run-edge-scripted-at-max.toml"),
-                    "--out", str(base), "--no-progress"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "lobsim", "run", "run-edge-scripted-at-max.toml",  # no
+                    "--out", str(base.relative_to(HERE)), "--no-progress"],  # absolute paths inside
+                   check=True, stdout=subprocess.DEVNULL, cwd=HERE)
     for name, edit in CASES.items():
         run = RUNS / name
         shutil.copytree(base, run)
