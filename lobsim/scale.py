@@ -21,7 +21,7 @@ Every check is O(number of parameters), whatever the values.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lobsim.config import MAX_MESSAGES, MAX_SNAPSHOT_ROWS, MAX_TICKS, MarketConfig, Scenario
@@ -90,8 +90,15 @@ def _kind_limits(params: Any, market: MarketConfig, path: str) -> None:
     try:
         check_market(market)
     except ValueError as exc:
-        key, _, message = str(exc).partition(": ")
-        raise OutOfRange(f"{path}.{key}" if message else path, message or key) from None
+        key, message = split_key(str(exc), [f.name for f in dataclasses.fields(params)])
+        raise OutOfRange(f"{path}.{key}" if key else path, message) from None
+
+
+def split_key(text: str, keys: Iterable[str]) -> tuple[str | None, str]:
+    """``(KEY, why)`` of a ``"KEY: why"`` message whose KEY is one of ``keys`` (a kind's
+    cross-field checks name the parameter that way); ``(None, text)`` otherwise."""
+    key, sep, message = text.partition(": ")
+    return (key, message) if sep and key in set(keys) else (None, text)
 
 
 def _expected_messages(params: Any, duration: float, market: MarketConfig) -> float:

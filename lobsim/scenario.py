@@ -284,10 +284,8 @@ def _build(cls: type, table: Any, path: str, also: tuple[str, ...] = ()) -> Any:
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:  # a __post_init__ cross-field check
-        key, sep, message = str(exc).partition(": ")  # "KEY: why" names one of its fields
-        if sep and key in fields:
-            raise _Invalid(_join(path, key), message) from None
-        raise _Invalid(path, str(exc)) from None
+        key, message = scale.split_key(str(exc), fields)  # "KEY: why" names one of its fields
+        raise _Invalid(_join(path, key) if key else path, message) from None
 
 
 def _with_unit(meta: Mapping[str, Any]) -> Mapping[str, Any]:
