@@ -38,9 +38,11 @@ from typing import TYPE_CHECKING
 
 from agents.maker import QuotingMaker
 from agents.tracking import quote_ticks
+from lobsim.scenario.config import MAX_COEFFICIENT, MAX_TICKS
 from lobsim.units import ns_to_seconds
 
 if TYPE_CHECKING:
+    from lobsim.scenario.config import MarketConfig
     from lobsim.sim.gateway import Session
     from lobsim.sim.messages import MarketData, OrderReport
 
@@ -49,20 +51,45 @@ REQUOTE = "requote"  # timer tag
 
 @dataclass(frozen=True)
 class AvellanedaStoikovParams:
-    gamma: float = field(metadata={"gt": 0.0, "doc": "risk aversion, per (price unit x lot)"})
+    gamma: float = field(metadata={
+        "gt": 0.0, "max": MAX_COEFFICIENT, "doc": "risk aversion, per (price unit x lot)"})
     sigma: float = field(metadata={
-        "min": 0.0, "doc": "mid volatility, price units per sqrt(second)"})
+        "min": 0.0, "max": MAX_COEFFICIENT, "doc": "mid volatility, price units per sqrt(second)"})
     kappa: float = field(metadata={
-        "gt": 0.0, "doc": "fill-intensity decay, per price unit of depth"})
-    horizon: float = field(default=60.0, metadata={"gt": 0.0, "doc": "T, seconds"})
+        "gt": 0.0, "max": MAX_COEFFICIENT, "doc": "fill-intensity decay, per price unit of depth"})
+    horizon: float = field(default=60.0, metadata={"gt": 0.0, "unit": "s", "doc": "T, seconds"})
     horizon_mode: str = field(default="cyclic", metadata={
         "choices": ("cyclic", "rolling"),
         "doc": "cyclic: tau = horizon - (t mod horizon); rolling: tau = horizon"})
-    quote_size: int = field(default=1, metadata={"min": 1, "doc": "lots per quote"})
+    quote_size: int = field(default=1, metadata={"min": 1, "unit": "lots", "doc": "lots per quote"})
     requote_interval: float = field(default=0.1, metadata={
-        "gt": 0.0, "doc": "seconds between quote updates"})
+        "gt": 0.0, "unit": "s", "doc": "seconds between quote updates"})
     max_inventory: int = field(default=100, metadata={
-        "min": 1, "doc": "lots: never quote a side whose fill would take |inventory| beyond this"})
+        "min": 1, "unit": "lots",
+        "doc": "lots: never quote a side whose fill would take |inventory| beyond this"})
+
+    def check_market(self, market: MarketConfig) -> None:
+        """The model's widest spread and its largest inventory shift (tau = horizon,
+        |q| = max_inventory) must be finite and at most ``MAX_TICKS`` ticks of ``market``,
+        or its quotes cannot be ticks; else ValueError("KEY: why")."""
+        limit = MAX_TICKS * market.tick_size
+        try:
+            risk = self.gamma * self.sigma ** 2 * self.horizon  # price units per lot held
+            spread = risk + 2.0 / self.gamma * math.log1p(self.gamma / self.kappa)
+        except OverflowError:
+            risk = spread = math.inf
+        if not spread <= limit:
+            raise ValueError(f"gamma: expected a spread gamma sigma^2 horizon + (2 / gamma) "
+                             f"ln(1 + gamma / kappa) of at most {limit:.6g} price units "
+                             f"({MAX_TICKS:,} ticks), got {spread:.6g}")
+        if not risk * self.max_inventory <= limit:
+            raise ValueError(f"max_inventory: expected an inventory shift max_inventory gamma "
+                             f"sigma^2 horizon of at most {limit:.6g} price units, got "
+                             f"{risk * self.max_inventory:.6g}")
+
+    def expected_messages(self, duration_s: float, market: MarketConfig) -> float:
+        """Requests in ``duration_s`` seconds: both quotes moved at each requote."""
+        return 2 * duration_s / self.requote_interval
 
 
 class AvellanedaStoikovMaker(QuotingMaker):

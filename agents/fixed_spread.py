@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from agents.maker import QuotingMaker
 from agents.tracking import quote_ticks
+from lobsim.scenario.config import MAX_TICKS
 from lobsim.sim.messages import OrderFilled
 from lobsim.book.orders import Side
 
@@ -34,14 +35,21 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class FixedSpreadParams:
     half_spread: int = field(default=1, metadata={
-        "min": 1, "doc": "ticks from the (skewed) mid to each quote"})
-    quote_size: int = field(default=1, metadata={"min": 1, "doc": "lots per quote"})
+        "min": 1, "unit": "ticks", "doc": "ticks from the (skewed) mid to each quote"})
+    quote_size: int = field(default=1, metadata={"min": 1, "unit": "lots", "doc": "lots per quote"})
     requote_ticks: int = field(default=1, metadata={
-        "min": 1, "doc": "re-quote when the mid has moved this many ticks since the last quote"})
+        "min": 1, "unit": "ticks", "doc": "re-quote when the mid has moved this many ticks since the last quote"})
     skew_per_lot: float = field(default=0.0, metadata={
-        "min": 0.0, "doc": "ticks the quotes move against the inventory, per lot held"})
+        "min": 0.0, "unit": "ticks", "doc": "ticks the quotes move against the inventory, per lot held"})
     max_inventory: int = field(default=100, metadata={
-        "min": 1, "doc": "lots: never quote a side whose fill would take |inventory| beyond this"})
+        "min": 1, "unit": "lots",
+        "doc": "lots: never quote a side whose fill would take |inventory| beyond this"})
+
+    def __post_init__(self) -> None:
+        if not self.skew_per_lot * self.max_inventory + self.half_spread <= MAX_TICKS:
+            raise ValueError(f"skew_per_lot: expected skew_per_lot x max_inventory + half_spread "
+                             f"of at most {MAX_TICKS:,} ticks, got "
+                             f"{self.skew_per_lot * self.max_inventory + self.half_spread:.6g}")
 
 
 class FixedSpreadMaker(QuotingMaker):

@@ -40,6 +40,7 @@ from agents.tracking import TopOfBook
 from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
+    from lobsim.scenario.config import MarketConfig
     from lobsim.sim.gateway import Session
     from lobsim.sim.messages import MarketData
 
@@ -52,15 +53,20 @@ JUMP_UP, JUMP_DOWN, LOOK = range(3)
 @dataclass(frozen=True)
 class InformedParams:
     jump_rate: float = field(default=0.2, metadata={
-        "min": 0.0, "doc": "jumps of the fundamental value per second (up or down, 50/50)"})
+        "min": 0.0, "unit": "rate", "doc": "jumps of the fundamental value per second (up or down, 50/50)"})
     jump: float = field(default=0.05, metadata={
-        "gt": 0.0, "doc": "price units per jump of the value (whole ticks, at least one)"})
+        "gt": 0.0, "unit": "price", "doc": "price units per jump of the value (whole ticks, at least one)"})
     trade_rate: float = field(default=2.0, metadata={
-        "min": 0.0, "doc": "looks at the book per second; each look trades if mispriced"})
+        "min": 0.0, "unit": "rate", "doc": "looks at the book per second; each look trades if mispriced"})
     edge: float = field(default=0.01, metadata={
-        "gt": 0.0, "doc": "price units: buy when the ask is this far below the value "
+        "gt": 0.0, "unit": "price", "doc": "price units: buy when the ask is this far below the value "
                           "(sell when the bid is this far above; whole ticks, at least one)"})
-    order_size: int = field(default=1, metadata={"min": 1, "doc": "lots per market order"})
+    order_size: int = field(default=1, metadata={
+        "min": 1, "unit": "lots", "doc": "lots per market order"})
+
+    def expected_messages(self, duration_s: float, market: MarketConfig) -> float:
+        """Requests in ``duration_s`` seconds: at most one market order per look."""
+        return self.trade_rate * duration_s
 
 
 class InformedTrader(Agent):

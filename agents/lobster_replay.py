@@ -60,8 +60,10 @@ class LobsterReplayParams:
         "path": True, "doc": "its LOBSTER order-book file: seeds the starting book and re-syncs "
                              "the replayed liquidity with it; empty: none"})
     start: float = field(default=-1.0, metadata={
-        "min": -1.0, "doc": "seconds after midnight that become time 0; -1: the first row's time"})
-    speed: float = field(default=1.0, metadata={"gt": 0.0, "doc": "replay speed: 2.0 is twice as fast"})
+        "min": -1.0, "unit": "s", "doc": "seconds after midnight that become time 0; -1: the first row's time"})
+    speed: float = field(default=1.0, metadata={
+        "min": 1e-3, "max": 1e6,  # a day's file (86,400 s) slowed 1,000 times is within MAX_SECONDS
+        "doc": "replay speed: 2.0 is twice as fast"})
 
 
 class LobsterReplayTrader(Agent):

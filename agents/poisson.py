@@ -25,6 +25,7 @@ from agents.tracking import LiveOrders, TopOfBook
 from lobsim.book.orders import MAX_PRICE, Side
 
 if TYPE_CHECKING:
+    from lobsim.scenario.config import MarketConfig
     from lobsim.sim.gateway import Session
     from lobsim.sim.messages import MarketData, OrderReport
 
@@ -86,21 +87,25 @@ def truncated_geometric(u: float, p: float, top: int) -> int:
 @dataclass(frozen=True)
 class PoissonParams:
     order_rate: float = field(default=1.0, metadata={
-        "min": 0.0, "doc": "new orders per second (limit and market together)"})
+        "min": 0.0, "unit": "rate", "doc": "new orders per second (limit and market together)"})
     market_fraction: float = field(default=0.1, metadata={
         "min": 0.0, "max": 1.0, "doc": "fraction of new orders that are market orders"})
     cancel_rate: float = field(default=0.1, metadata={
-        "min": 0.0, "doc": "cancels per resting order per second"})
+        "min": 0.0, "unit": "rate", "doc": "cancels per resting order per second"})
     mean_size: float = field(default=1.0, metadata={
-        "min": 1.0, "doc": "mean order size, lots (geometric on 1, 2, ...)"})
+        "min": 1.0, "unit": "lots", "doc": "mean order size, lots (geometric on 1, 2, ...)"})
     max_offset: int = field(default=5, metadata={
-        "min": 0, "doc": "limit orders rest 0..max_offset ticks behind the same-side touch"})
+        "min": 0, "unit": "ticks", "doc": "limit orders rest 0..max_offset ticks behind the same-side touch"})
     placement: str = field(default="uniform", metadata={
         "choices": ("uniform", "geometric"),
         "doc": "offset distribution over 0..max_offset ticks"})
     offset_p: float = field(default=0.5, metadata={
         "gt": 0.0, "max": 1.0,
         "doc": "geometric placement: P(offset = k) proportional to (1 - offset_p)**k"})
+
+    def expected_messages(self, duration_s: float, market: MarketConfig) -> float:
+        """Requests in ``duration_s`` seconds: new orders and at most one cancel each."""
+        return 2 * self.order_rate * duration_s
 
 
 class PoissonFlow(Agent):

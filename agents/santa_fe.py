@@ -42,6 +42,7 @@ from agents.poisson import PoissonFlow
 from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
+    from lobsim.scenario.config import MarketConfig
     from lobsim.sim.gateway import Session
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -53,15 +54,22 @@ LIMIT_BUY, LIMIT_SELL, MARKET_BUY, MARKET_SELL, CANCEL = range(5)
 @dataclass(frozen=True)
 class SantaFeParams:
     limit_rate: float = field(metadata={
-        "min": 0.0, "doc": "alpha: limit-order shares per price unit per second, per side"})
+        "min": 0.0, "unit": "rate", "doc": "alpha: limit-order shares per price unit per second, per side"})
     market_rate: float = field(metadata={
-        "min": 0.0, "doc": "mu: market-order shares per second, both sides together"})
+        "min": 0.0, "unit": "rate", "doc": "mu: market-order shares per second, both sides together"})
     cancel_rate: float = field(metadata={
-        "min": 0.0, "doc": "delta: cancels per resting order per second"})
+        "min": 0.0, "unit": "rate", "doc": "delta: cancels per resting order per second"})
     window: float = field(metadata={
-        "gt": 0.0, "doc": "price units: limit prices are uniform over this band beyond "
+        "gt": 0.0, "unit": "price", "doc": "price units: limit prices are uniform over this band beyond "
                           "the opposite best quote"})
-    order_size: int = field(default=1, metadata={"min": 1, "doc": "sigma: lots per order"})
+    order_size: int = field(default=1, metadata={
+        "min": 1, "unit": "lots", "doc": "sigma: lots per order"})
+
+    def expected_messages(self, duration_s: float, market: MarketConfig) -> float:
+        """Requests in ``duration_s`` seconds: limit and market orders, and at most one
+        cancel per limit order."""
+        limit = self.limit_rate * self.window / self.order_size  # orders/s per side
+        return (4 * limit + self.market_rate / self.order_size) * duration_s
 
 
 class SantaFeTrader(PoissonFlow):

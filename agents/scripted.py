@@ -18,12 +18,14 @@ the liquidity it provided and start a drought. In a scenario file::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lobsim.sim.agent import Agent
 from agents.tracking import LiveOrders
+from lobsim.scenario.config import MAX_MESSAGES, MAX_SECONDS, MarketConfig
 from lobsim.book.orders import Side
 from lobsim.units import ns_or_never
 
@@ -38,16 +40,19 @@ ORDER_TYPES = ("market", "limit", "cancel_all")
 class ScheduledOrder:
     """One line of a schedule; ``repeat`` copies go out ``every`` seconds apart."""
 
-    at: float = field(metadata={"min": 0.0, "doc": "seconds of simulated time of the first send"})
+    at: float = field(metadata={
+        "min": 0.0, "unit": "s", "doc": "seconds of simulated time of the first send"})
     type: str = field(default="market", metadata={
         "choices": ORDER_TYPES, "doc": "market order, GTC limit order, or cancel every live order"})
     side: str = field(default="buy", metadata={
         "choices": ("buy", "sell"), "doc": "ignored by cancel_all"})
-    qty: int = field(default=1, metadata={"min": 1, "doc": "lots per order"})
+    qty: int = field(default=1, metadata={"min": 1, "unit": "lots", "doc": "lots per order"})
     price: float | None = field(default=None, metadata={
-        "gt": 0.0, "doc": "limit price, price units (limit only)"})
-    repeat: int = field(default=1, metadata={"min": 1, "doc": "number of sends"})
-    every: float = field(default=0.0, metadata={"min": 0.0, "doc": "seconds between sends"})
+        "gt": 0.0, "unit": "price", "doc": "limit price, price units (limit only)"})
+    repeat: int = field(default=1, metadata={
+        "min": 1, "max": MAX_MESSAGES, "doc": "number of sends"})
+    every: float = field(default=0.0, metadata={
+        "min": 0.0, "unit": "s", "doc": "seconds between sends"})
 
     def __post_init__(self) -> None:
         if self.type not in ORDER_TYPES:
@@ -58,16 +63,31 @@ class ScheduledOrder:
             raise ValueError("a limit order needs a price")
         if self.type != "limit" and self.price is not None:
             raise ValueError(f"price is only for limit orders, not {self.type}")
+        if not self.send_time(self.repeat - 1) <= MAX_SECONDS:  # its ns would pass int64
+            raise ValueError(f"every: the last send (at + (repeat - 1) x every = "
+                             f"{self.send_time(self.repeat - 1):.6g} s) is beyond {MAX_SECONDS:.6g} s")
 
     def send_time(self, n: int) -> float:
         """Seconds: when the ``n``-th send (0-based) is due."""
         return self.at + n * self.every
+
+    def sends_before(self, duration_s: float) -> int:
+        """How many of the ``repeat`` sends are due before ``duration_s`` seconds. O(1)."""
+        if self.at >= duration_s:
+            return 0
+        gaps = (duration_s - self.at) / self.every if self.every else math.inf  # inf: all at once
+        return self.repeat if gaps >= self.repeat else math.floor(gaps) + 1
 
 
 @dataclass(frozen=True)
 class ScriptedParams:
     schedule: tuple[ScheduledOrder, ...] = field(default=(), metadata={
         "doc": "orders to send, each at its time (see ScheduledOrder)"})
+
+    def expected_messages(self, duration_s: float, market: MarketConfig) -> float:
+        """Sends due in ``duration_s`` seconds (a cancel_all counts once: what it cancels
+        was sent before, and counted then)."""
+        return float(sum(line.sends_before(duration_s) for line in self.schedule))
 
 
 class ScriptedTrader(Agent):

@@ -49,7 +49,9 @@ def graph() -> dict[str, set[str]]:
     """Module -> the project modules it imports."""
     files = [p for top in ("lobsim", "agents") for p in (ROOT / top).rglob("*.py")]
     modules = {module_name(p): p for p in files}
-    return {name: {m for m in imports_of(path) if m in modules} for name, path in modules.items()}
+    # an edge to one's own package is no edge: Python has initialized it before the module
+    return {name: {m for m in imports_of(path) if m in modules and not name.startswith(m + ".")}
+            for name, path in modules.items()}
 
 
 GRAPH = graph()

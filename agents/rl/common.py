@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from lobsim.rl.checkpoint import (BAD_PAYLOAD, CHECKPOINT, FORMAT, STATE_KEYS, check_matches,  # noqa: F401
-                               check_payload, load_checkpoint, short_error)
+                               check_payload, checksum, load_checkpoint, short_error)
 from lobsim import registry
 from lobsim.errors import CheckpointError, InputError, LobsimError
 
@@ -452,7 +452,9 @@ def write_curve(out: Path, rows: list[dict], title: str, validation: list[dict] 
 def save_checkpoint(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    torch.save(plain({"format": FORMAT, **payload}), tmp)
+    sealed = plain({"format": FORMAT, **payload})
+    sealed["checksum"] = checksum(sealed)  # checked on load (lobsim.rl.checkpoint)
+    torch.save(sealed, tmp)
     tmp.replace(path)
 
 

@@ -29,7 +29,7 @@ from lobsim.analysis.realism import Comparison, compare
 from lobsim.analysis.realism import as_dict as realism_dict
 from lobsim.analysis.realism_figures import CAPTIONS as REALISM_CAPTIONS
 from lobsim.analysis.realism_figures import figures as realism_figures
-from lobsim.data.rundata import RunData, load, load_run
+from lobsim.data.rundata import MAX_SECONDS, RunData, load, load_run
 from lobsim.data.rundata import learning_curve as _learning_curve
 from lobsim.errors import InputError
 from lobsim.analysis.figures import CAPTIONS, fig_learning, figures, new_figure
@@ -164,8 +164,9 @@ def write_report(run_dir: Path, interval_s: float = 10.0, against: Path | None =
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: no such run directory")
-    if not interval_s > 0:
-        raise InputError(f"--interval must be > 0 seconds, got {interval_s}")
+    if not SCALES_S[0] <= interval_s <= MAX_SECONDS:  # NaN fails too
+        raise InputError(f"--interval must be from {SCALES_S[0]:g} to {MAX_SECONDS:g} seconds, "
+                         f"got {interval_s}")
     new_figure()  # fail early, before any work, if matplotlib is missing
     realism = None
     if not (run_dir / "events.parquet").exists() and (run_dir / "learning_curve.csv").exists():

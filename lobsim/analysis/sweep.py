@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lobsim.scenario.config import MAX_SWEEP_RUNS, MAX_SWEEP_SEEDS, MAX_WORKERS
 from lobsim.stats import mean_ci95
 from lobsim.errors import AuditError, InputError, LobsimError, MissingExtraError
 from lobsim.fileio import staged_directory
@@ -116,6 +117,7 @@ class Variant:
     values: dict[str, Any]  #: swept key -> value
     data: dict[str, Any]  #: the raw scenario dict with the values set
     seed: int  #: the variant's own seed (its first run's seed)
+    source: str = ""  #: the scenario file it varies
 
 
 def expand(data: Mapping[str, Any], axes: list[Axis], source: str) -> list[Variant]:
@@ -125,6 +127,9 @@ def expand(data: Mapping[str, Any], axes: list[Axis], source: str) -> list[Varia
     keys = [axis.key for axis in axes]
     if len(set(keys)) != len(keys):
         raise InputError("--set: the same key is swept twice")
+    count = math.prod(len(axis.values) for axis in axes)
+    if count > MAX_SWEEP_RUNS:  # before building (and validating) any of them
+        raise InputError(f"--set: {count:,} variants; at most {MAX_SWEEP_RUNS:,} are allowed")
     variants = []
     for index, combo in enumerate(itertools.product(*(axis.values for axis in axes))):
         raw = copy.deepcopy(dict(data))
@@ -133,7 +138,7 @@ def expand(data: Mapping[str, Any], axes: list[Axis], source: str) -> list[Varia
             set_path(raw, key, value)
         label = ", ".join(f"{k}={v!r}" for k, v in values.items())
         scenario = from_dict(raw, f"{source} [{label}]" if label else source)  # ScenarioError names the key
-        variants.append(Variant(index, values, raw, scenario.simulation.seed))
+        variants.append(Variant(index, values, raw, scenario.simulation.seed, source))
     return variants
 
 
@@ -156,6 +161,11 @@ def run_one(data: dict[str, Any], source: str, seed: int,
         return exc.result.summary  # type: ignore[attr-defined]
     except LobsimError as exc:  # say which run failed; the sweep stops with one line
         raise type(exc)(f"{source}, seed {seed}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a bug or MemoryError in one run: one line, not
+        # a worker's chained traceback per process
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise LobsimError(f"{source}, seed {seed}: the run failed: {type(exc).__name__}"
+                          f"{': ' + detail if detail else ''}") from None
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -189,19 +199,39 @@ def run_sweep(scenario_path: Path, axes: list[Axis], seeds: int, workers: int = 
               address: str | None = None, progress: Progress | None = None) -> list[dict[str, Any]]:
     """Run every (variant, seed); rows sorted by (variant, seed). ``address``: a Ray
     cluster (each run one Ray task); else ``workers`` local processes (1: in this process)."""
-    from lobsim import registry
+    return run_jobs(plan_sweep(scenario_path, axes, seeds, workers, address), workers, address,
+                    progress)
+
+
+def plan_sweep(scenario_path: Path, axes: list[Axis], seeds: int, workers: int = 2,
+               address: str | None = None) -> list[tuple[Variant, int]]:
+    """Every (variant, seed) of the sweep, each variant validated, the options checked:
+    every input error comes out here, before anything runs (or is overwritten)."""
     from lobsim.scenario.loader import load
 
-    if seeds < 1:
-        raise InputError(f"--seeds must be at least 1, got {seeds}")
+    if not 1 <= seeds <= MAX_SWEEP_SEEDS:
+        raise InputError(f"--seeds must be from 1 to {MAX_SWEEP_SEEDS:,}, got {seeds}")
+    if not address and not 1 <= workers <= MAX_WORKERS:
+        raise InputError(f"--workers must be from 1 to {MAX_WORKERS}, got {workers}")
     load(scenario_path)  # validates the file itself first
     with open(scenario_path, "rb") as handle:
         data = tomllib.load(handle)
-    source = str(scenario_path)
-    variants = expand(data, axes, source)
-    jobs = [(v, v.seed + k) for v in variants for k in range(seeds)]
+    variants = expand(data, axes, str(scenario_path))
+    if len(variants) * seeds > MAX_SWEEP_RUNS:
+        raise InputError(f"a sweep of {len(variants):,} variants x {seeds:,} seeds is "
+                         f"{len(variants) * seeds:,} runs; at most {MAX_SWEEP_RUNS:,} are allowed")
+    return [(v, v.seed + k) for v in variants for k in range(seeds)]
+
+
+def run_jobs(jobs: list[tuple[Variant, int]], workers: int = 2, address: str | None = None,
+             progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Run the (variant, seed) pairs of :func:`plan_sweep`; one row each, in order. Each
+    run gets the user's ``--agents`` files, which a Ray worker must load itself."""
+    from lobsim import registry
+
     files = registry.agent_files()
-    calls = [(v.data, f"{source} {v.values}" if v.values else source, seed, files) for v, seed in jobs]
+    calls = [(v.data, f"{v.source} {v.values}" if v.values else v.source, seed, files)
+             for v, seed in jobs]
     if address:
         summaries = _ray_map(calls, address, progress)
     elif workers <= 1:

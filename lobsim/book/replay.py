@@ -7,8 +7,10 @@ Message lines (``tif`` and ``post_only`` optional)::
     {"op":"cancel","id":1}
     {"op":"modify","id":1,"qty":2,"price":10001}
 
-A line that is not a JSON object, or has no known ``op``, is an :class:`InputError`
-naming its line number. Bad *values* in a well-formed line (a float price, an unknown
+A line that is not a JSON object (including one that is not UTF-8, nests too deep
+for the parser, holds an integer past Python's digit limit, or a NaN, Infinity or a
+number that overflows to it), or has no known ``op``, is an :class:`InputError` naming
+its line number, so that no NaN ever reaches the output. Bad *values* in a well-formed line (a float price, an unknown
 side, a missing qty) are passed to the book unchanged and come back as rejects.
 Blank lines are skipped.
 """
@@ -16,6 +18,7 @@ Blank lines are skipped.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -52,28 +55,52 @@ def _stream(path: Path) -> Iterator[Message]:
         yield from parse_lines(handle, str(path))
 
 
-def _open(path: Path) -> IO[str]:
+def _open(path: Path) -> IO[bytes]:
     try:
-        return path.open(encoding="utf-8")
+        return path.open("rb")  # decoded line by line, inside parse_lines' checks
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def parse_lines(lines: Iterable[str], source: str) -> Iterator[Message]:
-    """Yield each non-blank line's message; :class:`InputError` names the first bad line."""
+def parse_lines(lines: Iterable[str | bytes], source: str) -> Iterator[Message]:
+    """Yield each non-blank line's message; :class:`InputError` names the first bad line.
+    ``lines`` may be bytes (decoded as UTF-8 here) or text."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            message = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{source}:{number}: not valid JSON ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+            message = _decode(line)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
+            reason = getattr(exc, "msg", None) or getattr(exc, "reason", None) or str(exc)
+            if "integer string conversion" in reason:
+                reason = "an integer of more than 4,300 digits"
+            raise InputError(f"{source}:{number}: not valid JSON ({reason[:120] or 'nested too deep'})") from None
         if not isinstance(message, dict):
             raise InputError(f"{source}:{number}: expected a JSON object, got {type(message).__name__}")
-        if message.get("op") not in _APPLY:
-            raise InputError(
-                f"{source}:{number}: unknown op {message.get('op')!r} (expected one of: {', '.join(_APPLY)})")
+        op = message.get("op")
+        if not isinstance(op, str) or op not in _APPLY:  # a list or object is unhashable
+            shown = "an array" if isinstance(op, list) else "an object" if isinstance(op, dict) \
+                else repr(op)[:40]
+            raise InputError(f"{source}:{number}: unknown op {shown} (expected one of: {', '.join(_APPLY)})")
         yield message
+
+
+def _decode(line: str | bytes) -> Any:
+    """One line as JSON: UTF-8, finite numbers only; ValueError otherwise (RecursionError
+    when nested too deep for the parser: it unwinds cleanly and is caught as bad JSON)."""
+    text = line.decode("utf-8") if isinstance(line, bytes) else line
+    return json.loads(text, parse_constant=_not_finite, parse_float=_finite)
+
+
+def _not_finite(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} overflows a float")
+    return value
 
 
 def apply(book: OrderBook, message: Message) -> Iterable[Report]:

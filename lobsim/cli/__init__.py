@@ -40,6 +40,15 @@ def plain_text(text: str) -> str:
     return _RST.sub(r"\1", text)
 
 
+def check_option(option: str, value: int | None, low: int, high: int) -> None:
+    """:class:`~lobsim.errors.InputError` unless an integer option's ``value`` is within
+    ``[low, high]`` (None: not given); the bounds come from :mod:`lobsim.scenario.config`."""
+    from lobsim.errors import InputError
+
+    if value is not None and not low <= value <= high:
+        raise InputError(f"{option}: expected an integer from {low:,} to {high:,}, got {value}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lobsim", description="Event-driven limit-order-book market simulator. "

@@ -32,15 +32,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lobsim.cli import check_option
     from lobsim.cli.progress import ProgressBar
-    from lobsim.errors import InputError
     from lobsim.rl.env import load_scenario, require_learners
     from lobsim.rl.evaluation import evaluate, load_policy
+    from lobsim.scenario.config import MAX_EPISODES, MAX_SEED
 
-    if args.episodes < 1:
-        raise InputError(f"--episodes: expected a positive integer, got {args.episodes}")
-    if args.seed < 0:
-        raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
+    check_option("--episodes", args.episodes, 1, MAX_EPISODES)
+    check_option("--seed", args.seed, 0, MAX_SEED)
     scenario = load_scenario(args.scenario)
     require_learners(scenario, "for the policy to drive (evaluate needs the scenario it was trained on)")
     policy, payload = load_policy(args.policy)

@@ -27,7 +27,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lobsim.cli import check_option
     from lobsim.data.lobster_export import export_run
+    from lobsim.scenario.config import MAX_DEPTH_LEVELS
+
+    check_option("--levels", args.levels, 1, MAX_DEPTH_LEVELS)  # columns per row: 4 x levels
+    check_option("--start", args.start, 0, 86_400)  # seconds after midnight
 
     messages, orderbook, rows = export_run(args.run_dir, args.lobster, args.levels, args.start)
     print(f"wrote {messages}")

@@ -68,11 +68,11 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(atomic_write(args.out)) if args.out else sys.stdout
         for event in replay(messages, book):
-            out.write(json.dumps(event, separators=(",", ":")))
+            out.write(json.dumps(event, separators=(",", ":"), allow_nan=False))
             out.write("\n")
     if args.book_out:
         with atomic_write(args.book_out) as handle:
-            json.dump(book.snapshot(), handle, separators=(",", ":"))
+            json.dump(book.snapshot(), handle, separators=(",", ":"), allow_nan=False)
             handle.write("\n")
     return 0
 

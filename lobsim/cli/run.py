@@ -41,18 +41,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lobsim.scenario import loader as scenario_module
+    from lobsim.cli import check_option
     from lobsim.errors import AuditError, InputError, LivelockError
-    from lobsim.fileio import check_creatable
+    from lobsim.fileio import claim_output
+    from lobsim.scenario import loader as scenario_module
+    from lobsim.scenario.config import MAX_SEED
     from lobsim.sim.output import write_run
 
     scenario = scenario_module.load(args.scenario)
+    check_option("--seed", args.seed, 0, MAX_SEED)
     if args.seed is not None:
-        if args.seed < 0:
-            raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
         scenario = scenario.with_seed(args.seed)
     out = args.out or Path("runs") / f"{args.scenario.stem}-seed{scenario.simulation.seed}"
-    check_creatable(out)  # before the run, not after it
     seats = [name for a in scenario.agents if a.kind == "learner" for name in a.instance_names()]
     if args.policy is not None and not seats:
         raise InputError(f"--policy: {args.scenario} has no learner seats (agents of kind \"learner\")")
@@ -61,11 +61,13 @@ def run(args: argparse.Namespace) -> int:
               "to let trained makers drive them", file=sys.stderr)
     if args.policy is not None and args.engine == "compiled":
         raise InputError("--engine compiled: learner seats run on the Python engine only")
+    seated = seat_policy(scenario, args.policy) if args.policy is not None else None
+    claim_output(out)  # every input checked: refuse a foreign directory, retire the previous run
     market = None
     failed = None
-    if args.policy is not None:
+    if seated is not None:
         try:
-            result = run_with_policy(scenario, args.policy, _progress_bar(args))
+            result = run_with_policy(*seated, str(args.policy), _progress_bar(args))
         except (AuditError, LivelockError) as exc:
             if not hasattr(exc, "result"):  # a livelock is kept only with its run
                 raise
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                                            idle_seats=seats)
     print(format_summary(result.summary))
     print(f"engine: {market.ran_on if market is not None else 'python'}; wrote {out}/")
-    if isinstance(failed, LivelockError):
+    if isinstance(failed, LivelockError):  # a runaway: the run up to the stop, for diagnosis
         print(f"lobsim run: error: {failed} (the run up to the stop is in {out}/)", file=sys.stderr)
         return 2
     if failed is not None:
@@ -90,9 +92,9 @@ def _streamed(scenario: Any, engine: str, out: Path, resolved_toml: str,
               progress: Callable[[int, int], None] | None,
               idle_seats: list[str]) -> tuple[Any, Any, Exception | None]:
     """Run ``scenario`` streaming its files into ``out`` (see
-    :func:`lobsim.sim.output.run_directory`); a run whose audit fails is kept, with its
-    summary, which says that nobody drove the learner seats ``idle_seats``. Returns
-    (market, result, the AuditError or None)."""
+    :func:`lobsim.sim.output.run_directory`); a run whose audit fails, or that a runaway
+    stopped, is kept with its summary, which says that nobody drove the learner seats
+    ``idle_seats``. Returns (market, result, the AuditError/LivelockError or None)."""
     from lobsim.errors import AuditError, LivelockError
     from lobsim.sim.market import Market
     from lobsim.sim.output import run_directory
@@ -112,22 +114,31 @@ def _streamed(scenario: Any, engine: str, out: Path, resolved_toml: str,
     return market, result, failed
 
 
-def run_with_policy(scenario: Any, policy_dir: Path,
-                    progress: Callable[[int, int], None] | None = None) -> Any:
-    """One run of ``scenario`` with its learner seats driven by the greedy policy of
-    ``policy_dir``; returns the market's :class:`~lobsim.sim.market.RunResult`.
-    Raises :class:`~lobsim.errors.CheckpointError` if the policy does not fit the seats."""
+def seat_policy(scenario: Any, policy_dir: Path) -> tuple[Any, Any, dict]:
+    """(env, policy, payload): ``scenario``'s environment and the greedy policy of
+    ``policy_dir``, checked to fit its learner seats (:class:`~lobsim.errors.CheckpointError`
+    if not)."""
     from lobsim.rl.checkpoint import check_matches, check_payload
-    from lobsim.rl.evaluation import load_policy, play
     from lobsim.rl.env import MarketEnv
+    from lobsim.rl.evaluation import load_policy
 
     policy, payload = load_policy(policy_dir)
     env = MarketEnv(scenario)
     check_matches(check_payload(payload, None, str(policy_dir)), env, str(policy_dir))
-    for _ in play(env, policy, scenario.simulation.seed):
+    return env, policy, payload
+
+
+def run_with_policy(env: Any, policy: Any, payload: dict, where: str,
+                    progress: Callable[[int, int], None] | None = None) -> Any:
+    """One run of ``env``'s scenario with its learner seats driven by ``policy`` (from
+    :func:`seat_policy`, read from ``where``); returns the market's
+    :class:`~lobsim.sim.market.RunResult`, whose summary says which policy drove the seats."""
+    from lobsim.rl.evaluation import play
+
+    for _ in play(env, policy, env.scenario.simulation.seed):
         if progress is not None:
             progress(env.market.now, env.duration_ns)
-    env.result.summary["learners"] = {"seats": list(env.possible_agents), "policy": str(policy_dir),
+    env.result.summary["learners"] = {"seats": list(env.possible_agents), "policy": where,
                                       "algo": payload["algo"]}
     return env.result
 

@@ -38,16 +38,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lobsim.analysis import sweep
-    from lobsim.fileio import check_creatable
+    from lobsim.fileio import claim_output
 
     axes = [sweep.parse_set(text) for text in args.sets]
     if not args.no_plot:
         from lobsim.analysis.figures import new_figure
         new_figure()  # missing matplotlib: fail before running anything
     out = args.out or Path("sweeps") / args.scenario.stem
-    check_creatable(out)  # before the runs, not after them
     address = args.address or os.environ.get("RAY_ADDRESS") or None
-    rows = sweep.run_sweep(args.scenario, axes, args.seeds, args.workers, address, _progress_bar(args))
+    jobs = sweep.plan_sweep(args.scenario, axes, args.seeds, args.workers, address)
+    claim_output(out)  # before running: refuse a foreign directory, retire the previous sweep
+    rows = sweep.run_jobs(jobs, args.workers, address, _progress_bar(args))
     written = sweep.write_sweep(rows, axes, out, args.metrics, with_plot=not args.no_plot)
     chosen = args.metrics or sweep.default_metrics(rows)
     print(format_table(rows, axes, chosen, sweep))

@@ -44,24 +44,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lobsim import registry
+    from lobsim.cli import check_option
     from lobsim.rl.env import load_scenario, require_learners
+    from lobsim.scenario.config import MAX_SEED, MAX_TRAIN_STEPS, MAX_WORKERS
     from lobsim.errors import InputError
-    from lobsim.fileio import check_creatable
+    from lobsim.fileio import check_creatable, claim_output
 
     if args.out is None and args.resume is None:
         raise InputError("--out DIR is required (or --resume DIR)")
-    if args.steps is not None and args.steps <= 0:
-        raise InputError(f"--steps: expected a positive integer, got {args.steps}")
-    if args.seed is not None and args.seed < 0:
-        raise InputError(f"--seed: expected a non-negative integer, got {args.seed}")
-    if args.workers is not None and args.workers < 0:
-        raise InputError(f"--workers: expected a non-negative integer, got {args.workers}")
-    if args.envs is not None and args.envs <= 0:
-        raise InputError(f"--envs: expected a positive integer, got {args.envs}")
-    check_creatable(args.out or args.resume)  # before the training, not after it
+    check_option("--steps", args.steps, 1, MAX_TRAIN_STEPS)
+    check_option("--seed", args.seed, 0, MAX_SEED)
+    check_option("--workers", args.workers, 0, MAX_WORKERS)
+    check_option("--envs", args.envs, 1, MAX_WORKERS)
+    if args.resume is not None:
+        check_creatable(args.resume)  # before the training, not after it
     learner = registry.load("lobsim.learners", args.algo)
     scenario = load_scenario(args.scenario)
     require_learners(scenario, "to train")
+    if args.resume is None:  # every input checked: refuse a foreign directory, retire the last training
+        claim_output(args.out)
     overrides = {"workers": args.workers, "num_envs": args.envs, "mode": args.mode}
     bar = _progress_bar(args)
     try:

@@ -17,16 +17,14 @@ the run's book ever gets (nothing is beyond view: ``lobsim replay --strict`` hol
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from lobsim.errors import InputError
 from lobsim.fileio import atomic_write
 from lobsim.data.lobster import DEFAULT_START_S, EMPTY_ASK, EMPTY_BID, price_factor
-from lobsim.data.tape import Depth, Message, RunEvents, book_messages, read_run_events
+from lobsim.data.tape import Depth, Message, RunEvents, book_messages, read_run_events, read_summary
 
 
 def _lobster_time(start_s: int, time_ns: int) -> str:
@@ -77,9 +75,8 @@ def export_run(run_dir: Path, out_dir: Path, levels: int = 10, start_s: int = DE
     run = read_run_events(run_dir)
     factor = price_factor(run.tick_size)
     duration_ns = max(run.columns["time_ns"], default=0)
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        summary = json.loads((Path(run_dir) / "summary.json").read_text())
-        duration_ns = round(float(summary["duration_s"]) * 1e9)
+    if (Path(run_dir) / "summary.json").exists():  # checked: a bad one is an InputError
+        duration_ns = round(read_summary(Path(run_dir) / "summary.json").get("duration_s", 0) * 1e9)
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,20 +14,20 @@ ticks (float for LOBSTER, whose hidden executions may fall between ticks); sizes
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
+import pyarrow as pa
 
 from lobsim.data import lobster
 from lobsim.data.lobster_sync import LobsterBook
 from lobsim.book import OrderBook
 from lobsim.errors import InputError
-from lobsim.data.tape import DELETE, EXECUTE, EXECUTE_HIDDEN, NEW, PARTIAL_CANCEL, Depth, book_messages, read_run_events
+from lobsim.data.tape import (DELETE, EXECUTE, EXECUTE_HIDDEN, NEW, PARTIAL_CANCEL, Depth, book_messages,
+                              read_run_events, read_summary, read_table)
 from lobsim.units import NS_PER_SECOND as NS
 
 #: Depth snapshots of LOBSTER data are taken this often (s), like a run's snapshot_interval.
@@ -35,6 +35,10 @@ SNAPSHOT_S = 1.0
 #: Levels per side kept in LOBSTER depth snapshots rebuilt without an order-book file.
 SNAPSHOT_LEVELS = 10
 #: Message types whose prices are book prices (on the tick grid).
+#: The longest run an analysis reads: its facts sample the mid every second, and a longer
+#: run (over 1e7 s, 116 days) would need gigabytes for them, so it is refused in one line.
+MAX_SECONDS = 10**7
+
 BOOK_TYPES = (NEW, PARTIAL_CANCEL, DELETE, EXECUTE)
 
 
@@ -94,10 +98,7 @@ def load_run(run_dir: Path) -> RunData:
     """Read a run directory: its event log as book messages, the quotes after each, the
     taker orders, and ``book.parquet`` / ``agents.parquet`` / ``learning_curve.csv``."""
     run_dir = Path(run_dir)
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {run_dir / 'summary.json'}: {exc}") from None
+    summary = read_summary(run_dir / "summary.json")
     events = read_run_events(run_dir)
     depth = Depth()
     messages, best = [], []
@@ -107,16 +108,21 @@ def load_run(run_dir: Path) -> RunData:
     m = np.array(messages, dtype=np.int64).reshape(-1, 7)
     quotes = np.array([[np.nan if b is None else b, bq, np.nan if a is None else a, aq]
                        for b, bq, a, aq in best], dtype=np.float64).reshape(-1, 4)
-    data = RunData(events.tick_size, round(float(summary.get("duration_s", 0)) * NS), summary,
+    data = RunData(events.tick_size, round(summary.get("duration_s", 0) * NS), summary,
                    m[:, 0], quotes[:, 0], quotes[:, 2], quotes[:, 1], quotes[:, 3],
                    *_taker_orders(events.columns, m[:, 6], (quotes[:, 0] + quotes[:, 2]) / 2),
                    msg_type=m[:, 1], msg_id=m[:, 2], msg_size=m[:, 3], msg_price=m[:, 4].astype(np.float64),
                    msg_dir=m[:, 5], source=str(run_dir))
-    data.book = _columns(run_dir / "book.parquet")
-    data.agents = _columns(run_dir / "agents.parquet")
+    from lobsim.sim.output import AGENTS_SCHEMA, BOOK_SCHEMA
+
+    data.book = _columns(run_dir / "book.parquet", BOOK_SCHEMA, "a lobsim book file")
+    data.agents = _columns(run_dir / "agents.parquet", AGENTS_SCHEMA, "a lobsim agents file")
     data.learning = learning_curve(run_dir / "learning_curve.csv")
     if not data.duration_ns and len(data.t):
         data.duration_ns = int(data.t[-1])
+    if data.duration_ns / NS > MAX_SECONDS:  # the facts sample the mid on a 1 s grid
+        raise InputError(f"{run_dir / 'summary.json'}: duration_s: an analysis samples the mid "
+                         f"every second, at most {MAX_SECONDS:,} times; got {data.duration_ns / NS:.6g} s")
     return data
 
 
@@ -144,12 +150,10 @@ def _taker_orders(events: dict[str, list], groups: np.ndarray, mid: np.ndarray) 
             before, after]
 
 
-def _columns(path: Path) -> dict[str, np.ndarray]:
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    return {name: np.asarray(table.column(name).to_pylist()) for name in table.column_names}
+def _columns(path: Path, schema: pa.Schema, what: str) -> dict[str, np.ndarray]:
+    """The columns of ``schema`` in the Parquet file at ``path`` (checked by name and type)."""
+    table = read_table(path, schema, what)
+    return {name: np.asarray(table.column(name).to_pylist()) for name in schema.names}
 
 
 def learning_curve(path: Path) -> dict[str, np.ndarray] | None:

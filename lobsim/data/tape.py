@@ -9,14 +9,21 @@ both read runs through it.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sortedcontainers import SortedDict
 
+from lobsim.scenario.config import MAX_NS, MAX_SECONDS, MAX_TICK_SIZE, MIN_TICK_SIZE
 from lobsim.errors import InputError
+from lobsim.sim.recorder import KINDS
 
 #: LOBSTER event types
 NEW, PARTIAL_CANCEL, DELETE, EXECUTE, EXECUTE_HIDDEN, CROSS, HALT = 1, 2, 3, 4, 5, 6, 7
@@ -38,29 +45,112 @@ class RunEvents:
 
 
 def read_run_events(run_dir: Path) -> RunEvents:
-    """Read ``RUN_DIR/events.parquet``; :class:`InputError` if it is missing or unreadable."""
+    """Read ``RUN_DIR/events.parquet``, checked (:func:`check_events`); :class:`InputError`
+    if it is missing, unreadable or not a consistent lobsim event log."""
     path = Path(run_dir) / "events.parquet"
     if not Path(run_dir).is_dir():
         raise InputError(f"{run_dir}: no such run directory (one holding events.parquet)")
     if not path.exists():
         raise InputError(f"{run_dir}: not a run directory (no events.parquet)")
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
     from lobsim.sim.output import EVENTS_SCHEMA
 
-    missing = [name for name in EVENTS_SCHEMA.names if name not in table.column_names]
-    if missing:
-        raise InputError(f"{path}: not a lobsim event log (no column {', '.join(missing)})")
-    meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    table = read_table(path, EVENTS_SCHEMA, "a lobsim event log")
+    meta = {k.decode(errors="replace"): v.decode(errors="replace")
+            for k, v in (table.schema.metadata or {}).items()}
     try:
         tick = float(meta["lobsim.tick_size"])
     except (KeyError, ValueError):
-        raise InputError(f"{path}: not a lobsim event log (no valid lobsim.tick_size "
-                         "in its metadata)") from None
-    return RunEvents({name: table.column(name).to_pylist() for name in table.column_names},
+        tick = math.nan
+    if not MIN_TICK_SIZE <= tick <= MAX_TICK_SIZE:
+        raise InputError(f"{path}: not a lobsim event log (lobsim.tick_size in its metadata: "
+                         f"expected a number from {MIN_TICK_SIZE:g} to {MAX_TICK_SIZE:g}, got "
+                         f"{meta.get('lobsim.tick_size', 'none')[:40]!r})")
+    check_events(table, path)
+    return RunEvents({name: table.column(name).to_pylist() for name in EVENTS_SCHEMA.names},
                      tick, meta.get("lobsim.symbol", "XYZ"))
+
+
+def read_table(path: Path, schema: pa.Schema, what: str) -> pa.Table:
+    """The Parquet file at ``path``, whose columns must have ``schema``'s names and types
+    (others are ignored); :class:`InputError` naming the first column that does not."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        detail = str(exc).replace(str(path), path.name)  # the path is said once, in front
+        raise InputError(f"cannot read {path}: {detail[:200]}") from None
+    for f in schema:
+        if f.name not in table.column_names:
+            raise InputError(f"{path}: not {what} (no column {f.name})")
+        actual = table.schema.field(f.name).type
+        if actual != f.type:
+            raise InputError(f"{path}: not {what} (column {f.name}: expected {f.type}, got {actual})")
+    return table
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    """A run's ``summary.json``: a JSON object whose ``duration_s``, if given, is a number
+    in (0, MAX_SECONDS]; :class:`InputError` naming the file otherwise."""
+    try:
+        summary = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON or UTF-8
+        raise InputError(f"cannot read {path}: {str(exc)[:200] or 'nested too deep'}") from None
+    if not isinstance(summary, dict):
+        raise InputError(f"{path}: expected a JSON object, got {type(summary).__name__}")
+    duration = summary.get("duration_s", 0)
+    if type(duration) not in (int, float) or not 0 <= duration <= MAX_SECONDS:
+        raise InputError(f"{path}: duration_s: expected a number of seconds from 0 to "
+                         f"{MAX_SECONDS:g}, got {str(duration)[:40]}")
+    return summary
+
+
+#: Outcome rows, whose side, price and qty the tape reads.
+_OUTCOMES = ("accepted", "fill", "cancelled", "modified")
+
+
+def check_events(table: pa.Table, path: Path) -> None:
+    """The value ranges an event log must keep: ``seq`` strictly increasing, ``time_ns``
+    from 0 to 4e17 and never going back, every ``kind`` known, and on the outcome rows the
+    tape reads a side of +1/-1 (null allowed but on accepted and fill rows), a positive
+    price (where one is given), a non-negative qty, and fills, cancels and modifies only of
+    orders the log accepted (an order acted on out of turn is left to
+    :func:`book_messages`, which refuses it naming its seq). :class:`InputError` naming
+    the column and the first bad row. O(rows), vectorized."""
+    col = {name: table.column(name).combine_chunks() for name in ("seq", "time_ns", "kind",
+                                                                  "order_id", "side", "price", "qty")}
+    kind, side, price = col["kind"], col["side"], col["price"]
+    outcome = pc.is_in(kind, pa.array(_OUTCOMES))
+
+    def on_outcomes(ok: pa.Array) -> pa.Array:  # rows that are not outcomes pass
+        return pc.or_kleene(pc.invert(outcome), ok)
+
+    _first_bad(path, pc.is_in(kind, pa.array(KINDS)), "kind", "one of " + ", ".join(KINDS))
+    _first_bad(path, pc.and_kleene(pc.greater_equal(col["time_ns"], 0),
+                                   pc.less_equal(col["time_ns"], 4 * MAX_NS)),  # MAX_NS + latencies
+               "time_ns", "a time from 0 to 4e17 ns")
+    if len(table) > 1:
+        seq, time = col["seq"], col["time_ns"]
+        _first_bad(path, pc.greater(seq[1:], seq[:-1]), "seq", "increasing", offset=1)
+        _first_bad(path, pc.greater_equal(time[1:], time[:-1]), "time_ns", "non-decreasing", offset=1)
+    unsided = pc.and_kleene(pc.is_null(side), pc.invert(pc.is_in(kind, pa.array(("accepted", "fill")))))
+    _first_bad(path, on_outcomes(pc.or_kleene(unsided, pc.is_in(side, pa.array([1, -1], pa.int8())))),
+               "side", "+1 or -1")
+    _first_bad(path, on_outcomes(pc.or_kleene(pc.is_null(price), pc.greater(price, 0))),
+               "price", "a price > 0 ticks")
+    _first_bad(path, on_outcomes(pc.greater_equal(col["qty"], 0)), "qty", "lots >= 0")
+    placed = col["order_id"].filter(pc.equal(kind, "accepted"))
+    acted_on = pc.and_kleene(pc.is_in(kind, pa.array(("fill", "cancelled", "modified"))),
+                             pc.is_valid(col["order_id"]))
+    _first_bad(path, pc.or_kleene(pc.invert(acted_on), pc.is_in(col["order_id"], placed)),
+               "order_id", "an order the log accepted")
+
+
+def _first_bad(path: Path, ok: pa.Array, column: str, expected: str, offset: int = 0) -> None:
+    """:class:`InputError` naming the first row (``offset`` + index) where ``ok`` is not true."""
+    bad = pc.invert(pc.fill_null(ok, False))
+    if pc.any(bad).as_py():
+        row = pc.index(bad, True).as_py() + offset
+        raise InputError(f"{path}: not a consistent lobsim event log (column {column}, "
+                         f"row {row}: expected {expected})")
 
 
 class Depth:
@@ -111,7 +201,7 @@ def book_messages(events: dict[str, list], depth: Depth | None = None) -> Iterat
             pending[oid] = [side, price, qty]
         elif kind == "fill":
             if flag == "maker":
-                order = resting[oid]
+                order = _resting(resting, oid, seq)
                 order[2] -= qty
                 if not order[2]:
                     del resting[oid]
@@ -132,7 +222,8 @@ def book_messages(events: dict[str, list], depth: Depth | None = None) -> Iterat
                     del resting[oid]
                     yield (t, DELETE, oid, qty, order[1], order[0], group)
         elif kind == "modified":
-            order = resting.pop(oid)
+            order = _resting(resting, oid, seq)
+            del resting[oid]
             if price == order[1] and qty == order[2]:  # the book changed nothing
                 resting[oid] = order
             elif price == order[1] and qty < order[2]:
@@ -144,6 +235,15 @@ def book_messages(events: dict[str, list], depth: Depth | None = None) -> Iterat
                 yield (t, DELETE, oid, order[2], order[1], order[0], group)
                 pending[oid] = [order[0], price, qty]
     yield from _place(pending, resting, depth, group_t, group)
+
+
+def _resting(resting: dict[int, list[int]], oid: int, seq: int) -> list[int]:
+    """The resting order ``oid``; :class:`InputError` if the log never placed it."""
+    order = resting.get(oid)
+    if order is None:
+        raise InputError(f"not a consistent lobsim event log: seq {seq} acts on order {oid}, "
+                         "which is not resting")
+    return order
 
 
 def _place(pending: dict, resting: dict, depth: Depth, t: int, group: int) -> Iterator[Message]:

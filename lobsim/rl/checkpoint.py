@@ -3,21 +3,26 @@
 A checkpoint holds plain data only (state dicts, the config dict that built the
 networks, progress) and is read back with ``torch.load(weights_only=True)``; a missing,
 corrupt or mismatched file is one :class:`~lobsim.errors.CheckpointError` line naming
-it. Shared by the learners (:mod:`agents.rl.common`) and ``lobsim evaluate``, which must
+it. Format 2 adds ``checksum``: the sha256 of everything else in the payload (tensors
+by dtype, shape and bytes; other values by ``repr``), so that a flipped byte which still
+unpickles is refused too; weights must be finite and ``progress`` within its bounds. Shared by the learners (:mod:`agents.rl.common`) and ``lobsim evaluate``, which must
 not import ``agents`` at import time.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from lobsim.scenario.config import MAX_TRAIN_STEPS
 from lobsim.errors import CheckpointError
 
 CHECKPOINT = "policy.pt"
-FORMAT = 1  #: policy.pt layout version
+FORMAT = 2  #: policy.pt layout version (2: with ``checksum``)
 #: state dicts every checkpoint of an algo must hold
 STATE_KEYS = {"dqn": ("q", "target", "optimizer"), "ppo": ("net", "optimizer")}
 #: what a malformed checkpoint raises while networks are rebuilt from it
@@ -50,6 +55,8 @@ def check_payload(payload: Any, algo: str | None, where: str = "policy.pt") -> d
     """``payload`` if it is a complete checkpoint (for ``algo``); else CheckpointError."""
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{where}: not a lobsim checkpoint (format {FORMAT} expected)")
+    if payload.get("checksum") != checksum(payload):
+        raise CheckpointError(f"{where}: checkpoint is damaged (its checksum does not match)")
     for key, kind in (("algo", str), ("config", dict), ("state_dicts", dict), ("agents", list),
                       ("obs_size", int), ("n_actions", list), ("progress", dict)):
         if not isinstance(payload.get(key), kind):
@@ -66,10 +73,70 @@ def check_payload(payload: Any, algo: str | None, where: str = "policy.pt") -> d
     missing = [k for k in STATE_KEYS.get(payload["algo"], ()) if not isinstance(payload["state_dicts"].get(k), dict)]
     if missing:
         raise CheckpointError(f"{where}: checkpoint lacks the state dicts {missing}")
-    progress = payload["progress"]
-    if type(progress.get("step")) is not int or progress["step"] < 0 or not isinstance(progress.get("curve"), list):
-        raise CheckpointError(f"{where}: checkpoint lacks a valid 'progress' (step, curve)")
+    _check_finite(payload["state_dicts"], where, "state_dicts")
+    _check_progress(payload["progress"], where)
     return payload
+
+
+def checksum(payload: dict) -> str:
+    """sha256 (hex) of ``payload`` without its ``checksum`` key. O(bytes of the tensors)."""
+    digest = hashlib.sha256()
+    _digest({k: v for k, v in payload.items() if k != "checksum"}, digest)
+    return digest.hexdigest()
+
+
+def _digest(obj: Any, digest: Any) -> None:
+    """Feed ``obj`` to ``digest`` in a canonical order (dict keys sorted by repr)."""
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous()
+        digest.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    elif isinstance(obj, dict):
+        digest.update(b"{")
+        for key in sorted(obj, key=repr):
+            _digest(key, digest)
+            _digest(obj[key], digest)
+        digest.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        digest.update(b"[" if isinstance(obj, list) else b"(")
+        for item in obj:
+            _digest(item, digest)
+        digest.update(b"]")
+    else:
+        digest.update(f"{type(obj).__name__}:{obj!r};".encode())
+
+
+def _check_finite(obj: Any, where: str, path: str) -> None:
+    """Every floating tensor (and float) under ``obj`` finite; else CheckpointError naming it."""
+    if isinstance(obj, torch.Tensor):
+        if obj.is_floating_point() and not bool(torch.isfinite(obj).all()):
+            raise CheckpointError(f"{where}: checkpoint holds non-finite weights in {path}")
+    elif isinstance(obj, float) and not math.isfinite(obj):
+        raise CheckpointError(f"{where}: checkpoint holds a non-finite value in {path}")
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            _check_finite(value, where, f"{path}.{key}")
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            _check_finite(value, where, f"{path}[{i}]")
+
+
+def _check_progress(progress: dict, where: str) -> None:
+    """``step`` an int in [0, MAX_TRAIN_STEPS]; ``curve`` rows of finite numbers with an int
+    ``step`` (at most ``step``) and ``episode`` and a ``reward``, so a resumed run never
+    trains first and fails writing its curve."""
+    step, curve = progress.get("step"), progress.get("curve")
+    if type(step) is not int or not 0 <= step <= MAX_TRAIN_STEPS or not isinstance(curve, list):
+        raise CheckpointError(f"{where}: checkpoint lacks a valid 'progress' (step from 0 to "
+                              f"{MAX_TRAIN_STEPS:,}, curve)")
+    for i, row in enumerate(curve):
+        ok = (isinstance(row, dict) and all(isinstance(k, str) for k in row)
+              and all(type(v) in (int, float) and math.isfinite(v) for v in row.values())
+              and type(row.get("step")) is int and 0 <= row["step"] <= step
+              and type(row.get("episode")) is int and "reward" in row)
+        if not ok:
+            raise CheckpointError(f"{where}: checkpoint has a damaged 'progress.curve' (row {i}: "
+                                  "expected finite step, episode and reward, step <= progress.step)")
 
 
 def check_matches(payload: dict, vec_or_env: Any, where: str) -> None:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from lobsim.scenario.config import MAX_REWARD_COEF
 from lobsim.sim.messages import (CancelRejected, OrderCancelled, OrderFilled, OrderModified,
                              OrderRejected, Quote, TradePrint)
 from lobsim.book.orders import Side
@@ -73,23 +74,23 @@ OBS_CLIP = 5.0
 @dataclass(frozen=True)
 class LearnerParams:
     decision_interval: float = field(default=0.1, metadata={
-        "gt": 0.0, "doc": "seconds of simulated time per decision step (same for all learners)"})
+        "gt": 0.0, "unit": "s", "doc": "seconds of simulated time per decision step (same for all learners)"})
     action_space: str = field(default="grid", metadata={
         "choices": ("grid", "three"),
         "doc": "grid: (bid, ask) offsets from the mid incl. no-quote; three: bid / ask / nothing"})
     grid: tuple[int, ...] = field(default=(1, 2, 3, 5), metadata={
-        "min": 1, "unique": True, "doc": "ticks from the mid a quote may be placed at (grid space)"})
-    quote_size: int = field(default=1, metadata={"min": 1, "doc": "lots per quote"})
+        "min": 1, "unit": "ticks", "unique": True, "doc": "ticks from the mid a quote may be placed at (grid space)"})
+    quote_size: int = field(default=1, metadata={"min": 1, "unit": "lots", "doc": "lots per quote"})
     max_inventory: int = field(default=10, metadata={
-        "min": 1, "doc": "lots: a side whose full fill would take |inventory| beyond this is not quoted"})
+        "min": 1, "unit": "lots", "doc": "lots: a side whose full fill would take |inventory| beyond this is not quoted"})
     inventory_penalty: str = field(default="quadratic", metadata={
         "choices": ("linear", "quadratic"), "doc": "per unit time: coef x |q| (linear) or coef x q^2"})
     inventory_coef: float = field(default=0.001, metadata={
-        "min": 0.0, "doc": "inventory penalty coefficient, price units per lot (or lot^2) per second"})
+        "min": 0.0, "max": MAX_REWARD_COEF, "doc": "inventory penalty coefficient, price units per lot (or lot^2) per second"})
     mark_to_market: bool = field(default=False, metadata={
         "doc": "add the inventory's mark-to-market change (q x d(mid) between fills) to the reward"})
     terminal_coef: float = field(default=0.01, metadata={
-        "min": 0.0, "doc": "price units per lot of |inventory| left at the end of the episode"})
+        "min": 0.0, "max": MAX_REWARD_COEF, "doc": "price units per lot of |inventory| left at the end of the episode"})
     team: bool = field(default=False, metadata={
         "doc": "cooperative: every learner gets the sum of all learners' rewards"})
 

@@ -4,9 +4,12 @@ A scenario file holds data only (it is read with :mod:`tomllib`; nothing in it i
 executed). Every value is checked against the config dataclasses of :mod:`lobsim.scenario.config`
 and, for each ``[[agents]]`` table, against its kind's ``Params`` dataclass, found by
 introspecting dataclass fields, type hints and field ``metadata`` (``min``, ``max``,
-``choices``; this module also understands ``gt``, ``lt``, ``pattern`` and ``unique``, and
+``choices``; this module also understands ``gt``, ``lt``, ``pattern`` and ``unique``,
 ``path``: a file an agent reads, which :func:`load` makes absolute from the scenario
-file's folder).
+file's folder, and ``unit``: "s", "ns", "ticks", "lots", "rate" or "price", which adds
+the upper bounds of :data:`lobsim.scenario.config.UNIT_BOUNDS`). Every number has an upper bound;
+what depends on several values (prices in ticks, expected messages) is checked by
+:mod:`lobsim.scenario.scale` once the scenario is built.
 Every problem is one :class:`~lobsim.errors.ScenarioError` of one line::
 
     FILE: KEY.PATH: what was expected, got what
@@ -33,7 +36,10 @@ from typing import Any, Literal
 import tomli_w
 
 from lobsim import registry
-from lobsim.scenario.config import AgentConfig, LatencyConfig, MarketConfig, Scenario, SimulationConfig
+from lobsim.scenario import scale
+from lobsim.scenario.config import (MAX_AGENTS, MAX_DEPTH_LEVELS, MAX_RATE, MAX_SEED, MAX_TICK_SIZE,
+                           MIN_SECONDS, MIN_TICK_SIZE, UNIT_BOUNDS, AgentConfig,
+                           LatencyConfig, MarketConfig, Scenario, SimulationConfig)
 from lobsim.errors import InputError, ScenarioError
 
 AGENT_GROUP = "lobsim.agents"
@@ -42,22 +48,24 @@ JITTERS = ("none", "exponential", "uniform")
 #: Constraints on lobsim's own config fields, in the same vocabulary as ``Params`` metadata.
 RULES: dict[type, dict[str, dict[str, Any]]] = {
     SimulationConfig: {
-        "duration": {"gt": 0},
-        "seed": {"min": 0},
-        "snapshot_interval": {"gt": 0},
+        "duration": {"gt": 0, "unit": "s"},
+        "seed": {"min": 0, "max": MAX_SEED},
+        "snapshot_interval": {"gt": 0, "unit": "s"},
     },
     MarketConfig: {
         "symbol": {"pattern": r"\S+"},
-        "tick_size": {"gt": 0},
-        "initial_price": {"gt": 0},
-        "depth_levels": {"min": 1},
+        "tick_size": {"min": MIN_TICK_SIZE, "max": MAX_TICK_SIZE},
+        "initial_price": {"gt": 0, "unit": "price"},
+        "depth_levels": {"min": 1, "max": MAX_DEPTH_LEVELS},
+        "maker_fee": {"unit": "ticks"},
+        "taker_fee": {"unit": "ticks"},
         "max_messages_per_ms": {"min": 1, "max": 1 << 62},
     },
     LatencyConfig: {
-        "inbound_ns": {"min": 0},
-        "outbound_ns": {"min": 0},
+        "inbound_ns": {"min": 0, "unit": "ns"},
+        "outbound_ns": {"min": 0, "unit": "ns"},
         "jitter": {"choices": JITTERS},
-        "jitter_ns": {"min": 0},
+        "jitter_ns": {"min": 0, "unit": "ns"},
     },
 }
 
@@ -68,12 +76,12 @@ class _AgentHead:
 
     name: str = field(metadata={"pattern": r"[A-Za-z0-9_-]+"})
     kind: str
-    count: int = field(default=1, metadata={"min": 1})
+    count: int = field(default=1, metadata={"min": 1, "max": MAX_AGENTS})
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     feeds: tuple[Literal["trades", "l1", "l2"], ...] | None = field(
         default=None, metadata={"unique": True}
     )
-    rate_limit: int = field(default=0, metadata={"min": 0})
+    rate_limit: int = field(default=0, metadata={"min": 0, "max": int(MAX_RATE)})
 
 
 _HEAD_KEYS = tuple(f.name for f in dataclasses.fields(_AgentHead))
@@ -102,8 +110,9 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{source}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{source}: invalid TOML: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(_one_line(f"{source}: invalid TOML: {exc}")) from None
+    except (ValueError, RecursionError) as exc:  # also an integer past the digit limit, deep nesting
+        reason = str(exc)[:200] or "nested too deep"
+        raise ScenarioError(_one_line(f"{source}: invalid TOML: {reason}")) from None
     return _resolve_paths(from_dict(data, source), Path(path).parent)
 
 
@@ -147,7 +156,7 @@ def from_dict(
     resolve = resolve_kind or registry_kind
     try:
         return _scenario(data, source, resolve)
-    except _Invalid as exc:
+    except (_Invalid, scale.OutOfRange) as exc:
         where = f"{exc.path}: " if exc.path else ""
         raise ScenarioError(_one_line(f"{source}: {where}{exc.message}")) from None
 
@@ -181,13 +190,16 @@ def _scenario(data: Any, source: str, resolve: Callable[[str], type]) -> Scenari
     market = _build(MarketConfig, data.get("market", {}), "market")
     _check_price_grid(market)
     agents = _agents(data.get("agents", MISSING), resolve)
-    return Scenario(simulation=simulation, market=market, agents=agents, source=source)
+    built = Scenario(simulation=simulation, market=market, agents=agents, source=source)
+    scale.check(built)
+    return built
 
 
 def _check_price_grid(market: MarketConfig) -> None:
-    """``initial_price`` must be a whole number of ticks (within 1e-9 relative)."""
-    ticks = market.initial_price / market.tick_size
-    if abs(ticks - round(ticks)) > 1e-9 * max(1.0, abs(ticks)):
+    """``initial_price`` must be a whole number of ticks (within 1e-9 relative), at most
+    ``MAX_TICKS`` of them (checked first: ``round`` of a huge quotient overflows)."""
+    ticks = scale.check_price(market.initial_price, market, "market.initial_price")
+    if abs(market.initial_price / market.tick_size - ticks) > 1e-9 * max(1.0, ticks):
         raise _Invalid(
             "market.initial_price",
             f"expected a multiple of tick_size {market.tick_size!r}, got {market.initial_price!r}",
@@ -204,6 +216,10 @@ def _agents(value: Any, resolve: Callable[[str], type]) -> tuple[AgentConfig, ..
     if not value:
         raise _Invalid("agents", "expected at least one [[agents]] table, got none")
     agents = tuple(_agent(table, f"agents[{i}]", resolve) for i, table in enumerate(value))
+    instances = sum(agent.count for agent in agents)
+    if instances > MAX_AGENTS:  # before the names below are built
+        raise _Invalid("agents", f"expected at most {MAX_AGENTS:,} agents after count "
+                                 f"expansion, got {instances:,}")
     owner: dict[str, int] = {}
     for i, agent in enumerate(agents):
         for name in agent.instance_names():
@@ -263,7 +279,7 @@ def _build(cls: type, table: Any, path: str, also: tuple[str, ...] = ()) -> Any:
     rules = RULES.get(cls, {})
     kwargs = {}
     for name, f in fields.items():
-        meta = {**f.metadata, **rules.get(name, {})}
+        meta = _with_unit({**f.metadata, **rules.get(name, {})})
         sub = _join(path, name)
         if name in table:
             kwargs[name] = _convert(table[name], hints[name], sub, meta)
@@ -272,7 +288,26 @@ def _build(cls: type, table: Any, path: str, also: tuple[str, ...] = ()) -> Any:
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:  # a __post_init__ cross-field check
-        raise _Invalid(path, str(exc)) from None
+        key, message = scale.split_key(str(exc), fields)  # "KEY: why" names one of its fields
+        raise _Invalid(_join(path, key) if key else path, message) from None
+
+
+def _with_unit(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``meta`` with the bounds its ``unit`` implies (:data:`lobsim.scenario.config.UNIT_BOUNDS`),
+    keeping the stricter of each; a time that must be > 0 must be at least 1 ns, since a
+    smaller one rounds to 0 ns."""
+    unit = meta.get("unit")
+    if unit is None:
+        return meta
+    if unit not in UNIT_BOUNDS:
+        raise TypeError(f"unknown unit {unit!r} in field metadata")
+    merged = dict(meta)
+    for key, bound in UNIT_BOUNDS[unit].items():
+        pick = max if key == "min" else min
+        merged[key] = bound if merged.get(key) is None else pick(merged[key], bound)
+    if unit == "s" and merged.get("gt") == 0:
+        merged["gt"], merged["min"] = None, max(merged.get("min") or 0, MIN_SECONDS)
+    return merged
 
 
 def _check_keys(
@@ -339,7 +374,7 @@ def _convert_scalar(value: Any, hint: type, path: str, meta: Mapping[str, Any]) 
     """bool, int (never a bool or a float), float (an int is fine) or str, then ``meta``."""
     is_int = isinstance(value, int) and not isinstance(value, bool)
     if hint is float and (is_int or isinstance(value, float)):
-        if not math.isfinite(value):
+        if (is_int and abs(value) > 2**1000) or not math.isfinite(value):  # float(10**400) overflows
             raise _Invalid(path, f"expected a finite number, got {_show(value)}")
         return float(_check(value, True, hint, path, meta))
     ok = is_int if hint is int else isinstance(value, hint)
@@ -393,7 +428,7 @@ def _describe(hint: Any, meta: Mapping[str, Any]) -> str:
         return "one of " + ", ".join(_show(c) for c in choices)
     base = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
     text = base.get(hint, repr(hint))
-    bounds = [f"{_SIGNS[k]} {meta[k]!r}" for k in _SIGNS if meta.get(k) is not None]
+    bounds = [f"{_SIGNS[k]} {_bound(meta[k])}" for k in _SIGNS if meta.get(k) is not None]
     if bounds and hint in (int, float):
         text += " " + " and ".join(bounds)
     if hint is str and meta.get("pattern"):
@@ -401,14 +436,23 @@ def _describe(hint: Any, meta: Mapping[str, Any]) -> str:
     return text
 
 
+def _bound(value: float) -> str:
+    """A bound as short text: ``1e+08`` rather than ``100000000.0``."""
+    if isinstance(value, float) and value and not 1e-4 <= abs(value) < 1e6:
+        return f"{value:g}"
+    return f"{value:,}" if isinstance(value, int) and abs(value) >= 10**6 else repr(value)
+
+
 def _show(value: Any) -> str:
     """``value`` as the user wrote it, in short."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value).bit_length() > 200:  # repr may exceed the digit limit
+        return f"an integer of about {int(abs(value).bit_length() * math.log10(2))} digits"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)
+        return json.dumps(value if len(value) <= 200 else value[:200] + "...")
     if isinstance(value, list):
         return "an array"
     if isinstance(value, Mapping):

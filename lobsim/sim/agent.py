@@ -13,7 +13,13 @@ Subclasses declare:
   loader builds it from the agent's ``[[agents]]`` table and validates every value against
   the field's type and ``metadata`` (``min``, ``max``, ``choices``, ``doc``); prices
   are in price units and times in seconds of simulated time (floats at the edge), the
-  agent converts them with ``session.ticks``/``session.ns``.
+  agent converts them with ``session.ticks``/``session.ns``. Every number needs an upper
+  bound: a ``max``, or a ``unit`` ("s", "ns", "ticks", "lots", "rate", "price") that
+  implies one (:data:`lobsim.scenario.config.UNIT_BOUNDS`; "price" is checked in ticks of the
+  market). ``Params`` may also define ``expected_messages(duration_s, market) -> float``
+  (requests one instance sends in a run, an upper estimate; the loader bounds the sum)
+  and ``check_market(market)`` (limits that depend on the market, raising
+  ``ValueError("KEY: why")``); see :mod:`lobsim.scenario.scale` and docs/robustness.md.
 * ``feeds``: the market-data feeds it subscribes to by default ("trades", "l1", "l2").
 * ``self_trade_prevention``: False for a population of independent traders (zero
   intelligence, Poisson noise) whose orders may trade with each other.

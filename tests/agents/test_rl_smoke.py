@@ -262,6 +262,8 @@ def test_corrupt_payloads_are_checkpoint_errors_on_evaluate_and_resume(tmp_path,
 
     from lobsim.cli import main
 
+    from lobsim.rl.checkpoint import checksum
+
     module = dqn if algo == "dqn" else ppo
     fast = DQN_FAST if algo == "dqn" else PPO_FAST
     scenario = short_scenario(duration=0.5)
@@ -274,6 +276,7 @@ def test_corrupt_payloads_are_checkpoint_errors_on_evaluate_and_resume(tmp_path,
     for what, mutate in _corruptions(algo):
         payload = copy.deepcopy(original)
         mutate(payload)
+        payload["checksum"] = checksum(payload)  # sealed again: the structure checks must catch it
         bad = tmp_path / what.replace(" ", "_")
         bad.mkdir()
         torch.save(payload, bad / "policy.pt")

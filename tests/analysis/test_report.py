@@ -91,7 +91,7 @@ def test_training_directory_gets_its_learning_curves(tmp_path):
     (train / "train_summary.json").write_text('{"algo": "dqn", "steps": 2900}')
     assert main(["report", str(train)]) == 0
     report = train / "report"
-    assert sorted(p.name for p in report.iterdir()) == ["facts.json", "learning_curve.png", "report.html"]
+    assert sorted(p.name for p in report.iterdir()) == [".lobsim", "facts.json", "learning_curve.png", "report.html"]
     page = (report / "report.html").read_text()
     assert "href='learning_curve.png'" in page and "dqn" in page and "Stylized facts" not in page
 

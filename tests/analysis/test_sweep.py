@@ -86,7 +86,7 @@ def test_expand_is_a_validated_grid(scenario_file):
         {"agents.maker.count": 1, "market.tick_size": 0.01}, {"agents.maker.count": 1, "market.tick_size": 0.05},
         {"agents.maker.count": 2, "market.tick_size": 0.01}, {"agents.maker.count": 2, "market.tick_size": 0.05}]
     assert data["agents"][1]["count"] == 2  # the original is untouched
-    with pytest.raises(ScenarioError, match="market.tick_size: expected a number > 0, got -1"):
+    with pytest.raises(ScenarioError, match="market.tick_size: expected a number >= 1e-08 and <= 1e\\+06, got -1"):
         sweep.expand(data, [sweep.parse_set("market.tick_size=0.01,-1")], "s.toml")
     with pytest.raises(ScenarioError, match="agents\\[1\\].half_spred: unknown key"):
         sweep.expand(data, [sweep.parse_set("agents.maker.half_spred=1")], "s.toml")
@@ -126,7 +126,7 @@ def test_cli_sweep(scenario_file, tmp_path, capsys):
     assert main(["sweep", str(scenario_file), "--set", "agents.nobody.count=1", "--out", str(out)]) == 2
     assert "no [[agents]] table named 'nobody'" in capsys.readouterr().err
     assert main(["sweep", str(scenario_file), "--set", "agents.maker.count=1", "--seeds", "0"]) == 2
-    assert "--seeds must be at least 1" in capsys.readouterr().err
+    assert "--seeds must be from 1 to 10,000, got 0" in capsys.readouterr().err
 
 
 def test_missing_ray_and_unreachable_address(scenario_file, monkeypatch, capsys):
@@ -160,3 +160,46 @@ def test_a_failing_run_stops_the_sweep_with_one_line_naming_it(scenario_file, mo
     axes = [sweep.parse_set("agents.maker.count=2,3")]
     with pytest.raises(LivelockError, match=r"\{'agents.maker.count': 2\}, seed 7: agent 'x'"):
         sweep.run_sweep(scenario_file, axes, seeds=2, workers=1)
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--seeds", "100000000"], "--seeds must be from 1 to 10,000, got 100000000"),
+    (["--workers", "-1"], "--workers must be from 1 to 256, got -1"),
+    (["--set", "agents.flow.cancel_rate=" + ",".join(str(i / 1000) for i in range(400)),
+      "--set", "agents.flow.market_rate=" + ",".join(str(i) for i in range(400))],
+     "--set: 160,000 variants; at most 100,000 are allowed"),
+])
+def test_out_of_range_sweep_options_are_one_line_before_any_run(scenario_file, capsys, option, message):
+    assert main(["sweep", str(scenario_file), "--set", "agents.maker.count=2", *option,
+                 "--no-plot", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_that_crashes_in_a_worker_is_one_line_naming_it(scenario_file, monkeypatch, capsys,
+                                                               workers):
+    from lobsim.sim.market import Market
+
+    def crash(self, progress=None):
+        raise OverflowError("Python int too large to convert to C long")
+
+    monkeypatch.setattr(Market, "run", crash)  # fork: the pool's workers inherit it
+    assert main(["sweep", str(scenario_file), "--set", "agents.maker.count=2,3",
+                 "--workers", str(workers), "--no-plot", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "seed 7: the run failed: OverflowError: Python int too large" in err
+
+
+def test_a_bad_rerun_leaves_the_previous_sweep_and_a_good_one_replaces_it(scenario_file, tmp_path, capsys):
+    out = tmp_path / "sw"
+    args = ["sweep", str(scenario_file), "--set", "agents.maker.count=2", "--out", str(out),
+            "--no-plot", "--no-progress", "--workers", "1"]
+    assert main(args) == 0
+    (out / "notes.png").write_text("an old plot")
+    assert main([*args, "--set", "agents.maker.half_spread=0"]) == 2  # refused before anything moves
+    assert (out / "notes.png").exists() and (out / "sweep.parquet").exists()
+    assert main(args) == 0
+    assert sorted(p.name for p in out.iterdir()) == [".lobsim", "sweep.parquet"]
+    capsys.readouterr()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lobsim.cli import main
+from lobsim.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "messages.jsonl"
 
@@ -170,3 +171,22 @@ def test_a_bad_line_stops_the_replay_before_any_event_reaches_stdout(tmp_path, c
     assert captured.out == "" and "m.jsonl:2: not valid JSON" in captured.err
     write_lines(messages, '{"op":"cancel","id":7}')
     assert main(["replay", str(messages)]) == 0 and '"event":"reject"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    (b'{"op":"limit","owner":"\xff"}', "not valid JSON (invalid start byte)"),
+    (b'{"op":{"a":1}}', "unknown op an object"),
+    (b'{"op":["limit"]}', "unknown op an array"),
+    (b'{"op":"cancel","id":' + b"7" * 5000 + b"}", "an integer of more than 4,300 digits"),
+    (b'{"op":"cancel","id":' + b"[" * 100_000, "not valid JSON"),
+    (b'{"op":"cancel","id":NaN}', "NaN is not a number JSON allows"),
+    (b'{"op":"cancel","id":-Infinity}', "-Infinity is not a number JSON allows"),
+    (b'{"op":"cancel","id":1e999}', "1e999 overflows a float"),
+], ids=["not-utf8", "op-object", "op-array", "5000-digits", "nested", "nan", "infinity", "overflow"])
+def test_lines_that_are_not_plain_json_are_one_error_naming_the_line(line, reason):
+    from lobsim.book.replay import parse_lines
+
+    with pytest.raises(InputError) as info:
+        list(parse_lines([b'{"op":"cancel","id":1}\n', line + b"\n"], "m.jsonl"))
+    assert str(info.value).startswith("m.jsonl:2: ") and reason in str(info.value)
+    assert "\n" not in str(info.value)

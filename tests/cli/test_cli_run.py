@@ -27,7 +27,8 @@ def test_run_writes_every_output_and_prints_a_summary(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", str(short_scenario(tmp_path)), "--out", str(out), "--no-progress"]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "agents.parquet", "book.parquet", "events.parquet", "scenario.resolved.toml", "summary.json"]
+        ".lobsim", "agents.parquet", "book.parquet", "events.parquet", "scenario.resolved.toml",
+        "summary.json"]
     events = pq.read_table(out / "events.parquet")
     for column in ("seq", "time_ns", "kind", "agent", "order_id", "side", "price", "qty"):
         assert column in events.column_names
@@ -139,10 +140,13 @@ def test_policy_needs_learner_seats_that_fit_it(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "has no learner seats" in err and err.count("\n") == 1
     solo = write_scenario(tmp_path / "solo.toml", duration=1.0, count=1)
+    assert main(["run", str(solo), "--out", str(tmp_path / "y"), "--no-progress"]) == 0  # idle seat
+    capsys.readouterr()
     assert main(["run", str(solo), "--policy", str(train), "--out", str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err
     assert str(train) in err and err.count("\n") == 1
-    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+    assert not (tmp_path / "x").exists()
+    assert (tmp_path / "y" / "summary.json").exists()  # refused before the previous run is retired
 
 
 def test_engine_choice_gives_the_same_bytes_and_a_clear_refusal(tmp_path, capsys):

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from lobsim import registry
 from lobsim.scenario import loader as scenario
-from lobsim.scenario.config import AgentConfig, LatencyConfig, MarketConfig, Scenario, SimulationConfig
+from lobsim.scenario.config import (MAX_SEED, MIN_SECONDS, AgentConfig, LatencyConfig, MarketConfig,
+                           Scenario, SimulationConfig)
 from lobsim.errors import InputError, ScenarioError
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -232,19 +233,19 @@ def test_message_format_from_the_brief():
 @pytest.mark.parametrize(
     ("section", "key", "value", "expected"),
     [
-        ("simulation", "duration", 0, "simulation.duration: expected a number > 0, got 0"),
-        ("simulation", "duration", "10", 'simulation.duration: expected a number > 0, got "10"'),
-        ("simulation", "seed", -1, "simulation.seed: expected an integer >= 0, got -1"),
-        ("simulation", "seed", 1.5, "simulation.seed: expected an integer >= 0, got 1.5"),
-        ("simulation", "seed", 2.0, "simulation.seed: expected an integer >= 0, got 2.0"),
-        ("simulation", "seed", True, "simulation.seed: expected an integer >= 0, got true"),
+        ("simulation", "duration", 0, "simulation.duration: expected a number >= 1e-09 and <= 1e+08, got 0"),
+        ("simulation", "duration", "10", 'simulation.duration: expected a number >= 1e-09 and <= 1e+08, got "10"'),
+        ("simulation", "seed", -1, "simulation.seed: expected an integer >= 0 and <= 4,611,686,018,427,387,904, got -1"),
+        ("simulation", "seed", 1.5, "simulation.seed: expected an integer >= 0 and <= 4,611,686,018,427,387,904, got 1.5"),
+        ("simulation", "seed", 2.0, "simulation.seed: expected an integer >= 0 and <= 4,611,686,018,427,387,904, got 2.0"),
+        ("simulation", "seed", True, "simulation.seed: expected an integer >= 0 and <= 4,611,686,018,427,387,904, got true"),
         ("simulation", "snapshot_interval", -0.5,
-         "simulation.snapshot_interval: expected a number > 0, got -0.5"),
-        ("market", "tick_size", 0.0, "market.tick_size: expected a number > 0, got 0.0"),
+         "simulation.snapshot_interval: expected a number >= 1e-09 and <= 1e+08, got -0.5"),
+        ("market", "tick_size", 0.0, "market.tick_size: expected a number >= 1e-08 and <= 1e+06, got 0.0"),
         ("market", "initial_price", -1, "market.initial_price: expected a number > 0, got -1"),
-        ("market", "depth_levels", 0, "market.depth_levels: expected an integer >= 1, got 0"),
-        ("market", "maker_fee", 0.5, "market.maker_fee: expected an integer, got 0.5"),
-        ("market", "taker_fee", False, "market.taker_fee: expected an integer, got false"),
+        ("market", "depth_levels", 0, "market.depth_levels: expected an integer >= 1 and <= 10000, got 0"),
+        ("market", "maker_fee", 0.5, "market.maker_fee: expected an integer >= -1,000,000,000 and <= 1,000,000,000, got 0.5"),
+        ("market", "taker_fee", False, "market.taker_fee: expected an integer >= -1,000,000,000 and <= 1,000,000,000, got false"),
         ("market", "symbol", 5, r"market.symbol: expected a string matching \S+, got 5"),
         ("market", "symbol", "", r'market.symbol: expected a string matching \S+, got ""'),
     ],
@@ -269,9 +270,9 @@ def test_simulation_and_market_values(section, key, value, expected):
         ({"weights": 1.0}, "agents[0].weights: expected an array (each item a number), got 1.0"),
         ({"weights": [1.0, "x"]}, 'agents[0].weights[1]: expected a number, got "x"'),
         ({"band": [1.0]}, "agents[0].band: expected an array of 2 items, got 1 item"),
-        ({"count": 0}, "agents[0].count: expected an integer >= 1, got 0"),
-        ({"count": 2.0}, "agents[0].count: expected an integer >= 1, got 2.0"),
-        ({"rate_limit": -5}, "agents[0].rate_limit: expected an integer >= 0, got -5"),
+        ({"count": 0}, "agents[0].count: expected an integer >= 1 and <= 10000, got 0"),
+        ({"count": 2.0}, "agents[0].count: expected an integer >= 1 and <= 10000, got 2.0"),
+        ({"rate_limit": -5}, "agents[0].rate_limit: expected an integer >= 0 and <= 1,000,000,000, got -5"),
         ({"name": "a b"},
          'agents[0].name: expected a string matching [A-Za-z0-9_-]+, got "a b"'),
         ({"name": 3}, "agents[0].name: expected a string matching [A-Za-z0-9_-]+, got 3"),
@@ -286,9 +287,9 @@ def test_simulation_and_market_values(section, key, value, expected):
          'agents[0].latency.jitter: expected one of "none", "exponential", "uniform", '
          'got "gauss"'),
         ({"latency": {"inbound_ns": -1}},
-         "agents[0].latency.inbound_ns: expected an integer >= 0, got -1"),
+         "agents[0].latency.inbound_ns: expected an integer >= 0 and <= 100,000,000,000,000,000, got -1"),
         ({"latency": {"jitter_ns": 1.5}},
-         "agents[0].latency.jitter_ns: expected an integer >= 0, got 1.5"),
+         "agents[0].latency.jitter_ns: expected an integer >= 0 and <= 100,000,000,000,000,000, got 1.5"),
     ],
 )
 def test_agent_values(agent, expected):
@@ -306,7 +307,7 @@ def test_non_finite_floats_are_rejected():
 
 def test_date_values_are_shown_as_dates():
     data = tomllib.loads("[simulation]\nduration = 1979-05-27\n")
-    assert error(data) == "x.toml: simulation.duration: expected a number > 0, got a date/time 1979-05-27"
+    assert error(data) == "x.toml: simulation.duration: expected a number >= 1e-09 and <= 1e+08, got a date/time 1979-05-27"
 
 
 def test_nested_errors_name_the_full_path():
@@ -369,7 +370,7 @@ def test_unknown_key_that_is_not_a_bare_key_is_quoted():
         ({"agents": [{"name": "a", "kind": "noise"}]},
          "simulation: missing required key; expected a table ([simulation])"),
         ({"simulation": {}, "agents": []},
-         "simulation.duration: missing required key; expected a number > 0"),
+         "simulation.duration: missing required key; expected a number >= 1e-09 and <= 1e+08"),
         ({"simulation": {"duration": 1}},
          "agents: missing required key; expected an array of tables ([[agents]])"),
         ({"simulation": {"duration": 1}, "agents": []},
@@ -614,8 +615,9 @@ def test_round_trip_of_a_scenario_built_in_code():
 
 @settings(max_examples=50, deadline=None)
 @given(
-    duration=st.floats(min_value=1e-6, max_value=1e9, allow_nan=False),
-    seed=st.integers(min_value=0, max_value=2**63 - 1),
+    # up to the loader's bounds (1e7 s: the default 1 s snapshots stay under MAX_SNAPSHOT_ROWS)
+    duration=st.floats(min_value=MIN_SECONDS, max_value=1e7, allow_nan=False),
+    seed=st.integers(min_value=0, max_value=MAX_SEED),
     rate=st.floats(min_value=0, max_value=1e12, allow_nan=False),
     weights=st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=4),
     levels=st.integers(min_value=1, max_value=50),
@@ -683,7 +685,7 @@ def test_real_kind_missing_required_parameter():
     data = {"simulation": {"duration": 10}, "agents": [{"name": "zi", "kind": "santa_fe"}]}
     with pytest.raises(ScenarioError) as info:
         scenario.from_dict(data, "s.toml", _real_kind)
-    assert str(info.value) == "s.toml: agents[0].limit_rate: missing required key; expected a number >= 0.0"
+    assert str(info.value) == "s.toml: agents[0].limit_rate: missing required key; expected a number >= 0.0 and <= 1e+09"
 
 
 def test_shipped_scenarios_load_through_the_registry():
