@@ -1,0 +1,203 @@
+"""Queue-reactive order flow: rates by distance from the best quote, sizes from a table.
+
+The model (after Cont, Stoikov & Talreja 2010 and Huang, Lehalle & Rosenbaum 2015, in
+their simplest form: rates depend on the distance from the best quote, not on the queue
+sizes). Independent Poisson streams, one agent for the whole population:
+
+* limit orders arrive at ``limit_rates[k]`` per second on each side, ``k`` ticks behind
+  the same-side best quote (``k = 0`` joins the best queue); at ``inside_rate`` per second
+  per side a limit order improves the best by one tick, when the spread is wider than one
+  tick (else that event places nothing: the rate is per second of a wide spread);
+* each resting order is cancelled at ``cancel_rates[d]`` per second, ``d`` its distance in
+  ticks behind its side's best quote when the cancel is drawn (the last rate applies to
+  every distance beyond the table): *cancels per resting order*, as in real books where
+  deep orders live long and orders at the best churn;
+* market orders arrive at ``market_rate`` per second, buys and sells equally likely;
+* every size, in lots, is drawn from an empirical table (``*_sizes`` with ``*_size_weights``),
+  so round lots (100, 200, 500 shares) keep their real weight.
+
+Exactness. The cancel stream runs at ``max(cancel_rates) x live orders`` (the bound every
+order's rate is under); an event picks a live order uniformly and cancels it with
+probability ``cancel_rates[d] / max(cancel_rates)``. This thinning gives every order
+exactly its own rate although distances change with every quote, and keeps the total rate
+a function of the number of live orders only, so :class:`~agents.poisson.PoissonFlow`'s
+redraw on a fill stays exact.
+
+Units: rates per second of simulated time, distances in ticks, sizes in lots. Prices are
+computed from the ``l1`` feed as :class:`~agents.poisson.PoissonTrader` does (an empty side
+uses its last known quote, else one tick off ``initial_price``; a limit never crosses the
+known opposite quote). Cost per event: O(1) plus O(log S) for a size draw from S sizes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from agents.poisson import PoissonTrader
+from lobsim.orders import Side
+
+if TYPE_CHECKING:
+    from lobsim.gateway import Session
+    from agents.tracking import LiveOrder
+
+BUY, SELL = Side.BUY, Side.SELL
+
+#: events per second: a larger rate would not end in any useful time, so it is refused
+MAX_RATE = 1e6
+#: lots: the largest size a size table may hold
+MAX_SIZE = 10**9
+#: entries: the longest distance or size table
+MAX_TABLE = 1000
+
+
+def _rates(doc: str) -> dict:
+    return {"min": 0.0, "max": MAX_RATE, "doc": doc}
+
+
+def check_size_table(sizes: tuple[int, ...], weights: tuple[float, ...], what: str) -> None:
+    """ValueError (one line, for the scenario loader) unless ``sizes``/``weights`` make a
+    distribution: as many weights as sizes, at most :data:`MAX_TABLE`, a positive sum."""
+    if len(sizes) != len(weights):
+        raise ValueError(f"{what}_sizes and {what}_size_weights must have the same length, "
+                         f"got {len(sizes)} and {len(weights)}")
+    if not 1 <= len(sizes) <= MAX_TABLE or sum(weights) <= 0:
+        raise ValueError(f"{what}_sizes: expected 1 to {MAX_TABLE} sizes with a positive "
+                         f"total weight, got {len(sizes)} with total {sum(weights)!r}")
+
+
+class SizeTable:
+    """Draws sizes (lots) with probabilities proportional to weights. O(log n) per draw."""
+
+    __slots__ = ("sizes", "_cumulative", "_total")
+
+    def __init__(self, sizes: tuple[int, ...], weights: tuple[float, ...]) -> None:
+        self.sizes = tuple(sizes)
+        self._cumulative = list(itertools.accumulate(weights))
+        self._total = self._cumulative[-1]
+
+    def draw(self, u: float) -> int:
+        """The size for a uniform ``u`` in [0, 1) (inverse CDF)."""
+        i = bisect.bisect_right(self._cumulative, u * self._total)
+        return self.sizes[min(i, len(self.sizes) - 1)]
+
+    def mean(self) -> float:
+        """Mean size, lots."""
+        weights = [b - a for a, b in zip([0.0, *self._cumulative], self._cumulative)]
+        return sum(s * w for s, w in zip(self.sizes, weights)) / self._total
+
+
+@dataclass(frozen=True)
+class QueueReactiveParams:
+    limit_rates: tuple[float, ...] = field(default=(1.0, 0.6, 0.4, 0.3, 0.2), metadata=_rates(
+        "limit orders per second per side, by distance k = 0, 1, ... ticks behind the "
+        "same-side best quote (k = 0 joins the best)"))
+    inside_rate: float = field(default=0.2, metadata=_rates(
+        "limit orders per second per side one tick inside the spread, while the spread "
+        "is wider than one tick"))
+    cancel_rates: tuple[float, ...] = field(default=(0.3, 0.2, 0.1), metadata=_rates(
+        "cancels per resting order per second, by its distance in ticks behind its side's "
+        "best quote (the last rate applies to every distance beyond)"))
+    market_rate: float = field(default=0.5, metadata=_rates(
+        "market orders per second, buys and sells together (50/50)"))
+    limit_sizes: tuple[int, ...] = field(default=(1,), metadata={
+        "min": 1, "max": MAX_SIZE, "doc": "lots: the sizes a limit order can have"})
+    limit_size_weights: tuple[float, ...] = field(default=(1.0,), metadata={
+        "min": 0.0, "doc": "relative frequency of each of limit_sizes"})
+    market_sizes: tuple[int, ...] = field(default=(1,), metadata={
+        "min": 1, "max": MAX_SIZE, "doc": "lots: the sizes a market order can have"})
+    market_size_weights: tuple[float, ...] = field(default=(1.0,), metadata={
+        "min": 0.0, "doc": "relative frequency of each of market_sizes"})
+
+    def __post_init__(self) -> None:
+        for name in ("limit_rates", "cancel_rates"):
+            if not 1 <= len(getattr(self, name)) <= MAX_TABLE:
+                raise ValueError(f"{name}: expected 1 to {MAX_TABLE} rates, "
+                                 f"got {len(getattr(self, name))}")
+        check_size_table(self.limit_sizes, self.limit_size_weights, "limit")
+        check_size_table(self.market_sizes, self.market_size_weights, "market")
+
+    @property
+    def cancel_rate(self) -> float:
+        """The cancel stream's rate per live order: the largest of ``cancel_rates``
+        (events under it are thinned, see the module docstring)."""
+        return max(self.cancel_rates)
+
+
+class QueueReactiveTrader(PoissonTrader):
+    """The queue-reactive population as one agent (see the module docstring).
+
+    Streams, in :meth:`rates` order: limit buys at k = 0..K-1, limit sells at k = 0..K-1,
+    inside buy, inside sell, market buy, market sell, cancel (K = ``len(limit_rates)``).
+    """
+
+    kind = "queue_reactive"
+    Params = QueueReactiveParams
+
+    def __init__(self, name: str, params: QueueReactiveParams, session: Session) -> None:
+        super().__init__(name, params, session)
+        self.params: QueueReactiveParams = params  # type: ignore[assignment]
+        self.depth = len(params.limit_rates)
+        half_market = params.market_rate / 2
+        self._fixed_rates = (*params.limit_rates, *params.limit_rates, params.inside_rate,
+                             params.inside_rate, half_market, half_market)
+        self.limit_sizes = SizeTable(params.limit_sizes, params.limit_size_weights)
+        self.market_sizes = SizeTable(params.market_sizes, params.market_size_weights)
+
+    def rates(self) -> tuple[float, ...]:  # type: ignore[override]
+        """Events per second of each stream (class docstring), the cancel bound last."""
+        return (*self._fixed_rates, self.params.cancel_rate * len(self.orders))
+
+    def act(self, stream: int) -> None:
+        k = self.depth
+        if stream < 2 * k:
+            self._limit(BUY if stream < k else SELL, stream % k)
+        elif stream < 2 * k + 2:
+            self._inside(BUY if stream == 2 * k else SELL)
+        elif stream < 2 * k + 4:
+            qty = self.market_sizes.draw(self.session.rng.random())
+            self.session.market(BUY if stream == 2 * k + 2 else SELL, qty)
+        else:
+            self._maybe_cancel()
+
+    # ------------------------------------------------------------------ events
+
+    def _limit(self, side: Side, offset: int) -> None:
+        price = self._limit_price(side, offset)
+        if price is not None:
+            self._send(side, price)
+
+    def _inside(self, side: Side) -> None:
+        """One tick better than the best, only while the spread is wider than a tick."""
+        bid, ask = self.top.bid, self.top.ask
+        if bid is None or ask is None or ask - bid < 2:
+            return
+        self._send(side, bid + 1 if side is BUY else ask - 1)
+
+    def _send(self, side: Side, price: int) -> None:
+        qty = self.limit_sizes.draw(self.session.rng.random())
+        self.orders.add(self.session.limit(side, price, qty), side, price, qty)
+
+    def distance(self, order: LiveOrder) -> int:
+        """Ticks behind its side's best quote (0 at or better than the best; the last
+        known quote when the side is empty, else 0)."""
+        top = self.top
+        if order.side is BUY:
+            best = top.bid if top.bid is not None else top.last_bid
+            return max(best - order.price, 0) if best is not None else 0
+        best = top.ask if top.ask is not None else top.last_ask
+        return max(order.price - best, 0) if best is not None else 0
+
+    def _maybe_cancel(self) -> None:
+        """A cancel event of the bound rate: one uniform live order, kept with the thinning
+        probability 1 - rate(d) / bound."""
+        if not self.orders:
+            return
+        rng, rates = self.session.rng, self.params.cancel_rates
+        order = self.orders.choice(rng)
+        rate = rates[min(self.distance(order), len(rates) - 1)]
+        if rng.random() * self.params.cancel_rate < rate:
+            self.session.cancel(order.order_id)
+            self.orders.remove(order.order_id)
