@@ -1,0 +1,187 @@
+"""The order flow of a LOBSTER message file, as arrays, with the best quotes around it.
+
+:func:`order_flow` turns parsed messages (:func:`lobsim.lobster.read_messages`) and, when
+there is one, the order-book file into a :class:`Flow`: for each message the best bid and
+ask after it (ticks), the distance of the message's order from its side's best before it,
+whether the order was entered in the file, the market orders (executions grouped), and the
+order-seconds that orders entered in the file spent at each distance (the exposure that
+cancel rates per resting order are estimated from). Calibration
+(:mod:`lobsim.analysis.calibration`) and the flow statistics
+(:mod:`lobsim.analysis.flowstats`) both read real files and exported runs through it.
+
+Best quotes: from the order-book file when given (row i is the book after message i);
+else rebuilt from the orders entered in the file only (orders from before the file are
+unknown), which is close once the file has run a while in a busy market. Units: times in
+seconds after midnight, prices in ticks, sizes in lots (shares). O(N x K) for N messages
+and K distance buckets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+
+from lobsim.errors import InputError
+from lobsim.lobster import EMPTY_ASK, EMPTY_BID, LobsterMessage
+from lobsim.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL, Depth
+
+#: distance code of a new order that improves its side's best (inside the spread)
+INSIDE = -1
+#: distance code where the side's best was not known
+UNKNOWN = -2
+VISIBLE = (NEW, PARTIAL_CANCEL, DELETE, EXECUTE)
+
+
+@dataclass
+class Flow:
+    """A message file's flow (see the module docstring); arrays have one entry per message."""
+
+    source: str
+    tick_units: int  #: LOBSTER price units (1/10000) per tick
+    times: np.ndarray  #: seconds after midnight
+    types: np.ndarray
+    sizes: np.ndarray  #: lots
+    prices: np.ndarray  #: ticks (0 for hidden types without a price)
+    directions: np.ndarray  #: +1 buy / -1 sell order (for executions: the resting order)
+    bid: np.ndarray  #: best bid after the message, ticks (nan: empty or unknown)
+    ask: np.ndarray  #: best ask after the message, ticks (nan: empty or unknown)
+    distance: np.ndarray  #: ticks behind its side's best before it; INSIDE or UNKNOWN
+    known: np.ndarray  #: the order was entered in the file (a type 1 row came first)
+    exposure: np.ndarray  #: order-seconds of known resting orders per distance bucket
+    from_book: bool  #: the best quotes come from an order-book file
+
+    @property
+    def span_s(self) -> float:
+        """Seconds from the first message to the last."""
+        return float(self.times[-1] - self.times[0]) if len(self.times) else 0.0
+
+    def before(self, values: np.ndarray) -> np.ndarray:
+        """``bid`` or ``ask`` as it was before each message."""
+        return np.concatenate(([np.nan], values[:-1]))
+
+    def market_orders(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(time s, sign +1 buy / -1 sell, size lots, index of the first row) of the market
+        orders: visible executions at one time against one side are one market order, whose
+        sign is the opposite of the resting side."""
+        rows = np.flatnonzero(self.types == EXECUTE)
+        if not len(rows):
+            empty = np.zeros(0)
+            return empty, empty, empty, empty.astype(np.int64)
+        t, d = self.times[rows], self.directions[rows]
+        new = np.ones(len(rows), dtype=bool)
+        new[1:] = (t[1:] != t[:-1]) | (d[1:] != d[:-1]) | (rows[1:] != rows[:-1] + 1)
+        group = np.cumsum(new) - 1
+        sizes = np.bincount(group, weights=self.sizes[rows])
+        return t[new], -d[new].astype(np.float64), sizes, rows[new]
+
+
+def tick_units(messages: Sequence[LobsterMessage]) -> int:
+    """LOBSTER units per tick: the greatest common divisor of the visible prices (at least 1,
+    at most 10000 = one price unit; an estimate from the prices the file uses)."""
+    prices = {m.price for m in messages if m.type in VISIBLE}
+    if not prices:
+        raise InputError("no visible order (types 1-4) in the message file: nothing to estimate")
+    return max(1, min(reduce(math.gcd, prices), 10000))
+
+
+def _book_quotes(orderbook: np.ndarray, units: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best bid and ask per row of an order-book array, ticks (nan when empty)."""
+    ask = orderbook[:, 0].astype(np.float64)
+    bid = orderbook[:, 2].astype(np.float64)
+    ask[(orderbook[:, 1] <= 0) | (orderbook[:, 0] >= EMPTY_ASK)] = np.nan
+    bid[(orderbook[:, 3] <= 0) | (orderbook[:, 2] <= EMPTY_BID)] = np.nan
+    return bid / units, ask / units
+
+
+class _Known:
+    """The orders entered in the file and the visible lots they make, per side and price."""
+
+    def __init__(self) -> None:
+        self.orders: dict[int, list[int]] = {}  # id -> [side, ticks, lots left]
+        self.count: dict[tuple[int, int], int] = {}  # (side, ticks) -> live known orders
+        self.total = {1: 0, -1: 0}
+        self.depth = Depth()
+
+    def apply(self, kind: int, oid: int, side: int, ticks: int, size: int) -> bool:
+        """Apply one visible message; True if it concerned a known order."""
+        if kind == NEW:
+            self.orders[oid] = [side, ticks, size]
+            self._count(side, ticks, 1)
+            self.depth.add(side, ticks, size)
+            return True
+        order = self.orders.get(oid)
+        if order is None:
+            return False
+        side, ticks, left = order
+        taken = left if kind == DELETE else min(size, left)
+        self.depth.add(side, ticks, -taken)
+        order[2] = left - taken
+        if order[2] <= 0:
+            del self.orders[oid]
+            self._count(side, ticks, -1)
+        return True
+
+    def _count(self, side: int, ticks: int, change: int) -> None:
+        key = (side, ticks)
+        self.count[key] = self.count.get(key, 0) + change
+        self.total[side] += change
+
+    def by_distance(self, side: int, best: float, buckets: int) -> np.ndarray:
+        """Live known orders of ``side`` at 0 .. buckets-2 ticks behind ``best``; the last
+        bucket holds every other one."""
+        out = np.zeros(buckets)
+        if math.isnan(best):
+            out[-1] = self.total[side]
+            return out
+        for d in range(buckets - 1):
+            out[d] = self.count.get((side, int(best) - side * d), 0)
+        out[-1] = self.total[side] - out[:-1].sum()
+        return out
+
+
+def _distance(kind: int, side: int, ticks: int, bid: float, ask: float) -> int:
+    """Ticks behind the side's best (INSIDE for a new order better than it; UNKNOWN)."""
+    best = bid if side == 1 else ask
+    if math.isnan(best):
+        return UNKNOWN
+    behind = int(round((best - ticks) * side))
+    return INSIDE if behind < 0 and kind == NEW else max(behind, 0)
+
+
+def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None = None,
+               source: str = "messages", buckets: int = 100) -> Flow:
+    """The :class:`Flow` of ``messages`` (with ``orderbook``: one row per message)."""
+    if not messages:
+        raise InputError(f"{source}: no messages")
+    if orderbook is not None and len(orderbook) != len(messages):
+        raise InputError(f"order-book file has {len(orderbook)} rows but the message file has "
+                         f"{len(messages)}: expected one row per message")
+    units = tick_units(messages)
+    n = len(messages)
+    col = lambda name: np.array([getattr(m, name) for m in messages])  # noqa: E731
+    types, directions, sizes = col("type"), col("direction"), col("size")
+    prices = col("price") // units
+    bid, ask = (np.full(n, np.nan), np.full(n, np.nan)) if orderbook is None \
+        else _book_quotes(orderbook, units)
+    distance, known = np.full(n, UNKNOWN), np.zeros(n, dtype=bool)
+    exposure, book = np.zeros(buckets), _Known()
+    last_bid = last_ask = math.nan
+    for i, m in enumerate(messages):
+        if i:
+            dt = m.time - messages[i - 1].time
+            exposure += dt * (book.by_distance(1, last_bid, buckets)
+                              + book.by_distance(-1, last_ask, buckets))
+        if m.type in VISIBLE:
+            distance[i] = _distance(m.type, m.direction, int(prices[i]), last_bid, last_ask)
+            known[i] = book.apply(m.type, m.order_id, m.direction, int(prices[i]), m.size)
+        if orderbook is None:
+            b, _, a, _ = book.depth.best()
+            bid[i] = np.nan if b is None else b
+            ask[i] = np.nan if a is None else a
+        last_bid, last_ask = bid[i], ask[i]
+    return Flow(source, units, col("time"), types, sizes, prices, directions, bid, ask,
+                distance, known, exposure, orderbook is not None)
