@@ -51,6 +51,8 @@ MAX_RATE = 1e6
 MAX_SIZE = 10**9
 #: entries: the longest distance or size table
 MAX_TABLE = 1000
+#: orders: the most a warm start places at one price level
+MAX_WARM = 1000
 
 
 def _rates(doc: str) -> dict:
@@ -110,6 +112,11 @@ class QueueReactiveParams:
         "min": 1, "max": MAX_SIZE, "doc": "lots: the sizes a market order can have"})
     market_size_weights: tuple[float, ...] = field(default=(1.0,), metadata={
         "min": 0.0, "doc": "relative frequency of each of market_sizes"})
+    warm_start: bool = field(default=False, metadata={
+        "doc": "at time 0, fill the book around initial_price to the stationary depth: "
+               "Poisson(limit_rates[k] / cancel_rates[k]) orders k ticks behind a one-tick "
+               f"half-spread on each side (at most {MAX_WARM} per level; none where the "
+               "cancel rate is 0)"})
 
     def __post_init__(self) -> None:
         for name in ("limit_rates", "cancel_rates"):
@@ -145,6 +152,26 @@ class QueueReactiveTrader(PoissonTrader):
                              params.inside_rate, half_market, half_market)
         self.limit_sizes = SizeTable(params.limit_sizes, params.limit_size_weights)
         self.market_sizes = SizeTable(params.market_sizes, params.market_size_weights)
+
+    def on_start(self) -> None:
+        if self.params.warm_start:
+            self._warm_start()
+        super().on_start()
+
+    def _warm_start(self) -> None:
+        """Each level's stationary number of orders (an M/M/infinity queue: arrivals at
+        the limit rate, each order leaving at its cancel rate), drawn Poisson."""
+        p, rng, initial = self.params, self.session.rng, self.session.initial_price
+        for k, rate in enumerate(p.limit_rates):
+            cancel = p.cancel_rates[min(k, len(p.cancel_rates) - 1)]
+            if rate <= 0 or cancel <= 0:
+                continue
+            for side in (BUY, SELL):
+                price = initial - side * (1 + k)
+                if price < 1:
+                    continue
+                for _ in range(min(int(rng.poisson(rate / cancel)), MAX_WARM)):
+                    self._send(side, price)
 
     def rates(self) -> tuple[float, ...]:  # type: ignore[override]
         """Events per second of each stream (class docstring), the cancel bound last."""

@@ -1,0 +1,1 @@
+"""Analysis of order flow: real (LOBSTER) and simulated through one path; calibration."""

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from lobsim.errors import LobsimError
 
 #: Subcommand modules, in the order ``lobsim --help`` lists them.
-COMMANDS = ("replay", "run", "train", "evaluate", "report", "export", "sweep", "validate", "bench")
+COMMANDS = ("replay", "run", "train", "evaluate", "report", "export", "sweep", "validate", "bench",
+            "calibrate")
 
 
 def build_parser() -> argparse.ArgumentParser:

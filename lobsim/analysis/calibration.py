@@ -1,0 +1,346 @@
+"""Calibration: the order-flow kinds' parameters estimated from a LOBSTER message file.
+
+:func:`calibrate` reads the flow (:func:`lobsim.analysis.flow.order_flow`; the order-book
+file is optional) and estimates, each with how and, where the method gives one, a
+standard error:
+
+* market: tick size (gcd of the prices), price level (first two-sided mid), duration (the
+  file's span unless given);
+* ``hawkes`` flow (:mod:`agents.hawkes`): limit rates by distance ``k`` ticks behind the
+  same-side best = new orders at ``k`` / (2 sides x span), scaled up for orders whose best
+  was unknown; the inside rate per second of a spread wider than one tick; cancel rates
+  per resting order by distance = deletes of orders entered in the file at distance ``d``
+  / the order-seconds such orders spent at ``d`` (the Poisson MLE); empirical size tables;
+  Hawkes branching and decay by maximum likelihood on the times of new orders, deletes and
+  market orders (:mod:`lobsim.analysis.hawkes_fit`), with standard errors from the
+  observed information;
+* ``metaorder`` flow (:mod:`agents.metaorder`), which sends every market order: the
+  exponent from the trade-sign autocorrelation, ``C(l) ~ l ** -(alpha - 1)`` (log-log
+  slope over the positive lags 1..20, standard error from the regression), the mean number
+  of live parents from the lag-1 value (``1 / C(1) - 1``), hence the child and parent rates;
+* volatility and jumps of 1 s mid changes (robust scale, jumps beyond 4 of it), reported.
+
+What cannot be estimated (too few events, no order-book file where it is needed) is said
+in ``missing`` and left at the kind's default. :func:`scenario_text` writes a commented
+scenario that the loader validates before it is returned, so it runs as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import tomli_w
+
+from lobsim import registry, scenario
+from lobsim.analysis import hawkes_fit
+from lobsim.analysis.flow import INSIDE, Flow
+from lobsim.metrics import autocorrelation, loglog_slope
+from lobsim.scenario import AGENT_GROUP
+from lobsim.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL
+
+#: entries kept in an empirical size table (the most frequent sizes)
+MAX_SIZES = 100
+#: distance buckets (ticks) at most, and the share of placements they must cover
+MAX_DISTANCE, COVERAGE = 100, 0.99
+#: fewest events behind one pooled rate (see :func:`pooled_rates`)
+MIN_POOL = 5
+#: sign autocorrelation lags used for the metaorder exponent
+SIGN_LAGS = 20
+#: fewest market orders for a sign fit; fewest 1 s changes for volatility
+MIN_TRADES, MIN_CHANGES = 30, 20
+#: metaorder size exponent when it cannot be estimated, and its allowed range
+DEFAULT_ALPHA, ALPHA_RANGE = 1.5, (1.05, 3.0)
+
+
+@dataclass
+class Estimate:
+    """One estimated parameter: its value, standard error (None: none) and how."""
+
+    value: Any
+    se: float | None = None
+    how: str = ""
+
+
+@dataclass
+class Calibration:
+    """What :func:`calibrate` found: estimates by name, what it could not estimate (name ->
+    why), and the scenario data."""
+
+    source: str
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    scenario: dict[str, Any] = field(default_factory=dict)
+
+    def put(self, name: str, value: Any, se: float | None = None, how: str = "") -> Any:
+        self.estimates[name] = Estimate(value, se if se is None or math.isfinite(se) else None, how)
+        return value
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: estimates (value, se, how), missing, scenario."""
+        return {"source": self.source,
+                "estimates": {k: {"value": e.value, "se": e.se, "how": e.how}
+                              for k, e in self.estimates.items()},
+                "missing": self.missing, "scenario": self.scenario}
+
+
+def size_table(sizes: np.ndarray) -> tuple[list[int], list[float]]:
+    """The :data:`MAX_SIZES` most frequent sizes (lots) with their counts, sizes ascending."""
+    common = sorted(Counter(int(s) for s in sizes).most_common(MAX_SIZES))
+    return [s for s, _ in common], [float(c) for _, c in common]
+
+
+def pooled_rates(counts: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """Rates ``counts / exposure`` per bucket, pooled over runs of neighbouring buckets
+    that hold at least :data:`MIN_POOL` events together (from bucket 0 outwards; a short
+    last run joins the one before), so sparse buckets get their neighbours' rate instead
+    of a noisy 0. Buckets without exposure get the overall rate."""
+    rates = np.empty(len(counts))
+    bins, start, held = [], 0, 0.0
+    for i, c in enumerate(counts):
+        held += c
+        if held >= MIN_POOL:
+            bins.append((start, i + 1))
+            start, held = i + 1, 0.0
+    if start < len(counts):
+        bins = bins[:-1] + [(bins[-1][0] if bins else 0, len(counts))]
+    overall = counts.sum() / max(exposure.sum(), 1e-12)
+    for a, b in bins:
+        time = exposure[a:b].sum()
+        rates[a:b] = counts[a:b].sum() / time if time > 0 else overall
+    return rates
+
+
+def _coverage_depth(distances: np.ndarray) -> int:
+    """Distance buckets covering :data:`COVERAGE` of the placements behind the best."""
+    behind = np.sort(distances[distances >= 0])
+    if not len(behind):
+        return 1
+    return int(min(behind[int(COVERAGE * (len(behind) - 1))] + 1, MAX_DISTANCE))
+
+
+def _wide_spread_seconds(flow: Flow) -> float:
+    """Seconds during which the spread was two ticks or more."""
+    gaps = np.diff(flow.times)
+    wide = (flow.ask - flow.bid)[:-1] >= 2
+    return float(gaps[wide].sum())
+
+
+def _limits(flow: Flow, cal: Calibration) -> tuple[list[float], float, int]:
+    """Limit rates by distance (per side per s), inside rate, and the number of buckets."""
+    new = flow.types == NEW
+    dist = flow.distance[new]
+    seen = dist != -2
+    scale = new.sum() / max(seen.sum(), 1)  # orders whose best was unknown, spread alike
+    depth = _coverage_depth(dist)
+    counts = np.bincount(dist[(dist >= 0) & (dist < depth)], minlength=depth)
+    span = flow.span_s
+    pooled = pooled_rates(counts.astype(np.float64), np.full(depth, 2 * span))
+    rates = [round(float(r * scale), 6) for r in pooled]
+    cal.put("limit_rates", rates, how=f"new orders 0..{depth - 1} ticks behind the best / "
+            f"(2 x {span:.1f} s), pooled over >= {MIN_POOL} orders; "
+            f"{int((dist >= depth).sum())} deeper ones left out")
+    wide = _wide_spread_seconds(flow)
+    inside = int((dist == INSIDE).sum())
+    if wide > 0:
+        rate = inside * scale / (2 * wide)
+        cal.put("inside_rate", round(rate, 6), math.sqrt(inside) * scale / (2 * wide),
+                f"{inside} orders inside the spread / (2 x {wide:.1f} s of spread >= 2 ticks)")
+    else:
+        cal.missing["inside_rate"] = "the spread was never two ticks or more"
+    return rates, cal.estimates.get("inside_rate", Estimate(0.0)).value, depth
+
+
+def _cancels(flow: Flow, depth: int, cal: Calibration) -> list[float]:
+    """Cancel rates per resting order by distance, the last bucket pooling the rest."""
+    cancel = np.isin(flow.types, (DELETE,)) & flow.known & (flow.distance >= 0)
+    dist = np.minimum(flow.distance[cancel], depth - 1)
+    counts = np.bincount(dist, minlength=depth).astype(np.float64)
+    exposure = flow.exposure[:depth].copy()
+    exposure[depth - 1] = flow.exposure[depth - 1:].sum()
+    rates = pooled_rates(counts, exposure)
+    se = float(math.sqrt(counts[0]) / exposure[0]) if exposure[0] > 0 else None
+    cal.put("cancel_rates", [round(float(r), 6) for r in rates], se,
+            f"deletes of orders entered in the file at each distance / their order-seconds "
+            f"there, pooled over >= {MIN_POOL} ({int(counts.sum())} deletes; se at distance 0)")
+    partial = int((flow.types == PARTIAL_CANCEL).sum())
+    if partial:
+        cal.missing["partial_cancels"] = f"{partial} partial cancels are not modelled"
+    return list(cal.estimates["cancel_rates"].value)
+
+
+def _timing(flow: Flow, cal: Calibration) -> tuple[float, float] | None:
+    """Hawkes (branching, decay) from the times of the model's events, or None."""
+    events = np.isin(flow.types, (NEW, DELETE, PARTIAL_CANCEL))
+    times = np.sort(np.concatenate((flow.times[events], flow.market_orders()[0])))
+    fitted = hawkes_fit.fit(times)
+    if fitted is None:
+        cal.missing["branching"] = cal.missing["decay"] = (
+            f"{len(times)} events: fewer than {hawkes_fit.MIN_EVENTS} for a Hawkes fit")
+        return None
+    how = (f"Hawkes MLE on {fitted.events} events over {fitted.span_s:.1f} s "
+           f"(baseline {fitted.mu:.4g}/s, se {fitted.mu_se:.2g})")
+    n = cal.put("branching", round(min(fitted.branching, 0.99), 6), fitted.branching_se, how)
+    beta = cal.put("decay", round(fitted.decay, 6), fitted.decay_se, how)
+    return n, beta
+
+
+def _sign_exponent(signs: np.ndarray, cal: Calibration) -> tuple[float, float]:
+    """(metaorder size exponent alpha, lag-1 sign autocorrelation) from the trade signs."""
+    lags = np.arange(1, min(SIGN_LAGS, len(signs) // 4) + 1)
+    acf = autocorrelation(signs, lags) if len(signs) >= MIN_TRADES else np.full(len(lags), np.nan)
+    c1 = float(acf[0]) if len(acf) and np.isfinite(acf[0]) else math.nan
+    ok = np.isfinite(acf) & (acf > 0)
+    if len(signs) < MIN_TRADES or ok.sum() < 3 or not c1 > 0:
+        cal.missing["size_exponent"] = (f"{len(signs)} market orders, {int(ok.sum())} positive "
+                                        "sign autocorrelations: too few for a power-law fit")
+        return DEFAULT_ALPHA, c1 if c1 > 0 else 0.5
+    gamma = -loglog_slope(lags[ok], acf[ok])
+    x, y = np.log(lags[ok]), np.log(acf[ok])
+    residual = y - (np.mean(y) - gamma * (x - np.mean(x)))
+    se = float(np.sqrt(np.sum(residual ** 2) / max(len(x) - 2, 1) / np.sum((x - x.mean()) ** 2)))
+    alpha = round(float(np.clip(1.0 + gamma, *ALPHA_RANGE)), 4)
+    cal.put("sign_acf_exponent", round(gamma, 4), se,
+            f"C(l) ~ l^-gamma, log-log slope over {int(ok.sum())} positive lags of 1..{len(lags)}")
+    cal.put("size_exponent", alpha, se, f"alpha = 1 + gamma, kept in {ALPHA_RANGE}")
+    return alpha, c1
+
+
+def _market_flow(flow: Flow, cal: Calibration) -> dict[str, Any]:
+    """The metaorder table: every market order is a child of some parent."""
+    times, signs, sizes, _ = flow.market_orders()
+    rate = len(times) / flow.span_s
+    cal.put("market_order_rate", round(rate, 6), math.sqrt(len(times)) / flow.span_s,
+            f"{len(times)} market orders (executions at one time and side grouped)")
+    alpha, c1 = _sign_exponent(signs, cal)
+    live = max(1.0 / min(max(c1, 0.02), 0.95) - 1.0, 0.05)
+    params = registry.load(AGENT_GROUP, "metaorder").Params  # kinds are found by name
+    mean_length = params(size_exponent=alpha, max_children=10_000).mean_length()
+    child_rate = cal.put("child_rate", round(max(rate / live, 1e-6), 6),
+                         how=f"market rate / {live:.3g} live parents (1 / C(1) - 1, C(1) = {c1:.3g})")
+    parent_rate = cal.put("parent_rate", round(rate / mean_length, 6),
+                          how=f"market rate / mean parent length {mean_length:.3g}")
+    child_sizes, weights = size_table(sizes) if len(sizes) else ([1], [1.0])
+    return {"name": "meta", "kind": "metaorder", "parent_rate": parent_rate,
+            "size_exponent": alpha, "max_children": 10_000, "child_rate": child_rate,
+            "child_sizes": child_sizes, "child_size_weights": weights}
+
+
+def one_second_mid_changes(flow: Flow) -> np.ndarray:
+    """Changes of the two-sided mid (ticks) over consecutive 1 s intervals (previous-tick
+    sampling; intervals before the first two-sided book are dropped)."""
+    from lobsim.metrics import sample_last
+
+    mid = (flow.bid + flow.ask) / 2
+    start, end = flow.times[0], flow.times[-1]
+    grid = np.arange(math.ceil(start), end + 1e-9, 1.0)
+    sampled = sample_last(flow.times, mid, grid)
+    changes = np.diff(sampled)
+    return changes[np.isfinite(changes)]
+
+
+def _volatility(flow: Flow, cal: Calibration) -> None:
+    """Diffusive volatility and jumps of 1 s mid changes (ticks), reported only."""
+    changes = one_second_mid_changes(flow)
+    if len(changes) < MIN_CHANGES:
+        for name in ("volatility", "jump_rate", "jump_size"):
+            cal.missing[name] = f"{len(changes)} one-second mid changes: fewer than {MIN_CHANGES}"
+        return
+    centre = np.median(changes)
+    scale = 1.4826 * np.median(np.abs(changes - centre)) or float(np.std(changes))
+    jumps = np.abs(changes - centre) > 4 * scale
+    diffusive = changes[~jumps]
+    n = len(diffusive)
+    sigma = float(np.std(diffusive))
+    cal.put("volatility", round(sigma, 6), sigma / math.sqrt(2 * max(n - 1, 1)),
+            f"ticks per sqrt(s): sd of {n} 1 s mid changes without jumps")
+    cal.put("jump_rate", round(float(jumps.sum()) / len(changes), 6),
+            math.sqrt(jumps.sum()) / len(changes), "per s: 1 s changes beyond 4 robust sds")
+    if jumps.sum() >= 2:
+        cal.put("jump_size", round(float(np.std(changes[jumps])), 6), how="ticks: sd of the jumps")
+    else:
+        cal.missing["jump_size"] = f"{int(jumps.sum())} jumps: too few for a size"
+
+
+def _market(flow: Flow, duration: float | None, symbol: str, cal: Calibration) -> dict:
+    """[simulation] and [market]: duration, tick size, price level."""
+    tick = flow.tick_units / 10000
+    mids = (flow.bid + flow.ask) / 2
+    two_sided = np.flatnonzero(np.isfinite(mids))
+    visible = np.flatnonzero(np.isin(flow.types, (NEW, DELETE, EXECUTE)))
+    ticks = round(mids[two_sided[0]]) if len(two_sided) else int(flow.prices[visible[0]])
+    cal.put("tick_size", tick, how="greatest common divisor of the prices")
+    price = cal.put("initial_price", round(ticks * tick, 10),
+                    how="first two-sided mid" if len(two_sided) else "first visible price")
+    span = cal.put("duration", round(duration or flow.span_s, 6),
+                   how="given" if duration else "the file's span")
+    return {"simulation": {"duration": span, "seed": 1, "snapshot_interval": 1.0},
+            "market": {"symbol": symbol, "tick_size": tick, "initial_price": price,
+                       "depth_levels": 10}}
+
+
+def _flow_table(flow: Flow, cal: Calibration) -> dict[str, Any]:
+    """The limit-order and cancel flow: a ``hawkes`` table (``queue_reactive`` if the
+    timing could not be fitted). Its market orders all come from the metaorder table."""
+    limit_rates, inside_rate, depth = _limits(flow, cal)
+    cancel_rates = _cancels(flow, depth, cal)
+    sizes, weights = size_table(flow.sizes[flow.types == NEW])
+    table: dict[str, Any] = {
+        "name": "flow", "kind": "queue_reactive", "limit_rates": limit_rates,
+        "inside_rate": inside_rate, "cancel_rates": cancel_rates, "market_rate": 0.0,
+        "limit_sizes": sizes, "limit_size_weights": weights, "warm_start": True}
+    timing = _timing(flow, cal)
+    if timing is not None:
+        table.update(kind="hawkes", branching=timing[0], decay=timing[1])
+    return table
+
+
+def calibrate(flow: Flow, duration: float | None = None, symbol: str = "XYZ") -> Calibration:
+    """Estimate a scenario from ``flow`` (see the module docstring). ``duration`` in seconds
+    (None: the file's span). The scenario data is validated by the scenario loader."""
+    cal = Calibration(flow.source)
+    if not flow.from_book:
+        cal.missing["best quotes"] = ("no order-book file: rebuilt from the orders entered in "
+                                      "the file (orders from before it are unknown)")
+    data = _market(flow, duration, symbol, cal)
+    data["agents"] = [_flow_table(flow, cal), _market_flow(flow, cal)]
+    _volatility(flow, cal)
+    scenario.from_dict(data, flow.source)  # raises ScenarioError if it would not run
+    cal.scenario = data
+    return cal
+
+
+def _value(value: Any) -> str:
+    """``value`` as TOML; a list inline, wrapped every ten items."""
+    if not isinstance(value, list):
+        return tomli_w.dumps({"v": value}).strip()[4:]
+    items = [_value(v) for v in value]
+    rows = [", ".join(items[i:i + 10]) for i in range(0, len(items), 10)]
+    return "[" + ",\n    ".join(rows) + "]"
+
+
+def _comment(cal: Calibration, key: str) -> str:
+    estimate = cal.estimates.get(key)
+    if estimate is None:
+        why = cal.missing.get(key)
+        return f"  # not estimated: {why}" if why else ""
+    se = f" (se {estimate.se:.3g})" if estimate.se is not None else ""
+    return f"  # {estimate.how}{se}"[:300]
+
+
+def scenario_text(cal: Calibration) -> str:
+    """The scenario as TOML, one comment per estimated value saying how it was found."""
+    lines = [f"# Calibrated by `lobsim calibrate` from {cal.source}.",
+             "# Units: seconds of simulated time, prices in price units, sizes in lots (shares).",
+             "# Not estimated (left at the kind's default or not modelled):"]
+    lines += [f"#   {k}: {why}" for k, why in cal.missing.items()] or ["#   nothing"]
+    for section in ("simulation", "market"):
+        lines += ["", f"[{section}]"]
+        lines += [f"{k} = {_value(v)}{_comment(cal, k)}" for k, v in cal.scenario[section].items()]
+    for table in cal.scenario["agents"]:
+        lines += ["", "[[agents]]"]
+        lines += [f"{k} = {_value(v)}{_comment(cal, k)}" for k, v in table.items()]
+    return "\n".join(lines) + "\n"
