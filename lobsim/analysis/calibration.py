@@ -52,8 +52,12 @@ MIN_POOL = 5
 SIGN_LAGS = 20
 #: fewest market orders for a sign fit; fewest 1 s changes for volatility
 MIN_TRADES, MIN_CHANGES = 30, 20
-#: metaorder size exponent when it cannot be estimated, and its allowed range
-DEFAULT_ALPHA, ALPHA_RANGE = 1.5, (1.05, 3.0)
+#: metaorder size exponent's allowed range; longest parent (children)
+ALPHA_RANGE, MAX_CHILDREN = (1.05, 3.0), 10_000
+#: gamma's largest standard error for alpha = 1 + gamma to be used
+MAX_GAMMA_SE = 0.25
+#: the share of C(1) kept at most through interleaving of parents (see _metaorder_shape)
+MIN_OVERLAP = 0.9
 
 
 @dataclass
@@ -188,44 +192,81 @@ def _timing(flow: Flow, cal: Calibration) -> tuple[float, float] | None:
     return n, beta
 
 
-def _sign_exponent(signs: np.ndarray, cal: Calibration) -> tuple[float, float]:
-    """(metaorder size exponent alpha, lag-1 sign autocorrelation) from the trade signs."""
+def _sign_exponent(signs: np.ndarray, cal: Calibration) -> tuple[float | None, float]:
+    """(alpha = 1 + gamma from the sign autocorrelation's power-law decay, or None when it
+    cannot be estimated or its standard error exceeds :data:`MAX_GAMMA_SE`; C(1))."""
     lags = np.arange(1, min(SIGN_LAGS, len(signs) // 4) + 1)
     acf = autocorrelation(signs, lags) if len(signs) >= MIN_TRADES else np.full(len(lags), np.nan)
     c1 = float(acf[0]) if len(acf) and np.isfinite(acf[0]) else math.nan
     ok = np.isfinite(acf) & (acf > 0)
     if len(signs) < MIN_TRADES or ok.sum() < 3 or not c1 > 0:
-        cal.missing["size_exponent"] = (f"{len(signs)} market orders, {int(ok.sum())} positive "
-                                        "sign autocorrelations: too few for a power-law fit")
-        return DEFAULT_ALPHA, c1 if c1 > 0 else 0.5
+        cal.missing["sign_acf_exponent"] = (f"{len(signs)} market orders, {int(ok.sum())} "
+                                            "positive sign autocorrelations: too few to fit")
+        return None, c1 if c1 > 0 else 0.0
     gamma = -loglog_slope(lags[ok], acf[ok])
     x, y = np.log(lags[ok]), np.log(acf[ok])
     residual = y - (np.mean(y) - gamma * (x - np.mean(x)))
     se = float(np.sqrt(np.sum(residual ** 2) / max(len(x) - 2, 1) / np.sum((x - x.mean()) ** 2)))
-    alpha = round(float(np.clip(1.0 + gamma, *ALPHA_RANGE)), 4)
     cal.put("sign_acf_exponent", round(gamma, 4), se,
             f"C(l) ~ l^-gamma, log-log slope over {int(ok.sum())} positive lags of 1..{len(lags)}")
-    cal.put("size_exponent", alpha, se, f"alpha = 1 + gamma, kept in {ALPHA_RANGE}")
-    return alpha, c1
+    if se > MAX_GAMMA_SE:
+        cal.missing["size_exponent from gamma"] = f"gamma's se {se:.2g} > {MAX_GAMMA_SE}: unused"
+        return None, c1
+    return float(np.clip(1.0 + gamma, *ALPHA_RANGE)), c1
+
+
+def _mean_length(alpha: float) -> float:
+    """Mean children per parent of the metaorder kind (found by name, as kinds are)."""
+    params = registry.load(AGENT_GROUP, "metaorder").Params
+    return params(size_exponent=alpha, max_children=MAX_CHILDREN).mean_length()
+
+
+def _bisect(f, low: float, high: float, steps: int = 50) -> float:
+    """A root of the increasing function ``f`` on [low, high] (geometric bisection)."""
+    for _ in range(steps):
+        mid = math.sqrt(low * high)
+        low, high = (mid, high) if f(mid) < 0 else (low, mid)
+    return math.sqrt(low * high)
+
+
+def _metaorder_shape(signs: np.ndarray, cal: Calibration) -> tuple[float, float]:
+    """(alpha, mean live parents m). The model's lag-1 sign autocorrelation is about
+    ``(1 - 1/E[L]) (1 - exp(-m)) / m``: the chance that the next market order comes from
+    the same parent, which has children left (1 - 1/E[L]) and is not interleaved with
+    the Poisson(m) other live parents. Alpha comes from gamma when it is reliable, else
+    (or when gamma's alpha cannot reach C(1)) the largest alpha whose parents are long
+    enough that C(1) needs no more than :data:`MIN_OVERLAP` of interleaving loss."""
+    alpha, c1 = _sign_exponent(signs, cal)
+    c1 = min(max(c1, 0.01), 0.95)
+    needed = 1.0 / (1.0 - c1 / MIN_OVERLAP)  # E[L] at least this
+    how = "alpha = 1 + gamma"
+    if alpha is None or _mean_length(alpha) < needed:
+        low, high = ALPHA_RANGE
+        alpha = _bisect(lambda a: needed - _mean_length(a), low, high) if \
+            _mean_length(high) < needed < _mean_length(low) else (low if _mean_length(low) <= needed else high)
+        how = f"parents long enough for C(1) = {c1:.3g} (E[L] >= {needed:.3g})"
+    alpha = round(alpha, 4)
+    cal.put("size_exponent", alpha, how=how + f", kept in {ALPHA_RANGE}")
+    share = c1 / (1.0 - 1.0 / _mean_length(alpha))  # (1 - exp(-m)) / m, decreasing in m
+    m = _bisect(lambda x: share - (-math.expm1(-x) / x), 1e-3, 1e3) if share < 1 else 1e-3
+    return alpha, m
 
 
 def _market_flow(flow: Flow, cal: Calibration) -> dict[str, Any]:
     """The metaorder table: every market order is a child of some parent."""
     times, signs, sizes, _ = flow.market_orders()
-    rate = len(times) / flow.span_s
+    rate = max(len(times), 1) / flow.span_s
     cal.put("market_order_rate", round(rate, 6), math.sqrt(len(times)) / flow.span_s,
             f"{len(times)} market orders (executions at one time and side grouped)")
-    alpha, c1 = _sign_exponent(signs, cal)
-    live = max(1.0 / min(max(c1, 0.02), 0.95) - 1.0, 0.05)
-    params = registry.load(AGENT_GROUP, "metaorder").Params  # kinds are found by name
-    mean_length = params(size_exponent=alpha, max_children=10_000).mean_length()
-    child_rate = cal.put("child_rate", round(max(rate / live, 1e-6), 6),
-                         how=f"market rate / {live:.3g} live parents (1 / C(1) - 1, C(1) = {c1:.3g})")
+    alpha, live = _metaorder_shape(signs, cal)
+    mean_length = _mean_length(alpha)
+    child_rate = cal.put("child_rate", round(rate / live, 6),
+                         how=f"market rate / {live:.3g} mean live parents (from C(1))")
     parent_rate = cal.put("parent_rate", round(rate / mean_length, 6),
                           how=f"market rate / mean parent length {mean_length:.3g}")
     child_sizes, weights = size_table(sizes) if len(sizes) else ([1], [1.0])
     return {"name": "meta", "kind": "metaorder", "parent_rate": parent_rate,
-            "size_exponent": alpha, "max_children": 10_000, "child_rate": child_rate,
+            "size_exponent": alpha, "max_children": MAX_CHILDREN, "child_rate": child_rate,
             "child_sizes": child_sizes, "child_size_weights": weights}
 
 

@@ -49,6 +49,8 @@ class Flow:
     directions: np.ndarray  #: +1 buy / -1 sell order (for executions: the resting order)
     bid: np.ndarray  #: best bid after the message, ticks (nan: empty or unknown)
     ask: np.ndarray  #: best ask after the message, ticks (nan: empty or unknown)
+    bid_size: np.ndarray  #: lots at the best bid after the message (0: empty or unknown)
+    ask_size: np.ndarray  #: lots at the best ask after the message
     distance: np.ndarray  #: ticks behind its side's best before it; INSIDE or UNKNOWN
     known: np.ndarray  #: the order was entered in the file (a type 1 row came first)
     exposure: np.ndarray  #: order-seconds of known resting orders per distance bucket
@@ -88,13 +90,14 @@ def tick_units(messages: Sequence[LobsterMessage]) -> int:
     return max(1, min(reduce(math.gcd, prices), 10000))
 
 
-def _book_quotes(orderbook: np.ndarray, units: int) -> tuple[np.ndarray, np.ndarray]:
-    """Best bid and ask per row of an order-book array, ticks (nan when empty)."""
+def _book_quotes(orderbook: np.ndarray, units: int) -> tuple[np.ndarray, ...]:
+    """Best bid, ask (ticks, nan when empty) and their sizes per row of an order-book array."""
     ask = orderbook[:, 0].astype(np.float64)
     bid = orderbook[:, 2].astype(np.float64)
     ask[(orderbook[:, 1] <= 0) | (orderbook[:, 0] >= EMPTY_ASK)] = np.nan
     bid[(orderbook[:, 3] <= 0) | (orderbook[:, 2] <= EMPTY_BID)] = np.nan
-    return bid / units, ask / units
+    return bid / units, ask / units, orderbook[:, 3].astype(np.float64), \
+        orderbook[:, 1].astype(np.float64)
 
 
 class _Known:
@@ -165,7 +168,8 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
     col = lambda name: np.array([getattr(m, name) for m in messages])  # noqa: E731
     types, directions, sizes = col("type"), col("direction"), col("size")
     prices = col("price") // units
-    bid, ask = (np.full(n, np.nan), np.full(n, np.nan)) if orderbook is None \
+    bid, ask, bid_size, ask_size = (np.full(n, np.nan), np.full(n, np.nan), np.zeros(n),
+                                    np.zeros(n)) if orderbook is None \
         else _book_quotes(orderbook, units)
     distance, known = np.full(n, UNKNOWN), np.zeros(n, dtype=bool)
     exposure, book = np.zeros(buckets), _Known()
@@ -179,9 +183,9 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
             distance[i] = _distance(m.type, m.direction, int(prices[i]), last_bid, last_ask)
             known[i] = book.apply(m.type, m.order_id, m.direction, int(prices[i]), m.size)
         if orderbook is None:
-            b, _, a, _ = book.depth.best()
+            b, bid_size[i], a, ask_size[i] = book.depth.best()
             bid[i] = np.nan if b is None else b
             ask[i] = np.nan if a is None else a
         last_bid, last_ask = bid[i], ask[i]
     return Flow(source, units, col("time"), types, sizes, prices, directions, bid, ask,
-                distance, known, exposure, orderbook is not None)
+                bid_size, ask_size, distance, known, exposure, orderbook is not None)
