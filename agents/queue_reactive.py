@@ -99,6 +99,10 @@ class QueueReactiveParams:
     inside_rate: float = field(default=0.2, metadata=_rates(
         "limit orders per second per side one tick inside the spread, while the spread "
         "is wider than one tick"))
+    inside_fraction: float = field(default=0.0, metadata={
+        "min": 0.0, "lt": 1.0,
+        "doc": "mean share of the room inside the spread (spread - 2 ticks) that an inside "
+               "order improves by beyond its first tick (0: always one tick)"})
     cancel_rates: tuple[float, ...] = field(default=(0.3, 0.2, 0.1), metadata=_rates(
         "cancels per resting order per second, by its distance in ticks behind its side's "
         "best quote (the last rate applies to every distance beyond)"))
@@ -197,11 +201,18 @@ class QueueReactiveTrader(PoissonTrader):
             self._send(side, price)
 
     def _inside(self, side: Side) -> None:
-        """One tick better than the best, only while the spread is wider than a tick."""
+        """Better than the best by 1 + floor(v (spread - 2)) ticks, v = U ** shape with
+        mean ``inside_fraction`` (so always strictly inside), only while the spread is wider
+        than a tick."""
         bid, ask = self.top.bid, self.top.ask
         if bid is None or ask is None or ask - bid < 2:
             return
-        self._send(side, bid + 1 if side is BUY else ask - 1)
+        improve = 1
+        fraction = self.params.inside_fraction
+        if fraction > 0:
+            v = self.session.rng.random() ** (1.0 / fraction - 1.0)
+            improve += int(v * (ask - bid - 2))
+        self._send(side, bid + improve if side is BUY else ask - improve)
 
     def _send(self, side: Side, price: int) -> None:
         qty = self.limit_sizes.draw(self.session.rng.random())

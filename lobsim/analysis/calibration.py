@@ -158,6 +158,21 @@ def _limits(flow: Flow, cal: Calibration) -> tuple[list[float], float, int]:
     return rates, cal.estimates.get("inside_rate", Estimate(0.0)).value, depth
 
 
+def _inside_fraction(flow: Flow, cal: Calibration) -> float:
+    """Mean of (improvement - 1 tick) / (spread - 2 ticks) over inside orders."""
+    bid, ask = flow.before(flow.bid), flow.before(flow.ask)
+    inside = (flow.types == NEW) & (flow.distance == INSIDE) & ((ask - bid) > 2)
+    improve = np.where(flow.directions == 1, flow.prices - bid, ask - flow.prices)[inside]
+    room = (ask - bid)[inside] - 2
+    if not len(room):
+        cal.missing["inside_fraction"] = "no order inside a spread of three ticks or more"
+        return 0.0
+    shares = np.clip((improve - 1) / room, 0.0, 1.0)
+    return cal.put("inside_fraction", round(min(float(shares.mean()), 0.95), 6),
+                   float(shares.std() / math.sqrt(len(shares))),
+                   f"mean share of the room inside the spread used, {len(shares)} orders")
+
+
 def _cancels(flow: Flow, depth: int, cal: Calibration) -> list[float]:
     """Cancel rates per resting order by distance, the last bucket pooling the rest."""
     cancel = np.isin(flow.types, (DELETE,)) & flow.known & (flow.distance >= 0)
@@ -331,7 +346,8 @@ def _flow_table(flow: Flow, cal: Calibration) -> dict[str, Any]:
     sizes, weights = size_table(flow.sizes[flow.types == NEW])
     table: dict[str, Any] = {
         "name": "flow", "kind": "queue_reactive", "limit_rates": limit_rates,
-        "inside_rate": inside_rate, "cancel_rates": cancel_rates, "market_rate": 0.0,
+        "inside_rate": inside_rate, "inside_fraction": _inside_fraction(flow, cal),
+        "cancel_rates": cancel_rates, "market_rate": 0.0,
         "limit_sizes": sizes, "limit_size_weights": weights, "warm_start": True}
     timing = _timing(flow, cal)
     if timing is not None:
@@ -339,15 +355,69 @@ def _flow_table(flow: Flow, cal: Calibration) -> dict[str, Any]:
     return table
 
 
-def calibrate(flow: Flow, duration: float | None = None, symbol: str = "XYZ") -> Calibration:
-    """Estimate a scenario from ``flow`` (see the module docstring). ``duration`` in seconds
+def mean_depth(flow: Flow, orderbook: np.ndarray, buckets: int) -> np.ndarray:
+    """Time-weighted mean visible lots per side at 0 .. buckets-1 ticks behind the best,
+    from the order-book file (both sides averaged). O(rows x levels)."""
+    levels = orderbook.shape[1] // 4
+    weights = np.append(np.diff(flow.times), 0.0)
+    depth = np.zeros(buckets)
+    for side, price_col, best in ((1, 2, flow.bid), (-1, 0, flow.ask)):
+        for level in range(levels):
+            prices = orderbook[:, 4 * level + price_col] / flow.tick_units
+            lots = orderbook[:, 4 * level + price_col + 1].astype(np.float64)
+            behind = np.round((best - prices) * side)
+            ok = np.isfinite(behind) & (behind >= 0) & (behind < buckets) & (lots > 0)
+            np.add.at(depth, behind[ok].astype(np.int64), lots[ok] * weights[ok])
+    return depth / (2 * max(weights.sum(), 1e-12))
+
+
+def _resting_table(flow: Flow, orderbook: np.ndarray, short: dict[str, Any],
+                   cal: Calibration) -> dict[str, Any] | None:
+    """Long-lived liquidity: the mean depth the file shows beyond what the short-lived
+    flow (``short``'s stationary depth, limit rate / cancel rate x mean size) accounts for,
+    kept up by slow arrivals and cancels at the rate orders from before the file were
+    deleted (their deleted lots per second / their mean visible lots)."""
+    limit, cancel = np.array(short["limit_rates"]), np.array(short["cancel_rates"])
+    size = float(np.average(short["limit_sizes"], weights=short["limit_size_weights"]))
+    observed = mean_depth(flow, orderbook, len(limit))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        modelled = np.where(cancel > 0, limit / cancel * size, 0.0)
+    extra = np.maximum(observed - modelled, 0.0)
+    if extra.sum() <= 0:
+        cal.missing["resting depth"] = "the short-lived flow already gives the observed depth"
+        return None
+    prior = np.isin(flow.types, (DELETE, PARTIAL_CANCEL)) & ~flow.known
+    rate = max(float(flow.sizes[prior].sum()) / flow.span_s / extra.sum(), 1.0 / flow.span_s)
+    cal.put("resting_cancel_rate", round(rate, 6), how="per s: lots of pre-file orders deleted "
+            f"per s / the {extra.sum():.0f} lots per side of depth beyond the short-lived flow's")
+    rates = [round(float(x * rate / size), 6) for x in extra]
+    cal.put("resting_limit_rates", rates, how="depth gap per tick x cancel rate / mean size")
+    return {"name": "depth", "kind": "queue_reactive", "limit_rates": rates, "inside_rate": 0.0,
+            "cancel_rates": [round(rate, 6)], "market_rate": 0.0,
+            "limit_sizes": short["limit_sizes"], "limit_size_weights": short["limit_size_weights"],
+            "warm_start": True}
+
+
+def calibrate(flow: Flow, duration: float | None = None, symbol: str = "XYZ",
+              orderbook: np.ndarray | None = None) -> Calibration:
+    """Estimate a scenario from ``flow`` (see the module docstring) and, when given, the
+    ``orderbook`` array it was built with (for the resting depth). ``duration`` in seconds
     (None: the file's span). The scenario data is validated by the scenario loader."""
     cal = Calibration(flow.source)
     if not flow.from_book:
         cal.missing["best quotes"] = ("no order-book file: rebuilt from the orders entered in "
                                       "the file (orders from before it are unknown)")
+    if flow.stale:
+        cal.missing["stale orders"] = (f"{flow.stale} orders entered in the file left it unseen "
+                                       "(beyond its levels); dropped when found stale")
     data = _market(flow, duration, symbol, cal)
-    data["agents"] = [_flow_table(flow, cal), _market_flow(flow, cal)]
+    short = _flow_table(flow, cal)
+    data["agents"] = [short, _market_flow(flow, cal)]
+    resting = _resting_table(flow, orderbook, short, cal) if orderbook is not None else None
+    if resting is not None:
+        data["agents"].insert(1, resting)
+    elif orderbook is None:
+        cal.missing["resting depth"] = "needs the order-book file"
     _volatility(flow, cal)
     scenario.from_dict(data, flow.source)  # raises ScenarioError if it would not run
     cal.scenario = data

@@ -55,6 +55,7 @@ class Flow:
     known: np.ndarray  #: the order was entered in the file (a type 1 row came first)
     exposure: np.ndarray  #: order-seconds of known resting orders per distance bucket
     from_book: bool  #: the best quotes come from an order-book file
+    stale: int = 0  #: orders entered in the file later found gone unseen (see _Known)
 
     @property
     def span_s(self) -> float:
@@ -101,21 +102,33 @@ def _book_quotes(orderbook: np.ndarray, units: int) -> tuple[np.ndarray, ...]:
 
 
 class _Known:
-    """The orders entered in the file and the visible lots they make, per side and price."""
+    """The orders entered in the file and the visible lots they make, per side and price.
+
+    A 10-level file leaves out what happens beyond level 10, so some orders it saw enter
+    are never seen to leave. They are found stale, and dropped, when the file shows a
+    price they cannot coexist with: a resting new order (nothing on the other side at or
+    through its price) or an execution (the executed price is its side's best, so nothing
+    better on that side and nothing through it on the other)."""
 
     def __init__(self) -> None:
         self.orders: dict[int, list[int]] = {}  # id -> [side, ticks, lots left]
-        self.count: dict[tuple[int, int], int] = {}  # (side, ticks) -> live known orders
+        self.ids: dict[tuple[int, int], dict[int, None]] = {}  # (side, ticks) -> live ids
         self.total = {1: 0, -1: 0}
         self.depth = Depth()
+        self.stale = 0  #: orders dropped as stale
 
     def apply(self, kind: int, oid: int, side: int, ticks: int, size: int) -> bool:
         """Apply one visible message; True if it concerned a known order."""
         if kind == NEW:
+            self._drop_through(-side, ticks)
             self.orders[oid] = [side, ticks, size]
-            self._count(side, ticks, 1)
+            self.ids.setdefault((side, ticks), {})[oid] = None
+            self.total[side] += 1
             self.depth.add(side, ticks, size)
             return True
+        if kind == EXECUTE:
+            self._drop_through(-side, ticks)
+            self._drop_through(side, ticks + side)  # better than the executed best
         order = self.orders.get(oid)
         if order is None:
             return False
@@ -124,14 +137,27 @@ class _Known:
         self.depth.add(side, ticks, -taken)
         order[2] = left - taken
         if order[2] <= 0:
-            del self.orders[oid]
-            self._count(side, ticks, -1)
+            self._forget(oid, side, ticks)
         return True
 
-    def _count(self, side: int, ticks: int, change: int) -> None:
-        key = (side, ticks)
-        self.count[key] = self.count.get(key, 0) + change
-        self.total[side] += change
+    def _forget(self, oid: int, side: int, ticks: int) -> None:
+        del self.orders[oid]
+        level = self.ids[(side, ticks)]
+        del level[oid]
+        if not level:
+            del self.ids[(side, ticks)]
+        self.total[side] -= 1
+
+    def _drop_through(self, side: int, ticks: int) -> None:
+        """Drop ``side``'s orders at ``ticks`` or beyond it towards the other side (bids at
+        or above, asks at or below)."""
+        levels = self.depth.sides[side]
+        prices = list(levels.irange(minimum=ticks) if side == 1 else levels.irange(maximum=ticks))
+        for price in prices:
+            self.depth.add(side, price, -levels[price])
+            for oid in list(self.ids.get((side, price), {})):
+                self._forget(oid, side, price)
+                self.stale += 1
 
     def by_distance(self, side: int, best: float, buckets: int) -> np.ndarray:
         """Live known orders of ``side`` at 0 .. buckets-2 ticks behind ``best``; the last
@@ -141,7 +167,7 @@ class _Known:
             out[-1] = self.total[side]
             return out
         for d in range(buckets - 1):
-            out[d] = self.count.get((side, int(best) - side * d), 0)
+            out[d] = len(self.ids.get((side, int(best) - side * d), ()))
         out[-1] = self.total[side] - out[:-1].sum()
         return out
 
@@ -188,4 +214,4 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
             ask[i] = np.nan if a is None else a
         last_bid, last_ask = bid[i], ask[i]
     return Flow(source, units, col("time"), types, sizes, prices, directions, bid, ask,
-                bid_size, ask_size, distance, known, exposure, orderbook is not None)
+                bid_size, ask_size, distance, known, exposure, orderbook is not None, book.stale)

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     messages = lobster.read_messages(args.messages)
     orderbook = lobster.read_orderbook(args.orderbook) if args.orderbook is not None else None
     flow = order_flow(messages, orderbook, source=str(args.messages))
-    cal = calibrate(flow, args.duration, symbol_of(args.messages))
+    cal = calibrate(flow, args.duration, symbol_of(args.messages), orderbook)
     with atomic_write(args.out) as handle:
         handle.write(scenario_text(cal))
     if args.json:
