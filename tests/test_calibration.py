@@ -16,7 +16,8 @@ from flow_harness import write_scenario
 from agents.hawkes import HawkesParams, HawkesTrader
 from lobsim import lobster
 from lobsim.analysis import hawkes_fit
-from lobsim.analysis.calibration import calibrate, pooled_rates, scenario_text, size_table
+from lobsim.analysis.calibration import calibrate, pooled_rates, size_table
+from lobsim.analysis.scenario_text import scenario_text
 from lobsim.analysis.flow import order_flow
 from lobsim.cli import main
 from lobsim.scenario import load

@@ -18,26 +18,27 @@ standard error:
   exponent from the trade-sign autocorrelation, ``C(l) ~ l ** -(alpha - 1)`` (log-log
   slope over the positive lags 1..20, standard error from the regression), the mean number
   of live parents from the lag-1 value (``1 / C(1) - 1``), hence the child and parent rates;
-* volatility and jumps of 1 s mid changes (robust scale, jumps beyond 4 of it), reported.
+* volatility, jumps and volatility clustering of 1 s mid changes
+  (:mod:`lobsim.analysis.volatility`), reported and written as a commented-out table.
 
 What cannot be estimated (too few events, no order-book file where it is needed) is said
-in ``missing`` and left at the kind's default. :func:`scenario_text` writes a commented
-scenario that the loader validates before it is returned, so it runs as it is.
+in ``missing`` and left at the kind's default. The scenario data is validated by the
+scenario loader before it is returned, so it runs as it is;
+:func:`lobsim.analysis.scenario_text.scenario_text` writes it with its comments.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import tomli_w
-
 from lobsim import registry, scenario
 from lobsim.analysis import hawkes_fit
+from lobsim.analysis.estimates import Calibration, Estimate
 from lobsim.analysis.flow import INSIDE, Flow
+from lobsim.analysis.volatility import estimate_volatility
 from lobsim.metrics import autocorrelation, loglog_slope
 from lobsim.scenario import AGENT_GROUP
 from lobsim.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL
@@ -50,45 +51,14 @@ MAX_DISTANCE, COVERAGE = 100, 0.99
 MIN_POOL = 5
 #: sign autocorrelation lags used for the metaorder exponent
 SIGN_LAGS = 20
-#: fewest market orders for a sign fit; fewest 1 s changes for volatility
-MIN_TRADES, MIN_CHANGES = 30, 20
+#: fewest market orders for a sign fit
+MIN_TRADES = 30
 #: metaorder size exponent's allowed range; longest parent (children)
 ALPHA_RANGE, MAX_CHILDREN = (1.05, 3.0), 10_000
 #: gamma's largest standard error for alpha = 1 + gamma to be used
 MAX_GAMMA_SE = 0.25
 #: the share of C(1) kept at most through interleaving of parents (see _metaorder_shape)
 MIN_OVERLAP = 0.9
-
-
-@dataclass
-class Estimate:
-    """One estimated parameter: its value, standard error (None: none) and how."""
-
-    value: Any
-    se: float | None = None
-    how: str = ""
-
-
-@dataclass
-class Calibration:
-    """What :func:`calibrate` found: estimates by name, what it could not estimate (name ->
-    why), and the scenario data."""
-
-    source: str
-    estimates: dict[str, Estimate] = field(default_factory=dict)
-    missing: dict[str, str] = field(default_factory=dict)
-    scenario: dict[str, Any] = field(default_factory=dict)
-
-    def put(self, name: str, value: Any, se: float | None = None, how: str = "") -> Any:
-        self.estimates[name] = Estimate(value, se if se is None or math.isfinite(se) else None, how)
-        return value
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: estimates (value, se, how), missing, scenario."""
-        return {"source": self.source,
-                "estimates": {k: {"value": e.value, "se": e.se, "how": e.how}
-                              for k, e in self.estimates.items()},
-                "missing": self.missing, "scenario": self.scenario}
 
 
 def size_table(sizes: np.ndarray) -> tuple[list[int], list[float]]:
@@ -285,42 +255,6 @@ def _market_flow(flow: Flow, cal: Calibration) -> dict[str, Any]:
             "child_sizes": child_sizes, "child_size_weights": weights}
 
 
-def one_second_mid_changes(flow: Flow) -> np.ndarray:
-    """Changes of the two-sided mid (ticks) over consecutive 1 s intervals (previous-tick
-    sampling; intervals before the first two-sided book are dropped)."""
-    from lobsim.metrics import sample_last
-
-    mid = (flow.bid + flow.ask) / 2
-    start, end = flow.times[0], flow.times[-1]
-    grid = np.arange(math.ceil(start), end + 1e-9, 1.0)
-    sampled = sample_last(flow.times, mid, grid)
-    changes = np.diff(sampled)
-    return changes[np.isfinite(changes)]
-
-
-def _volatility(flow: Flow, cal: Calibration) -> None:
-    """Diffusive volatility and jumps of 1 s mid changes (ticks), reported only."""
-    changes = one_second_mid_changes(flow)
-    if len(changes) < MIN_CHANGES:
-        for name in ("volatility", "jump_rate", "jump_size"):
-            cal.missing[name] = f"{len(changes)} one-second mid changes: fewer than {MIN_CHANGES}"
-        return
-    centre = np.median(changes)
-    scale = 1.4826 * np.median(np.abs(changes - centre)) or float(np.std(changes))
-    jumps = np.abs(changes - centre) > 4 * scale
-    diffusive = changes[~jumps]
-    n = len(diffusive)
-    sigma = float(np.std(diffusive))
-    cal.put("volatility", round(sigma, 6), sigma / math.sqrt(2 * max(n - 1, 1)),
-            f"ticks per sqrt(s): sd of {n} 1 s mid changes without jumps")
-    cal.put("jump_rate", round(float(jumps.sum()) / len(changes), 6),
-            math.sqrt(jumps.sum()) / len(changes), "per s: 1 s changes beyond 4 robust sds")
-    if jumps.sum() >= 2:
-        cal.put("jump_size", round(float(np.std(changes[jumps])), 6), how="ticks: sd of the jumps")
-    else:
-        cal.missing["jump_size"] = f"{int(jumps.sum())} jumps: too few for a size"
-
-
 def _market(flow: Flow, duration: float | None, symbol: str, cal: Calibration) -> dict:
     """[simulation] and [market]: duration, tick size, price level."""
     tick = flow.tick_units / 10000
@@ -418,40 +352,7 @@ def calibrate(flow: Flow, duration: float | None = None, symbol: str = "XYZ",
         data["agents"].insert(1, resting)
     elif orderbook is None:
         cal.missing["resting depth"] = "needs the order-book file"
-    _volatility(flow, cal)
+    estimate_volatility(flow, cal)
     scenario.from_dict(data, flow.source)  # raises ScenarioError if it would not run
     cal.scenario = data
     return cal
-
-
-def _value(value: Any) -> str:
-    """``value`` as TOML; a list inline, wrapped every ten items."""
-    if not isinstance(value, list):
-        return tomli_w.dumps({"v": value}).strip()[4:]
-    items = [_value(v) for v in value]
-    rows = [", ".join(items[i:i + 10]) for i in range(0, len(items), 10)]
-    return "[" + ",\n    ".join(rows) + "]"
-
-
-def _comment(cal: Calibration, key: str) -> str:
-    estimate = cal.estimates.get(key)
-    if estimate is None:
-        why = cal.missing.get(key)
-        return f"  # not estimated: {why}" if why else ""
-    se = f" (se {estimate.se:.3g})" if estimate.se is not None else ""
-    return f"  # {estimate.how}{se}"[:300]
-
-
-def scenario_text(cal: Calibration) -> str:
-    """The scenario as TOML, one comment per estimated value saying how it was found."""
-    lines = [f"# Calibrated by `lobsim calibrate` from {cal.source}.",
-             "# Units: seconds of simulated time, prices in price units, sizes in lots (shares).",
-             "# Not estimated (left at the kind's default or not modelled):"]
-    lines += [f"#   {k}: {why}" for k, why in cal.missing.items()] or ["#   nothing"]
-    for section in ("simulation", "market"):
-        lines += ["", f"[{section}]"]
-        lines += [f"{k} = {_value(v)}{_comment(cal, k)}" for k, v in cal.scenario[section].items()]
-    for table in cal.scenario["agents"]:
-        lines += ["", "[[agents]]"]
-        lines += [f"{k} = {_value(v)}{_comment(cal, k)}" for k, v in table.items()]
-    return "\n".join(lines) + "\n"

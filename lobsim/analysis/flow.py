@@ -27,6 +27,7 @@ import numpy as np
 
 from lobsim.errors import InputError
 from lobsim.lobster import EMPTY_ASK, EMPTY_BID, LobsterMessage
+from lobsim.metrics import sample_last
 from lobsim.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL, Depth
 
 #: distance code of a new order that improves its side's best (inside the spread)
@@ -65,6 +66,13 @@ class Flow:
     def before(self, values: np.ndarray) -> np.ndarray:
         """``bid`` or ``ask`` as it was before each message."""
         return np.concatenate(([np.nan], values[:-1]))
+
+    def mid_changes(self, interval_s: float = 1.0) -> np.ndarray:
+        """Changes of the two-sided mid (ticks) over consecutive ``interval_s`` intervals
+        (previous-tick sampling; intervals before the first two-sided book dropped)."""
+        grid = np.arange(math.ceil(self.times[0]), self.times[-1] + 1e-9, interval_s)
+        changes = np.diff(sample_last(self.times, (self.bid + self.ask) / 2, grid))
+        return changes[np.isfinite(changes)]
 
     def market_orders(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(time s, sign +1 buy / -1 sell, size lots, index of the first row) of the market

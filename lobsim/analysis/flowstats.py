@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-from lobsim.analysis.calibration import one_second_mid_changes
 from lobsim.analysis.flow import Flow, order_flow
 from lobsim.metrics import autocorrelation, excess_kurtosis, sample_last
 from lobsim.tape import DELETE, NEW, PARTIAL_CANCEL
@@ -94,7 +93,7 @@ def ofi_r2(flow: Flow, window_s: float = OFI_WINDOW_S) -> Stat:
 
 
 def _one_second(flow: Flow) -> dict[str, Stat]:
-    changes = one_second_mid_changes(flow)
+    changes = flow.mid_changes()
     n = len(changes)
     abs_acf = autocorrelation(np.abs(changes), range(1, 11))
     return {"kurtosis_1s": _stat(excess_kurtosis(changes), n),

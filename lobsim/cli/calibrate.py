@@ -39,7 +39,8 @@ def symbol_of(path: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from lobsim import lobster
-    from lobsim.analysis.calibration import calibrate, scenario_text
+    from lobsim.analysis.calibration import calibrate
+    from lobsim.analysis.scenario_text import scenario_text
     from lobsim.analysis.flow import order_flow
 
     if args.duration is not None and not (math.isfinite(args.duration) and 0 < args.duration <= 1e7):
