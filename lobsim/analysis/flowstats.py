@@ -136,3 +136,39 @@ def run_flow(run_dir: Path, levels: int = 10) -> Flow:
         messages = lobster.read_messages(messages_path)
         orderbook = lobster.read_orderbook(book_path)
     return order_flow(messages, orderbook, source=str(run_dir))
+
+
+def _ratio_within(sim: Stat, real: Stat, tolerance: float) -> bool | None:
+    if not (math.isfinite(sim.value) and math.isfinite(real.value)) or real.value == 0:
+        return None
+    return abs(sim.value / real.value - 1.0) <= tolerance
+
+
+def _at_least(sim: Stat, bound: float) -> bool | None:
+    return sim.value >= bound if math.isfinite(sim.value) else None
+
+
+def targets(real: dict[str, Stat], sim: dict[str, Stat]) -> dict[str, bool | None]:
+    """Issue 16's targets for a simulated market against the real file it was calibrated
+    from: met (True), missed (False) or not measurable (None: too short on either side)."""
+    factor = None
+    if math.isfinite(sim["cancels_per_market_at_best"].value) and \
+            real["cancels_per_market_at_best"].value > 0:
+        ratio = sim["cancels_per_market_at_best"].value / real["cancels_per_market_at_best"].value
+        factor = 0.5 <= ratio <= 2.0
+    band, abs_acf = sim["abs_acf_band"].value, sim["abs_acf_1s"].value
+    r2, acf1 = sim["ofi_r2_10s"].value, sim["acf1_1s"].value
+    return {
+        "mean spread within 30%": _ratio_within(sim["mean_spread_ticks"], real["mean_spread_ticks"], 0.3),
+        "limit size mean within 30%": _ratio_within(sim["limit_size_mean"], real["limit_size_mean"], 0.3),
+        "market size mean within 30%": _ratio_within(sim["market_size_mean"], real["market_size_mean"], 0.3),
+        "limit size CV within 40%": _ratio_within(sim["limit_size_cv"], real["limit_size_cv"], 0.4),
+        "inter-arrival CV >= 2": _at_least(sim["interarrival_cv"], 2.0),
+        "sign ACF lag 1 >= 0.3": _at_least(sim["sign_acf_1"], 0.3),
+        "sign ACF lag 10 >= 0.05": _at_least(sim["sign_acf_10"], 0.05),
+        "1 s excess kurtosis >= 5": _at_least(sim["kurtosis_1s"], 5.0),
+        "abs 1 s ACF (lags 1-10) above 2/sqrt(n)": abs_acf > band if math.isfinite(abs_acf) else None,
+        "lag-1 ACF of 1 s changes within +-0.1": abs(acf1) <= 0.1 if math.isfinite(acf1) else None,
+        "cancels per market order at best within x2": factor,
+        "OFI R^2 at 10 s in [0.3, 0.8]": 0.3 <= r2 <= 0.8 if math.isfinite(r2) else None,
+    }
