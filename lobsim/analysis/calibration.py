@@ -43,8 +43,8 @@ from lobsim.metrics import autocorrelation, loglog_slope
 from lobsim.scenario import AGENT_GROUP
 from lobsim.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL
 
-#: entries kept in an empirical size table (the most frequent sizes)
-MAX_SIZES = 100
+#: entries kept in an empirical size table: the most frequent sizes, tail groups
+MAX_SIZES, TAIL_SIZES = 100, 20
 #: distance buckets (ticks) at most, and the share of placements they must cover
 MAX_DISTANCE, COVERAGE = 100, 0.99
 #: fewest events behind one pooled rate (see :func:`pooled_rates`)
@@ -62,8 +62,15 @@ MIN_OVERLAP = 0.9
 
 
 def size_table(sizes: np.ndarray) -> tuple[list[int], list[float]]:
-    """The :data:`MAX_SIZES` most frequent sizes (lots) with their counts, sizes ascending."""
-    common = sorted(Counter(int(s) for s in sizes).most_common(MAX_SIZES))
+    """An empirical size table (lots, ascending, with counts): the :data:`MAX_SIZES` most
+    frequent sizes (round lots keep their weight), and the rarer rest as up to
+    :data:`TAIL_SIZES` equal-count groups at their mean size, so the tail and the mean stay."""
+    counts = Counter(int(s) for s in sizes)
+    table = Counter(dict(counts.most_common(MAX_SIZES)))
+    rest = np.sort([s for s in sizes if int(s) not in table])
+    for chunk in np.array_split(rest, min(TAIL_SIZES, len(rest))) if len(rest) else ():
+        table[int(round(chunk.mean()))] += len(chunk)
+    common = sorted(table.items())
     return [s for s, _ in common], [float(c) for _, c in common]
 
 
