@@ -46,7 +46,7 @@ from lobsim.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL
 #: entries kept in an empirical size table: the most frequent sizes, tail groups
 MAX_SIZES, TAIL_SIZES = 100, 20
 #: distance buckets (ticks) at most, and the share of placements they must cover
-MAX_DISTANCE, COVERAGE = 100, 0.99
+MAX_DISTANCE, COVERAGE = 1000, 0.99
 #: fewest events behind one pooled rate (see :func:`pooled_rates`)
 MIN_POOL = 5
 #: sign autocorrelation lags used for the metaorder exponent

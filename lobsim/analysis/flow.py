@@ -169,13 +169,15 @@ class _Known:
 
     def by_distance(self, side: int, best: float, buckets: int) -> np.ndarray:
         """Live known orders of ``side`` at 0 .. buckets-2 ticks behind ``best``; the last
-        bucket holds every other one."""
+        bucket holds every other one. O(price levels within reach)."""
         out = np.zeros(buckets)
-        if math.isnan(best):
-            out[-1] = self.total[side]
-            return out
-        for d in range(buckets - 1):
-            out[d] = len(self.ids.get((side, int(best) - side * d), ()))
+        if not math.isnan(best):
+            top = int(best)
+            levels = self.depth.sides[side]
+            near = levels.irange(top - buckets + 2, top) if side == 1 else \
+                levels.irange(top, top + buckets - 2)
+            for price in near:
+                out[(top - price) * side] = len(self.ids.get((side, price), ()))
         out[-1] = self.total[side] - out[:-1].sum()
         return out
 
@@ -190,7 +192,7 @@ def _distance(kind: int, side: int, ticks: int, bid: float, ask: float) -> int:
 
 
 def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None = None,
-               source: str = "messages", buckets: int = 100) -> Flow:
+               source: str = "messages", buckets: int = 1000) -> Flow:
     """The :class:`Flow` of ``messages`` (with ``orderbook``: one row per message)."""
     if not messages:
         raise InputError(f"{source}: no messages")
