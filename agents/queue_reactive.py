@@ -26,7 +26,8 @@ redraw on a fill stays exact.
 Units: rates per second of simulated time, distances in ticks, sizes in lots. Prices are
 computed from the ``l1`` feed as :class:`~agents.poisson.PoissonTrader` does (an empty side
 uses its last known quote, else one tick off ``initial_price``; a limit never crosses the
-known opposite quote). Cost per event: O(1) plus O(log S) for a size draw from S sizes.
+known opposite quote). Cost per event: O(1) plus O(log K) for a distance drawn from K
+distances and O(log S) for a size drawn from S sizes.
 """
 
 from __future__ import annotations
@@ -140,8 +141,9 @@ class QueueReactiveParams:
 class QueueReactiveTrader(PoissonTrader):
     """The queue-reactive population as one agent (see the module docstring).
 
-    Streams, in :meth:`rates` order: limit buys at k = 0..K-1, limit sells at k = 0..K-1,
-    inside buy, inside sell, market buy, market sell, cancel (K = ``len(limit_rates)``).
+    Streams, in :meth:`rates` order: limit buy, limit sell (each at the summed rate of
+    all distances; the distance is then drawn in proportion to ``limit_rates``, O(log K)),
+    inside buy, inside sell, market buy, market sell, cancel.
     """
 
     kind = "queue_reactive"
@@ -150,10 +152,12 @@ class QueueReactiveTrader(PoissonTrader):
     def __init__(self, name: str, params: QueueReactiveParams, session: Session) -> None:
         super().__init__(name, params, session)
         self.params: QueueReactiveParams = params  # type: ignore[assignment]
-        self.depth = len(params.limit_rates)
-        half_market = params.market_rate / 2
-        self._fixed_rates = (*params.limit_rates, *params.limit_rates, params.inside_rate,
-                             params.inside_rate, half_market, half_market)
+        limit, half_market = sum(params.limit_rates), params.market_rate / 2
+        self._fixed_rates = (limit, limit, params.inside_rate, params.inside_rate,
+                             half_market, half_market)
+        #: distance k drawn like a size: k with probability limit_rates[k] / their sum
+        self.distances = SizeTable(tuple(range(len(params.limit_rates))),
+                                   params.limit_rates) if limit > 0 else None
         self.limit_sizes = SizeTable(params.limit_sizes, params.limit_size_weights)
         self.market_sizes = SizeTable(params.market_sizes, params.market_size_weights)
 
@@ -182,14 +186,13 @@ class QueueReactiveTrader(PoissonTrader):
         return (*self._fixed_rates, self.params.cancel_rate * len(self.orders))
 
     def act(self, stream: int) -> None:
-        k = self.depth
-        if stream < 2 * k:
-            self._limit(BUY if stream < k else SELL, stream % k)
-        elif stream < 2 * k + 2:
-            self._inside(BUY if stream == 2 * k else SELL)
-        elif stream < 2 * k + 4:
-            qty = self.market_sizes.draw(self.session.rng.random())
-            self.session.market(BUY if stream == 2 * k + 2 else SELL, qty)
+        rng = self.session.rng
+        if stream < 2:
+            self._limit(BUY if stream == 0 else SELL, self.distances.draw(rng.random()))
+        elif stream < 4:
+            self._inside(BUY if stream == 2 else SELL)
+        elif stream < 6:
+            self.session.market(BUY if stream == 4 else SELL, self.market_sizes.draw(rng.random()))
         else:
             self._maybe_cancel()
 
