@@ -33,6 +33,7 @@ distances and O(log S) for a size drawn from S sizes.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -131,7 +132,7 @@ class QueueReactiveParams:
         check_size_table(self.limit_sizes, self.limit_size_weights, "limit")
         check_size_table(self.market_sizes, self.market_size_weights, "market")
 
-    @property
+    @functools.cached_property
     def cancel_rate(self) -> float:
         """The cancel stream's rate per live order: the largest of ``cancel_rates``
         (events under it are thinned, see the module docstring)."""
