@@ -14,16 +14,14 @@ scaled by ``1 - n``, and a fraction ``n`` of all events are triggered ones. Whic
 point is, is drawn in proportion to the queue-reactive rates at that moment, so the mix of
 events (and the cancels per resting order on average) is the queue-reactive one, while the
 timing is bursty: the inter-arrival coefficient of variation grows above 1 with ``n``.
-``branching = 0`` is the queue-reactive flow itself. A cancel event that the queue-reactive
-thinning turns down (see :mod:`agents.queue_reactive`) is a point too: it excites the
-process although it sends nothing, so with many deep orders (rarely cancelled) the real
-events are fewer, and their bursts weaker, than ``R`` and ``n`` say.
+``branching = 0`` is the queue-reactive flow itself.
 
 Exact simulation (Dassios & Zhao 2013, the exact method for the exponential kernel): with
 excitement ``E`` now and baseline ``mu``, the next point is the earlier of an exponential
 wait at rate ``mu`` and ``-ln(1 + beta ln(U) / E) / beta`` (never, when the log's argument
 is not positive). The state ``(mu, E)`` is Markov, so when ``mu`` changes between points
-(a fill changes the live orders) the pending draw is replaced by a fresh one, still exact.
+(an order comes or goes, a best quote moves) the pending draw is replaced by a fresh one,
+still exact.
 Per event: O(1) plus the queue-reactive choice.
 """
 

@@ -16,12 +16,11 @@ sizes). Independent Poisson streams, one agent for the whole population:
 * every size, in lots, is drawn from an empirical table (``*_sizes`` with ``*_size_weights``),
   so round lots (100, 200, 500 shares) keep their real weight.
 
-Exactness. The cancel stream runs at ``max(cancel_rates) x live orders`` (the bound every
-order's rate is under); an event picks a live order uniformly and cancels it with
-probability ``cancel_rates[d] / max(cancel_rates)``. This thinning gives every order
-exactly its own rate although distances change with every quote, and keeps the total rate
-a function of the number of live orders only, so :class:`~agents.poisson.PoissonFlow`'s
-redraw on a fill stays exact.
+Exactness. The cancel stream's rate is the sum over the agent's live orders of their
+distance's rate, kept by price level (O(own levels) to evaluate); it changes when an order
+comes or goes and when a best quote moves, and each time the pending draw is replaced by
+a fresh one (memoryless, so exact, as in :class:`~agents.poisson.PoissonFlow`). A cancel
+picks a level in proportion to orders x rate, then one of its orders uniformly.
 
 Units: rates per second of simulated time, distances in ticks, sizes in lots. Prices are
 computed from the ``l1`` feed as :class:`~agents.poisson.PoissonTrader` does (an empty side
@@ -33,7 +32,6 @@ distances and O(log S) for a size drawn from S sizes.
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -42,8 +40,9 @@ from agents.poisson import PoissonTrader
 from lobsim.orders import Side
 
 if TYPE_CHECKING:
-    from lobsim.gateway import Session
     from agents.tracking import LiveOrder
+    from lobsim.gateway import Session
+    from lobsim.messages import MarketData, OrderReport
 
 BUY, SELL = Side.BUY, Side.SELL
 
@@ -132,12 +131,6 @@ class QueueReactiveParams:
         check_size_table(self.limit_sizes, self.limit_size_weights, "limit")
         check_size_table(self.market_sizes, self.market_size_weights, "market")
 
-    @functools.cached_property
-    def cancel_rate(self) -> float:
-        """The cancel stream's rate per live order: the largest of ``cancel_rates``
-        (events under it are thinned, see the module docstring)."""
-        return max(self.cancel_rates)
-
 
 class QueueReactiveTrader(PoissonTrader):
     """The queue-reactive population as one agent (see the module docstring).
@@ -161,6 +154,8 @@ class QueueReactiveTrader(PoissonTrader):
                                    params.limit_rates) if limit > 0 else None
         self.limit_sizes = SizeTable(params.limit_sizes, params.limit_size_weights)
         self.market_sizes = SizeTable(params.market_sizes, params.market_size_weights)
+        #: own live orders by (side, price ticks): their ids, for the exact cancel rate
+        self.levels: dict[tuple[Side, int], dict[int, None]] = {}
 
     def on_start(self) -> None:
         if self.params.warm_start:
@@ -183,8 +178,33 @@ class QueueReactiveTrader(PoissonTrader):
                     self._send(side, price)
 
     def rates(self) -> tuple[float, ...]:  # type: ignore[override]
-        """Events per second of each stream (class docstring), the cancel bound last."""
-        return (*self._fixed_rates, self.params.cancel_rate * len(self.orders))
+        """Events per second of each stream (class docstring), the exact cancel rate last."""
+        return (*self._fixed_rates, self.cancel_total())
+
+    def cancel_total(self) -> float:
+        """Cancels per second now: the sum over own live orders of their distance's rate.
+        O(own price levels)."""
+        rates, last, bests = self.params.cancel_rates, len(self.params.cancel_rates) - 1, \
+            (self.best(BUY), self.best(SELL))
+        total = 0.0
+        for (side, price), ids in self.levels.items():
+            best = bests[0] if side is BUY else bests[1]
+            total += len(ids) * rates[min(max((best - price) * side, 0), last)
+                                      if best is not None else 0]
+        return total
+
+    def on_report(self, report: OrderReport) -> None:
+        order = self.orders.get(report.order_id)
+        self.orders.apply(report)
+        if order is not None and report.order_id not in self.orders:
+            self._untrack(order.order_id, order.side, order.price)
+            self._schedule()  # the cancel rate changed: redraw (memoryless, still exact)
+
+    def on_market_data(self, data: MarketData) -> None:
+        top = self.top
+        before = (top.bid, top.ask)
+        if top.update(data) and (top.bid, top.ask) != before and self.levels:
+            self._schedule()  # distances, hence the cancel rate, changed: redraw
 
     def act(self, stream: int) -> None:
         rng = self.session.rng
@@ -195,7 +215,7 @@ class QueueReactiveTrader(PoissonTrader):
         elif stream < 6:
             self.session.market(BUY if stream == 4 else SELL, self.market_sizes.draw(rng.random()))
         else:
-            self._maybe_cancel()
+            self._cancel()
 
     # ------------------------------------------------------------------ events
 
@@ -220,26 +240,43 @@ class QueueReactiveTrader(PoissonTrader):
 
     def _send(self, side: Side, price: int) -> None:
         qty = self.limit_sizes.draw(self.session.rng.random())
-        self.orders.add(self.session.limit(side, price, qty), side, price, qty)
+        order_id = self.session.limit(side, price, qty)
+        self.orders.add(order_id, side, price, qty)
+        self.levels.setdefault((side, price), {})[order_id] = None
+
+    def _untrack(self, order_id: int, side: Side, price: int) -> None:
+        level = self.levels[(side, price)]
+        del level[order_id]
+        if not level:
+            del self.levels[(side, price)]
+
+    def best(self, side: Side) -> int | None:
+        """Ticks: ``side``'s best quote, else its last known one, else None."""
+        top = self.top
+        if side is BUY:
+            return top.bid if top.bid is not None else top.last_bid
+        return top.ask if top.ask is not None else top.last_ask
 
     def distance(self, order: LiveOrder) -> int:
-        """Ticks behind its side's best quote (0 at or better than the best; the last
-        known quote when the side is empty, else 0)."""
-        top = self.top
-        if order.side is BUY:
-            best = top.bid if top.bid is not None else top.last_bid
-            return max(best - order.price, 0) if best is not None else 0
-        best = top.ask if top.ask is not None else top.last_ask
-        return max(order.price - best, 0) if best is not None else 0
+        """Ticks behind its side's best quote (0 at or better than the best, or unknown)."""
+        best = self.best(order.side)
+        return max((best - order.price) * order.side, 0) if best is not None else 0
 
-    def _maybe_cancel(self) -> None:
-        """A cancel event of the bound rate: one uniform live order, kept with the thinning
-        probability 1 - rate(d) / bound."""
-        if not self.orders:
+    def _cancel(self) -> None:
+        """Cancel one live order, drawn in proportion to its distance's cancel rate: a
+        level by its orders x rate, then an order of it uniformly. O(own price levels)."""
+        total = self.cancel_total()
+        if total <= 0:
             return
         rng, rates = self.session.rng, self.params.cancel_rates
-        order = self.orders.choice(rng)
-        rate = rates[min(self.distance(order), len(rates) - 1)]
-        if rng.random() * self.params.cancel_rate < rate:
-            self.session.cancel(order.order_id)
-            self.orders.remove(order.order_id)
+        u = rng.random() * total
+        for (side, price), ids in self.levels.items():
+            best = self.best(side)
+            u -= len(ids) * rates[min(max((best - price) * side, 0), len(rates) - 1)
+                                  if best is not None else 0]
+            if u < 0:
+                break
+        order_id = list(ids)[int(rng.integers(len(ids)))]
+        self.session.cancel(order_id)
+        self.orders.remove(order_id)
+        self._untrack(order_id, side, price)
