@@ -128,3 +128,30 @@ def test_in_a_market_it_passes_the_audit_and_reruns_to_the_same_bytes(tmp_path):
              "limit_sizes": [1, 2, 10], "limit_size_weights": [3.0, 2.0, 1.0]}
     summary = run_twice(tmp_path, [agent])
     assert summary["agents"]["qr"]["fills"] > 0
+
+
+def test_the_cancel_rate_follows_the_quotes_exactly():
+    # Orders at the best are cancelled at 5/s, deeper ones never: once the quotes move
+    # away from them, nothing more is cancelled, and cancel_total says so at once.
+    params = QueueReactiveParams(limit_rates=(5.0,), inside_rate=0.0, cancel_rates=(5.0, 0.0),
+                                 market_rate=0.0)
+    session, agent = start(params)
+    session.run_for(2)
+    assert agent.cancel_total() == pytest.approx(5.0 * len(agent.orders))
+    session.quote(9_995, 10_005)  # every live order is now 5 ticks behind its best
+    assert agent.cancel_total() == 0.0
+    mark = len(session.sent)
+    live = {o.order_id for o in agent.orders}
+    session.run_for(5)
+    assert not {s.order_id for s in session.ops("cancel", mark)} & live
+
+
+def test_inside_orders_use_the_room_in_the_spread_as_calibrated():
+    params = QueueReactiveParams(limit_rates=(0.0,), inside_rate=20.0, cancel_rates=(0.0,),
+                                 market_rate=0.0, inside_fraction=0.25)
+    session, _ = start(params, quote=(9_900, 10_101))  # 201 ticks: room of 199 inside
+    session.run_for(100)
+    improve = np.array([s.price - 9_900 if s.side is BUY else 10_101 - s.price
+                        for s in session.ops("limit")])
+    assert improve.min() >= 1 and improve.max() <= 200
+    assert abs((improve - 1).mean() / 199 - 0.25) < 0.03

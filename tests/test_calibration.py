@@ -111,7 +111,9 @@ def test_cli_writes_a_commented_scenario_that_runs(exported, tmp_path, capsys):
     assert text.startswith("# Calibrated by `lobsim calibrate`") and "  # Hawkes MLE" in text
     scenario = load(out)
     assert scenario.simulation.duration == 20.0
-    assert [a.kind for a in scenario.agents] == ["hawkes", "queue_reactive", "metaorder"]
+    # a simulated book is all short-lived flow: no resting-depth table is needed
+    assert [a.kind for a in scenario.agents] == ["hawkes", "metaorder"]
+    assert "resting depth: the short-lived flow already gives the observed depth" in text
     assert main(["run", str(out), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["audit"]["ok"] and summary["trades"] > 0

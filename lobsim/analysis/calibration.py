@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -213,7 +214,7 @@ def _mean_length(alpha: float) -> float:
     return params(size_exponent=alpha, max_children=MAX_CHILDREN).mean_length()
 
 
-def _bisect(f, low: float, high: float, steps: int = 50) -> float:
+def _bisect(f: Callable[[float], float], low: float, high: float, steps: int = 50) -> float:
     """A root of the increasing function ``f`` on [low, high] (geometric bisection)."""
     for _ in range(steps):
         mid = math.sqrt(low * high)

@@ -18,6 +18,7 @@ is not positive definite, e.g. at a boundary). Times in seconds, rates per secon
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +66,7 @@ def _natural(x: np.ndarray) -> tuple[float, float, float]:
     return math.exp(x[0]), 1.0 / (1.0 + math.exp(-x[1])), math.exp(x[2])
 
 
-def _hessian(f, x: np.ndarray) -> np.ndarray:
+def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
     """Central-difference Hessian of ``f`` at ``x`` (relative steps)."""
     k = len(x)
     h = 1e-4 * np.maximum(np.abs(x), 1e-3)
