@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from agents.base import Agent
 from agents.poisson import EventClock
-from agents.queue_reactive import MAX_RATE, MAX_SIZE, SizeTable, check_size_table
+from agents.queue_reactive import MAX_RATE, MAX_SIZE, MAX_WEIGHT, SizeTable, check_size_table
 from lobsim.orders import Side
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class MetaorderParams:
     child_sizes: tuple[int, ...] = field(default=(1,), metadata={
         "min": 1, "max": MAX_SIZE, "doc": "lots: the sizes a child order can have"})
     child_size_weights: tuple[float, ...] = field(default=(1.0,), metadata={
-        "min": 0.0, "doc": "relative frequency of each of child_sizes"})
+        "min": 0.0, "max": MAX_WEIGHT, "doc": "relative frequency of each of child_sizes"})
 
     def __post_init__(self) -> None:
         check_size_table(self.child_sizes, self.child_size_weights, "child")

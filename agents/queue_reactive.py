@@ -52,6 +52,8 @@ MAX_RATE = 1e6
 MAX_SIZE = 10**9
 #: entries: the longest distance or size table
 MAX_TABLE = 1000
+#: the largest relative weight in a size table (counts of a day's orders fit)
+MAX_WEIGHT = 1e12
 #: orders: the most a warm start places at one price level
 MAX_WARM = 1000
 
@@ -112,11 +114,11 @@ class QueueReactiveParams:
     limit_sizes: tuple[int, ...] = field(default=(1,), metadata={
         "min": 1, "max": MAX_SIZE, "doc": "lots: the sizes a limit order can have"})
     limit_size_weights: tuple[float, ...] = field(default=(1.0,), metadata={
-        "min": 0.0, "doc": "relative frequency of each of limit_sizes"})
+        "min": 0.0, "max": MAX_WEIGHT, "doc": "relative frequency of each of limit_sizes"})
     market_sizes: tuple[int, ...] = field(default=(1,), metadata={
         "min": 1, "max": MAX_SIZE, "doc": "lots: the sizes a market order can have"})
     market_size_weights: tuple[float, ...] = field(default=(1.0,), metadata={
-        "min": 0.0, "doc": "relative frequency of each of market_sizes"})
+        "min": 0.0, "max": MAX_WEIGHT, "doc": "relative frequency of each of market_sizes"})
     warm_start: bool = field(default=False, metadata={
         "doc": "at time 0, fill the book around initial_price to the stationary depth: "
                "Poisson(limit_rates[k] / cancel_rates[k]) orders k ticks behind a one-tick "

@@ -29,6 +29,7 @@ scenario loader before it is returned, so it runs as it is;
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -38,7 +39,7 @@ import numpy as np
 from lobsim import registry, scenario
 from lobsim.analysis import hawkes_fit
 from lobsim.analysis.estimates import Calibration, Estimate
-from lobsim.analysis.flow import INSIDE, Flow
+from lobsim.analysis.flow import INSIDE, UNKNOWN, Flow
 from lobsim.analysis.volatility import estimate_volatility
 from lobsim.metrics import autocorrelation, loglog_slope
 from lobsim.scenario import AGENT_GROUP
@@ -115,7 +116,7 @@ def _limits(flow: Flow, cal: Calibration) -> tuple[list[float], float, int]:
     """Limit rates by distance (per side per s), inside rate, and the number of buckets."""
     new = flow.types == NEW
     dist = flow.distance[new]
-    seen = dist != -2
+    seen = dist != UNKNOWN
     scale = new.sum() / max(seen.sum(), 1)  # orders whose best was unknown, spread alike
     depth = _coverage_depth(dist)
     counts = np.bincount(dist[(dist >= 0) & (dist < depth)], minlength=depth)
@@ -169,6 +170,12 @@ def _cancels(flow: Flow, depth: int, cal: Calibration) -> list[float]:
     return list(cal.estimates["cancel_rates"].value)
 
 
+def _kind_bound(kind: str, name: str) -> float:
+    """The ``max`` a kind's parameter accepts (its Params metadata; kinds found by name)."""
+    params = registry.load(AGENT_GROUP, kind).Params
+    return next(f.metadata["max"] for f in dataclasses.fields(params) if f.name == name)
+
+
 def _timing(flow: Flow, cal: Calibration) -> tuple[float, float] | None:
     """Hawkes (branching, decay) from the times of the model's events, or None."""
     events = np.isin(flow.types, (NEW, DELETE, PARTIAL_CANCEL))
@@ -181,7 +188,10 @@ def _timing(flow: Flow, cal: Calibration) -> tuple[float, float] | None:
     how = (f"Hawkes MLE on {fitted.events} events over {fitted.span_s:.1f} s "
            f"(baseline {fitted.mu:.4g}/s, se {fitted.mu_se:.2g})")
     n = cal.put("branching", round(min(fitted.branching, 0.99), 6), fitted.branching_se, how)
-    beta = cal.put("decay", round(fitted.decay, 6), fitted.decay_se, how)
+    top = _kind_bound("hawkes", "decay")
+    if fitted.decay > top:
+        cal.missing["decay"] = f"fitted {fitted.decay:.3g}/s, clipped to the kind's {top:g}/s"
+    beta = cal.put("decay", round(min(fitted.decay, top), 6), fitted.decay_se, how)
     return n, beta
 
 
