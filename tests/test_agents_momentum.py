@@ -60,7 +60,7 @@ def test_in_a_market_it_passes_the_audit_and_reruns_to_the_same_bytes(tmp_path):
             "cancel_rates": [0.3, 0.2, 0.1], "market_rate": 1.0, "warm_start": True}
     trend = {"name": "meta", "kind": "metaorder", "parent_rate": 0.3, "child_rate": 3.0,
              "size_exponent": 1.3, "child_sizes": [2, 5], "child_size_weights": [1.0, 1.0]}  # moves the price for it to chase
-    mom = {"name": "mom", "kind": "momentum", "trade_rate": 2.0, "short_window": 2.0,
-           "long_window": 10.0, "threshold": 0.3}
-    summary = run_twice(tmp_path, [flow, trend, mom], duration=40.0)
+    mom = {"name": "mom", "kind": "momentum", "trade_rate": 4.0, "short_window": 0.5,
+           "long_window": 5.0, "threshold": 0.05}
+    summary = run_twice(tmp_path, [flow, trend, mom], duration=60.0)
     assert summary["agents"]["mom"]["fills"] > 0
