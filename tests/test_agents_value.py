@@ -95,3 +95,22 @@ def test_in_a_market_it_passes_the_audit_and_reruns_to_the_same_bytes(tmp_path):
     twin = dict(value, name="value2")  # a second follower of the same path
     summary = run_twice(tmp_path, [flow, value, twin], duration=30.0)
     assert summary["agents"]["value"]["fills"] > 0
+
+
+def test_in_a_market_every_follower_sees_one_path_fixed_by_the_seed():
+    from lobsim.market import Market
+    from lobsim.scenario import from_dict
+
+    def values(seed):
+        data = {"simulation": {"duration": 30.0, "seed": seed},
+                "agents": [{"name": n, "kind": "value", "volatility": 3.0, "trade_rate": r,
+                            "step": 0.5} for n, r in (("slow", 0.2), ("fast", 20.0))]}
+        market = Market(from_dict(data, "<t>"))
+        market.start()
+        market.advance(20_000_000_000)
+        slow, fast = market.agents
+        return slow.path.at(market.now), fast.path.at(market.now)
+
+    slow, fast = values(1)
+    assert slow == fast  # looked at very different times, the same value now
+    assert values(1) == (slow, fast) and values(2)[0] != slow
