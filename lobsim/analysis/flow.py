@@ -90,10 +90,15 @@ class Flow:
         return t[new], -d[new].astype(np.float64), sizes, rows[new]
 
 
-def tick_units(messages: Sequence[LobsterMessage]) -> int:
-    """LOBSTER units per tick: the greatest common divisor of the visible prices (at least 1,
-    at most 10000 = one price unit; an estimate from the prices the file uses)."""
+def tick_units(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None = None) -> int:
+    """LOBSTER units per tick: the greatest common divisor of the visible prices, the
+    order-book file's too when given (at least 1, at most 10000 = one price unit; an
+    estimate from the prices the files use)."""
     prices = {m.price for m in messages if m.type in VISIBLE}
+    if orderbook is not None and orderbook.size:
+        book = orderbook.reshape(len(orderbook), -1, 2)
+        visible = book[:, :, 1] > 0
+        prices |= set(np.unique(np.abs(book[:, :, 0][visible])).tolist())
     if not prices:
         raise InputError("no visible order (types 1-4) in the message file: nothing to estimate")
     return max(1, min(reduce(math.gcd, prices), 10000))
@@ -199,7 +204,7 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
     if orderbook is not None and len(orderbook) != len(messages):
         raise InputError(f"order-book file has {len(orderbook)} rows but the message file has "
                          f"{len(messages)}: expected one row per message")
-    units = tick_units(messages)
+    units = tick_units(messages, orderbook)
     n = len(messages)
     col = lambda name: np.array([getattr(m, name) for m in messages])  # noqa: E731
     types, directions, sizes = col("type"), col("direction"), col("size")

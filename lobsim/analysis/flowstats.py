@@ -98,7 +98,7 @@ def _one_second(flow: Flow) -> dict[str, Stat]:
     abs_acf = autocorrelation(np.abs(changes), range(1, 11))
     return {"kurtosis_1s": _stat(excess_kurtosis(changes), n),
             "acf1_1s": _stat(autocorrelation(changes, [1])[0], n),
-            "abs_acf_1s": _stat(np.nanmean(abs_acf) if n > 11 else math.nan, n),
+            "abs_acf_1s": _stat(np.nanmean(abs_acf) if np.isfinite(abs_acf).any() else math.nan, n),
             "abs_acf_band": _stat(2 / math.sqrt(n) if n else math.nan, n)}
 
 
