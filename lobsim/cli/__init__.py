@@ -19,8 +19,8 @@ from lobsim import __version__, registry
 from lobsim.errors import LobsimError, missing_extra
 
 #: Subcommand modules, in the order ``lobsim --help`` lists them.
-COMMANDS = ("run", "kinds", "report", "realism", "replay", "export", "train", "evaluate", "sweep",
-            "validate", "bench")
+COMMANDS = ("run", "kinds", "report", "realism", "calibrate", "replay", "export", "train", "evaluate",
+            "sweep", "validate", "bench")
 
 
 def add_agents_option(parser: argparse.ArgumentParser) -> None:

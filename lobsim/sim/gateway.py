@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lobsim import seeding
 from lobsim.sim.latency import Leg
 from lobsim.sim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
                              OrderModified, OrderRejected)
 from lobsim.book.orders import Side, TimeInForce
 from lobsim.sim.scheduler import Scheduler
+from lobsim.sim.streams import BatchedRandom
 from lobsim.units import price_to_ticks, seconds_to_ns
 
 if TYPE_CHECKING:
@@ -41,12 +43,13 @@ class Session:
 
     Attributes an agent may rely on: ``name``, ``symbol`` (default symbol), ``tick_size``
     (price units per tick), ``initial_price`` (ticks), ``rng`` (the agent's own seeded
-    stream), ``now`` (ns).
+    stream), ``now`` (ns); and :meth:`shared_rng` for a stream shared between agents.
     """
 
     def __init__(self, name: str, index: int, exchange: Exchange, scheduler: Scheduler,
                  inbound: Leg, outbound: Leg, rng: np.random.Generator, *,
-                 self_trade_prevention: bool = True, rate_limit: int = 0) -> None:
+                 self_trade_prevention: bool = True, rate_limit: int = 0,
+                 seed_root: np.random.SeedSequence | None = None) -> None:
         self.name = name
         self.index = index  #: position in the market's agent list (ledger row)
         self.exchange = exchange
@@ -54,6 +57,7 @@ class Session:
         self.inbound = inbound
         self.outbound = outbound
         self.rng = rng
+        self.seed_root = seed_root  #: the scenario's root seed sequence (see shared_rng)
         self.self_trade_prevention = self_trade_prevention
         self.rate_limit = rate_limit  #: messages per second; 0: unlimited
         self.arrivals: deque[int] = deque()  # exchange-side arrival times within the last second
@@ -91,6 +95,14 @@ class Session:
     def ns(seconds: float) -> int:
         """Seconds of simulated time -> ns."""
         return seconds_to_ns(seconds)
+
+    def shared_rng(self, name: str) -> BatchedRandom:
+        """A new generator on the scenario's stream ``shared/NAME``: every agent that asks
+        for the same name draws the same sequence, so that agents can share a random path
+        (a fundamental value) reproducibly, whoever draws first. ValueError without a root."""
+        if self.seed_root is None:
+            raise ValueError(f"session {self.name!r} has no seed root for shared streams")
+        return BatchedRandom(seeding.generator(self.seed_root, f"shared/{name}"))
 
     def timer(self, delay_ns: int, tag: Hashable = None) -> None:
         """Call ``agent.on_timer(tag)`` after ``delay_ns`` ns (no latency applies)."""

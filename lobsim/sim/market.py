@@ -157,7 +157,7 @@ class Market:
                                   inbound, outbound,
                                   BatchedRandom(seeding.generator(root, f"agent/{name}")),
                                   self_trade_prevention=kind.self_trade_prevention,
-                                  rate_limit=config.rate_limit)
+                                  rate_limit=config.rate_limit, seed_root=root)
                 agent = kind(name, config.params, session)
                 session.attach(agent)
                 for feed in (config.feeds if config.feeds is not None else kind.feeds):

@@ -8,7 +8,7 @@ import copy
 import pytest
 import torch
 from support.scenarios import short_scenario, write_scenario
-from test_rl_smoke import DQN_FAST
+from support.learners import DQN_FAST
 
 from agents.rl import dqn
 from lobsim.rl.checkpoint import checksum, load_checkpoint

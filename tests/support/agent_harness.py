@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 import heapq
+import zlib
 import itertools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class FakeSession:
         self.name, self.symbol = name, symbol
         self.tick_size, self.initial_price = tick_size, initial_price
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.now = 0
         self.auto_ack, self.latency_ns = auto_ack, latency_ns
         self.sent: list[Sent] = []
@@ -78,6 +80,10 @@ class FakeSession:
     @staticmethod
     def ns(seconds: float) -> int:
         return seconds_to_ns(seconds)
+
+    def shared_rng(self, name: str) -> Any:
+        """The same sequence for every call with one ``name`` (and seed)."""
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
 
     def timer(self, delay_ns: int, tag: Hashable = None) -> None:
         assert isinstance(delay_ns, int) and delay_ns >= 0, delay_ns

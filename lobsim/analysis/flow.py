@@ -1,0 +1,232 @@
+"""The order flow of a LOBSTER message file, as arrays, with the best quotes around it.
+
+:func:`order_flow` turns parsed messages (:func:`lobsim.data.lobster.read_messages`) and, when
+there is one, the order-book file into a :class:`Flow`: for each message the best bid and
+ask after it (ticks), the distance of the message's order from its side's best before it,
+whether the order was entered in the file, the market orders (executions grouped), and the
+order-seconds that orders entered in the file spent at each distance (the exposure that
+cancel rates per resting order are estimated from). Calibration
+(:mod:`lobsim.analysis.calibration`) and the flow statistics
+(:mod:`lobsim.analysis.flowstats`) both read real files and exported runs through it.
+
+Best quotes: from the order-book file when given (row i is the book after message i);
+else rebuilt from the orders entered in the file only (orders from before the file are
+unknown), which is close once the file has run a while in a busy market. Units: times in
+seconds after midnight, prices in ticks, sizes in lots (shares). O(N x K) for N messages
+and K distance buckets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+
+from lobsim.errors import InputError
+from lobsim.data.lobster import EMPTY_ASK, EMPTY_BID, LobsterMessage
+from lobsim.analysis.metrics import sample_last
+from lobsim.data.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL, Depth
+
+#: distance code of a new order that improves its side's best (inside the spread)
+INSIDE = -1
+#: distance code where the side's best was not known
+UNKNOWN = -2
+VISIBLE = (NEW, PARTIAL_CANCEL, DELETE, EXECUTE)
+
+
+@dataclass
+class Flow:
+    """A message file's flow (see the module docstring); arrays have one entry per message."""
+
+    source: str
+    tick_units: int  #: LOBSTER price units (1/10000) per tick
+    times: np.ndarray  #: seconds after midnight
+    types: np.ndarray
+    sizes: np.ndarray  #: lots
+    prices: np.ndarray  #: ticks (0 for hidden types without a price)
+    directions: np.ndarray  #: +1 buy / -1 sell order (for executions: the resting order)
+    bid: np.ndarray  #: best bid after the message, ticks (nan: empty or unknown)
+    ask: np.ndarray  #: best ask after the message, ticks (nan: empty or unknown)
+    bid_size: np.ndarray  #: lots at the best bid after the message (0: empty or unknown)
+    ask_size: np.ndarray  #: lots at the best ask after the message
+    distance: np.ndarray  #: ticks behind its side's best before it; INSIDE or UNKNOWN
+    known: np.ndarray  #: the order was entered in the file (a type 1 row came first)
+    exposure: np.ndarray  #: order-seconds of known resting orders per distance bucket
+    from_book: bool  #: the best quotes come from an order-book file
+    stale: int = 0  #: orders entered in the file later found gone unseen (see _Known)
+
+    @property
+    def span_s(self) -> float:
+        """Seconds from the first message to the last."""
+        return float(self.times[-1] - self.times[0]) if len(self.times) else 0.0
+
+    def before(self, values: np.ndarray) -> np.ndarray:
+        """``bid`` or ``ask`` as it was before each message."""
+        return np.concatenate(([np.nan], values[:-1]))
+
+    def mid_changes(self, interval_s: float = 1.0) -> np.ndarray:
+        """Changes of the two-sided mid (ticks) over consecutive ``interval_s`` intervals
+        (previous-tick sampling; intervals before the first two-sided book dropped)."""
+        grid = np.arange(math.ceil(self.times[0]), self.times[-1] + 1e-9, interval_s)
+        changes = np.diff(sample_last(self.times, (self.bid + self.ask) / 2, grid))
+        return changes[np.isfinite(changes)]
+
+    def market_orders(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(time s, sign +1 buy / -1 sell, size lots, index of the first row) of the market
+        orders: visible executions at one time against one side are one market order, whose
+        sign is the opposite of the resting side."""
+        rows = np.flatnonzero(self.types == EXECUTE)
+        if not len(rows):
+            empty = np.zeros(0)
+            return empty, empty, empty, empty.astype(np.int64)
+        t, d = self.times[rows], self.directions[rows]
+        new = np.ones(len(rows), dtype=bool)
+        new[1:] = (t[1:] != t[:-1]) | (d[1:] != d[:-1]) | (rows[1:] != rows[:-1] + 1)
+        group = np.cumsum(new) - 1
+        sizes = np.bincount(group, weights=self.sizes[rows])
+        return t[new], -d[new].astype(np.float64), sizes, rows[new]
+
+
+def tick_units(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None = None) -> int:
+    """LOBSTER units per tick: the greatest common divisor of the visible prices, the
+    order-book file's too when given (at least 1, at most 10000 = one price unit; an
+    estimate from the prices the files use)."""
+    prices = {m.price for m in messages if m.type in VISIBLE}
+    if orderbook is not None and orderbook.size:
+        book = orderbook.reshape(len(orderbook), -1, 2)
+        visible = book[:, :, 1] > 0
+        prices |= set(np.unique(np.abs(book[:, :, 0][visible])).tolist())
+    if not prices:
+        raise InputError("no visible order (types 1-4) in the message file: nothing to estimate")
+    return max(1, min(reduce(math.gcd, prices), 10000))
+
+
+def _book_quotes(orderbook: np.ndarray, units: int) -> tuple[np.ndarray, ...]:
+    """Best bid, ask (ticks, nan when empty) and their sizes per row of an order-book array."""
+    ask = orderbook[:, 0].astype(np.float64)
+    bid = orderbook[:, 2].astype(np.float64)
+    ask[(orderbook[:, 1] <= 0) | (orderbook[:, 0] >= EMPTY_ASK)] = np.nan
+    bid[(orderbook[:, 3] <= 0) | (orderbook[:, 2] <= EMPTY_BID)] = np.nan
+    return bid / units, ask / units, orderbook[:, 3].astype(np.float64), \
+        orderbook[:, 1].astype(np.float64)
+
+
+class _Known:
+    """The orders entered in the file and the visible lots they make, per side and price.
+
+    A 10-level file leaves out what happens beyond level 10, so some orders it saw enter
+    are never seen to leave. They are found stale, and dropped, when the file shows a
+    price they cannot coexist with: a resting new order (nothing on the other side at or
+    through its price) or an execution (the executed price is its side's best, so nothing
+    better on that side and nothing through it on the other)."""
+
+    def __init__(self) -> None:
+        self.orders: dict[int, list[int]] = {}  # id -> [side, ticks, lots left]
+        self.ids: dict[tuple[int, int], dict[int, None]] = {}  # (side, ticks) -> live ids
+        self.total = {1: 0, -1: 0}
+        self.depth = Depth()
+        self.stale = 0  #: orders dropped as stale
+
+    def apply(self, kind: int, oid: int, side: int, ticks: int, size: int) -> bool:
+        """Apply one visible message; True if it concerned a known order."""
+        if kind == NEW:
+            self._drop_through(-side, ticks)
+            self.orders[oid] = [side, ticks, size]
+            self.ids.setdefault((side, ticks), {})[oid] = None
+            self.total[side] += 1
+            self.depth.add(side, ticks, size)
+            return True
+        if kind == EXECUTE:
+            self._drop_through(-side, ticks)
+            self._drop_through(side, ticks + side)  # better than the executed best
+        order = self.orders.get(oid)
+        if order is None:
+            return False
+        side, ticks, left = order
+        taken = left if kind == DELETE else min(size, left)
+        self.depth.add(side, ticks, -taken)
+        order[2] = left - taken
+        if order[2] <= 0:
+            self._forget(oid, side, ticks)
+        return True
+
+    def _forget(self, oid: int, side: int, ticks: int) -> None:
+        del self.orders[oid]
+        level = self.ids[(side, ticks)]
+        del level[oid]
+        if not level:
+            del self.ids[(side, ticks)]
+        self.total[side] -= 1
+
+    def _drop_through(self, side: int, ticks: int) -> None:
+        """Drop ``side``'s orders at ``ticks`` or beyond it towards the other side (bids at
+        or above, asks at or below)."""
+        levels = self.depth.sides[side]
+        prices = list(levels.irange(minimum=ticks) if side == 1 else levels.irange(maximum=ticks))
+        for price in prices:
+            self.depth.add(side, price, -levels[price])
+            for oid in list(self.ids.get((side, price), {})):
+                self._forget(oid, side, price)
+                self.stale += 1
+
+    def by_distance(self, side: int, best: float, buckets: int) -> np.ndarray:
+        """Live known orders of ``side`` at 0 .. buckets-2 ticks behind ``best``; the last
+        bucket holds every other one. O(price levels within reach)."""
+        out = np.zeros(buckets)
+        if not math.isnan(best):
+            top = int(best)
+            levels = self.depth.sides[side]
+            near = levels.irange(top - buckets + 2, top) if side == 1 else \
+                levels.irange(top, top + buckets - 2)
+            for price in near:
+                out[(top - price) * side] = len(self.ids.get((side, price), ()))
+        out[-1] = self.total[side] - out[:-1].sum()
+        return out
+
+
+def _distance(kind: int, side: int, ticks: int, bid: float, ask: float) -> int:
+    """Ticks behind the side's best (INSIDE for a new order better than it; UNKNOWN)."""
+    best = bid if side == 1 else ask
+    if math.isnan(best):
+        return UNKNOWN
+    behind = int(round((best - ticks) * side))
+    return INSIDE if behind < 0 and kind == NEW else max(behind, 0)
+
+
+def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None = None,
+               source: str = "messages", buckets: int = 1000) -> Flow:
+    """The :class:`Flow` of ``messages`` (with ``orderbook``: one row per message)."""
+    if not messages:
+        raise InputError(f"{source}: no messages")
+    if orderbook is not None and len(orderbook) != len(messages):
+        raise InputError(f"order-book file has {len(orderbook)} rows but the message file has "
+                         f"{len(messages)}: expected one row per message")
+    units = tick_units(messages, orderbook)
+    n = len(messages)
+    col = lambda name: np.array([getattr(m, name) for m in messages])  # noqa: E731
+    types, directions, sizes = col("type"), col("direction"), col("size")
+    prices = col("price") // units
+    bid, ask, bid_size, ask_size = (np.full(n, np.nan), np.full(n, np.nan), np.zeros(n),
+                                    np.zeros(n)) if orderbook is None \
+        else _book_quotes(orderbook, units)
+    distance, known = np.full(n, UNKNOWN), np.zeros(n, dtype=bool)
+    exposure, book = np.zeros(buckets), _Known()
+    last_bid = last_ask = math.nan
+    for i, m in enumerate(messages):
+        if i:
+            dt = m.time - messages[i - 1].time
+            exposure += dt * (book.by_distance(1, last_bid, buckets)
+                              + book.by_distance(-1, last_ask, buckets))
+        if m.type in VISIBLE:
+            distance[i] = _distance(m.type, m.direction, int(prices[i]), last_bid, last_ask)
+            known[i] = book.apply(m.type, m.order_id, m.direction, int(prices[i]), m.size)
+        if orderbook is None:
+            b, bid_size[i], a, ask_size[i] = book.depth.best()
+            bid[i] = np.nan if b is None else b
+            ask[i] = np.nan if a is None else a
+        last_bid, last_ask = bid[i], ask[i]
+    return Flow(source, units, col("time"), types, sizes, prices, directions, bid, ask,
+                bid_size, ask_size, distance, known, exposure, orderbook is not None, book.stale)
