@@ -11,15 +11,18 @@ Per request: O(book operation + reports + subscribers that must be told).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lobsim.book.orderbook import OrderBook
 from lobsim.scenario.config import MarketConfig
 from lobsim.errors import LivelockError
 from lobsim.sim.ledger import Ledger, in_range
-from lobsim.sim.messages import (FEEDS, CancelRejected, Depth, OrderAccepted, OrderCancelled,
-                             OrderFilled, OrderModified, OrderRejected, Quote, TradePrint)
+from lobsim.sim.messages import (FEEDS, CancelRejected, CancelRequest, Depth, ModifyRequest,
+                                 NewOrder, OrderAccepted, OrderCancelled, OrderFilled,
+                                 OrderModified, OrderRejected, Quote, Request, TradePrint)
 from lobsim.book.orders import RejectReason
 from lobsim.sim.recorder import Recorder
 from lobsim.book.reports import Cancelled, Modified, Rejected, Traded
@@ -50,6 +53,18 @@ class Venue:
         self.volume = 0  # lots
 
 
+@dataclass(slots=True)
+class Traffic:
+    """What the exchange counts of one session's messages, for its rate limit and the
+    runaway guard: its own state, never written into the session."""
+
+    arrivals: deque = field(default_factory=deque)  #: arrival times within the last second, ns
+    burst_ns: int = -1  #: the instant of the latest messages
+    burst: int = 0  #: how many arrived at that instant (see Exchange.MAX_BURST)
+    window: int = -1  #: the simulated millisecond of the latest messages
+    window_messages: int = 0  #: how many arrived within it
+
+
 class Exchange:
     """Matches requests for every symbol; see the module docstring."""
 
@@ -72,7 +87,8 @@ class Exchange:
         self.orders: dict[int, list] = {}  # order id -> [session, symbol, submitted, filled, cancelled]
         self.messages = 0  # requests received
         self._last_id = 0
-        self._handlers: dict[str, Callable[[Session, tuple, Outbox], None]] = {
+        self._traffic: dict[Session, Traffic] = {}
+        self._handlers: dict[str, Callable[[Session, Request, Outbox], None]] = {
             "limit": self._new_order, "market": self._new_order,
             "cancel": self._cancel, "modify": self._modify,
         }
@@ -87,52 +103,55 @@ class Exchange:
 
     # ------------------------------------------------------------------ requests
 
-    def receive(self, arg: tuple[Session, tuple]) -> None:
+    def receive(self, arg: tuple[Session, Request]) -> None:
         """A request reaches the exchange (scheduled by the sender's session)."""
         session, request = arg
         now = self.scheduler.env.now
         self.messages += 1
-        self._guard(session, now)
+        traffic = self._traffic.get(session)
+        if traffic is None:
+            traffic = self._traffic[session] = Traffic()
+        self._guard(session.name, traffic, now)
         self.recorder.request(now, session.name, request)
         outbox: Outbox = {}
-        if session.rate_limit and self._over_rate(session):
+        if session.rate_limit and self._over_rate(traffic, session.rate_limit, now):
             self._refuse(session, request, RejectReason.RATE_LIMITED, outbox)
         else:
-            self._handlers[request[0]](session, request, outbox)
+            self._handlers[request.op](session, request, outbox)
         self._send(outbox)
 
-    def _guard(self, session: Session, now: int) -> None:
-        """Stop a runaway: :class:`LivelockError` when ``session``'s messages at this
+    def _guard(self, name: str, traffic: Traffic, now: int) -> None:
+        """Stop a runaway: :class:`LivelockError` when agent ``name``'s messages at this
         instant pass ``MAX_BURST``, or those within this simulated millisecond (windows
         from t=0) pass the market's ``max_messages_per_ms``. O(1)."""
-        if now != session.burst_ns:
-            session.burst_ns, session.burst = now, 1
+        if now != traffic.burst_ns:
+            traffic.burst_ns, traffic.burst = now, 1
         else:
-            session.burst += 1
-            if session.burst > self.MAX_BURST:
-                raise LivelockError.burst(session.name, session.burst, now)
+            traffic.burst += 1
+            if traffic.burst > self.MAX_BURST:
+                raise LivelockError.burst(name, traffic.burst, now)
         window = now // self.RATE_WINDOW_NS
-        if window != session.window:
-            session.window, session.window_messages = window, 1
+        if window != traffic.window:
+            traffic.window, traffic.window_messages = window, 1
         else:
-            session.window_messages += 1
-            if session.window_messages > self.market.max_messages_per_ms:
-                raise LivelockError.rate(session.name, session.window_messages, now,
-                                         session.burst, self.market.max_messages_per_ms)
+            traffic.window_messages += 1
+            if traffic.window_messages > self.market.max_messages_per_ms:
+                raise LivelockError.rate(name, traffic.window_messages, now, traffic.burst,
+                                         self.market.max_messages_per_ms)
 
-    def _over_rate(self, session: Session) -> bool:
+    @staticmethod
+    def _over_rate(traffic: Traffic, rate_limit: int, now: int) -> bool:
         """Sliding one-second window per agent. O(1) amortized."""
-        now = self.scheduler.env.now
-        arrivals = session.arrivals
+        arrivals = traffic.arrivals
         while arrivals and arrivals[0] <= now - NS_PER_SECOND:
             arrivals.popleft()
-        if len(arrivals) >= session.rate_limit:
+        if len(arrivals) >= rate_limit:
             return True
         arrivals.append(now)
         return False
 
-    def _new_order(self, session: Session, request: tuple, outbox: Outbox) -> None:
-        op, order_id, symbol, side, price, qty = request[:6]
+    def _new_order(self, session: Session, request: NewOrder, outbox: Outbox) -> None:
+        op, order_id, symbol, side, price, qty, tif, post_only = request
         venue = self.venues.get(symbol) if isinstance(symbol, str) else None
         if venue is None:
             self._refuse(session, request, RejectReason.UNKNOWN_SYMBOL, outbox)
@@ -140,7 +159,7 @@ class Exchange:
         owner = session if session.self_trade_prevention else order_id
         book = venue.book
         if op == "limit":
-            reports = book.limit(order_id, owner, side, price, qty, request[6], request[7])
+            reports = book.limit(order_id, owner, side, price, qty, tif, post_only)
         else:
             reports = book.market(order_id, owner, side, qty)
         if reports and type(reports[0]) is Rejected:
@@ -154,25 +173,26 @@ class Exchange:
         self._apply(venue, reports, outbox)
         self._quote_if_changed(venue, outbox)
 
-    def _cancel(self, session: Session, request: tuple, outbox: Outbox) -> None:
+    def _cancel(self, session: Session, request: CancelRequest, outbox: Outbox) -> None:
         order = self._own_order(session, request, outbox)
         if order is not None:
             venue = self.venues[order[SYMBOL]]
-            self._apply(venue, venue.book.cancel(request[1]), outbox, request)
+            self._apply(venue, venue.book.cancel(request.order_id), outbox, request)
             self._quote_if_changed(venue, outbox)
 
-    def _modify(self, session: Session, request: tuple, outbox: Outbox) -> None:
+    def _modify(self, session: Session, request: ModifyRequest, outbox: Outbox) -> None:
         order = self._own_order(session, request, outbox)
         if order is not None:
             venue = self.venues[order[SYMBOL]]
-            _, order_id, qty, price = request
-            self._apply(venue, venue.book.modify(order_id, qty=qty, price=price), outbox, request)
+            reports = venue.book.modify(request.order_id, qty=request.qty, price=request.price)
+            self._apply(venue, reports, outbox, request)
             self._quote_if_changed(venue, outbox)
 
-    def _own_order(self, session: Session, request: tuple, outbox: Outbox) -> list | None:
+    def _own_order(self, session: Session, request: CancelRequest | ModifyRequest,
+                   outbox: Outbox) -> list | None:
         """The order a cancel/modify names, if it exists and is the sender's; else refuse."""
         try:
-            order = self.orders.get(request[1])
+            order = self.orders.get(request.order_id)
         except TypeError:  # unhashable id
             order = None
         if order is None:
@@ -182,13 +202,13 @@ class Exchange:
             order = None
         return order
 
-    def _refuse(self, session: Session, request: tuple, reason: RejectReason, outbox: Outbox) -> None:
+    def _refuse(self, session: Session, request: Request, reason: RejectReason, outbox: Outbox) -> None:
         """Answer a request with a reject (new order) or cancel-reject (cancel/modify)."""
         now = self.scheduler.env.now
-        op, order_id = request[0], request[1]
+        op, order_id = request.op, request.order_id
         box = self._box(outbox, session)
-        if op in ("limit", "market"):
-            item: Any = OrderRejected(order_id, request[2], reason.value, now, box[0])
+        if type(request) is NewOrder:
+            item: Any = OrderRejected(order_id, request.symbol, reason.value, now, box[0])
             kind = "rejected"
         else:
             item = CancelRejected(order_id, self._symbol_of(order_id), op, reason.value, now, box[0])
@@ -205,7 +225,7 @@ class Exchange:
 
     # ------------------------------------------------------------------ book reports
 
-    def _apply(self, venue: Venue, reports: list, outbox: Outbox, request: tuple | None = None) -> None:
+    def _apply(self, venue: Venue, reports: list, outbox: Outbox, request: Request | None = None) -> None:
         """Turn the book's reports into ledger entries, records and agent deliveries."""
         for report in reports:
             kind = type(report)

@@ -10,7 +10,6 @@ exchange and come back as rejects.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +17,9 @@ import numpy as np
 
 from lobsim import seeding
 from lobsim.sim.latency import Leg
-from lobsim.sim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
-                             OrderModified, OrderRejected)
+from lobsim.sim.messages import (CancelRejected, CancelRequest, ModifyRequest, NewOrder,
+                                 OrderAccepted, OrderCancelled, OrderFilled, OrderModified,
+                                 OrderRejected, Request)
 from lobsim.book.orders import Side, TimeInForce
 from lobsim.sim.scheduler import Scheduler
 from lobsim.sim.streams import BatchedRandom
@@ -60,11 +60,6 @@ class Session:
         self.seed_root = seed_root  #: the scenario's root seed sequence (see shared_rng)
         self.self_trade_prevention = self_trade_prevention
         self.rate_limit = rate_limit  #: messages per second; 0: unlimited
-        self.arrivals: deque[int] = deque()  # exchange-side arrival times within the last second
-        self.burst_ns = -1  # the instant of this agent's latest messages at the exchange
-        self.burst = 0  # how many arrived at that instant (see Exchange.MAX_BURST)
-        self.window = -1  # the simulated millisecond of its latest messages (Exchange._guard)
-        self.window_messages = 0  # how many arrived within it
         self.on_report: Callable[[Any], None] = _ignore
         self.on_market_data: Callable[[Any], None] = _ignore
         self.on_timer: Callable[[Hashable], None] = _ignore
@@ -114,25 +109,25 @@ class Session:
               post_only: bool = False, symbol: str | None = None) -> int:
         """Send a limit order (price ticks, qty lots); return its exchange order id."""
         order_id = self.exchange.new_order_id()
-        self._send(("limit", order_id, symbol or self.symbol, side, _plain(price), _plain(qty),
-                    tif, post_only))
+        self._send(NewOrder("limit", order_id, symbol or self.symbol, side, _plain(price), _plain(qty),
+                            tif, post_only))
         return order_id
 
     def market(self, side: Side, qty: int, symbol: str | None = None) -> int:
         """Send a market order (qty lots); return its exchange order id."""
         order_id = self.exchange.new_order_id()
-        self._send(("market", order_id, symbol or self.symbol, side, None, _plain(qty)))
+        self._send(NewOrder("market", order_id, symbol or self.symbol, side, None, _plain(qty)))
         return order_id
 
     def cancel(self, order_id: int) -> None:
         """Ask to cancel one of this agent's orders."""
-        self._send(("cancel", order_id))
+        self._send(CancelRequest("cancel", order_id))
 
     def modify(self, order_id: int, qty: int | None = None, price: int | None = None) -> None:
         """Ask to change one of this agent's orders (qty lots and/or price ticks)."""
-        self._send(("modify", order_id, _plain(qty), _plain(price)))
+        self._send(ModifyRequest("modify", order_id, _plain(qty), _plain(price)))
 
-    def _send(self, request: tuple) -> None:
+    def _send(self, request: Request) -> None:
         now = self.scheduler.env.now
         self._call_later(self.inbound.arrival(now) - now, self.exchange.receive, (self, request))
 

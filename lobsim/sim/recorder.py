@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from lobsim.sim.messages import ModifyRequest, NewOrder, Request
+
 COLUMNS = ("seq", "time_ns", "kind", "agent", "order_id", "side", "price", "qty", "flag")
 #: Every ``kind``, in the order of the compiled engine's codes.
 KINDS = ("limit", "market", "cancel", "modify", "accepted", "rejected", "cancel_rejected",
@@ -131,22 +133,21 @@ class Recorder:
         if len(rows) >= self.batch_rows:
             self.flush()
 
-    def request(self, time_ns: int, agent: str, request: tuple) -> None:
+    def request(self, time_ns: int, agent: str, request: Request) -> None:
         """Record a request as it reaches the exchange (values are checked later)."""
-        op, order_id = request[0], request[1]
         rows = self.rows
         seq = self.flushed + len(rows)
-        if op in ("limit", "market"):
-            side = request[3]
+        order_id = _plain_int(request.order_id)
+        if type(request) is NewOrder:
+            side = request.side
             side = int(side) if type(side) is not bool and side in (1, -1) else None
-            rows.append((seq, time_ns, op, agent, _plain_int(order_id), side,
-                              _plain_int(request[4]), _plain_int(request[5]), None))
-        elif op == "modify":
-            rows.append((seq, time_ns, op, agent, _plain_int(order_id), None,
-                              _plain_int(request[3]), _plain_int(request[2]), None))
+            rows.append((seq, time_ns, request.op, agent, order_id, side,
+                         _plain_int(request.price), _plain_int(request.qty), None))
+        elif type(request) is ModifyRequest:
+            rows.append((seq, time_ns, request.op, agent, order_id, None,
+                         _plain_int(request.price), _plain_int(request.qty), None))
         else:
-            rows.append((seq, time_ns, op, agent, _plain_int(order_id), None,
-                              None, None, None))
+            rows.append((seq, time_ns, request.op, agent, order_id, None, None, None, None))
         if len(rows) >= self.batch_rows:
             self.flush()
 
