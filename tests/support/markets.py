@@ -3,6 +3,7 @@ them the same results: shared by the engine-equivalence, edge-case and output te
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import pytest
@@ -71,6 +72,24 @@ def assert_engines_agree_or_stop_alike(sc):
     return assert_engines_agree(sc, python)
 
 
+def forced(template, **values):
+    """An instance of a frozen dataclass (``template``: the class, or an instance to copy)
+    with ``values`` set as given, past its own ``__post_init__`` checks: what the engines
+    must hold whatever the loader lets through. Fields not given keep their defaults."""
+    if isinstance(template, type):
+        obj = object.__new__(template)
+        for f in dataclasses.fields(template):
+            if f.default is not dataclasses.MISSING:
+                object.__setattr__(obj, f.name, f.default)
+            elif f.default_factory is not dataclasses.MISSING:
+                object.__setattr__(obj, f.name, f.default_factory())
+    else:
+        obj = copy.copy(template)
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
+    return obj
+
+
 def unchecked(sc, market=None, **agents):
     """``sc`` with values set past the loader (the engines must hold whatever it lets
     through): ``market`` fields, and per agent name its params, ``latency`` a dict."""
@@ -79,7 +98,6 @@ def unchecked(sc, market=None, **agents):
         changes = dict(agents.get(config.name, {}))
         latency = changes.pop("latency", {})
         configs.append(dataclasses.replace(
-            config, params=dataclasses.replace(config.params, **changes),
-            latency=dataclasses.replace(config.latency, **latency)))
-    return dataclasses.replace(sc, agents=tuple(configs),
-                               market=dataclasses.replace(sc.market, **(market or {})))
+            config, params=forced(config.params, **changes),
+            latency=forced(config.latency, **latency)))
+    return dataclasses.replace(sc, agents=tuple(configs), market=forced(sc.market, **(market or {})))
