@@ -27,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="output directory (required unless --resume)")
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="continue training from DIR/policy.pt (writes to --out, default DIR)")
+    parser.add_argument("--init-from", type=Path, metavar="POLICY_DIR",
+                        help="warm-start the networks from a policy trained on another scenario "
+                             "(same seat spaces and network settings; a fresh run otherwise)")
     parser.add_argument("--workers", type=int, help="simulation processes (default 2; 0: none)")
     parser.add_argument("--envs", type=int, help="parallel simulations (default: the learner's)")
     parser.add_argument("--mode", choices=("independent", "shared", "ippo", "mappo"),
@@ -52,11 +55,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--workers: expected a non-negative integer, got {args.workers}")
     if args.envs is not None and args.envs <= 0:
         raise InputError(f"--envs: expected a positive integer, got {args.envs}")
+    if args.init_from is not None and args.resume is not None:
+        raise InputError("--init-from starts a new run from another policy's weights; "
+                         "--resume continues one: give only one")
     learner = registry.load("lobsim.learners", args.algo)
     scenario = load_scenario(args.scenario)
     overrides = {"workers": args.workers, "num_envs": args.envs, "mode": args.mode}
     summary = learner.train(scenario, steps=args.steps, seed=args.seed, out=args.out or args.resume,
-                            resume=args.resume, progress=_progress_bar(args), **overrides)
+                            resume=args.resume, progress=_progress_bar(args),
+                            **({"init_from": args.init_from} if args.init_from is not None else {}),
+                            **overrides)
     rate = summary.get("steps_per_second")
     running = summary.get("running_reward")
     print(f"trained {summary['algo']} for {summary['steps']:,} env steps in {summary['seconds']:.0f} s "

@@ -6,7 +6,7 @@ a learning kind (a class with ``learning = True``): ``learner`` makers
 (:class:`~lobsim.rl.seat.LearnerSeat`; ``count = 2`` gives ``maker_0``, ``maker_1``) and
 ``executor`` seats (:class:`~lobsim.rl.executor.ExecutorSeat`); every other agent runs
 inside the simulation. Each agent has its own observation and action space (its kind's
-``space_sizes(params)``), so makers and executors share one market; :func:`pad_stack`
+``space_sizes(params)``), so makers and executors share one market; :func:`~lobsim.rl.seat.pad_stack`
 stacks their observations for batched networks. One step is the learners'
 ``decision_interval`` of simulated time (all learners act at the same step times; their
 requests still travel with their own latency); an episode is the scenario's duration,
@@ -38,7 +38,7 @@ import numpy as np
 from lobsim.scenario.config import Scenario
 from lobsim.errors import InputError
 from lobsim.sim.market import Market
-from lobsim.rl.seat import OBS_CLIP, LearnerSeat
+from lobsim.rl.seat import OBS_CLIP, LearnerSeat, pad_stack  # noqa: F401 - part of the env's API
 from lobsim.units import seconds_to_ns
 
 try:  # optional extra: pip install 'lobsim[rl]'
@@ -80,16 +80,6 @@ def learner_params(scenario: Scenario) -> dict[str, Any]:
     classes = seat_classes(scenario)
     return {name: config.params for config in scenario.agents
             for name in config.instance_names() if name in classes}
-
-
-def pad_stack(obs: dict[str, np.ndarray], names: list[str], size: int) -> np.ndarray:
-    """Observations of ``names`` as one float32 array (agents, size), each zero-padded at
-    the end to ``size`` (seats of different kinds observe vectors of different lengths)."""
-    out = np.zeros((len(names), size), dtype=np.float32)
-    for i, name in enumerate(names):
-        o = obs[name]
-        out[i, :o.shape[0]] = o
-    return out
 
 
 class MarketEnv(ParallelEnv):

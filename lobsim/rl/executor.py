@@ -161,6 +161,11 @@ class ExecutorSeat:
         """(observation length, number of discrete actions) of a seat with ``params``."""
         return EXEC_OBS_SIZE, executor_action_count(params)
 
+    @staticmethod
+    def meter(params: ExecutorParams, index: int) -> ShortfallMeter:
+        """The reward of ledger row ``index`` as this seat measures it (for baselines in it)."""
+        return ShortfallMeter(params, index)
+
     def __init__(self, name: str, params: ExecutorParams, session: Session) -> None:
         self.name, self.params, self.session = name, params, session
         self.side = Side.BUY if params.side == "buy" else Side.SELL

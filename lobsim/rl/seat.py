@@ -111,6 +111,11 @@ class LearnerSeat:
         """(observation length, number of discrete actions) of a seat with ``params``."""
         return OBS_SIZE, action_count(params)
 
+    @staticmethod
+    def meter(params: LearnerParams, index: int) -> RewardMeter:
+        """The reward of ledger row ``index`` as this seat measures it (for baselines in it)."""
+        return RewardMeter(params, index)
+
     def __init__(self, name: str, params: LearnerParams, session: Session) -> None:
         self.name = name
         self.params = params
@@ -315,6 +320,16 @@ def market_features(venue: Any, mids: list[float]) -> tuple[list[float], list, l
     obs.append(bids[0][1] / 5.0 if bids else 0.0)
     obs.append(asks[0][1] / 5.0 if asks else 0.0)
     return obs, bids, asks
+
+
+def pad_stack(obs: dict[str, np.ndarray], names: list[str], size: int) -> np.ndarray:
+    """Observations of ``names`` as one float32 array (agents, size), each zero-padded at
+    the end to ``size`` (seats of different kinds observe vectors of different lengths)."""
+    out = np.zeros((len(names), size), dtype=np.float32)
+    for i, name in enumerate(names):
+        o = obs[name]
+        out[i, :o.shape[0]] = o
+    return out
 
 
 def action_count(params: LearnerParams) -> int:
