@@ -52,7 +52,8 @@ def ac_holdings(slices: int, horizon: float, risk_aversion: float, sigma: float,
 
 
 class AlmgrenChrissExecutor(ScheduledExecutor):
-    """Executes a parent order along the Almgren-Chriss schedule (module docstring)."""
+    """Executes a parent order along the discrete Almgren-Chriss (2000) schedule of a
+    risk-averse trader, one market order per slice (front-loaded; TWAP at no risk aversion)."""
 
     kind = "almgren_chriss"
     Params = AlmgrenChrissParams

@@ -12,7 +12,8 @@ from agents.execution import ScheduledExecutor, ScheduleParams
 
 
 class TwapExecutor(ScheduledExecutor):
-    """Executes a parent order in equal slices over its horizon (module docstring)."""
+    """Executes a parent order in equal slices over its horizon, one market order per
+    slice (catching up what earlier slices could not fill)."""
 
     kind = "twap"
     Params = ScheduleParams

@@ -147,7 +147,10 @@ class ShortfallMeter:
 
 
 class ExecutorSeat:
-    """A learning execution seat (module docstring). Duck-types ``lobsim.sim.agent.Agent``."""
+    """A learning seat that works a parent order (buy or sell ``parent_qty`` lots within a
+    horizon) with child orders a policy picks: size, and cross, join the best, post deeper
+    or wait; rewarded by minus its implementation shortfall against the arrival mid.
+    Driven by lobsim.rl.env (module docstring); duck-types ``lobsim.sim.agent.Agent``."""
 
     kind = "executor"
     Params: ClassVar[type] = ExecutorParams
