@@ -100,50 +100,6 @@ class EnsembleMLP(nn.Module):
         return self.net(x)
 
 
-#: the output of a padded action slot: never the argmax, probability 0 under a softmax
-MASKED = -1e9
-
-
-class SeatMLP(nn.Module):
-    """Per-seat MLPs for seats whose spaces differ: seats of equal (observation, output)
-    sizes form one :class:`EnsembleMLP` group each (in order of first appearance).
-
-    Input (agents, batch, max obs size), each seat's observation zero-padded at the end
-    (:func:`lobsim.rl.seat.pad_stack`); output (agents, batch, max output size), the slots
-    past a seat's own outputs filled with ``fill``. One batched call per group.
-    """
-
-    def __init__(self, obs_sizes: list[int], out_sizes: list[int], hidden: int = 64,
-                 out_std: float = 1.0, fill: float = MASKED) -> None:
-        super().__init__()
-        keys = list(dict.fromkeys(zip(obs_sizes, out_sizes)))
-        self.seats = [[i for i, k in enumerate(zip(obs_sizes, out_sizes)) if k == key] for key in keys]
-        self.sizes = keys
-        self.groups = nn.ModuleList(EnsembleMLP(len(seats), d, n, hidden, out_std)
-                                    for seats, (d, n) in zip(self.seats, keys))
-        self.n_out, self.fill = max(out_sizes), fill
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.full((*x.shape[:2], self.n_out), self.fill, dtype=x.dtype)
-        for seats, (d, n), net in zip(self.seats, self.sizes, self.groups):
-            out[seats, :, :n] = net(x[seats, :, :d])
-        return out
-
-
-def seat_mlp(members: int, obs_sizes: list[int], out_sizes: list[int], hidden: int = 64,
-             out_std: float = 1.0) -> nn.Module:
-    """The networks of every seat: one :class:`EnsembleMLP` of ``members`` (1: shared by
-    every seat) when all seats have the same spaces, else a :class:`SeatMLP` (per-seat
-    networks sized to each seat's spaces; sharing one network is then refused)."""
-    if len(set(obs_sizes)) == 1 and len(set(out_sizes)) == 1:
-        return EnsembleMLP(members, obs_sizes[0], out_sizes[0], hidden, out_std)
-    if members != len(obs_sizes):
-        raise InputError("shared networks need every learning seat to have the same spaces "
-                         f"(observation sizes {obs_sizes}, action counts {out_sizes}): use "
-                         "independent networks")
-    return SeatMLP(obs_sizes, out_sizes, hidden, out_std)
-
-
 def seed_everything(seed: int, threads: int = 1) -> None:
     """Seed torch and fix its threads (1: deterministic, and fastest at this size)."""
     torch.manual_seed(seed)
@@ -519,33 +475,6 @@ def check_resume_mode(overrides: dict, args: Any, resume: Path) -> None:
     mode = overrides.get("mode")
     if mode is not None and mode != args.mode:
         raise InputError(f"--mode {mode}: {resume} was trained with mode {args.mode}")
-
-
-def warm_start(init_from: Path, algo: str, envs: VecMarket, args: Any,
-               networks: dict[str, nn.Module], shape_keys: tuple[str, ...] = ("mode", "hidden")) -> dict:
-    """Load the networks of a policy trained on another scenario (``--init-from DIR``).
-
-    ``networks``: state-dict key in the checkpoint -> the module to fill. The checkpoint is
-    read with ``torch.load(weights_only=True)``; it must be ``algo``'s, with the same
-    settings ``shape_keys`` as ``args`` and, seat by seat, the same observation and action
-    sizes as ``envs`` (seat names may differ); otherwise one :class:`CheckpointError`
-    line. Only the weights carry over: optimizer, step count and curve start afresh.
-    Returns what the training summary records of the source."""
-    where = f"--init-from {init_from}"
-    payload = load_checkpoint(init_from, algo)
-    config = payload["config"]
-    for key in shape_keys:
-        if config.get(key) != getattr(args, key):
-            raise CheckpointError(f"{where}: trained with {key} {config.get(key)!r}, this run "
-                                  f"uses {getattr(args, key)!r}")
-    theirs = list(zip(payload_obs_sizes(payload), payload["n_actions"]))
-    ours = list(zip(envs.obs_sizes, envs.n_actions))
-    if theirs != ours:
-        raise CheckpointError(f"{where}: seat spaces (obs, actions) {theirs} do not match this "
-                              f"scenario's {ours}")
-    for key, module in networks.items():
-        load_state(module, payload["state_dicts"][key], where)
-    return {"init_from": str(init_from), "init_from_step": payload["progress"]["step"]}
 
 
 def load_state(module: nn.Module, state: Any, where: str) -> None:

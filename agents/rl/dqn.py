@@ -35,10 +35,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EpisodeTracker, Learner, Policy, payload_obs_sizes, seat_mlp,
+from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EpisodeTracker, Learner, Policy, payload_obs_sizes,
                               Validation, VecMarket, check_matches, check_payload, check_resume_mode,
-                              load_checkpoint, load_optimizer, load_state, make_args, warm_start,
+                              load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
+from agents.rl.seat_networks import seat_mlp
+from agents.rl.transfer import warm_start
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
 

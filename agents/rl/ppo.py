@@ -34,10 +34,12 @@ from torch import nn
 from torch.distributions import Categorical
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
-                              payload_obs_sizes, seat_mlp,
+                              payload_obs_sizes,
                               VecMarket, check_matches, check_payload, check_resume_mode,
-                              load_checkpoint, load_optimizer, load_state, make_args, warm_start,
+                              load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
+from agents.rl.seat_networks import seat_mlp
+from agents.rl.transfer import warm_start
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
 

@@ -38,7 +38,7 @@ import numpy as np
 from lobsim.scenario.config import Scenario
 from lobsim.errors import InputError
 from lobsim.sim.market import Market
-from lobsim.rl.seat import OBS_CLIP, LearnerSeat, pad_stack  # noqa: F401 - part of the env's API
+from lobsim.rl.seat import OBS_CLIP, LearnerSeat, pad_stack, seat_classes  # noqa: F401 - the env's API
 from lobsim.units import seconds_to_ns
 
 try:  # optional extra: pip install 'lobsim[rl]'
@@ -60,19 +60,6 @@ def load_scenario(scenario: str | Path | Scenario) -> Scenario:
     from lobsim.scenario.loader import load
 
     return load(scenario)
-
-
-def seat_classes(scenario: Scenario) -> dict[str, type]:
-    """Learning seat instance name -> its kind's class, in scenario order (a learning kind:
-    a registered class with ``learning = True``)."""
-    from lobsim import registry
-
-    out = {}
-    for config in scenario.agents:
-        cls = registry.load(registry.AGENTS, config.kind)
-        if getattr(cls, "learning", False):
-            out.update(dict.fromkeys(config.instance_names(), cls))
-    return out
 
 
 def learner_params(scenario: Scenario) -> dict[str, Any]:

@@ -193,7 +193,8 @@ def baseline_params(env: Any, kind: str, runs: dict, settings: dict | None) -> d
     of an episode (:func:`as_gamma`).
 
     ``twap`` and ``almgren_chriss`` take the executor's ``side``, ``parent_qty``, ``start``
-    and ``horizon``, and their default 10 slices; Almgren-Chriss's ``sigma`` is the mean
+    and ``horizon``, and one slice per lot (at most one per decision interval: market
+    orders of one lot walk the book least); Almgren-Chriss's ``sigma`` is the mean
     mid volatility of the learner's runs (or 0.01), its impact ``eta`` one tick per lot
     traded per slice interval (``tick x tau``), and its risk aversion the one that makes
     the schedule's urgency ``kappa x horizon`` equal to 1 (:func:`ac_risk_aversion`).
@@ -215,13 +216,15 @@ def baseline_params(env: Any, kind: str, runs: dict, settings: dict | None) -> d
 
 def _exec_params(env: Any, kind: str, runs: dict, settings: dict | None) -> dict[str, Any]:
     first = next(p for n, p in env.params.items() if env.classes[n].role == "executor")
+    # one lot per slice where the decision grid allows: the cheapest way for market orders
+    slices = max(min(first.parent_qty, int(round(first.horizon / env.dt, 9))), 1)
     params: dict[str, Any] = {"side": first.side, "parent_qty": first.parent_qty,
-                              "start": first.start, "horizon": first.horizon}
+                              "start": first.start, "horizon": first.horizon, "slices": slices}
     values = (settings or {}).get(kind, {})
     if kind == "almgren_chriss":
         sigma = _mean([ep["market"]["mid_volatility"] for ep in runs.get("learner", [])])
         sigma = round(sigma, 6) if sigma else 0.01
-        slices = values.get("slices", 10)
+        slices = values.get("slices", slices)
         tick = env.scenario.market.tick_size
         eta = tick * first.horizon / slices
         params.update(sigma=sigma, eta=float(f"{eta:.4g}"),

@@ -45,6 +45,7 @@ from lobsim.sim.messages import (CancelRejected, OrderCancelled, OrderFilled, Or
 from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
+    from lobsim.scenario.config import Scenario
     from lobsim.sim.gateway import Session
     from lobsim.sim.market import Market
 
@@ -320,6 +321,19 @@ def market_features(venue: Any, mids: list[float]) -> tuple[list[float], list, l
     obs.append(bids[0][1] / 5.0 if bids else 0.0)
     obs.append(asks[0][1] / 5.0 if asks else 0.0)
     return obs, bids, asks
+
+
+def seat_classes(scenario: Scenario) -> dict[str, type]:
+    """Learning seat instance name -> its kind's class, in scenario order (a learning kind:
+    a registered class with ``learning = True``)."""
+    from lobsim import registry
+
+    out = {}
+    for config in scenario.agents:
+        cls = registry.load(registry.AGENTS, config.kind)
+        if getattr(cls, "learning", False):
+            out.update(dict.fromkeys(config.instance_names(), cls))
+    return out
 
 
 def pad_stack(obs: dict[str, np.ndarray], names: list[str], size: int) -> np.ndarray:

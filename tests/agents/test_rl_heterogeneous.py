@@ -10,7 +10,8 @@ import torch
 from support.scenarios import exec_scenario, short_scenario
 
 from agents.rl import dqn, ppo
-from agents.rl.common import SeatMLP, load_checkpoint
+from agents.rl.common import load_checkpoint
+from agents.rl.seat_networks import SeatMLP
 from lobsim.errors import CheckpointError, InputError
 
 DQN_FAST = dict(num_envs=2, workers=0, learning_starts=60, batch_size=32, train_interval=2,
