@@ -96,3 +96,15 @@ def test_evaluate_compares_the_executor_with_twap_and_almgren_chriss(tmp_path):
     # whoever fills the seat, its reward is minus the shortfall minus the penalty
     for row in report["seats"]["exec"].values():
         assert row["reward_mean"] == pytest.approx(-row["shortfall_mean"] - row["unfilled_penalty_mean"])
+
+
+def test_transfer_figures_from_learning_curves():
+    from agents.rl.transfer import compare, running_mean, steps_to_reach
+
+    scratch = [{"step": 10 * (i + 1), "reward": float(i)} for i in range(10)]  # 0 .. 9
+    warm = [{"step": 10 * (i + 1), "reward": 5.0 + i} for i in range(10)]  # 5 .. 14
+    assert running_mean(scratch, window=2)[1][:3] == [0.0, 0.5, 1.5]
+    assert steps_to_reach(scratch, 8.5, window=2) == 100 and steps_to_reach(scratch, 9.0, window=2) is None
+    # scratch ends at a running mean of 8.5; warm's reaches it at episode 5: (8 + 9) / 2
+    figures = compare(scratch, warm, window=2)
+    assert figures["target"] == 8.5 and figures["warm_steps"] == 50 and figures["fraction"] == 0.5
