@@ -43,8 +43,7 @@ import numpy as np
 
 from lobsim.book.orders import Side, TimeInForce
 from lobsim.rl.seat import OBS_CLIP, market_features
-from lobsim.sim.messages import (OrderCancelled, OrderFilled, OrderModified, OrderRejected,
-                                 Quote, TradePrint)
+from lobsim.sim.messages import OrderCancelled, OrderFilled, OrderModified, OrderRejected, TradePrint
 from lobsim.units import seconds_to_ns
 
 if TYPE_CHECKING:
@@ -191,11 +190,10 @@ class ExecutorSeat:
         pass
 
     def on_market_data(self, data: Any) -> None:
+        # quotes need no bookkeeping: the seat reads the book at decision times (observe);
+        # l1 stays subscribed as the makers' seats are, so both see the same deliveries
         if type(data) is TradePrint:
             self.flow += int(data.aggressor) * data.qty
-        # Quotes are not needed: the seat reads the book at decision times (see observe)
-        elif type(data) is not Quote:  # pragma: no cover - only l1 and trades are subscribed
-            pass
 
     def on_report(self, report: Any) -> None:
         kind, oid = type(report), report.order_id
