@@ -22,6 +22,13 @@ def test_train_then_evaluate_an_executor_beside_makers(tmp_path, capsys):
     for controller in ("twap", "almgren_chriss", "idle"):
         assert f"learner - {controller}, paired by seed: reward" in table
     assert "learner - twap, paired by seed: reward" in table and ", shortfall " in table
+    # the trained seats drive a recorded run, executor included
+    assert main(["run", str(scenario), "--policy", str(out), "--out", str(tmp_path / "rec"),
+                 "--no-progress"]) == 0
+    import json
+
+    summary = json.loads((tmp_path / "rec" / "summary.json").read_text())
+    assert summary["audit"]["ok"] and "exec" in summary["agents"]
 
 
 def test_init_from_errors_are_one_line_and_write_nothing(tmp_path, capsys):
