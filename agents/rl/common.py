@@ -34,8 +34,10 @@ import torch
 from torch import nn
 
 from lobsim.rl.checkpoint import (BAD_PAYLOAD, CHECKPOINT, FORMAT, STATE_KEYS, check_matches,  # noqa: F401
-                               check_payload, checksum, load_checkpoint, short_error)
+                               check_payload, checksum, load_checkpoint, short_error,
+                               seat_obs_sizes as payload_obs_sizes)
 from lobsim import registry
+from lobsim.rl.seat import pad_stack
 from lobsim.errors import CheckpointError, InputError, LobsimError
 
 CURVE_CSV = "learning_curve.csv"
@@ -153,10 +155,11 @@ def _worker(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) ->
 
         envs = [MarketEnv(scenario, seed=s) for s in seeds]
         names = envs[0].possible_agents
+        size = max(d for d, _ in envs[0].sizes.values())
         while True:
             cmd, data = conn.recv()
             if cmd == "reset":
-                conn.send(("ok", [_stack(env.reset()[0], names) for env in envs]))
+                conn.send(("ok", [pad_stack(env.reset()[0], names, size) for env in envs]))
             elif cmd == "step":
                 out = []
                 for env, actions in zip(envs, data):
@@ -167,7 +170,7 @@ def _worker(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) ->
                         summary = env.result.summary
                         episode = {"market_seed": env.market_seed, "summary": summary}
                         obs = env.reset()[0]
-                    out.append((_stack(obs, names), np.array([rew[n] for n in names]), done,
+                    out.append((pad_stack(obs, names, size), np.array([rew[n] for n in names]), done,
                                 np.array([infos[n]["inventory"] for n in names]), episode))
                 conn.send(("ok", out))
             elif cmd == "close":
@@ -194,10 +197,6 @@ def _receive(conn) -> Any:
     return data
 
 
-def _stack(obs: dict, names: list[str]) -> np.ndarray:
-    return np.stack([obs[n] for n in names])
-
-
 class VecMarket:
     """``n_envs`` market envs over ``workers`` processes (0: in this process), lockstep."""
 
@@ -208,7 +207,8 @@ class VecMarket:
         self.scenario = probe.scenario
         self.names = probe.possible_agents
         self.n_agents = len(self.names)
-        self.obs_size = probe.observation_space(self.names[0]).shape[0]
+        self.obs_sizes = [probe.sizes[n][0] for n in self.names]
+        self.obs_size = max(self.obs_sizes)  #: observations are zero-padded to this
         self.n_actions = [probe.action_space(n).n for n in self.names]
         self.steps_per_episode = probe.max_steps
         self.team = probe.team
@@ -245,7 +245,7 @@ class VecMarket:
     def reset(self) -> np.ndarray:
         """Observations (n_envs, n_agents, obs_size)."""
         if self.local:
-            return np.stack([_stack(env.reset()[0], self.names) for env in self.envs])
+            return np.stack([pad_stack(env.reset()[0], self.names, self.obs_size) for env in self.envs])
         for conn in self.conns:
             self._send(conn, ("reset", None))
         return np.stack([o for conn in self.conns for o in _receive(conn)])
@@ -269,7 +269,7 @@ class VecMarket:
                 if done:
                     episode = {"market_seed": env.market_seed, "summary": env.result.summary}
                     obs = env.reset()[0]
-                out.append((_stack(obs, self.names), np.array([rew[n] for n in self.names]), done,
+                out.append((pad_stack(obs, self.names, self.obs_size), np.array([rew[n] for n in self.names]), done,
                             np.array([infos[n]["inventory"] for n in self.names]), episode))
         else:
             out = [item for conn in self.conns for item in _receive(conn)]

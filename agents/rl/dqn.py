@@ -35,11 +35,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
-                              StopOnInterrupt,
+from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EpisodeTracker, Learner, Policy,
+                              StopOnInterrupt, payload_obs_sizes,
                               Validation, VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
+from agents.rl.seat_networks import seat_mlp
+from agents.rl.transfer import warm_start
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
 
@@ -113,7 +115,7 @@ MODES = ("independent", "shared")
 class QPolicy(Policy):
     """Greedy actions of the trained Q-networks, every seat in one batched call."""
 
-    def __init__(self, q: EnsembleMLP) -> None:
+    def __init__(self, q: torch.nn.Module) -> None:
         self.q = q.eval()
 
     @torch.no_grad()
@@ -122,9 +124,10 @@ class QPolicy(Policy):
         return self.q(x)[:, 0].argmax(-1).numpy()
 
 
-def _networks(args: Args, n_agents: int, obs_size: int, n_actions: int) -> EnsembleMLP:
-    # A one-member ensemble runs every seat's batch through the same network.
-    return EnsembleMLP(1 if args.mode == "shared" else n_agents, obs_size, n_actions, args.hidden)
+def _networks(args: Args, obs_sizes: list[int], n_actions: list[int]) -> torch.nn.Module:
+    # A one-member ensemble runs every seat's batch through the same network; seats of
+    # different spaces get networks of their own sizes (padded actions are never chosen).
+    return seat_mlp(1 if args.mode == "shared" else len(obs_sizes), obs_sizes, n_actions, args.hidden)
 
 
 def policy(payload: dict) -> QPolicy:
@@ -132,7 +135,7 @@ def policy(payload: dict) -> QPolicy:
     check_payload(payload, "dqn")
     args = _args(payload["config"], "policy.pt", CheckpointError)
     try:
-        q = _networks(args, len(payload["agents"]), payload["obs_size"], payload["n_actions"][0])
+        q = _networks(args, payload_obs_sizes(payload), payload["n_actions"])
     except BAD_PAYLOAD as exc:
         raise CheckpointError(f"policy.pt: cannot rebuild the networks ({str(exc)[:120]})") from None
     load_state(q, payload["state_dicts"]["q"], "policy.pt")
@@ -160,8 +163,10 @@ def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args
 
 def train(scenario: Any, steps: int | None = None, seed: int | None = None, out: Path | None = None,
           resume: Path | None = None, progress: Callable[[int, int, float | None], None] | None = None,
-          **overrides: Any) -> dict:
-    """Train independent DQN seats on ``scenario``; write ``out``/policy.pt and the curve."""
+          init_from: Path | None = None, **overrides: Any) -> dict:
+    """Train independent DQN seats on ``scenario``; write ``out``/policy.pt and the curve.
+    ``init_from``: start from the (selected) Q-networks of that policy directory
+    (:func:`~agents.rl.common.warm_start`)."""
     payload = None
     if resume is not None:
         payload = load_checkpoint(resume, "dqn")
@@ -187,18 +192,19 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                      args.seed + int(payload["progress"]["step"]), args.workers)
     stop = StopOnInterrupt()
     try:
-        if len(set(envs.n_actions)) != 1:
-            raise InputError("dqn: every learner seat needs the same action space")
-        A, D, N, E = envs.n_agents, envs.obs_size, envs.n_actions[0], args.num_envs
+        A, D, E = envs.n_agents, envs.obs_size, args.num_envs
+        N = np.array(envs.n_actions)  # per seat
         try:
-            q = _networks(args, A, D, N)
-            target = _networks(args, A, D, N)
+            q = _networks(args, envs.obs_sizes, envs.n_actions)
+            target = _networks(args, envs.obs_sizes, envs.n_actions)
         except BAD_PAYLOAD as exc:
             if payload is None:
                 raise
             raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
         optimizer = torch.optim.Adam(q.parameters(), lr=args.learning_rate)
-        start_step, rows = 0, []
+        start_step, rows, source = 0, [], {}
+        if init_from is not None:
+            source = warm_start(init_from, "dqn", envs, args, {"q": q})
         validation = Validation(scenario, args.seed, args.validate_seconds) if args.validate_every else None
         if payload is not None:
             check_matches(payload, envs, str(resume))
@@ -333,7 +339,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             progress_record["validation"] = validation.record()
         save_checkpoint(out / CHECKPOINT, {
             "algo": "dqn", "config": config, "agents": envs.names, "obs_size": D,
-            "n_actions": envs.n_actions,
+            "obs_sizes": envs.obs_sizes, "n_actions": envs.n_actions,
             "state_dicts": {"q": selected, "q_last": q.state_dict(), "target": target.state_dict(),
                             "optimizer": optimizer.state_dict()},
             "progress": progress_record,
@@ -344,7 +350,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                    "interrupted": stop.requested, "steps_left": max(end - step, 0), "seconds": elapsed,
                    "steps_per_second": (step - start_step) / elapsed if elapsed else None,
                    "episodes": len(tracker.rows), "running_reward": tracker.running(),
-                   "gradient_steps": updates, "out": str(out)}
+                   "gradient_steps": updates, "out": str(out), **source}
         if validation is not None:
             summary["validation"] = progress_record["validation"]
         return summary

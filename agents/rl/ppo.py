@@ -34,10 +34,12 @@ from torch import nn
 from torch.distributions import Categorical
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
-                              StopOnInterrupt,
+                              StopOnInterrupt, payload_obs_sizes,
                               VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
+from agents.rl.seat_networks import seat_mlp
+from agents.rl.transfer import warm_start
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
 
@@ -89,16 +91,20 @@ class Args:
 class ActorCritic(nn.Module):
     """Actors and critics of every seat for one ``mode`` (module docstring)."""
 
-    def __init__(self, args: Args, n_agents: int, obs_size: int, n_actions: int) -> None:
+    def __init__(self, args: Args, obs_sizes: list[int], n_actions: list[int]) -> None:
+        """Seats of different spaces get actors (and critics) of their own sizes; their
+        observations come zero-padded to the largest, padded actions get probability 0."""
         super().__init__()
+        n_agents = len(obs_sizes)
         self.mode, self.n_agents = args.mode, n_agents
         shared = args.mode == "shared"
-        actor_in = obs_size + (n_agents if shared else 0)
-        self.actor = EnsembleMLP(1 if shared else n_agents, actor_in, n_actions, args.hidden, out_std=0.01)
+        members = 1 if shared else n_agents
+        actor_in = [d + (n_agents if shared else 0) for d in obs_sizes]
+        self.actor = seat_mlp(members, actor_in, n_actions, args.hidden, out_std=0.01)
         if args.mode == "mappo":
-            self.critic = EnsembleMLP(1, obs_size * n_agents, n_agents, args.hidden)
+            self.critic = EnsembleMLP(1, max(obs_sizes) * n_agents, n_agents, args.hidden)
         else:
-            self.critic = EnsembleMLP(1 if shared else n_agents, actor_in, 1, args.hidden)
+            self.critic = seat_mlp(members, actor_in, [1] * n_agents, args.hidden)
 
     def _actor_input(self, obs: torch.Tensor) -> torch.Tensor:
         """obs (agents, batch, obs) -> the actor's input (with seat one-hot if shared)."""
@@ -147,7 +153,7 @@ def policy(payload: dict) -> PPOPolicy:
     check_payload(payload, "ppo")
     args = _checked_args(payload["config"], "policy.pt", CheckpointError)
     try:
-        net = ActorCritic(args, len(payload["agents"]), payload["obs_size"], payload["n_actions"][0])
+        net = ActorCritic(args, payload_obs_sizes(payload), payload["n_actions"])
     except BAD_PAYLOAD as exc:
         raise CheckpointError(f"policy.pt: cannot rebuild the networks ({str(exc)[:120]})") from None
     load_state(net, payload["state_dicts"]["net"], "policy.pt")
@@ -156,8 +162,10 @@ def policy(payload: dict) -> PPOPolicy:
 
 def train(scenario: Any, steps: int | None = None, seed: int | None = None, out: Path | None = None,
           resume: Path | None = None, progress: Callable[[int, int, float | None], None] | None = None,
-          **overrides: Any) -> dict:
-    """Train PPO seats on ``scenario``; write ``out``/policy.pt and the learning curve."""
+          init_from: Path | None = None, **overrides: Any) -> dict:
+    """Train PPO seats on ``scenario``; write ``out``/policy.pt and the learning curve.
+    ``init_from``: start from the actors and critics of that policy directory
+    (:func:`~agents.rl.common.warm_start`)."""
     payload = None
     if resume is not None:
         payload = load_checkpoint(resume, "ppo")
@@ -189,17 +197,16 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     envs = VecMarket(scenario, args.num_envs, args.seed + start_step, args.workers)
     stop = StopOnInterrupt()
     try:
-        if len(set(envs.n_actions)) != 1:
-            raise InputError("ppo: every learner seat needs the same action space")
-        A, D, N, E, T = envs.n_agents, envs.obs_size, envs.n_actions[0], args.num_envs, args.num_steps
+        A, D, N, E, T = envs.n_agents, envs.obs_size, max(envs.n_actions), args.num_envs, args.num_steps
         try:
-            net = ActorCritic(args, A, D, N)
+            net = ActorCritic(args, envs.obs_sizes, envs.n_actions)
         except BAD_PAYLOAD as exc:
             if payload is None:
                 raise
             raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
         optimizer = torch.optim.Adam(net.parameters(), lr=args.learning_rate, eps=1e-5)
         rows: list[dict] = []
+        source = warm_start(init_from, "ppo", envs, args, {"net": net}) if init_from is not None else {}
         if payload is not None:
             check_matches(payload, envs, str(resume))
             load_state(net, payload["state_dicts"]["net"], str(resume))
@@ -297,7 +304,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         elapsed = time.perf_counter() - t0
         save_checkpoint(out / CHECKPOINT, {
             "algo": "ppo", "config": dataclasses.asdict(args), "agents": envs.names, "obs_size": D,
-            "n_actions": envs.n_actions,
+            "obs_sizes": envs.obs_sizes, "n_actions": envs.n_actions,
             "state_dicts": {"net": net.state_dict(), "optimizer": optimizer.state_dict()},
             "progress": {"step": step, "curve": tracker.rows, "seconds": elapsed},
         })
@@ -306,7 +313,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         return {"algo": "ppo", "steps": done_steps, "total_steps": step, "interrupted": stop.requested,
                 "steps_left": (start_step + iterations * T * E) - step, "seconds": elapsed,
                 "steps_per_second": done_steps / elapsed if elapsed else None,
-                "episodes": len(tracker.rows), "running_reward": tracker.running(), "out": str(out)}
+                "episodes": len(tracker.rows), "running_reward": tracker.running(), "out": str(out),
+                **source}
     finally:
         stop.restore()
         envs.close()

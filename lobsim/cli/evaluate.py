@@ -8,15 +8,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lobsim.rl.evaluation import BASELINES
+from lobsim.rl.evaluation import BASELINES, EXEC_BASELINES
 from lobsim.cli import add_agents_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "evaluate", help="compare trained makers with fixed-spread and Avellaneda-Stoikov makers",
-        description="Run the trained makers, then the same seats filled by the fixed_spread and "
-                    "avellaneda_stoikov makers, on the same held-out seeds; print a table per seat.")
+        "evaluate", help="compare trained makers and executors with their baselines",
+        description="Run the trained seats, then the makers' seats filled by the fixed_spread and "
+                    "avellaneda_stoikov makers and the executors' by twap and almgren_chriss (and "
+                    "idle: the market without the executors), on the same held-out seeds; print a "
+                    "table per seat.")
     parser.add_argument("scenario", type=Path, help="scenario TOML file the policy was trained on")
     parser.add_argument("--policy", type=Path, required=True, metavar="DIR", help="directory with policy.pt")
     parser.add_argument("--episodes", type=int, default=20, help="held-out episodes (default 20)")
@@ -68,8 +70,9 @@ def _settings(items: list[str]) -> dict[str, dict[str, Any]]:
     for item in items:
         head, sep, value = item.partition("=")
         kind, dot, key = head.strip().partition(".")
-        if not (sep and dot and kind in BASELINES and key):
-            raise InputError(f"--set: expected KIND.KEY=VALUE with KIND in {', '.join(BASELINES)}, got {item!r}")
+        kinds = BASELINES + EXEC_BASELINES
+        if not (sep and dot and kind in kinds and key):
+            raise InputError(f"--set: expected KIND.KEY=VALUE with KIND in {', '.join(kinds)}, got {item!r}")
         try:
             out.setdefault(kind, {})[key] = tomllib.loads(f"v = {value.strip()}")["v"]
         except tomllib.TOMLDecodeError:
@@ -85,13 +88,21 @@ def format_report(report: dict) -> str:
             f"{'spread cap.':>13}{'|inventory|':>13}{'fills':>9}")
     for seat, rows in report["seats"].items():
         lines += ["", f"seat {seat}", head]
+        executor = "shortfall_mean" in next(iter(rows.values()))
+        lines[-1] = EXEC_HEAD if executor else head
         for kind, s in rows.items():
             lines.append(f"  {kind:<20}{s['reward_mean']:>10.4f}{_interval(s['reward_ci95'], '.4f'):>22}"
-                         f"{s['pnl_mean']:>10.4f}{s['spread_capture_mean']:>13.4f}"
-                         f"{s['abs_inventory_mean']:>13.2f}{s['fills_mean']:>9.1f}")
+                         + (f"{s['shortfall_mean']:>11.4f}{_interval(s['shortfall_ci95'], '.4f'):>22}"
+                            f"{s['executed_mean']:>10.1f}{s['fills_mean']:>9.1f}" if executor else
+                            f"{s['pnl_mean']:>10.4f}{s['spread_capture_mean']:>13.4f}"
+                            f"{s['abs_inventory_mean']:>13.2f}{s['fills_mean']:>9.1f}"))
         for kind, d in report.get("paired", {}).get(seat, {}).items():
-            lines.append(f"  learner - {kind}, paired by seed: {d['diff_mean']:+.4f} "
-                         f"{_interval(d['diff_ci95'], '+.4f')}")
+            line = (f"  learner - {kind}, paired by seed: reward {d['diff_mean']:+.4f} "
+                    f"{_interval(d['diff_ci95'], '+.4f')}")
+            if "shortfall_diff_mean" in d:
+                line += (f", shortfall {d['shortfall_diff_mean']:+.4f} "
+                         f"{_interval(d['shortfall_diff_ci95'], '+.4f')}")
+            lines.append(line)
     lines += ["", f"  {'market with':<20}{'mean spread':>14}{'mid volatility':>17}"]
     for kind, m in report["market"].items():
         spread, vol = m["mean_spread_mean"], m["mid_volatility_mean"]
@@ -100,6 +111,11 @@ def format_report(report: dict) -> str:
     for kind, why in report.get("unavailable", {}).items():
         lines.append(f"  {kind}: not evaluated ({why})")
     return "\n".join(lines)
+
+
+#: the table head of an executor's seat (shortfall: price units, lower is better)
+EXEC_HEAD = (f"  {'controller':<20}{'reward':>10}{'95% interval':>22}{'shortfall':>11}"
+             f"{'95% interval':>22}{'executed':>10}{'fills':>9}")
 
 
 def _interval(bounds: list[float] | None, spec: str) -> str:

@@ -53,9 +53,12 @@ def run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         scenario = scenario.with_seed(args.seed)
     out = args.out or Path("runs") / f"{args.scenario.stem}-seed{scenario.simulation.seed}"
-    seats = [name for a in scenario.agents if a.kind == "learner" for name in a.instance_names()]
+    from lobsim.rl.seat import seat_classes
+
+    seats = list(seat_classes(scenario))
     if args.policy is not None and not seats:
-        raise InputError(f"--policy: {args.scenario} has no learner seats (agents of kind \"learner\")")
+        raise InputError(f"--policy: {args.scenario} has no learner seats (agents of kind \"learner\" "
+                         "or \"executor\")")
     if args.policy is None and seats:
         print(f"lobsim run: learner seats {', '.join(seats)} stay idle; give --policy TRAIN_DIR "
               "to let trained makers drive them", file=sys.stderr)

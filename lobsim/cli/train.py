@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="output directory (required unless --resume)")
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="continue training from DIR/policy.pt (writes to --out, default DIR)")
+    parser.add_argument("--init-from", type=Path, metavar="POLICY_DIR",
+                        help="warm-start the networks from a policy trained on another scenario "
+                             "(same seat spaces and network settings; a fresh run otherwise)")
     parser.add_argument("--workers", type=int, help="simulation processes (default 2; 0: none)")
     parser.add_argument("--envs", type=int, help="parallel simulations (default: the learner's)")
     parser.add_argument("--mode", choices=("independent", "shared", "ippo", "mappo"),
@@ -58,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     check_option("--envs", args.envs, 1, MAX_WORKERS)
     if args.resume is not None:
         check_creatable(args.resume)  # before the training, not after it
+    if args.init_from is not None and args.resume is not None:
+        raise InputError("--init-from starts a new run from another policy's weights; "
+                         "--resume continues one: give only one")
     learner = registry.load("lobsim.learners", args.algo)
     scenario = load_scenario(args.scenario)
     require_learners(scenario, "to train")
@@ -67,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
     bar = _progress_bar(args)
     try:
         summary = learner.train(scenario, steps=args.steps, seed=args.seed, out=args.out or args.resume,
-                                resume=args.resume, progress=bar, **overrides)
+                                resume=args.resume, progress=bar,
+                                **({"init_from": args.init_from} if args.init_from is not None else {}),
+                                **overrides)
     finally:
         if bar is not None:
             bar.close()

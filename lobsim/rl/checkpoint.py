@@ -70,6 +70,10 @@ def check_payload(payload: Any, algo: str | None, where: str = "policy.pt") -> d
         raise CheckpointError(f"{where}: checkpoint lacks a valid 'agents' (one name per action space)")
     if payload["obs_size"] <= 0:
         raise CheckpointError(f"{where}: checkpoint lacks a valid 'obs_size'")
+    sizes = payload.get("obs_sizes")  # per seat; absent in checkpoints of makers only
+    if sizes is not None and not (isinstance(sizes, list) and len(sizes) == len(agents)
+                                  and all(type(d) is int and 0 < d <= payload["obs_size"] for d in sizes)):
+        raise CheckpointError(f"{where}: checkpoint lacks a valid 'obs_sizes' (one positive size per seat)")
     missing = [k for k in STATE_KEYS.get(payload["algo"], ()) if not isinstance(payload["state_dicts"].get(k), dict)]
     if missing:
         raise CheckpointError(f"{where}: checkpoint lacks the state dicts {missing}")
@@ -139,6 +143,11 @@ def _check_progress(progress: dict, where: str) -> None:
                                   "expected finite step, episode and reward, step <= progress.step)")
 
 
+def seat_obs_sizes(payload: dict) -> list[int]:
+    """Each seat's observation length in a checkpoint (older ones: all ``obs_size``)."""
+    return list(payload.get("obs_sizes") or [payload["obs_size"]] * len(payload["agents"]))
+
+
 def check_matches(payload: dict, vec_or_env: Any, where: str) -> None:
     """The checkpoint's seats, observation and action sizes must match the scenario's."""
     names = list(vec_or_env.names if hasattr(vec_or_env, "names") else vec_or_env.possible_agents)
@@ -148,9 +157,9 @@ def check_matches(payload: dict, vec_or_env: Any, where: str) -> None:
     # int(): gymnasium's sizes are numpy integers, which print as np.int64(3)
     n_actions = [int(n) for n in (vec_or_env.n_actions if hasattr(vec_or_env, "n_actions")
                                   else [vec_or_env.action_space(n).n for n in names])]
-    obs_size = int(vec_or_env.obs_size if hasattr(vec_or_env, "obs_size")
-                   else vec_or_env.observation_space(names[0]).shape[0])
-    if list(payload["n_actions"]) != list(n_actions) or payload["obs_size"] != obs_size:
-        raise CheckpointError(f"{where}: checkpoint spaces (obs {payload['obs_size']}, actions "
+    obs_sizes = [int(n) for n in (vec_or_env.obs_sizes if hasattr(vec_or_env, "obs_sizes")
+                                  else [vec_or_env.observation_space(n).shape[0] for n in names])]
+    if list(payload["n_actions"]) != list(n_actions) or seat_obs_sizes(payload) != list(obs_sizes):
+        raise CheckpointError(f"{where}: checkpoint spaces (obs {seat_obs_sizes(payload)}, actions "
                               f"{list(payload['n_actions'])}) do not match the scenario's "
-                              f"(obs {obs_size}, actions {list(n_actions)})")
+                              f"(obs {list(obs_sizes)}, actions {list(n_actions)})")

@@ -1,9 +1,13 @@
 """Multi-agent market-making environment: PettingZoo ``ParallelEnv`` over a lobsim market.
 
 ``MarketEnv(scenario, seed=None)``: ``scenario`` is a path or a loaded
-:class:`~lobsim.scenario.config.Scenario`. The learning agents are the scenario's agents of kind
-``learner`` (:class:`~lobsim.rl.seat.LearnerSeat`; ``count = 2`` gives ``maker_0``,
-``maker_1``); every other agent runs inside the simulation. One step is the learners'
+:class:`~lobsim.scenario.config.Scenario`. The learning agents are the scenario's agents of
+a learning kind (a class with ``learning = True``): ``learner`` makers
+(:class:`~lobsim.rl.seat.LearnerSeat`; ``count = 2`` gives ``maker_0``, ``maker_1``) and
+``executor`` seats (:class:`~lobsim.rl.executor.ExecutorSeat`); every other agent runs
+inside the simulation. Each agent has its own observation and action space (its kind's
+``space_sizes(params)``), so makers and executors share one market; :func:`~lobsim.rl.seat.pad_stack`
+stacks their observations for batched networks. One step is the learners'
 ``decision_interval`` of simulated time (all learners act at the same step times; their
 requests still travel with their own latency); an episode is the scenario's duration,
 after which every agent is terminated.
@@ -34,7 +38,7 @@ import numpy as np
 from lobsim.scenario.config import Scenario
 from lobsim.errors import InputError
 from lobsim.sim.market import Market
-from lobsim.rl.seat import OBS_CLIP, OBS_SIZE, LearnerParams, LearnerSeat, action_count
+from lobsim.rl.seat import OBS_CLIP, LearnerSeat, pad_stack, seat_classes  # noqa: F401 - the env's API
 from lobsim.units import seconds_to_ns
 
 try:  # optional extra: pip install 'lobsim[rl]'
@@ -45,7 +49,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover
     from lobsim.errors import MissingExtraError
     raise MissingExtraError(f"lobsim.rl.env needs {exc.name}: pip install 'lobsim[rl]'") from None
 
-LEARNER = "learner"  #: the kind of the seats this environment drives
+LEARNER = "learner"  #: the maker seats' kind
 
 
 def load_scenario(scenario: str | Path | Scenario) -> Scenario:
@@ -58,18 +62,19 @@ def load_scenario(scenario: str | Path | Scenario) -> Scenario:
     return load(scenario)
 
 
-def learner_params(scenario: Scenario) -> dict[str, LearnerParams]:
-    """Learner instance name -> its params, in scenario order."""
-    return {name: config.params for config in scenario.agents if config.kind == LEARNER
-            for name in config.instance_names()}
+def learner_params(scenario: Scenario) -> dict[str, Any]:
+    """Learning seat instance name -> its params, in scenario order."""
+    classes = seat_classes(scenario)
+    return {name: config.params for config in scenario.agents
+            for name in config.instance_names() if name in classes}
 
 
-def require_learners(scenario: Scenario, purpose: str) -> dict[str, LearnerParams]:
+def require_learners(scenario: Scenario, purpose: str) -> dict[str, Any]:
     """:func:`learner_params`, or an InputError naming the scenario and ``purpose`` (what
-    the seats were wanted for, e.g. "to train") when it has no learner seats."""
+    the seats were wanted for, e.g. "to train") when it has no learning seats."""
     params = learner_params(scenario)
     if not params:
-        raise InputError(f"{scenario.source}: no agents of kind '{LEARNER}' {purpose}")
+        raise InputError(f"{scenario.source}: no agents of kind 'learner' or 'executor' {purpose}")
     return params
 
 
@@ -82,11 +87,14 @@ class MarketEnv(ParallelEnv):
     def __init__(self, scenario: str | Path | Scenario, seed: int | None = None) -> None:
         self.scenario = load_scenario(scenario)
         self.params = require_learners(self.scenario, "for the environment to drive")
+        self.classes = seat_classes(self.scenario)
         first = next(iter(self.params.values()))
         for name, p in self.params.items():
             if p.decision_interval != first.decision_interval or p.team != first.team:
                 raise InputError(f"{self.scenario.source}: learner {name!r}: all learners must "
                                  "share decision_interval and team")
+        #: agent -> (observation length, number of actions)
+        self.sizes = {name: self.classes[name].space_sizes(p) for name, p in self.params.items()}
         self.possible_agents = list(self.params)
         self.team = first.team
         self.dt = first.decision_interval
@@ -96,17 +104,17 @@ class MarketEnv(ParallelEnv):
         self._root = np.random.SeedSequence(self.scenario.simulation.seed if seed is None else seed)
         self.agents: list[str] = []
         self.market: Market | None = None
-        self.seats: dict[str, LearnerSeat] = {}
+        self.seats: dict[str, Any] = {}  #: LearnerSeat or ExecutorSeat per agent
         self.result = None  #: the finished episode's RunResult (summary, rows)
         self.steps = 0
 
     @functools.lru_cache(maxsize=None)
     def observation_space(self, agent: str) -> spaces.Box:
-        return spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(OBS_SIZE,), dtype=np.float32)
+        return spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(self.sizes[agent][0],), dtype=np.float32)
 
     @functools.lru_cache(maxsize=None)
     def action_space(self, agent: str) -> spaces.Discrete:
-        return spaces.Discrete(action_count(self.params[agent]))
+        return spaces.Discrete(self.sizes[agent][1])
 
     def next_market_seed(self) -> int:
         return int(self._root.spawn(1)[0].generate_state(1)[0] & 0x7FFFFFFF)
@@ -165,7 +173,7 @@ class MarketEnv(ParallelEnv):
         return obs, rewards, terminations, truncations, infos
 
     def _check_action(self, name: str, action: Any) -> None:
-        n = action_count(self.params[name])
+        n = self.sizes[name][1]
         if isinstance(action, np.ndarray) and action.shape == ():
             action = action[()]
         if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)) \

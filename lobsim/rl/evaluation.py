@@ -7,6 +7,14 @@ reward definition, :class:`lobsim.rl.seat.RewardMeter`) with a 95% interval, and
 mean PnL, spread capture, |inventory| and fills, plus the market's mean spread and
 volatility. Per seat and baseline it also gives the learner's reward minus the
 baseline's, paired by seed (mean and 95% t-interval of the per-seed differences).
+
+With ``executor`` seats, their controllers are compared in the same way: the trained
+executors, then the ``twap`` and ``almgren_chriss`` agents in their seats (the makers'
+seats still driven by the policy), each with its implementation shortfall (mean and 95%
+interval); and ``idle``, the executors waiting throughout, which shows what the
+executors' presence does to the makers (paired by seed, per maker seat). The maker
+baselines run with the trained executors in their seats. One thing changes per
+comparison.
 """
 
 from __future__ import annotations
@@ -18,9 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from lobsim.rl.episodes import play, run_episode  # noqa: F401 - play is part of this API
 from lobsim.stats import ci95
 
-BASELINES = ("fixed_spread", "avellaneda_stoikov")
+BASELINES = ("fixed_spread", "avellaneda_stoikov")  #: in the makers' seats
+EXEC_BASELINES = ("twap", "almgren_chriss")  #: in the executors' seats
+IDLE = "idle"  #: the executors wait: the market without them
 
 
 def load_policy(directory: Path) -> tuple[Any, dict]:
@@ -60,12 +71,12 @@ def held_out_seeds(seed: int, episodes: int, stream: str = "evaluate") -> list[i
 def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int,
              settings: dict[str, dict[str, Any]] | None = None, where: str = "policy",
              progress: Callable[[int, int], None] | None = None) -> dict:
-    """Per seat and controller (learner, fixed_spread, avellaneda_stoikov) figures over
-    the same held-out seeds; see the module docstring and :func:`baseline_params` for the
-    baselines' parameters (``settings``: {kind: {key: value}} overrides). ``progress(done,
-    total)`` is called after every episode, counting each controller's (a baseline that is
-    not installed counts as done)."""
-    from lobsim import registry
+    """Per seat and controller (learner; fixed_spread, avellaneda_stoikov in the makers'
+    seats; twap, almgren_chriss and idle in the executors') figures over the same held-out
+    seeds; see the module docstring and :func:`baseline_params` for the baselines'
+    parameters (``settings``: {kind: {key: value}} overrides). ``progress(done, total)`` is
+    called after every episode, counting each controller's (a baseline that is not
+    installed counts as done)."""
     from lobsim.rl.checkpoint import check_matches, check_payload
     from lobsim.rl.env import MarketEnv
 
@@ -73,38 +84,31 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
     names = env.possible_agents
     check_matches(check_payload(payload, None, where), env, where)
     seeds = held_out_seeds(seed, episodes)
-    count = _EpisodeCounter(progress, episodes * (1 + len(BASELINES)))
-    runs: dict[str, list[dict]] = {"learner": [count(_learner_episode(env, policy, s)) for s in seeds]}
+    plan = _plan({env.classes[n].role for n in names})
+    count = _EpisodeCounter(progress, episodes * len(plan))
+    runs: dict[str, list[dict]] = {}
     unavailable, used = {}, {}
-    for kind in BASELINES:
-        # only a baseline kind that is not installed is skipped; a bad --set key or an
-        # invalid resulting scenario is the user's mistake (LobsimError: one line, exit 2)
-        if kind not in registry.names("lobsim.agents"):
-            unavailable[kind] = f"agent kind {kind!r} is not installed"
-            count.skip(episodes)
-            continue
-        try:
-            registry.load("lobsim.agents", kind)
-        except ImportError as exc:
-            unavailable[kind] = " ".join(str(exc).split())[:200] or type(exc).__name__
-            count.skip(episodes)
-            continue
-        baseline, used[kind] = _baseline_scenario(env, kind, baseline_params(env, kind, runs, settings))
-        runs[kind] = [count(_baseline_episode(env, baseline, s)) for s in seeds]
+    for controller, role in plan:
+        run_scenario, forced = env.scenario, None
+        if controller == IDLE:
+            forced = {n: 0 for n in names if env.classes[n].role == role}
+        elif controller != "learner":
+            # only a baseline kind that is not installed is skipped; a bad --set key or an
+            # invalid resulting scenario is the user's mistake (LobsimError: one line, exit 2)
+            why = _unavailable(controller)
+            if why is not None:
+                unavailable[controller] = why
+                count.skip(episodes)
+                continue
+            run_scenario, used[controller] = _baseline_scenario(
+                env, controller, baseline_params(env, controller, runs, settings), role)
+        runs[controller] = [count(run_episode(env, run_scenario, policy, s, forced)) for s in seeds]
     report: dict[str, Any] = {"scenario": scenario.source, "episodes": episodes, "seeds": seeds,
-                              "team": env.team, "baselines": used, "seats": {}, "market": {}}
-    report["paired"] = {}
+                              "team": env.team, "baselines": used, "seats": {}, "market": {},
+                              "paired": {n: _paired(runs, n) for n in names}}
     for name in names:
         report["seats"][name] = {kind: _seat_stats([ep["seats"][name] for ep in eps])
                                  for kind, eps in runs.items()}
-        # every controller ran on the same seeds: the per-seed difference removes the
-        # market's own luck, a sharper comparison than two separate intervals
-        mine = [ep["seats"][name]["reward"] for ep in runs["learner"]]
-        report["paired"][name] = {}
-        for kind in BASELINES:
-            if kind in runs:
-                diff = [a - ep["seats"][name]["reward"] for a, ep in zip(mine, runs[kind])]
-                report["paired"][name][kind] = {"diff_mean": float(np.mean(diff)), "diff_ci95": ci95(diff)}
     for kind, eps in runs.items():
         report["market"][kind] = {
             "mean_spread_mean": _mean([ep["market"]["mean_spread"] for ep in eps]),
@@ -113,6 +117,50 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
     if unavailable:
         report["unavailable"] = unavailable
     return report
+
+
+def _plan(roles: set[str]) -> list[tuple[str, str | None]]:
+    """(controller, the seats' role it fills) in the order they run: the learners first,
+    then the makers' baselines (avellaneda_stoikov after fixed_spread, whose volatility it
+    takes), then the executors'."""
+    plan: list[tuple[str, str | None]] = [("learner", None)]
+    if "maker" in roles:
+        plan += [(kind, "maker") for kind in BASELINES]
+    if "executor" in roles:
+        plan += [(kind, "executor") for kind in EXEC_BASELINES]
+        if "maker" in roles:
+            plan.append((IDLE, "executor"))
+    return plan
+
+
+def _unavailable(kind: str) -> str | None:
+    """Why baseline ``kind`` cannot run here, or None."""
+    from lobsim import registry
+
+    if kind not in registry.names("lobsim.agents"):
+        return f"agent kind {kind!r} is not installed"
+    try:
+        registry.load("lobsim.agents", kind)
+    except ImportError as exc:
+        return " ".join(str(exc).split())[:200] or type(exc).__name__
+    return None
+
+
+def _paired(runs: dict[str, list[dict]], name: str) -> dict[str, dict]:
+    """The learner's run minus every other controller's on seat ``name``, paired by seed:
+    every controller ran on the same seeds, so the per-seed difference removes the
+    market's own luck, a sharper comparison than two separate intervals."""
+    out = {}
+    mine = [ep["seats"][name] for ep in runs.get("learner", [])]
+    for kind, eps in runs.items():
+        if kind == "learner":
+            continue
+        diff = [a["reward"] - ep["seats"][name]["reward"] for a, ep in zip(mine, eps)]
+        out[kind] = {"diff_mean": float(np.mean(diff)), "diff_ci95": ci95(diff)}
+        if "shortfall" in eps[0]["seats"][name]:
+            diff = [a["shortfall"] - ep["seats"][name]["shortfall"] for a, ep in zip(mine, eps)]
+            out[kind].update(shortfall_diff_mean=float(np.mean(diff)), shortfall_diff_ci95=ci95(diff))
+    return out
 
 
 class _EpisodeCounter:
@@ -132,31 +180,6 @@ class _EpisodeCounter:
             self.progress(self.done, self.total)
 
 
-def play(env: Any, policy: Any, seed: int) -> Iterator[tuple[dict, dict]]:
-    """Run one episode of ``env`` on market seed ``seed`` with every seat's action from
-    ``policy`` (all seats in one batched call per step); yield each step's rewards and
-    infos. ``env.result`` holds the market's result once the episode is over."""
-    obs, _ = env.reset(options={"market_seed": seed})
-    names = env.possible_agents
-    while env.agents:
-        actions = policy.act(np.stack([obs[n] for n in names]))
-        obs, rewards, _, _, infos = env.step({n: int(a) for n, a in zip(names, actions)})
-        yield rewards, infos
-
-
-def _learner_episode(env: Any, policy: Any, seed: int) -> dict:
-    names = env.possible_agents
-    rewards = dict.fromkeys(names, 0.0)
-    inventory = dict.fromkeys(names, 0.0)
-    steps = 0
-    for rew, infos in play(env, policy, seed):
-        steps += 1
-        for n in names:
-            rewards[n] += rew[n]
-            inventory[n] += abs(infos[n]["inventory"])
-    return _episode(env.result.summary, names, rewards, inventory, steps)
-
-
 def baseline_params(env: Any, kind: str, runs: dict, settings: dict | None) -> dict[str, Any]:
     """Parameters of baseline ``kind`` in a learner's seat, before ``settings``.
 
@@ -168,8 +191,17 @@ def baseline_params(env: Any, kind: str, runs: dict, settings: dict | None) -> d
     ``ln(1 + gamma / kappa) / gamma`` is then at most one tick of 0.01), and ``gamma`` the
     risk aversion whose inventory term ``gamma * sigma**2 * T`` is half a tick at the start
     of an episode (:func:`as_gamma`).
+
+    ``twap`` and ``almgren_chriss`` take the executor's ``side``, ``parent_qty``, ``start``
+    and ``horizon``, and one slice per lot (at most one per decision interval: market
+    orders of one lot walk the book least); Almgren-Chriss's ``sigma`` is the mean
+    mid volatility of the learner's runs (or 0.01), its impact ``eta`` one tick per lot
+    traded per slice interval (``tick x tau``), and its risk aversion the one that makes
+    the schedule's urgency ``kappa x horizon`` equal to 1 (:func:`ac_risk_aversion`).
     """
-    first = next(iter(env.params.values()))
+    if kind in EXEC_BASELINES:
+        return _exec_params(env, kind, runs, settings)
+    first = next(p for n, p in env.params.items() if env.classes[n].role == "maker")
     params: dict[str, Any] = {"quote_size": first.quote_size, "max_inventory": first.max_inventory}
     if kind == "avellaneda_stoikov":
         vols = [ep["market"]["mid_volatility"] for ep in runs.get("fixed_spread", [])]
@@ -180,6 +212,40 @@ def baseline_params(env: Any, kind: str, runs: dict, settings: dict | None) -> d
                       sigma=sigma, horizon=horizon, horizon_mode="cyclic", requote_interval=env.dt)
     params.update((settings or {}).get(kind, {}))
     return params
+
+
+def _exec_params(env: Any, kind: str, runs: dict, settings: dict | None) -> dict[str, Any]:
+    first = next(p for n, p in env.params.items() if env.classes[n].role == "executor")
+    # one lot per slice where the decision grid allows: the cheapest way for market orders
+    slices = max(min(first.parent_qty, int(round(first.horizon / env.dt, 9))), 1)
+    params: dict[str, Any] = {"side": first.side, "parent_qty": first.parent_qty,
+                              "start": first.start, "horizon": first.horizon, "slices": slices}
+    values = (settings or {}).get(kind, {})
+    if kind == "almgren_chriss":
+        sigma = _mean([ep["market"]["mid_volatility"] for ep in runs.get("learner", [])])
+        sigma = round(sigma, 6) if sigma else 0.01
+        slices = values.get("slices", slices)
+        tick = env.scenario.market.tick_size
+        eta = tick * first.horizon / slices
+        params.update(sigma=sigma, eta=float(f"{eta:.4g}"),
+                      risk_aversion=ac_risk_aversion(sigma, eta, first.horizon, slices, 1.0))
+    params.update(values)
+    return params
+
+
+def ac_risk_aversion(sigma: float, eta: float, horizon: float, slices: int, urgency: float) -> float:
+    """The Almgren-Chriss risk aversion ``lambda`` whose discrete schedule has
+    ``kappa x horizon = urgency``: ``2 (cosh(kappa tau) - 1) / tau**2 x eta / sigma**2``
+    with ``tau = horizon / slices``, to 4 significant digits (see :mod:`agents.almgren_chriss`).
+
+    Why a rule on urgency: lambda is in units of the market (price, lots, seconds), urgency
+    is not; 1 front-loads the schedule visibly (the first slice holds about 1.3 times
+    TWAP's at 10 slices) without dumping the parent at the start."""
+    import math
+
+    tau = horizon / slices
+    kappa = urgency / horizon
+    return float(f"{2 * (math.cosh(kappa * tau) - 1) / tau ** 2 * eta / sigma ** 2:.4g}")
 
 
 def as_gamma(tick: float, sigma: float, horizon: float) -> float:
@@ -194,9 +260,11 @@ def as_gamma(tick: float, sigma: float, horizon: float) -> float:
     return float(f"{tick / (2 * sigma * sigma * horizon):.4g}")
 
 
-def _baseline_scenario(env: Any, kind: str, values: dict[str, Any]) -> tuple[Any, dict]:
-    """The env's scenario with every learner seat filled by ``kind`` (same names, count,
-    latency, rate limit; the kind's default feeds), and the parameters used."""
+def _baseline_scenario(env: Any, kind: str, values: dict[str, Any],
+                       role: str | None = "maker") -> tuple[Any, dict]:
+    """The env's scenario with every learning seat of ``role`` (``maker`` or ``executor``)
+    filled by ``kind`` (same names, count, latency, rate limit; the kind's default feeds),
+    and the parameters used."""
     from lobsim import registry
     from lobsim.scenario.loader import from_dict, resolved_dict
 
@@ -208,51 +276,13 @@ def _baseline_scenario(env: Any, kind: str, values: dict[str, Any]) -> tuple[Any
         raise InputError(f"{kind} has no parameters {unknown}")
     data = resolved_dict(env.scenario)
     for table, config in zip(data["agents"], env.scenario.agents):
-        if config.kind == "learner":
+        if getattr(env.classes.get(config.instance_names()[0]), "role", None) == role:
             for key in [k for k in table if k not in ("name", "count", "rate_limit", "latency")]:
                 del table[key]
             table.update(kind=kind, **values)
     scenario = from_dict(data, env.scenario.source)  # validated like a scenario file
     params = next(c.params for c in scenario.agents if c.kind == kind)
     return scenario, dataclasses.asdict(params)
-
-
-def _baseline_episode(env: Any, scenario: Any, seed: int) -> dict:
-    from lobsim.rl.seat import RewardMeter
-    from lobsim.sim.market import Market
-    from lobsim.sim.recorder import DiscardSink
-
-    market = Market(scenario.with_seed(seed), sink=DiscardSink())  # only the summary is read
-    market.start(prefer_compiled=True)  # reads only the ledger and the venue while stepping
-    index = {s.name: s.index for s in market.sessions}
-    names = env.possible_agents
-    meters = {n: RewardMeter(env.params[n], index[n]) for n in names}
-    for meter in meters.values():
-        meter.reset(market)
-    rewards = dict.fromkeys(names, 0.0)
-    inventory = dict.fromkeys(names, 0.0)
-    for step in range(1, env.max_steps + 1):
-        t_start = market.now
-        market.advance(t_start + env.dt_ns)
-        last = step == env.max_steps or market.done
-        dt = (market.now - t_start) / 1e9  # the last step may be shorter
-        terms = {n: meters[n].terms(market, dt, last)["reward"] for n in names}
-        team = sum(terms.values())
-        for n in names:
-            rewards[n] += team if env.team else terms[n]
-            inventory[n] += abs(market.ledger.inventory[index[n]])
-        if last:
-            break
-    return _episode(market.finish().summary, names, rewards, inventory, step)
-
-
-def _episode(summary: dict, names: list[str], rewards: dict, inventory: dict, steps: int) -> dict:
-    seats = {}
-    for n in names:
-        agent = summary["agents"][n]
-        seats[n] = {"reward": rewards[n], "pnl": agent["pnl"], "spread_capture": agent["spread_capture"],
-                    "abs_inventory": inventory[n] / max(steps, 1), "fills": agent["fills"]}
-    return {"seats": seats, "market": summary["market"]}
 
 
 def _mean(values: list) -> float | None:
@@ -266,4 +296,14 @@ def _seat_stats(episodes: list[dict]) -> dict:
             "pnl_mean": _mean([e["pnl"] for e in episodes]),
             "spread_capture_mean": _mean([e["spread_capture"] for e in episodes]),
             "abs_inventory_mean": _mean([e["abs_inventory"] for e in episodes]),
-            "fills_mean": _mean([e["fills"] for e in episodes])}
+            "fills_mean": _mean([e["fills"] for e in episodes])} | _shortfall_stats(episodes)
+
+
+def _shortfall_stats(episodes: list[dict]) -> dict:
+    """An execution seat's shortfall (price units; mean, 95% interval), penalty and lots."""
+    if "shortfall" not in episodes[0]:
+        return {}
+    shortfall = [e["shortfall"] for e in episodes]
+    return {"shortfall_mean": float(np.mean(shortfall)), "shortfall_ci95": ci95(shortfall),
+            "unfilled_penalty_mean": _mean([e["unfilled_penalty"] for e in episodes]),
+            "executed_mean": _mean([e["executed"] for e in episodes])}

@@ -46,6 +46,7 @@ from lobsim.sim.messages import (CancelRejected, OrderCancelled, OrderFilled, Or
 from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
+    from lobsim.scenario.config import Scenario
     from lobsim.sim.gateway import Session
     from lobsim.sim.market import Market
 
@@ -102,6 +103,20 @@ class LearnerSeat:
     Params: ClassVar[type] = LearnerParams
     feeds: ClassVar[tuple[str, ...]] = ("l1", "trades")
     self_trade_prevention: ClassVar[bool] = True
+    #: a seat :class:`lobsim.rl.env.MarketEnv` drives (see :func:`space_sizes`)
+    learning: ClassVar[bool] = True
+    #: agent names of this kind's seats in the env: ``maker_0`` ... (the scenario's names)
+    role: ClassVar[str] = "maker"
+
+    @staticmethod
+    def space_sizes(params: LearnerParams) -> tuple[int, int]:
+        """(observation length, number of discrete actions) of a seat with ``params``."""
+        return OBS_SIZE, action_count(params)
+
+    @staticmethod
+    def meter(params: LearnerParams, index: int) -> RewardMeter:
+        """The reward of ledger row ``index`` as this seat measures it (for baselines in it)."""
+        return RewardMeter(params, index)
 
     def __init__(self, name: str, params: LearnerParams, session: Session) -> None:
         self.name = name
@@ -255,30 +270,10 @@ class LearnerSeat:
         best price (/ 5) and the lots ahead of it in its queue (/ 10), each 0 without a
         quote; last, the time left (fraction of the episode).
         """
-        symbol = market.scenario.market.symbol
-        venue = market.exchange.venues[symbol]
+        venue = market.exchange.venues[market.scenario.market.symbol]
         book = venue.book
-        bids, asks = book.depth(IMBALANCE_LEVELS)
+        obs, bids, asks = market_features(venue, self._mids)
         mid = venue.mid2 / 2
-        self._mids.append(mid)
-        if len(self._mids) > LOOKBACKS[-1] + 1:
-            del self._mids[0]
-        spread = (asks[0][0] - bids[0][0]) if bids and asks else 0
-        obs = [spread / 10.0 if spread else 1.0]
-        onehot = [0.0] * SPREAD_BUCKETS
-        if spread:
-            onehot[min(spread, SPREAD_BUCKETS) - 1] = 1.0
-        obs += onehot
-        mids = self._mids
-        for k in LOOKBACKS:
-            obs.append((mid - mids[max(len(mids) - 1 - k, 0)]) / 5.0)
-        cb = ca = 0
-        for level in range(IMBALANCE_LEVELS):
-            cb += bids[level][1] if level < len(bids) else 0
-            ca += asks[level][1] if level < len(asks) else 0
-            obs.append((cb - ca) / (cb + ca) if cb + ca else 0.0)
-        obs.append(bids[0][1] / 5.0 if bids else 0.0)
-        obs.append(asks[0][1] / 5.0 if asks else 0.0)
         obs.append(self.flow / 10.0)
         self.flow = 0
         obs.append(market.ledger.inventory[self.session.index] / self.params.max_inventory)
@@ -294,6 +289,62 @@ class LearnerSeat:
                     ahead[1] / 10.0 if ahead is not None else 0.0]
         obs.append(time_left)
         return np.clip(np.asarray(obs, dtype=np.float32), -OBS_CLIP, OBS_CLIP)
+
+
+def market_features(venue: Any, mids: list[float]) -> tuple[list[float], list, list]:
+    """The market part of a seat's observation, read from ``venue``'s book at the decision
+    time: spread (ticks / 10; 1.0 with a one-sided book), its one-hot over 1 ..
+    :data:`SPREAD_BUCKETS` ticks, mid returns over :data:`LOOKBACKS` steps (ticks / 5),
+    cumulative L1..L5 depth imbalance, lots at the best bid and ask (/ 5): 16 floats.
+
+    ``mids`` (ticks, the seat's own history) gets the current mid appended and is kept to
+    the longest lookback. Returns the features and the book's depth (bids, asks) at
+    :data:`IMBALANCE_LEVELS` levels. O(levels + lookbacks).
+    """
+    bids, asks = venue.book.depth(IMBALANCE_LEVELS)
+    mid = venue.mid2 / 2
+    mids.append(mid)
+    if len(mids) > LOOKBACKS[-1] + 1:
+        del mids[0]
+    spread = (asks[0][0] - bids[0][0]) if bids and asks else 0
+    obs = [spread / 10.0 if spread else 1.0]
+    onehot = [0.0] * SPREAD_BUCKETS
+    if spread:
+        onehot[min(spread, SPREAD_BUCKETS) - 1] = 1.0
+    obs += onehot
+    for k in LOOKBACKS:
+        obs.append((mid - mids[max(len(mids) - 1 - k, 0)]) / 5.0)
+    cb = ca = 0
+    for level in range(IMBALANCE_LEVELS):
+        cb += bids[level][1] if level < len(bids) else 0
+        ca += asks[level][1] if level < len(asks) else 0
+        obs.append((cb - ca) / (cb + ca) if cb + ca else 0.0)
+    obs.append(bids[0][1] / 5.0 if bids else 0.0)
+    obs.append(asks[0][1] / 5.0 if asks else 0.0)
+    return obs, bids, asks
+
+
+def seat_classes(scenario: Scenario) -> dict[str, type]:
+    """Learning seat instance name -> its kind's class, in scenario order (a learning kind:
+    a registered class with ``learning = True``)."""
+    from lobsim import registry
+
+    out = {}
+    for config in scenario.agents:
+        cls = registry.load(registry.AGENTS, config.kind)
+        if getattr(cls, "learning", False):
+            out.update(dict.fromkeys(config.instance_names(), cls))
+    return out
+
+
+def pad_stack(obs: dict[str, np.ndarray], names: list[str], size: int) -> np.ndarray:
+    """Observations of ``names`` as one float32 array (agents, size), each zero-padded at
+    the end to ``size`` (seats of different kinds observe vectors of different lengths)."""
+    out = np.zeros((len(names), size), dtype=np.float32)
+    for i, name in enumerate(names):
+        o = obs[name]
+        out[i, :o.shape[0]] = o
+    return out
 
 
 def action_count(params: LearnerParams) -> int:

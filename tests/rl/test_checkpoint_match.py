@@ -25,7 +25,7 @@ def test_a_space_mismatch_prints_plain_numbers():
         check_matches(payload, env_with_numpy_sizes(3, 9), "policy.pt")
     message = str(error.value)
     assert "np." not in message and "int64" not in message
-    assert "(obs 9, actions [3])" in message and "(obs 7, actions [5])" in message
+    assert "(obs [9], actions [3])" in message and "(obs [7], actions [5])" in message  # per seat
 
 
 def test_matching_numpy_sizes_are_accepted():

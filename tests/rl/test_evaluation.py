@@ -10,6 +10,7 @@ def test_baseline_short_last_step_uses_its_actual_length(monkeypatch):
     from support.scenarios import short_scenario
 
     from lobsim.rl import evaluation as evaluate
+    from lobsim.rl.episodes import run_episode
     from lobsim.rl.env import MarketEnv
     from lobsim.rl.seat import RewardMeter
 
@@ -20,7 +21,7 @@ def test_baseline_short_last_step_uses_its_actual_length(monkeypatch):
     env = MarketEnv(short_scenario(duration=0.25, count=1))  # decision_interval 0.1
     scenario, _ = evaluate._baseline_scenario(env, "fixed_spread",
                                               evaluate.baseline_params(env, "fixed_spread", {}, None))
-    evaluate._baseline_episode(env, scenario, 7)
+    run_episode(env, scenario, None, 7)
     assert seen == pytest.approx([0.1, 0.1, 0.05])
 
 
@@ -28,6 +29,7 @@ def test_avellaneda_stoikov_inventory_term_is_half_a_tick_over_the_episode():
     from support.scenarios import short_scenario
 
     from lobsim.rl import evaluation as evaluate
+    from lobsim.rl.episodes import run_episode
     from lobsim.rl.env import MarketEnv
 
     env = MarketEnv(short_scenario(duration=2.0, count=1))
@@ -51,6 +53,7 @@ def test_baseline_episodes_step_the_compiled_engine_to_the_same_figures(monkeypa
     from support.scenarios import short_scenario
 
     from lobsim.rl import evaluation as evaluate
+    from lobsim.rl.episodes import run_episode
     from lobsim.rl.env import MarketEnv
     from lobsim.sim.market import Market
 
@@ -58,8 +61,8 @@ def test_baseline_episodes_step_the_compiled_engine_to_the_same_figures(monkeypa
     scenario, _ = evaluate._baseline_scenario(env, kind, evaluate.baseline_params(env, kind, {}, None))
     ran, finish = [], Market.finish
     monkeypatch.setattr(Market, "finish", lambda self: (ran.append(self.ran_on), finish(self))[1])
-    compiled = evaluate._baseline_episode(env, scenario, 7)
+    compiled = run_episode(env, scenario, None, 7)
     monkeypatch.setenv("LOBSIM_PURE_PYTHON", "1")
-    python = evaluate._baseline_episode(env, scenario, 7)
+    python = run_episode(env, scenario, None, 7)
     assert ran == ["compiled", "python"]
     assert compiled == python and compiled["seats"]["maker_0"]["fills"] > 0

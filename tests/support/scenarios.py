@@ -24,6 +24,20 @@ def scenario_dict(duration: float = 2.0, count: int = 2, **learner) -> dict:
     }
 
 
+def exec_scenario_dict(duration: float = 3.0, count: int = 2, **executor) -> dict:
+    """:func:`scenario_dict` plus one ``executor`` seat ("exec"; defaults: buy 6 lots between
+    0.5 s and 2.5 s, same decision interval as the makers)."""
+    data = scenario_dict(duration, count)
+    data["agents"].append({"name": "exec", "kind": "executor", "decision_interval": 0.1,
+                           "parent_qty": 6, "start": 0.5, "horizon": 2.0,
+                           "latency": {"inbound_ns": 100_000, "outbound_ns": 100_000}, **executor})
+    return data
+
+
+def exec_scenario(duration: float = 3.0, count: int = 2, **executor):
+    return from_dict(exec_scenario_dict(duration, count, **executor), "<test>")
+
+
 def short_scenario(duration: float = 2.0, count: int = 2, **learner):
     return from_dict(scenario_dict(duration, count, **learner), "<test>")
 

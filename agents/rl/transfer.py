@@ -1,0 +1,92 @@
+"""Warm starts: ``lobsim train --init-from POLICY_DIR`` loads a policy's networks into a
+new run on another scenario (docs/learning.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from agents.rl.common import VecMarket, load_checkpoint, load_state, payload_obs_sizes
+from lobsim.errors import CheckpointError
+
+def warm_start(init_from: Path, algo: str, envs: VecMarket, args: Any,
+               networks: dict[str, nn.Module], shape_keys: tuple[str, ...] = ("mode", "hidden")) -> dict:
+    """Load the networks of a policy trained on another scenario (``--init-from DIR``).
+
+    ``networks``: state-dict key in the checkpoint -> the module to fill. The checkpoint is
+    read with ``torch.load(weights_only=True)``; it must be ``algo``'s, with the same
+    settings ``shape_keys`` as ``args`` and, seat by seat, the same observation and action
+    sizes as ``envs`` (seat names may differ); otherwise one :class:`CheckpointError`
+    line. Only the weights carry over: optimizer, step count and curve start afresh.
+    Returns what the training summary records of the source."""
+    where = f"--init-from {init_from}"
+    payload = load_checkpoint(init_from, algo)
+    config = payload["config"]
+    for key in shape_keys:
+        if config.get(key) != getattr(args, key):
+            raise CheckpointError(f"{where}: trained with {key} {config.get(key)!r}, this run "
+                                  f"uses {getattr(args, key)!r}")
+    theirs = list(zip(payload_obs_sizes(payload), payload["n_actions"]))
+    ours = list(zip(envs.obs_sizes, envs.n_actions))
+    if theirs != ours:
+        raise CheckpointError(f"{where}: seat spaces (obs, actions) {theirs} do not match this "
+                              f"scenario's {ours}")
+    for key, module in networks.items():
+        load_state(module, payload["state_dicts"][key], where)
+    return {"init_from": str(init_from), "init_from_step": payload["progress"]["step"]}
+
+
+def running_mean(rows: list[dict], column: str = "reward", window: int = 20) -> tuple[list[int], list[float]]:
+    """(step, mean of ``column`` over the last ``window`` finished episodes) after every
+    episode of a learning curve (``learning_curve.csv`` rows, in order). O(rows)."""
+    steps, means, total = [], [], 0.0
+    values = [float(r[column]) for r in rows]
+    for i, value in enumerate(values):
+        total += value - (values[i - window] if i >= window else 0.0)
+        steps.append(int(rows[i]["step"]))
+        means.append(total / min(i + 1, window))
+    return steps, means
+
+
+def steps_to_reach(rows: list[dict], target: float, column: str = "reward", window: int = 20) -> int | None:
+    """The first env step at which the running mean of ``column`` (``window`` episodes,
+    counted only once a full window has finished) reaches ``target``; None if never."""
+    steps, means = running_mean(rows, column, window)
+    for i, (step, mean) in enumerate(zip(steps, means)):
+        if i + 1 >= window and mean >= target:
+            return step
+    return None
+
+
+def compare(scratch: list[dict], warm: list[dict], column: str = "reward", window: int = 20) -> dict:
+    """The transfer figure: the from-scratch run's final running mean of ``column``, the
+    steps each run took to reach it, and their ratio (warm / scratch total steps)."""
+    _, means = running_mean(scratch, column, window)
+    target = means[-1]
+    warm_steps = steps_to_reach(warm, target, column, window)
+    total = int(scratch[-1]["step"])
+    return {"column": column, "target": target, "scratch_steps": total, "warm_steps": warm_steps,
+            "fraction": None if warm_steps is None else warm_steps / total}
+
+
+def plot(scratch: list[dict], warm: list[dict], out: Path, title: str, columns: dict[str, str],
+         window: int = 20) -> None:
+    """Both runs' running means, one panel per ``columns`` entry (column -> label), as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(columns), figsize=(5 * len(columns), 3.6), squeeze=False)
+    for ax, (column, label) in zip(axes[0], columns.items()):
+        for rows, name in ((scratch, "from scratch"), (warm, "warm start (--init-from)")):
+            ax.plot(*running_mean(rows, column, window), label=name)
+        ax.set_title(label)
+        ax.set_xlabel("env steps")
+        ax.set_ylabel(f"episode reward, mean of {window}")
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)

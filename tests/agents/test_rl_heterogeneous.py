@@ -1,0 +1,110 @@
+"""DQN and PPO on makers and an executor in one market (seats of different spaces),
+warm starts from another policy (--init-from), and the evaluation against TWAP and
+Almgren-Chriss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from support.scenarios import exec_scenario, short_scenario
+
+from agents.rl import dqn, ppo
+from agents.rl.common import load_checkpoint
+from agents.rl.seat_networks import SeatMLP
+from lobsim.errors import CheckpointError, InputError
+
+DQN_FAST = dict(num_envs=2, workers=0, learning_starts=60, batch_size=32, train_interval=2,
+                target_interval=40, buffer_size=2_000, validate_seconds=3.0)
+PPO_FAST = dict(num_envs=2, workers=0, num_steps=20, num_minibatches=2, update_epochs=2)
+
+
+def test_seat_networks_have_each_seats_sizes_and_mask_the_padding():
+    torch.manual_seed(0)
+    net = SeatMLP([5, 5, 3], [4, 4, 2], hidden=8)
+    assert [tuple(g.net[0].weight.shape) for g in net.groups] == [(2, 5, 8), (1, 3, 8)]
+    x = torch.randn(3, 6, 5)
+    y = net(x)
+    assert y.shape == (3, 6, 4) and torch.all(y[2, :, 2:] == -1e9) and torch.all(y[:2] > -1e8)
+    x2 = x.clone()
+    x2[2, :, 3:] += 1.0  # padding of the small seat: never read
+    assert torch.equal(net(x2), y)
+
+
+@pytest.mark.parametrize("algo,fast", [(dqn, DQN_FAST), (ppo, PPO_FAST)])
+def test_makers_and_an_executor_train_deterministically(tmp_path, algo, fast):
+    scenario = exec_scenario()
+    a = algo.train(scenario, steps=240, seed=2, out=tmp_path / "a", **fast)
+    algo.train(scenario, steps=240, seed=2, out=tmp_path / "b", **fast)
+    pa, pb = load_checkpoint(tmp_path / "a"), load_checkpoint(tmp_path / "b")
+    assert a["episodes"] > 0 and pa["obs_sizes"] == [27, 27, 25] and pa["n_actions"] == [25, 25, 10]
+    key = "q" if algo is dqn else "net"
+    assert all(torch.equal(v, pb["state_dicts"][key][k]) for k, v in pa["state_dicts"][key].items())
+    policy = algo.policy(pa)
+    actions = policy.act(np.zeros((3, 27), np.float32))
+    assert actions.shape == (3,) and actions[2] < 10 and max(actions[:2]) < 25
+
+
+def test_shared_networks_refuse_seats_of_different_spaces(tmp_path):
+    with pytest.raises(InputError, match="same spaces"):
+        dqn.train(exec_scenario(), steps=40, out=tmp_path, mode="shared", **DQN_FAST)
+
+
+def test_init_from_starts_from_the_other_policys_weights(tmp_path):
+    source = tmp_path / "source"
+    dqn.train(short_scenario(duration=1.0), steps=200, seed=3, out=source, **DQN_FAST)
+    shifted = short_scenario(duration=1.5)  # another scenario, the same seat spaces
+    summary = dqn.train(shifted, steps=40, seed=4, out=tmp_path / "warm", init_from=source,
+                        learning_rate=0.0, **DQN_FAST)
+    assert summary["init_from"] == str(source)
+    before, after = load_checkpoint(source)["state_dicts"]["q"], load_checkpoint(tmp_path / "warm")
+    assert after["progress"]["step"] == 40
+    # learning rate 0: the weights are still the source's
+    assert all(torch.equal(v, after["state_dicts"]["q"][k]) for k, v in before.items())
+
+
+def test_init_from_refuses_other_spaces_and_settings_in_one_line(tmp_path):
+    source = tmp_path / "source"
+    ppo.train(short_scenario(duration=1.0), steps=40, seed=3, out=source, **PPO_FAST)
+    with pytest.raises(CheckpointError, match=r"seat spaces .* do not match") as err:
+        ppo.train(exec_scenario(), steps=40, out=tmp_path / "x", init_from=source, **PPO_FAST)
+    assert "\n" not in str(err.value)
+    with pytest.raises(CheckpointError, match="trained with hidden 64, this run uses 32"):
+        ppo.train(short_scenario(duration=1.0), steps=40, out=tmp_path / "y", init_from=source,
+                  hidden=32, **PPO_FAST)
+    with pytest.raises(CheckpointError, match="is for 'ppo', not 'dqn'"):
+        dqn.train(short_scenario(duration=1.0), steps=40, out=tmp_path / "z", init_from=source,
+                  **DQN_FAST)
+
+
+def test_evaluate_compares_the_executor_with_twap_and_almgren_chriss(tmp_path):
+    from lobsim.rl.evaluation import evaluate, load_policy
+
+    scenario = exec_scenario()
+    dqn.train(scenario, steps=120, seed=2, out=tmp_path, **DQN_FAST)
+    policy, payload = load_policy(tmp_path)
+    report = evaluate(scenario, policy, payload, episodes=2, seed=5)
+    assert list(report["seats"]["exec"]) == ["learner", "fixed_spread", "avellaneda_stoikov",
+                                             "twap", "almgren_chriss", "idle"]
+    twap = report["seats"]["exec"]["twap"]
+    assert twap["executed_mean"] == 6 and twap["unfilled_penalty_mean"] == 0.0
+    assert report["seats"]["exec"]["idle"]["unfilled_penalty_mean"] == pytest.approx(0.3)
+    paired = report["paired"]["exec"]["twap"]
+    assert {"diff_mean", "diff_ci95", "shortfall_diff_mean", "shortfall_diff_ci95"} <= set(paired)
+    # the makers' side: their reward with and without the executor, paired
+    assert "idle" in report["paired"]["maker_0"] and "shortfall_mean" not in report["seats"]["maker_0"]["idle"]
+    # whoever fills the seat, its reward is minus the shortfall minus the penalty
+    for row in report["seats"]["exec"].values():
+        assert row["reward_mean"] == pytest.approx(-row["shortfall_mean"] - row["unfilled_penalty_mean"])
+
+
+def test_transfer_figures_from_learning_curves():
+    from agents.rl.transfer import compare, running_mean, steps_to_reach
+
+    scratch = [{"step": 10 * (i + 1), "reward": float(i)} for i in range(10)]  # 0 .. 9
+    warm = [{"step": 10 * (i + 1), "reward": 5.0 + i} for i in range(10)]  # 5 .. 14
+    assert running_mean(scratch, window=2)[1][:3] == [0.0, 0.5, 1.5]
+    assert steps_to_reach(scratch, 8.5, window=2) == 100 and steps_to_reach(scratch, 9.0, window=2) is None
+    # scratch ends at a running mean of 8.5; warm's reaches it at episode 5: (8 + 9) / 2
+    figures = compare(scratch, warm, window=2)
+    assert figures["target"] == 8.5 and figures["warm_steps"] == 50 and figures["fraction"] == 0.5

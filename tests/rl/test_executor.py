@@ -1,0 +1,106 @@
+"""lobsim.rl.executor: the executor seat beside makers (spaces, API conformance), its
+actions, and its reward as the implementation shortfall against the arrival mid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pettingzoo.test import parallel_api_test, parallel_seed_test
+from support.scenarios import exec_scenario
+
+from lobsim.errors import LobsimError
+from lobsim.rl.env import MarketEnv
+from lobsim.rl.executor import EXEC_OBS_SIZE, OWN_FIELDS
+from lobsim.rl.seat import OBS_SIZE
+
+WAIT, CROSS_1, JOIN_2, DEEPER_4 = 0, 1, 5, 9  # 1 + 3 * size index + aggressiveness
+
+
+def test_makers_and_executor_have_their_own_spaces_and_conform():
+    env = MarketEnv(exec_scenario())
+    assert env.possible_agents == ["maker_0", "maker_1", "exec"]
+    assert env.observation_space("exec").shape == (EXEC_OBS_SIZE,) != (OBS_SIZE,)
+    assert env.observation_space("maker_0").shape == (OBS_SIZE,)
+    assert env.action_space("exec").n == 10 and env.action_space("maker_0").n == 25
+    assert EXEC_OBS_SIZE == 17 + len(OWN_FIELDS)
+    parallel_api_test(env, num_cycles=40)
+    parallel_seed_test(lambda: MarketEnv(exec_scenario()), num_cycles=40)
+
+
+def _episode(env, action, seed=11):
+    obs, _ = env.reset(options={"market_seed": seed})
+    totals, seen = {"execution": 0.0, "unfilled": 0.0}, []
+    while env.agents:
+        obs, rewards, _, _, infos = env.step({"maker_0": 6, "maker_1": 6, "exec": action})
+        seen.append(obs["exec"])
+        for key in totals:
+            totals[key] += infos["exec"][key]
+        assert rewards["exec"] == pytest.approx(infos["exec"]["execution"] + infos["exec"]["unfilled"])
+    return totals, seen
+
+
+def test_reward_is_minus_the_shortfall_against_the_arrival_mid_from_the_ledger():
+    env = MarketEnv(exec_scenario())
+    totals, _ = _episode(env, CROSS_1)
+    seat, ledger = env.seats["exec"], env.market.ledger
+    i, tick = seat.session.index, env.scenario.market.tick_size
+    # no trade before the arrival: cash and inventory start at 0
+    arrival2 = seat.meter.arrival2
+    value2 = 2 * ledger.cash[i] + ledger.inventory[i] * arrival2
+    assert totals["execution"] == pytest.approx(value2 * tick / 2)
+    executed = ledger.inventory[i]
+    assert 0 < executed <= 6  # IOCs never work more than what is left
+    assert totals["unfilled"] == pytest.approx(-0.05 * (6 - executed))
+    assert env.result.summary["audit"]["ok"]
+
+
+def test_waiting_sends_nothing_and_pays_the_penalty_on_the_whole_parent():
+    env = MarketEnv(exec_scenario())
+    totals, _ = _episode(env, WAIT)
+    assert env.seats["exec"].sent == 0
+    assert totals == {"execution": 0.0, "unfilled": pytest.approx(-0.05 * 6)}
+
+
+def test_nothing_is_sent_before_the_start_and_resting_children_go_at_the_horizon():
+    env = MarketEnv(exec_scenario(duration=3.0))
+    env.reset(options={"market_seed": 5})
+    seat = env.seats["exec"]
+    for _ in range(5):  # 0.0 .. 0.4 s: before start = 0.5 s
+        env.step({"maker_0": 6, "maker_1": 6, "exec": JOIN_2})
+    assert seat.sent == 0 and seat.meter.arrival2 is not None  # the arrival is taken at 0.5 s
+    while env.market.now < 2.5e9:
+        env.step({"maker_0": 0, "maker_1": 0, "exec": DEEPER_4})
+    assert seat.sent > 0
+    env.step({"maker_0": 0, "maker_1": 0, "exec": DEEPER_4})
+    assert seat.child is None  # cancelled at the first decision after the horizon
+    book = env.market.exchange.venues["XYZ"].book
+    env.step({"maker_0": 0, "maker_1": 0, "exec": DEEPER_4})
+    assert all(book.get(oid) is None for oid in seat.working)
+
+
+def test_observation_tracks_what_is_left_and_the_horizon():
+    env = MarketEnv(exec_scenario())
+    _, seen = _episode(env, CROSS_1)
+    k = 17  # after the market features and the flow
+    remaining, horizon_left = [o[k] for o in seen], [o[k + 1] for o in seen]
+    assert remaining[0] == 1.0 and remaining[-1] < 1.0
+    assert all(b <= a for a, b in zip(remaining, remaining[1:]))
+    assert horizon_left[0] == 1.0 and horizon_left[-1] == 0.0
+    assert all(b <= a for a, b in zip(horizon_left, horizon_left[1:]))
+
+
+def test_same_seed_same_episode():
+    a = _episode(MarketEnv(exec_scenario()), JOIN_2)
+    b = _episode(MarketEnv(exec_scenario()), JOIN_2)
+    assert a[0] == b[0] and all(np.array_equal(x, y) for x, y in zip(a[1], b[1]))
+
+
+def test_executor_and_team_makers_are_refused_in_one_line():
+    from support.scenarios import exec_scenario_dict
+
+    from lobsim.scenario.loader import from_dict
+
+    data = exec_scenario_dict()
+    data["agents"][1]["team"] = True
+    with pytest.raises(LobsimError, match="share decision_interval and team"):
+        MarketEnv(from_dict(data, "<test>"))
