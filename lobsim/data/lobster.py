@@ -153,7 +153,10 @@ def _arrow_columns(data: bytes, types: dict[str, Any]) -> tuple[list[np.ndarray]
 
     try:
         table = pacsv.read_csv(pa.BufferReader(data),
-                               read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+                               # one thread: a pool thread still starting when a short command
+                               # exits has aborted it ("terminate called ...") on a loaded machine
+                               read_options=pacsv.ReadOptions(autogenerate_column_names=True,
+                                                              use_threads=False),
                                convert_options=pacsv.ConvertOptions(column_types=types))
     except (pa.ArrowException, ValueError):
         return None

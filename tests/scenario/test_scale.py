@@ -146,7 +146,9 @@ def test_the_validator_never_crashes(changes):
         return
     sim, market = loaded.simulation, loaded.market
     assert sim.duration * 1e9 <= 1e17 and market.initial_price / market.tick_size <= MAX_TICKS
-    assert loaded.agents[0].params.limit_rate * sim.duration <= MAX_MESSAGES
+    # Santa Fe's own count: limit_rate is per price unit of the window, per order_size lots
+    params = loaded.agents[0].params
+    assert params.limit_rate * params.window / params.order_size * sim.duration <= MAX_MESSAGES
 
 
 def test_the_bounds_keep_the_promises_their_comments_make():
