@@ -27,7 +27,9 @@ import numpy as np
 
 from lobsim.errors import InputError
 from lobsim.data.lobster import EMPTY_ASK, EMPTY_BID, LobsterMessage
+from lobsim.data.rundata import execution_groups
 from lobsim.analysis.metrics import sample_last
+from lobsim.analysis.samples import behind_best
 from lobsim.data.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL, Depth
 
 #: distance code of a new order that improves its side's best (inside the spread)
@@ -78,13 +80,11 @@ class Flow:
         """(time s, sign +1 buy / -1 sell, size lots, index of the first row) of the market
         orders: visible executions at one time against one side are one market order, whose
         sign is the opposite of the resting side."""
-        rows = np.flatnonzero(self.types == EXECUTE)
+        rows, new = execution_groups(self.times, self.types, self.directions, (EXECUTE,))
         if not len(rows):
             empty = np.zeros(0)
             return empty, empty, empty, empty.astype(np.int64)
         t, d = self.times[rows], self.directions[rows]
-        new = np.ones(len(rows), dtype=bool)
-        new[1:] = (t[1:] != t[:-1]) | (d[1:] != d[:-1]) | (rows[1:] != rows[:-1] + 1)
         group = np.cumsum(new) - 1
         sizes = np.bincount(group, weights=self.sizes[rows])
         return t[new], -d[new].astype(np.float64), sizes, rows[new]
@@ -187,13 +187,16 @@ class _Known:
         return out
 
 
-def _distance(kind: int, side: int, ticks: int, bid: float, ask: float) -> int:
-    """Ticks behind the side's best (INSIDE for a new order better than it; UNKNOWN)."""
-    best = bid if side == 1 else ask
-    if math.isnan(best):
-        return UNKNOWN
-    behind = int(round((best - ticks) * side))
-    return INSIDE if behind < 0 and kind == NEW else max(behind, 0)
+def _distances(types: np.ndarray, prices: np.ndarray, directions: np.ndarray, bid: np.ndarray,
+               ask: np.ndarray) -> np.ndarray:
+    """Ticks behind the side's best before each visible message (INSIDE for a new order
+    better than it; UNKNOWN where that best is unknown or the message is not visible)."""
+    behind = behind_best(prices, directions, np.r_[np.nan, bid[:-1]], np.r_[np.nan, ask[:-1]])
+    pick = np.isin(types, VISIBLE) & np.isfinite(behind)
+    ticks = np.round(behind[pick]).astype(np.int64)
+    distance = np.full(len(types), UNKNOWN)
+    distance[pick] = np.where((ticks < 0) & (types[pick] == NEW), INSIDE, np.maximum(ticks, 0))
+    return distance
 
 
 def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None = None,
@@ -212,7 +215,7 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
     bid, ask, bid_size, ask_size = (np.full(n, np.nan), np.full(n, np.nan), np.zeros(n),
                                     np.zeros(n)) if orderbook is None \
         else _book_quotes(orderbook, units)
-    distance, known = np.full(n, UNKNOWN), np.zeros(n, dtype=bool)
+    known = np.zeros(n, dtype=bool)
     exposure, book = np.zeros(buckets), _Known()
     last_bid = last_ask = math.nan
     for i, m in enumerate(messages):
@@ -221,12 +224,12 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
             exposure += dt * (book.by_distance(1, last_bid, buckets)
                               + book.by_distance(-1, last_ask, buckets))
         if m.type in VISIBLE:
-            distance[i] = _distance(m.type, m.direction, int(prices[i]), last_bid, last_ask)
             known[i] = book.apply(m.type, m.order_id, m.direction, int(prices[i]), m.size)
         if orderbook is None:
             b, bid_size[i], a, ask_size[i] = book.depth.best()
             bid[i] = np.nan if b is None else b
             ask[i] = np.nan if a is None else a
         last_bid, last_ask = bid[i], ask[i]
+    distance = _distances(types, prices, directions, bid, ask)
     return Flow(source, units, col("time"), types, sizes, prices, directions, bid, ask,
                 bid_size, ask_size, distance, known, exposure, orderbook is not None, book.stale)

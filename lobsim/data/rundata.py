@@ -222,17 +222,27 @@ def load_lobster(messages_path: Path, orderbook_path: Path | None = None, tick_s
 def _lobster_trades(t: np.ndarray, m: np.ndarray, factor: int, mid: np.ndarray) -> list[np.ndarray]:
     """Group consecutive executions with one time and one resting side into incoming orders:
     time, sign, lots, vwap (ticks), mid before the first and after the last."""
-    rows = np.flatnonzero(np.isin(m[:, 0], (EXECUTE, EXECUTE_HIDDEN)))
+    rows, new = execution_groups(t, m[:, 0], m[:, 4])
     if not len(rows):
         return [np.zeros(0, np.int64)] + [np.zeros(0)] * 5
-    new = np.ones(len(rows), dtype=bool)
-    new[1:] = (rows[1:] != rows[:-1] + 1) | (t[rows[1:]] != t[rows[:-1]]) | (m[rows[1:], 4] != m[rows[:-1], 4])
     group = np.cumsum(new) - 1
     first, last = rows[new], rows[np.append(np.flatnonzero(new)[1:] - 1, len(rows) - 1)]
     size = np.bincount(group, weights=m[rows, 2]).astype(np.float64)
     value = np.bincount(group, weights=m[rows, 2] * (m[rows, 3] / factor))
     before = np.where(first > 0, mid[np.maximum(first - 1, 0)], np.nan)
     return [t[first], -m[first, 4].astype(np.float64), size, value / size, before, mid[last]]
+
+
+def execution_groups(times: np.ndarray, types: np.ndarray, directions: np.ndarray,
+                     kinds: tuple[int, ...] = (EXECUTE, EXECUTE_HIDDEN)) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the executions of ``kinds``, and for each whether it starts an incoming
+    order: consecutive execution rows with one time and one resting side are one order
+    (its sign is minus that side). O(messages)."""
+    rows = np.flatnonzero(np.isin(types, kinds))
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = ((rows[1:] != rows[:-1] + 1) | (times[rows[1:]] != times[rows[:-1]])
+               | (directions[rows[1:]] != directions[rows[:-1]]))
+    return rows, new
 
 
 def _orderbook_quotes(path: Path, n: int, t: np.ndarray, factor: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -131,7 +131,7 @@ def test_cli_json(exported, tmp_path, capsys):
     ("34200.1,1,5,10,1000000,1\n34200.2,9,5,10,1000000,1\n", [], ":2: type must be one of 1-7"),
     ("34200.1,1,5,10,1000000,1\n", ["--duration", "nan"], "--duration"),
     ("34200.1,1,5,10,1000000,1\n", ["--duration", "-3"], "--duration"),
-    ("", [], "no messages"),
+    ("", [], "empty file"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, content, args, expected):
     path = tmp_path / "m.csv"
