@@ -5,9 +5,11 @@ there is one, the order-book file into a :class:`Flow`: for each message the bes
 ask after it (ticks), the distance of the message's order from its side's best before it,
 whether the order was entered in the file, the market orders (executions grouped), and the
 order-seconds that orders entered in the file spent at each distance (the exposure that
-cancel rates per resting order are estimated from). Calibration
-(:mod:`lobsim.analysis.calibration`) and the flow statistics
-(:mod:`lobsim.analysis.flowstats`) both read real files and exported runs through it.
+cancel rates per resting order are estimated from): what calibration
+(:mod:`lobsim.analysis.calibration`) needs beyond :class:`~lobsim.data.rundata.RunData`
+(which the realism statistics and issue 16's targets read). Executions are grouped and
+distances from the best measured by the same functions as there
+(:func:`lobsim.data.rundata.execution_groups`, :func:`lobsim.analysis.samples.behind_best`).
 
 Best quotes: from the order-book file when given (row i is the book after message i);
 else rebuilt from the orders entered in the file only (orders from before the file are
