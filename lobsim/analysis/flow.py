@@ -28,10 +28,12 @@ from functools import reduce
 import numpy as np
 
 from lobsim.errors import InputError
-from lobsim.data.lobster import EMPTY_ASK, EMPTY_BID, LobsterMessage
-from lobsim.data.rundata import execution_groups
+from lobsim.data.lobster import LobsterMessage
+from lobsim.data.rundata import execution_groups, orderbook_levels
 from lobsim.analysis.metrics import sample_last
 from lobsim.analysis.samples import behind_best
+from lobsim.book.orders import Side
+from lobsim.data.lobster_sync import LobsterBook
 from lobsim.data.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL, Depth
 
 #: distance code of a new order that improves its side's best (inside the spread)
@@ -60,7 +62,7 @@ class Flow:
     known: np.ndarray  #: the order was entered in the file (a type 1 row came first)
     exposure: np.ndarray  #: order-seconds of known resting orders per distance bucket
     from_book: bool  #: the best quotes come from an order-book file
-    stale: int = 0  #: orders entered in the file later found gone unseen (see _Known)
+    stale: int = 0  #: price levels of orders entered in the file found gone unseen (see _Known)
 
     @property
     def span_s(self) -> float:
@@ -108,71 +110,46 @@ def tick_units(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
 
 def _book_quotes(orderbook: np.ndarray, units: int) -> tuple[np.ndarray, ...]:
     """Best bid, ask (ticks, nan when empty) and their sizes per row of an order-book array."""
-    ask = orderbook[:, 0].astype(np.float64)
-    bid = orderbook[:, 2].astype(np.float64)
-    ask[(orderbook[:, 1] <= 0) | (orderbook[:, 0] >= EMPTY_ASK)] = np.nan
-    bid[(orderbook[:, 3] <= 0) | (orderbook[:, 2] <= EMPTY_BID)] = np.nan
-    return bid / units, ask / units, orderbook[:, 3].astype(np.float64), \
-        orderbook[:, 1].astype(np.float64)
+    price, qty = orderbook_levels(orderbook[:, :4], units)
+    return price[:, 0, 0], price[:, 0, 1], qty[:, 0, 0], qty[:, 0, 1]
 
 
 class _Known:
-    """The orders entered in the file and the visible lots they make, per side and price.
+    """The orders entered in the file, followed by a :class:`LobsterBook` that is never
+    seeded (so it holds only those orders), and how many of them rest at each price.
 
     A 10-level file leaves out what happens beyond level 10, so some orders it saw enter
-    are never seen to leave. They are found stale, and dropped, when the file shows a
-    price they cannot coexist with: a resting new order (nothing on the other side at or
-    through its price) or an execution (the executed price is its side's best, so nothing
-    better on that side and nothing through it on the other)."""
+    are never seen to leave; the book's stale-level rules drop them when the file shows a
+    price they cannot coexist with (a resting new order crossing them, a visible execution
+    at a worse price). :attr:`depth` counts orders (not lots) per side and price, for the
+    exposure by distance; it is recounted at every price a message or a repair touched."""
 
-    def __init__(self) -> None:
-        self.orders: dict[int, list[int]] = {}  # id -> [side, ticks, lots left]
-        self.ids: dict[tuple[int, int], dict[int, None]] = {}  # (side, ticks) -> live ids
+    def __init__(self, source: str) -> None:
+        self.follower = LobsterBook(source)
+        self.depth = Depth()  # orders per (side, price)
         self.total = {1: 0, -1: 0}
-        self.depth = Depth()
-        self.stale = 0  #: orders dropped as stale
 
-    def apply(self, kind: int, oid: int, side: int, ticks: int, size: int) -> bool:
+    @property
+    def stale(self) -> int:
+        """Price levels dropped as stale."""
+        odd = self.follower.oddities
+        return odd["stale_crossed"] + odd["stale_better"]
+
+    def apply(self, kind: int, oid: int, side: int, ticks: int, size: int, row: int) -> bool:
         """Apply one visible message; True if it concerned a known order."""
-        if kind == NEW:
-            self._drop_through(-side, ticks)
-            self.orders[oid] = [side, ticks, size]
-            self.ids.setdefault((side, ticks), {})[oid] = None
-            self.total[side] += 1
-            self.depth.add(side, ticks, size)
-            return True
-        if kind == EXECUTE:
-            self._drop_through(-side, ticks)
-            self._drop_through(side, ticks + side)  # better than the executed best
-        order = self.orders.get(oid)
-        if order is None:
-            return False
-        side, ticks, left = order
-        taken = left if kind == DELETE else min(size, left)
-        self.depth.add(side, ticks, -taken)
-        order[2] = left - taken
-        if order[2] <= 0:
-            self._forget(oid, side, ticks)
-        return True
+        known = self.follower.book.get(self.follower.ids[oid]) if oid in self.follower.ids else None
+        touched = {(side, ticks)} | ({(int(known.side), known.price)} if known else set())
+        repairs = self.follower.apply(kind, oid, size, ticks, side, row)
+        for level in touched | {(s, p) for s, p, _ in repairs}:
+            self._recount(*level)
+        return kind == NEW or known is not None
 
-    def _forget(self, oid: int, side: int, ticks: int) -> None:
-        del self.orders[oid]
-        level = self.ids[(side, ticks)]
-        del level[oid]
-        if not level:
-            del self.ids[(side, ticks)]
-        self.total[side] -= 1
-
-    def _drop_through(self, side: int, ticks: int) -> None:
-        """Drop ``side``'s orders at ``ticks`` or beyond it towards the other side (bids at
-        or above, asks at or below)."""
-        levels = self.depth.sides[side]
-        prices = list(levels.irange(minimum=ticks) if side == 1 else levels.irange(maximum=ticks))
-        for price in prices:
-            self.depth.add(side, price, -levels[price])
-            for oid in list(self.ids.get((side, price), {})):
-                self._forget(oid, side, price)
-                self.stale += 1
+    def _recount(self, side: int, ticks: int) -> None:
+        have = len(self.follower.book.queue(Side(side), ticks))
+        change = have - self.depth.sides[side].get(ticks, 0)
+        if change:
+            self.depth.add(side, ticks, change)
+            self.total[side] += change
 
     def by_distance(self, side: int, best: float, buckets: int) -> np.ndarray:
         """Live known orders of ``side`` at 0 .. buckets-2 ticks behind ``best``; the last
@@ -184,7 +161,7 @@ class _Known:
             near = levels.irange(top - buckets + 2, top) if side == 1 else \
                 levels.irange(top, top + buckets - 2)
             for price in near:
-                out[(top - price) * side] = len(self.ids.get((side, price), ()))
+                out[(top - price) * side] = levels[price]
         out[-1] = self.total[side] - out[:-1].sum()
         return out
 
@@ -218,7 +195,7 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
                                     np.zeros(n)) if orderbook is None \
         else _book_quotes(orderbook, units)
     known = np.zeros(n, dtype=bool)
-    exposure, book = np.zeros(buckets), _Known()
+    exposure, book = np.zeros(buckets), _Known(source)
     last_bid = last_ask = math.nan
     for i, m in enumerate(messages):
         if i:
@@ -226,9 +203,9 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
             exposure += dt * (book.by_distance(1, last_bid, buckets)
                               + book.by_distance(-1, last_ask, buckets))
         if m.type in VISIBLE:
-            known[i] = book.apply(m.type, m.order_id, m.direction, int(prices[i]), m.size)
+            known[i] = book.apply(m.type, m.order_id, m.direction, int(prices[i]), m.size, m.row)
         if orderbook is None:
-            b, bid_size[i], a, ask_size[i] = book.depth.best()
+            b, bid_size[i], a, ask_size[i] = book.follower.book.top()
             bid[i] = np.nan if b is None else b
             ask[i] = np.nan if a is None else a
         last_bid, last_ask = bid[i], ask[i]

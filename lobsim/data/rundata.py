@@ -253,15 +253,25 @@ def _orderbook_quotes(path: Path, n: int, t: np.ndarray, factor: int) -> tuple[n
     if rows.shape[1] == 0:
         raise InputError(f"{path}: no levels")
     levels = rows.shape[1] // 4
-    price = rows.reshape(n, levels, 4)[:, :, [2, 0]].astype(np.float64) / factor  # bid, ask
-    qty = rows.reshape(n, levels, 4)[:, :, [3, 1]].astype(np.float64)
-    price[qty <= 0] = np.nan
+    price, qty = orderbook_levels(rows, factor)
     quotes = np.stack([price[:, 0, 0], qty[:, 0, 0], price[:, 0, 1], qty[:, 0, 1]], axis=1)
     grid = np.arange(round(SNAPSHOT_S * NS), int(t[-1]) + 1, round(SNAPSHOT_S * NS), dtype=np.int64)
     index = np.searchsorted(t, grid, side="right") - 1
     snaps = [(g, side, level, price[i, level, k], qty[i, level, k]) for g, i in zip(grid, index)
              for k, side in ((0, 1), (1, -1)) for level in range(levels) if qty[i, level, k] > 0]
     return quotes, _snapshot_columns(snaps)
+
+
+def orderbook_levels(rows: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Prices (ticks; ``nan`` where a level is empty) and lots of an order-book array
+    (:func:`lobsim.data.lobster.read_orderbook`, ``factor`` LOBSTER units per tick), each of
+    shape (rows, levels, 2): ``[..., 0]`` the bid side, ``[..., 1]`` the ask side, best first.
+    LOBSTER's empty levels (sentinel prices) have 0 lots, so they are ``nan`` too."""
+    n, levels = len(rows), rows.shape[1] // 4
+    price = rows.reshape(n, levels, 4)[:, :, [2, 0]].astype(np.float64) / factor
+    qty = rows.reshape(n, levels, 4)[:, :, [3, 1]].astype(np.float64)
+    price[qty <= 0] = np.nan
+    return price, qty
 
 
 def lobster_rebuilder(tick_size: float, source: str) -> tuple[OrderBook, Callable[[Any], None]]:
