@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from lobsim.data.lobster_export import export_run
     from lobsim.scenario.config import MAX_DEPTH_LEVELS
 
-    check_option("--levels", args.levels, 1, MAX_DEPTH_LEVELS)  # columns per row: 4 x levels
+    check_option("--levels", args.levels, 0, MAX_DEPTH_LEVELS)  # 0: every event; columns per row: 4 x levels
     check_option("--start", args.start, 0, 86_400)  # seconds after midnight
 
     messages, orderbook, rows = export_run(args.run_dir, args.lobster, args.levels, args.start)

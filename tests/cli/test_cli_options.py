@@ -30,7 +30,7 @@ def run_dir(tmp_path_factory) -> Path:
     (["report", "RUN", "--interval", "inf"], "--interval must be from 1 to 1e+07 seconds, got inf"),
     (["report", "RUN", "--interval", "1e-9"], "--interval must be from 1 to 1e+07 seconds"),
     (["export", "RUN", "--lobster", "LOB", "--levels", "1000000000"],
-     "--levels: expected an integer from 1 to 10,000"),
+     "--levels: expected an integer from 0 to 10,000"),
     (["export", "RUN", "--lobster", "LOB", "--start", "-5"], "--start: expected an integer from 0 to 86,400"),
 ])
 def test_out_of_range_options_are_one_line(run_dir, tmp_path, capsys, argv, message):

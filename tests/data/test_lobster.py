@@ -231,7 +231,7 @@ def test_export_errors(tmp_path, capsys, run_dir):
     assert main(["export", str(tmp_path / "none"), "--lobster", str(tmp_path / "out")]) == 2
     assert "events.parquet" in capsys.readouterr().err
     assert main(["export", str(run_dir), "--lobster", str(tmp_path / "out"), "--levels", "-1"]) == 2
-    assert capsys.readouterr().err == "lobsim export: error: --levels must be 0 (every event) or more, got -1\n"
+    assert capsys.readouterr().err == "lobsim export: error: --levels: expected an integer from 0 to 10,000, got -1\n"
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
