@@ -33,9 +33,9 @@ class ScheduleParams:
     parent_qty: int = field(default=20, metadata={
         "min": 1, "max": 1_000_000, "doc": "lots to execute within the horizon"})
     start: float = field(default=0.0, metadata={
-        "min": 0.0, "doc": "seconds of simulated time when the horizon starts"})
+        "min": 0.0, "unit": "s", "doc": "seconds of simulated time when the horizon starts"})
     horizon: float = field(default=60.0, metadata={
-        "gt": 0.0, "doc": "seconds the parent order may take, from start"})
+        "gt": 0.0, "unit": "s", "doc": "seconds the parent order may take, from start"})
     slices: int = field(default=10, metadata={
         "min": 1, "max": 100_000, "doc": "equal intervals of the horizon; one market order at the start of each"})
 

@@ -41,6 +41,8 @@ from lobsim.scenario import loader as scenario
 from lobsim.analysis import hawkes_fit
 from lobsim.analysis.estimates import Calibration, Estimate
 from lobsim.analysis.flow import INSIDE, UNKNOWN, Flow
+from lobsim.analysis.samples import behind_best
+from lobsim.data.rundata import orderbook_levels
 from lobsim.analysis.volatility import estimate_volatility
 from lobsim.analysis.metrics import autocorrelation, loglog_slope
 from lobsim.scenario.loader import AGENT_GROUP
@@ -311,16 +313,13 @@ def _flow_table(flow: Flow, cal: Calibration) -> dict[str, Any]:
 def mean_depth(flow: Flow, orderbook: np.ndarray, buckets: int) -> np.ndarray:
     """Time-weighted mean visible lots per side at 0 .. buckets-1 ticks behind the best,
     from the order-book file (both sides averaged). O(rows x levels)."""
-    levels = orderbook.shape[1] // 4
-    weights = np.append(np.diff(flow.times), 0.0)
+    prices, lots = orderbook_levels(orderbook, flow.tick_units)
+    weights = np.append(np.diff(flow.times), 0.0)[:, None]
     depth = np.zeros(buckets)
-    for side, price_col, best in ((1, 2, flow.bid), (-1, 0, flow.ask)):
-        for level in range(levels):
-            prices = orderbook[:, 4 * level + price_col] / flow.tick_units
-            lots = orderbook[:, 4 * level + price_col + 1].astype(np.float64)
-            behind = np.round((best - prices) * side)
-            ok = np.isfinite(behind) & (behind >= 0) & (behind < buckets) & (lots > 0)
-            np.add.at(depth, behind[ok].astype(np.int64), lots[ok] * weights[ok])
+    for k, side in enumerate((1, -1)):  # empty levels have nan prices: left out
+        behind = np.round(behind_best(prices[:, :, k], side, flow.bid[:, None], flow.ask[:, None]))
+        ok = np.isfinite(behind) & (behind >= 0) & (behind < buckets)
+        np.add.at(depth, behind[ok].astype(np.int64), (lots[:, :, k] * weights)[ok])
     return depth / (2 * max(weights.sum(), 1e-12))
 
 
@@ -361,8 +360,8 @@ def calibrate(flow: Flow, duration: float | None = None, symbol: str = "XYZ",
         cal.missing["best quotes"] = ("no order-book file: rebuilt from the orders entered in "
                                       "the file (orders from before it are unknown)")
     if flow.stale:
-        cal.missing["stale orders"] = (f"{flow.stale} orders entered in the file left it unseen "
-                                       "(beyond its levels); dropped when found stale")
+        cal.missing["stale orders"] = (f"{flow.stale} price levels of orders entered in the file "
+                                       "left it unseen (beyond its levels); dropped when found stale")
     data = _market(flow, duration, symbol, cal)
     short = _flow_table(flow, cal)
     data["agents"] = [short, _market_flow(flow, cal)]

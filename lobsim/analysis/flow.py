@@ -5,9 +5,11 @@ there is one, the order-book file into a :class:`Flow`: for each message the bes
 ask after it (ticks), the distance of the message's order from its side's best before it,
 whether the order was entered in the file, the market orders (executions grouped), and the
 order-seconds that orders entered in the file spent at each distance (the exposure that
-cancel rates per resting order are estimated from). Calibration
-(:mod:`lobsim.analysis.calibration`) and the flow statistics
-(:mod:`lobsim.analysis.flowstats`) both read real files and exported runs through it.
+cancel rates per resting order are estimated from): what calibration
+(:mod:`lobsim.analysis.calibration`) needs beyond :class:`~lobsim.data.rundata.RunData`
+(which the realism statistics and issue 16's targets read). Executions are grouped and
+distances from the best measured by the same functions as there
+(:func:`lobsim.data.rundata.execution_groups`, :func:`lobsim.analysis.samples.behind_best`).
 
 Best quotes: from the order-book file when given (row i is the book after message i);
 else rebuilt from the orders entered in the file only (orders from before the file are
@@ -26,8 +28,12 @@ from functools import reduce
 import numpy as np
 
 from lobsim.errors import InputError
-from lobsim.data.lobster import EMPTY_ASK, EMPTY_BID, LobsterMessage
+from lobsim.data.lobster import LobsterMessage
+from lobsim.data.rundata import execution_groups, orderbook_levels
 from lobsim.analysis.metrics import sample_last
+from lobsim.analysis.samples import behind_best
+from lobsim.book.orders import Side
+from lobsim.data.lobster_sync import LobsterBook
 from lobsim.data.tape import DELETE, EXECUTE, NEW, PARTIAL_CANCEL, Depth
 
 #: distance code of a new order that improves its side's best (inside the spread)
@@ -56,7 +62,7 @@ class Flow:
     known: np.ndarray  #: the order was entered in the file (a type 1 row came first)
     exposure: np.ndarray  #: order-seconds of known resting orders per distance bucket
     from_book: bool  #: the best quotes come from an order-book file
-    stale: int = 0  #: orders entered in the file later found gone unseen (see _Known)
+    stale: int = 0  #: price levels of orders entered in the file found gone unseen (see _Known)
 
     @property
     def span_s(self) -> float:
@@ -78,13 +84,11 @@ class Flow:
         """(time s, sign +1 buy / -1 sell, size lots, index of the first row) of the market
         orders: visible executions at one time against one side are one market order, whose
         sign is the opposite of the resting side."""
-        rows = np.flatnonzero(self.types == EXECUTE)
+        rows, new = execution_groups(self.times, self.types, self.directions, (EXECUTE,))
         if not len(rows):
             empty = np.zeros(0)
             return empty, empty, empty, empty.astype(np.int64)
         t, d = self.times[rows], self.directions[rows]
-        new = np.ones(len(rows), dtype=bool)
-        new[1:] = (t[1:] != t[:-1]) | (d[1:] != d[:-1]) | (rows[1:] != rows[:-1] + 1)
         group = np.cumsum(new) - 1
         sizes = np.bincount(group, weights=self.sizes[rows])
         return t[new], -d[new].astype(np.float64), sizes, rows[new]
@@ -106,71 +110,46 @@ def tick_units(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
 
 def _book_quotes(orderbook: np.ndarray, units: int) -> tuple[np.ndarray, ...]:
     """Best bid, ask (ticks, nan when empty) and their sizes per row of an order-book array."""
-    ask = orderbook[:, 0].astype(np.float64)
-    bid = orderbook[:, 2].astype(np.float64)
-    ask[(orderbook[:, 1] <= 0) | (orderbook[:, 0] >= EMPTY_ASK)] = np.nan
-    bid[(orderbook[:, 3] <= 0) | (orderbook[:, 2] <= EMPTY_BID)] = np.nan
-    return bid / units, ask / units, orderbook[:, 3].astype(np.float64), \
-        orderbook[:, 1].astype(np.float64)
+    price, qty = orderbook_levels(orderbook[:, :4], units)
+    return price[:, 0, 0], price[:, 0, 1], qty[:, 0, 0], qty[:, 0, 1]
 
 
 class _Known:
-    """The orders entered in the file and the visible lots they make, per side and price.
+    """The orders entered in the file, followed by a :class:`LobsterBook` that is never
+    seeded (so it holds only those orders), and how many of them rest at each price.
 
     A 10-level file leaves out what happens beyond level 10, so some orders it saw enter
-    are never seen to leave. They are found stale, and dropped, when the file shows a
-    price they cannot coexist with: a resting new order (nothing on the other side at or
-    through its price) or an execution (the executed price is its side's best, so nothing
-    better on that side and nothing through it on the other)."""
+    are never seen to leave; the book's stale-level rules drop them when the file shows a
+    price they cannot coexist with (a resting new order crossing them, a visible execution
+    at a worse price). :attr:`depth` counts orders (not lots) per side and price, for the
+    exposure by distance; it is recounted at every price a message or a repair touched."""
 
-    def __init__(self) -> None:
-        self.orders: dict[int, list[int]] = {}  # id -> [side, ticks, lots left]
-        self.ids: dict[tuple[int, int], dict[int, None]] = {}  # (side, ticks) -> live ids
+    def __init__(self, source: str) -> None:
+        self.follower = LobsterBook(source)
+        self.depth = Depth()  # orders per (side, price)
         self.total = {1: 0, -1: 0}
-        self.depth = Depth()
-        self.stale = 0  #: orders dropped as stale
 
-    def apply(self, kind: int, oid: int, side: int, ticks: int, size: int) -> bool:
+    @property
+    def stale(self) -> int:
+        """Price levels dropped as stale."""
+        odd = self.follower.oddities
+        return odd["stale_crossed"] + odd["stale_better"]
+
+    def apply(self, kind: int, oid: int, side: int, ticks: int, size: int, row: int) -> bool:
         """Apply one visible message; True if it concerned a known order."""
-        if kind == NEW:
-            self._drop_through(-side, ticks)
-            self.orders[oid] = [side, ticks, size]
-            self.ids.setdefault((side, ticks), {})[oid] = None
-            self.total[side] += 1
-            self.depth.add(side, ticks, size)
-            return True
-        if kind == EXECUTE:
-            self._drop_through(-side, ticks)
-            self._drop_through(side, ticks + side)  # better than the executed best
-        order = self.orders.get(oid)
-        if order is None:
-            return False
-        side, ticks, left = order
-        taken = left if kind == DELETE else min(size, left)
-        self.depth.add(side, ticks, -taken)
-        order[2] = left - taken
-        if order[2] <= 0:
-            self._forget(oid, side, ticks)
-        return True
+        known = self.follower.book.get(self.follower.ids[oid]) if oid in self.follower.ids else None
+        touched = {(side, ticks)} | ({(int(known.side), known.price)} if known else set())
+        repairs = self.follower.apply(kind, oid, size, ticks, side, row)
+        for level in touched | {(s, p) for s, p, _ in repairs}:
+            self._recount(*level)
+        return kind == NEW or known is not None
 
-    def _forget(self, oid: int, side: int, ticks: int) -> None:
-        del self.orders[oid]
-        level = self.ids[(side, ticks)]
-        del level[oid]
-        if not level:
-            del self.ids[(side, ticks)]
-        self.total[side] -= 1
-
-    def _drop_through(self, side: int, ticks: int) -> None:
-        """Drop ``side``'s orders at ``ticks`` or beyond it towards the other side (bids at
-        or above, asks at or below)."""
-        levels = self.depth.sides[side]
-        prices = list(levels.irange(minimum=ticks) if side == 1 else levels.irange(maximum=ticks))
-        for price in prices:
-            self.depth.add(side, price, -levels[price])
-            for oid in list(self.ids.get((side, price), {})):
-                self._forget(oid, side, price)
-                self.stale += 1
+    def _recount(self, side: int, ticks: int) -> None:
+        have = len(self.follower.book.queue(Side(side), ticks))
+        change = have - self.depth.sides[side].get(ticks, 0)
+        if change:
+            self.depth.add(side, ticks, change)
+            self.total[side] += change
 
     def by_distance(self, side: int, best: float, buckets: int) -> np.ndarray:
         """Live known orders of ``side`` at 0 .. buckets-2 ticks behind ``best``; the last
@@ -182,18 +161,21 @@ class _Known:
             near = levels.irange(top - buckets + 2, top) if side == 1 else \
                 levels.irange(top, top + buckets - 2)
             for price in near:
-                out[(top - price) * side] = len(self.ids.get((side, price), ()))
+                out[(top - price) * side] = levels[price]
         out[-1] = self.total[side] - out[:-1].sum()
         return out
 
 
-def _distance(kind: int, side: int, ticks: int, bid: float, ask: float) -> int:
-    """Ticks behind the side's best (INSIDE for a new order better than it; UNKNOWN)."""
-    best = bid if side == 1 else ask
-    if math.isnan(best):
-        return UNKNOWN
-    behind = int(round((best - ticks) * side))
-    return INSIDE if behind < 0 and kind == NEW else max(behind, 0)
+def _distances(types: np.ndarray, prices: np.ndarray, directions: np.ndarray, bid: np.ndarray,
+               ask: np.ndarray) -> np.ndarray:
+    """Ticks behind the side's best before each visible message (INSIDE for a new order
+    better than it; UNKNOWN where that best is unknown or the message is not visible)."""
+    behind = behind_best(prices, directions, np.r_[np.nan, bid[:-1]], np.r_[np.nan, ask[:-1]])
+    pick = np.isin(types, VISIBLE) & np.isfinite(behind)
+    ticks = np.round(behind[pick]).astype(np.int64)
+    distance = np.full(len(types), UNKNOWN)
+    distance[pick] = np.where((ticks < 0) & (types[pick] == NEW), INSIDE, np.maximum(ticks, 0))
+    return distance
 
 
 def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None = None,
@@ -212,8 +194,8 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
     bid, ask, bid_size, ask_size = (np.full(n, np.nan), np.full(n, np.nan), np.zeros(n),
                                     np.zeros(n)) if orderbook is None \
         else _book_quotes(orderbook, units)
-    distance, known = np.full(n, UNKNOWN), np.zeros(n, dtype=bool)
-    exposure, book = np.zeros(buckets), _Known()
+    known = np.zeros(n, dtype=bool)
+    exposure, book = np.zeros(buckets), _Known(source)
     last_bid = last_ask = math.nan
     for i, m in enumerate(messages):
         if i:
@@ -221,12 +203,12 @@ def order_flow(messages: Sequence[LobsterMessage], orderbook: np.ndarray | None 
             exposure += dt * (book.by_distance(1, last_bid, buckets)
                               + book.by_distance(-1, last_ask, buckets))
         if m.type in VISIBLE:
-            distance[i] = _distance(m.type, m.direction, int(prices[i]), last_bid, last_ask)
-            known[i] = book.apply(m.type, m.order_id, m.direction, int(prices[i]), m.size)
+            known[i] = book.apply(m.type, m.order_id, m.direction, int(prices[i]), m.size, m.row)
         if orderbook is None:
-            b, bid_size[i], a, ask_size[i] = book.depth.best()
+            b, bid_size[i], a, ask_size[i] = book.follower.book.top()
             bid[i] = np.nan if b is None else b
             ask[i] = np.nan if a is None else a
         last_bid, last_ask = bid[i], ask[i]
+    distance = _distances(types, prices, directions, bid, ask)
     return Flow(source, units, col("time"), types, sizes, prices, directions, bid, ask,
                 bid_size, ask_size, distance, known, exposure, orderbook is not None, book.stale)

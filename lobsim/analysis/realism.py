@@ -132,12 +132,18 @@ def score(rows: list[DistanceRow]) -> tuple[float, int]:
     return float(np.mean([np.mean(v) for v in families.values()])), len(families)
 
 
-def compare(simulated: RunData, real: RunData) -> Comparison:
-    """Every distribution and fact on both sides, with distances and the overall score."""
+def distances(simulated: RunData, real: RunData) -> list[DistanceRow]:
+    """Every distribution on both sides with its normalised distance (what the score reads)."""
     rows = []
     for spec in DISTRIBUTIONS:
         r, s = spec.samples(real), spec.samples(simulated)
         rows.append(DistanceRow(spec, r, s, normalised_w1(spec, r, s)))
+    return rows
+
+
+def compare(simulated: RunData, real: RunData) -> Comparison:
+    """Every distribution and fact on both sides, with distances and the overall score."""
+    rows = distances(simulated, real)
     facts = []
     real_values, sim_values = FACTS.compute(real), FACTS.compute(simulated)
     for fact in FACTS.facts:

@@ -9,7 +9,8 @@ one decorated function here plus its test.
 The facts: mean spread; event inter-arrival CV (1 for Poisson arrivals); limit order size
 mean, CV and round-lot share; market order size mean; lag-1 autocorrelation of mid log
 returns at 1 s, 10 s and 60 s; their excess kurtosis (heavy tails by horizon); volatility
-clustering (mean autocorrelation of |1 s returns| at lags 1-10); trade-sign autocorrelation
+clustering (mean autocorrelation of |1 s returns| at lags 1-10), and by how much it
+exceeds its noise band 2/sqrt(n); trade-sign autocorrelation
 at lags 1 and 10 and its power-law exponent (C(l) ~ l^-gamma, Lillo & Farmer 2004); the R^2
 of mid changes on order-flow imbalance over 1 s and 10 s (Cont, Kukanov & Stoikov 2014);
 the mean immediate impact of a market order and its exponent in the order's size; cancels
@@ -210,6 +211,14 @@ def volatility_clustering(s: Series) -> tuple[float, int]:
     r = np.abs(s.returns(1.0))
     acf = autocorrelations(r, range(1, 11))
     return (float(np.nanmean(acf)) if np.isfinite(acf).any() else math.nan), len(r)
+
+
+@FACTS.register("volatility clustering above its band 2/sqrt(n)", MIN_N, "abs", 0.02)
+def clustering_above_band(s: Series) -> tuple[float, int]:
+    """The clustering fact minus its noise band 2/sqrt(n) (n: 1 s returns): positive when
+    the clustering is above what n independent returns would show by chance."""
+    value, n = volatility_clustering(s)
+    return (value - 2 / math.sqrt(n) if n else math.nan), n
 
 
 def autocorrelations(x: np.ndarray, lags: range) -> np.ndarray:

@@ -48,9 +48,16 @@ def distance_from_best(data: RunData, types: tuple[int, ...]) -> np.ndarray:
     of ``types``, positive away from the spread (negative: inside it)."""
     bid, ask = before(data)
     pick = np.isin(data.msg_type, types)
-    price, side = data.msg_price[pick], data.msg_dir[pick]
-    d = np.where(side > 0, bid[pick] - price, price - ask[pick])
+    d = behind_best(data.msg_price[pick], data.msg_dir[pick], bid[pick], ask[pick])
     return d[np.isfinite(d)]
+
+
+def behind_best(price: np.ndarray, side: np.ndarray, bid_before: np.ndarray,
+                ask_before: np.ndarray) -> np.ndarray:
+    """Ticks from the same side's best (as it stood before each message) to the price of
+    each message, positive away from the spread (negative: inside it; ``nan``: that best
+    unknown). One value per message."""
+    return np.where(side > 0, bid_before - price, price - ask_before)
 
 
 def lifetimes(data: RunData) -> np.ndarray:

@@ -222,17 +222,27 @@ def load_lobster(messages_path: Path, orderbook_path: Path | None = None, tick_s
 def _lobster_trades(t: np.ndarray, m: np.ndarray, factor: int, mid: np.ndarray) -> list[np.ndarray]:
     """Group consecutive executions with one time and one resting side into incoming orders:
     time, sign, lots, vwap (ticks), mid before the first and after the last."""
-    rows = np.flatnonzero(np.isin(m[:, 0], (EXECUTE, EXECUTE_HIDDEN)))
+    rows, new = execution_groups(t, m[:, 0], m[:, 4])
     if not len(rows):
         return [np.zeros(0, np.int64)] + [np.zeros(0)] * 5
-    new = np.ones(len(rows), dtype=bool)
-    new[1:] = (rows[1:] != rows[:-1] + 1) | (t[rows[1:]] != t[rows[:-1]]) | (m[rows[1:], 4] != m[rows[:-1], 4])
     group = np.cumsum(new) - 1
     first, last = rows[new], rows[np.append(np.flatnonzero(new)[1:] - 1, len(rows) - 1)]
     size = np.bincount(group, weights=m[rows, 2]).astype(np.float64)
     value = np.bincount(group, weights=m[rows, 2] * (m[rows, 3] / factor))
     before = np.where(first > 0, mid[np.maximum(first - 1, 0)], np.nan)
     return [t[first], -m[first, 4].astype(np.float64), size, value / size, before, mid[last]]
+
+
+def execution_groups(times: np.ndarray, types: np.ndarray, directions: np.ndarray,
+                     kinds: tuple[int, ...] = (EXECUTE, EXECUTE_HIDDEN)) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the executions of ``kinds``, and for each whether it starts an incoming
+    order: consecutive execution rows with one time and one resting side are one order
+    (its sign is minus that side). O(messages)."""
+    rows = np.flatnonzero(np.isin(types, kinds))
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = ((rows[1:] != rows[:-1] + 1) | (times[rows[1:]] != times[rows[:-1]])
+               | (directions[rows[1:]] != directions[rows[:-1]]))
+    return rows, new
 
 
 def _orderbook_quotes(path: Path, n: int, t: np.ndarray, factor: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -243,15 +253,25 @@ def _orderbook_quotes(path: Path, n: int, t: np.ndarray, factor: int) -> tuple[n
     if rows.shape[1] == 0:
         raise InputError(f"{path}: no levels")
     levels = rows.shape[1] // 4
-    price = rows.reshape(n, levels, 4)[:, :, [2, 0]].astype(np.float64) / factor  # bid, ask
-    qty = rows.reshape(n, levels, 4)[:, :, [3, 1]].astype(np.float64)
-    price[qty <= 0] = np.nan
+    price, qty = orderbook_levels(rows, factor)
     quotes = np.stack([price[:, 0, 0], qty[:, 0, 0], price[:, 0, 1], qty[:, 0, 1]], axis=1)
     grid = np.arange(round(SNAPSHOT_S * NS), int(t[-1]) + 1, round(SNAPSHOT_S * NS), dtype=np.int64)
     index = np.searchsorted(t, grid, side="right") - 1
     snaps = [(g, side, level, price[i, level, k], qty[i, level, k]) for g, i in zip(grid, index)
              for k, side in ((0, 1), (1, -1)) for level in range(levels) if qty[i, level, k] > 0]
     return quotes, _snapshot_columns(snaps)
+
+
+def orderbook_levels(rows: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Prices (ticks; ``nan`` where a level is empty) and lots of an order-book array
+    (:func:`lobsim.data.lobster.read_orderbook`, ``factor`` LOBSTER units per tick), each of
+    shape (rows, levels, 2): ``[..., 0]`` the bid side, ``[..., 1]`` the ask side, best first.
+    LOBSTER's empty levels (sentinel prices) have 0 lots, so they are ``nan`` too."""
+    n, levels = len(rows), rows.shape[1] // 4
+    price = rows.reshape(n, levels, 4)[:, :, [2, 0]].astype(np.float64) / factor
+    qty = rows.reshape(n, levels, 4)[:, :, [3, 1]].astype(np.float64)
+    price[qty <= 0] = np.nan
+    return price, qty
 
 
 def lobster_rebuilder(tick_size: float, source: str) -> tuple[OrderBook, Callable[[Any], None]]:

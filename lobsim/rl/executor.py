@@ -43,6 +43,7 @@ import numpy as np
 
 from lobsim.book.orders import Side, TimeInForce
 from lobsim.rl.seat import OBS_CLIP, market_features
+from lobsim.scenario.config import MAX_COEFFICIENT
 from lobsim.sim.messages import OrderCancelled, OrderFilled, OrderModified, OrderRejected, TradePrint
 from lobsim.units import seconds_to_ns
 
@@ -62,21 +63,22 @@ EXEC_OBS_SIZE = 16 + 1 + len(OWN_FIELDS)
 @dataclass(frozen=True)
 class ExecutorParams:
     decision_interval: float = field(default=0.1, metadata={
-        "gt": 0.0, "doc": "seconds of simulated time per decision step (same for all learners)"})
+        "gt": 0.0, "unit": "s", "doc": "seconds of simulated time per decision step (same for all learners)"})
     side: str = field(default="buy", metadata={
         "choices": ("buy", "sell"), "doc": "direction of the parent order"})
     parent_qty: int = field(default=20, metadata={
         "min": 1, "max": 1_000_000, "doc": "lots to execute within the horizon"})
     start: float = field(default=0.0, metadata={
-        "min": 0.0, "doc": "seconds of simulated time when the horizon starts (arrival)"})
+        "min": 0.0, "unit": "s", "doc": "seconds of simulated time when the horizon starts (arrival)"})
     horizon: float = field(default=60.0, metadata={
-        "gt": 0.0, "doc": "seconds the parent order may take, from start"})
+        "gt": 0.0, "unit": "s", "doc": "seconds the parent order may take, from start"})
     child_sizes: tuple[int, ...] = field(default=(1, 2, 4), metadata={
-        "min": 1, "unique": True, "doc": "lots a child order may have (one action per size and aggressiveness)"})
+        "min": 1, "unit": "lots", "unique": True, "doc": "lots a child order may have (one action per size and aggressiveness)"})
     deeper_ticks: int = field(default=2, metadata={
         "min": 1, "max": 1000, "doc": "ticks behind the own side's best price of a 'deeper' child"})
     unfilled_penalty: float = field(default=0.05, metadata={
-        "min": 0.0, "doc": "price units per lot missing (or over-executed) at the horizon"})
+        "min": 0.0, "max": MAX_COEFFICIENT,
+        "doc": "price units per lot missing (or over-executed) at the horizon"})
     team: bool = field(default=False, metadata={
         "doc": "must be false: an executor's reward is never pooled with makers' (kept so that "
                "every learning seat has the flag)"})

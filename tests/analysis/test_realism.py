@@ -14,8 +14,9 @@ from support.lobster_files import DAY_MESSAGES as MESSAGES
 from support.lobster_files import DAY_ORDERBOOK as ORDERBOOK
 from support.lobster_files import write_rows as write
 
-from lobsim.analysis import realism, samples
-from lobsim.analysis.realism_facts import FACTS, sign_acf_exponent
+from lobsim.analysis import realism, realism_targets, samples
+from lobsim.analysis.realism_facts import FACTS, Statistic, sign_acf_exponent
+from lobsim.analysis.realism_targets import TARGETS, Target, score_verdict, verdict
 from lobsim.cli import main
 from lobsim.data.rundata import RunData
 from lobsim.data.lobster import export_run
@@ -191,6 +192,9 @@ def test_cli_on_a_small_handmade_lobster_file_says_too_short(runs, tmp_path, cap
     (["realism", "{run}", "--against", "{m}", "--orderbook", "{short}"], "order-book rows for 7 messages"),
     (["realism", "{run}", "--against", "{m}", "--tick-size", "-1"], "tick size must be a positive number"),
     (["report", "{run}", "--orderbook", "{short}"], "--orderbook needs --against"),
+    (["realism", "{run}", "--against", "{m}", "--baseline", "{run}"], "--baseline needs --targets"),
+    (["realism", "{run}", "--against", "{m}", "--targets", "--baseline", "{tmp}/nope"],
+     "nope: no such run directory"),
     (["report", "{train}", "--against", "{m}"], "a training directory has no market to compare"),
 ])
 def test_bad_input_is_one_line_exit_2(runs, tmp_path, capsys, args, expected):
@@ -228,3 +232,80 @@ def test_a_fact_undefined_on_enough_samples_is_n_a_not_too_short():
     c = realism.compare(no_quotes, no_quotes)
     row = next(f for f in c.facts if f.name == "cancels at the best per market order")
     assert row.agreement == "n/a"
+
+
+# ----------------------------------------------------------------------- issue 16's targets
+
+
+def test_facts_of_a_long_regular_flow():
+    """A new buy order every 0.5 s, alternately 10 lots at 90 and 100 lots at 91, in a book
+    quoted 100 / 102 throughout."""
+    n = 400
+    data = run_data(t=np.arange(n) * (NS // 2), bid=np.full(n, 100), ask=np.full(n, 102),
+                    msg_type=np.ones(n), msg_id=np.arange(n), msg_size=np.where(np.arange(n) % 2, 100, 10),
+                    msg_price=90.0 + np.arange(n) % 2, msg_dir=np.ones(n))
+    values = facts(data)
+    assert values["mean spread (ticks)"].value == 2.0
+    assert values["limit order size mean (lots)"].value == 55.0
+    assert values["limit order size CV"].value == pytest.approx(45 / 55)
+    assert values["event inter-arrival CV"].value == 0.0  # perfectly regular
+    assert values["trade-sign ACF lag 1"].text() == "too short (n=0)"
+
+
+def test_volatility_clustering_band_is_two_over_root_n():
+    rng = np.random.default_rng(2)
+    t = np.arange(4000, dtype=np.int64) * (NS // 10)  # 400 s
+    bid = 1000 + np.cumsum(rng.choice([-1, 1], 4000))
+    values = facts(run_data(t=t, bid=bid, ask=bid + 1))
+    clustering, band = (values["volatility clustering (ACF |r 1s|, lags 1-10)"],
+                        values["volatility clustering above its band 2/sqrt(n)"])
+    assert band.n == clustering.n >= 399
+    assert band.value == pytest.approx(clustering.value - 2 / math.sqrt(clustering.n))
+    assert band.value < 0  # a random walk has no clustering
+
+
+def stat(value: float, n: int = 1000, min_n: int = 20) -> Statistic:
+    return Statistic(value, n, min_n)
+
+
+def test_target_verdicts_met_not_met_too_short_n_a():
+    spread = Target("spread", "mean spread (ticks)")  # the fact's own 30%
+    assert verdict(spread, stat(10.0), stat(12.9)) == "met"
+    assert verdict(spread, stat(10.0), stat(14.0)) == "not met"
+    assert verdict(spread, stat(10.0, n=5), stat(10.0)) == "too short"  # the real side counts
+    cancels = Target("cancels", "cancels at the best per market order")  # a factor 2
+    assert verdict(cancels, stat(2.0), stat(3.9)) == "met"
+    assert verdict(cancels, stat(2.0), stat(4.1)) == "not met"
+    arrivals = Target("cv", "event inter-arrival CV", (2.0, math.inf))
+    assert verdict(arrivals, stat(3.0), stat(2.0)) == "met"
+    assert verdict(arrivals, stat(3.0), stat(1.5)) == "not met"
+    assert verdict(arrivals, stat(3.0, n=5), stat(2.5)) == "met"  # bounds ignore the real side
+    assert verdict(arrivals, stat(3.0), stat(2.5, n=5)) == "too short"
+    assert verdict(arrivals, stat(3.0), stat(math.nan)) == "n/a"
+    acf = next(t for t in TARGETS if t.fact == "return ACF lag 1, 1s")
+    assert verdict(acf, stat(0.5), stat(-0.1)) == "met" and verdict(acf, stat(0.0), stat(0.15)) == "not met"
+
+
+def test_score_target_halves_every_baseline_over_the_same_families():
+    assert score_verdict((0.5, 8), [(1.0, 8), (1.2, 8)]) == "met"
+    assert score_verdict((0.6, 8), [(1.0, 8), (1.2, 8)]) == "not met"
+    assert score_verdict((0.1, 8), [(1.0, 7)]) == "n/a"
+    assert score_verdict((math.nan, 0), [(1.0, 8)]) == "too short"
+    assert score_verdict((0.1, 8), []) == "too short"
+
+
+def test_cli_targets_against_its_own_export_and_a_baseline(runs, capsys):
+    run, messages, orderbook, other = runs
+    assert main(["realism", str(run), "--against", str(messages), "--orderbook", str(orderbook),
+                 "--targets", "--baseline", str(other), "--json"]) == 0
+    rows = {r["target"]: r for r in json.loads(capsys.readouterr().out)["targets"]}
+    assert len(rows) == len(TARGETS) + 1
+    assert {r["verdict"] for r in rows.values()} <= {"met", "not met", "too short", "n/a"}
+    # a run against its own export: the same sizes, and a score of 0 halves any other's
+    assert rows["limit order size mean within 30%"]["verdict"] == "met"
+    assert rows[realism_targets.SCORE_TARGET]["verdict"] == "met"
+    assert main(["realism", str(other), "--against", str(messages), "--targets", "--baseline", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "target (issue 16)" in out
+    score_line = next(x for x in out.splitlines() if x.startswith(realism_targets.SCORE_TARGET))
+    assert " not met " in score_line
