@@ -159,14 +159,15 @@ def test_engines_agree_on_random_flows(seed, zi_latency, noise_latency, limit_ra
         santa_fe(limit_rate=limit_rate, market_rate=market_rate, cancel_rate=zi_cancel,
                  window=window),
         poisson(order_rate=order_rate, market_fraction=market_fraction, cancel_rate=noise_cancel,
-                max_offset=max_offset, placement=placement, offset_p=offset_p),
+                placement=placement, offset_p=offset_p),
         {"name": "insider", "kind": "informed", "jump_rate": jump_rate, "jump": jump,
          "trade_rate": trade_rate, "edge": edge},
         seed=seed, duration=0.5)
     assert_engines_agree_or_stop_alike(unchecked(
         sc, market={"maker_fee": fees[0], "taker_fee": fees[1]},
         zi={"order_size": order_size, "latency": zi_latency},
-        noise={"mean_size": mean_size, "latency": noise_latency}, insider={"latency": noise_latency}))
+        noise={"mean_size": mean_size, "max_offset": max_offset, "latency": noise_latency},
+        insider={"latency": noise_latency}))
 
 
 def test_a_zero_latency_livelock_stops_both_engines_the_same_way():
