@@ -138,7 +138,7 @@ cdef class Engine:
     # every accepted id's session (-1: none), in blocks of OWNER_BLOCK (Exchange.owners)
     cdef vector[vector[int32_t]] owner_blocks
     cdef readonly int64_t accepted
-    # the audit's running totals (Exchange.orders_checked, Exchange.unconserved)
+    # the audit's running totals (Exchange.orders_retired, Exchange.unconserved)
     cdef int64_t retired
     cdef list unconserved
     cdef object l1

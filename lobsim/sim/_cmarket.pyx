@@ -397,7 +397,7 @@ cdef class Engine:
 
     cdef int _owner(self, Event* ev) except -2:
         """The session of the order a cancel/modify names, if it is the sender's; else
-        refuse the request and return -1 (``Exchange._own_order``)."""
+        refuse the request and return -1 (``Exchange._owns``)."""
         cdef int64_t order_id = ev.a
         cdef size_t block = <size_t>(order_id >> OWNER_BITS)
         cdef int owner = self.owner_blocks[block][order_id & OWNER_MASK] \
@@ -429,19 +429,24 @@ cdef class Engine:
         """``Exchange._retire``: drop the record of every order these reports name that
         the book no longer holds, checking its conservation as it goes."""
         cdef int64_t order_id
-        cdef int k, first, last
+        cdef int k, last
         cdef OrderRecord* o
         cdef unordered_map[int64_t, OrderRecord].iterator it
-        remaining = self.book.remaining
         for report in reports:
             kind = type(report)
-            if kind is self.rejected:
+            if kind is self.traded:  # the taker; the maker too if the book says none is left
+                k = 2 if <int64_t><object>PyTuple_GET_ITEM(<tuple>report, 7) == 0 else 3
+                last = 3
+            elif kind is self.cancelled:
+                k = last = 0
+            else:
                 continue
-            first, last = (2, 3) if kind is self.traded else (0, 0)  # maker, taker; order_id
-            for k in range(first, last + 1):
-                order_id = <object>PyTuple_GET_ITEM(<tuple>report, k)
+            while k <= last:
+                item = <object>PyTuple_GET_ITEM(<tuple>report, k)
+                k += 1
+                order_id = item
                 it = self.orders.find(order_id)
-                if it == self.orders.end() or remaining(order_id):
+                if it == self.orders.end() or self.book.remaining(item):
                     continue
                 o = &deref(it).second
                 self.retired += 1

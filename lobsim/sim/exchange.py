@@ -6,7 +6,10 @@ and report, and sends each affected agent one batch of reports and market data, 
 by that agent's outbound latency. It knows nothing of learning, and nothing of SimPy
 beyond the scheduler's clock.
 
-Per request: O(book operation + reports + subscribers that must be told).
+Per request: O(book operation + reports + subscribers that must be told). Memory: a
+record per live order only (one leaving the book is checked for conservation and
+forgotten: :meth:`Exchange._retire`), plus its owner, 4 B per accepted id
+(:mod:`lobsim.sim.owners`), so a long run's memory stays flat (docs/streaming.md).
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ class Exchange:
         self.owners = Owners()  #: every accepted id's session index, for the whole run
         #: the audit's running totals: orders that left the book, their conservation
         #: checked as they left, and the ids of those that failed it (in the order they left)
-        self.orders_checked = 0
+        self.orders_retired = 0
         self.unconserved: list[int] = []
         self.messages = 0  # requests received
         self._last_id = 0
@@ -251,18 +254,24 @@ class Exchange:
     def _retire(self, venue: Venue, reports: list) -> None:
         """Drop the record of every order these reports name that the book no longer
         holds, checking its conservation (submitted = filled + cancelled lots) as it goes:
-        the audit's running totals (``orders_checked``, ``unconserved``). What stays of it
-        is its owner in ``owners``. O(reports)."""
+        the audit's running totals (``orders_retired``, ``unconserved``). What stays of it
+        is its owner in ``owners``. Asked about: the orders cancelled, each trade's taker,
+        and its maker when the book says none is left (a modified order stays in the
+        book; a fill after the change is its own report). O(reports)."""
         orders, remaining = self.orders, venue.book.remaining
         for report in reports:
             kind = type(report)
-            if kind is Rejected:
+            if kind is Traded:
+                ids: tuple = (report.taker,) if report.maker_left else (report.maker, report.taker)
+            elif kind is Cancelled:
+                ids = (report.order_id,)
+            else:
                 continue
-            for order_id in (report.maker, report.taker) if kind is Traded else (report.order_id,):
+            for order_id in ids:
                 order = orders.get(order_id)
                 if order is not None and not remaining(order_id):
                     del orders[order_id]
-                    self.orders_checked += 1
+                    self.orders_retired += 1
                     if order[SUBMITTED] != order[FILLED] + order[CANCELLED]:
                         self.unconserved.append(order_id)
 

@@ -299,7 +299,7 @@ class Market:
                 bad_orders.append(order_id)
         venue = exchange.venues[self.scenario.market.symbol]
         return Totals(venue, self.ledger, exchange.messages, len(self.recorder),
-                      exchange.orders_checked + len(exchange.orders), sorted(bad_orders))
+                      exchange.orders_retired + len(exchange.orders), sorted(bad_orders))
 
     def _result(self, totals: Totals) -> RunResult:
         """The run's result with its audit and summary (the rows too, if the sink kept

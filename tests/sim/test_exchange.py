@@ -135,7 +135,7 @@ def test_a_finished_order_keeps_its_owner_and_nothing_else():
                        (4, "cancel", "unknown_id"), (3, "cancel", "unknown_id")]
     exchange = market.exchange
     assert exchange.orders == {}  # both left the book; the taker's market order too
-    assert (exchange.orders_checked, exchange.unconserved) == (3, [])
+    assert (exchange.orders_retired, exchange.unconserved) == (3, [])
     assert result.summary["audit"]["orders_checked"] == 3 and result.summary["audit"]["ok"]
 
 
