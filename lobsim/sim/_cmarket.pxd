@@ -8,6 +8,7 @@ Python agent does through its session.
 """
 
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
+from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
 cdef extern from *:
@@ -79,8 +80,8 @@ cdef struct Leg:
     Py_ssize_t next
     vector[int64_t] draws
 
-cdef struct OrderRecord:  # one accepted order, as Exchange.orders keeps it
-    int32_t session  # -1: no accepted order has this id
+cdef struct OrderRecord:  # one live order, as Exchange.orders keeps it
+    int32_t session
     int64_t submitted
     int64_t filled
     int64_t cancelled
@@ -133,8 +134,13 @@ cdef class Engine:
     cdef int64_t max_per_ms  # MarketConfig.max_messages_per_ms
     cdef vector[int64_t] window, window_messages  # Exchange._guard's, per session
     cdef readonly int64_t messages
-    cdef vector[OrderRecord] orders
+    cdef unordered_map[int64_t, OrderRecord] orders  # live orders only (Exchange.orders)
+    # every accepted id's session (-1: none), in blocks of OWNER_BLOCK (Exchange.owners)
+    cdef vector[vector[int32_t]] owner_blocks
     cdef readonly int64_t accepted
+    # the audit's running totals (Exchange.orders_retired, Exchange.unconserved)
+    cdef int64_t retired
+    cdef list unconserved
     cdef object l1
     cdef int64_t l1_since_ns
     cdef readonly object spread_ns_sum  # Python int: ticks x ns may outgrow 64 bits
@@ -177,6 +183,9 @@ cdef class Engine:
     cdef int _cancel(self, Event* ev) except -1
     cdef int _modify(self, Event* ev) except -1
     cdef int _owner(self, Event* ev) except -2
+    cdef int _set_owner(self, int64_t order_id, int s) except -1
+    cdef OrderRecord* _live(self, int64_t order_id) except NULL
+    cdef int _retire(self, list reports) except -1
     cdef int _modified(self, tuple report) except -1
     cdef int _refuse(self, int s, int op, int64_t order_id, str reason) except -1
     cdef int _apply(self, list reports, Event* ev) except -1

@@ -35,9 +35,11 @@ but where nothing can fail). See ``docs/engine-edges.md``.
 """
 
 from cpython.tuple cimport PyTuple_GET_ITEM
+from cython.operator cimport dereference as deref
 from libc.math cimport log1p
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
 from libc.string cimport memcpy
+from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
 import numpy as np
@@ -51,12 +53,15 @@ cdef extern from *:
 
 from lobsim.errors import LivelockError
 from lobsim.sim.exchange import Exchange
+from lobsim.sim.owners import BLOCK_BITS as _OWNER_BLOCK_BITS
 from lobsim.sim.ledger import after_fill, check_fill, in_range
 from lobsim.book.orders import Side, TimeInForce
 from lobsim.book.reports import Cancelled, Modified, Rejected, Traded
 
 cdef int64_t INT64_MAX = 0x7FFFFFFFFFFFFFFF  # lobsim.units.HORIZON_NS, lobsim.sim.ledger.INT64_MAX
 cdef int64_t RATE_WINDOW_NS = Exchange.RATE_WINDOW_NS  # the rate guard's window (Exchange._guard)
+cdef int OWNER_BITS = _OWNER_BLOCK_BITS  # ids per block of the owner table: 2**OWNER_BITS
+cdef int64_t OWNER_MASK = (<int64_t>1 << OWNER_BITS) - 1
 
 cdef class Random:
     def __cinit__(self, generator):
@@ -143,9 +148,8 @@ cdef class Engine:
         self.last_id = exchange._last_id
         self.max_burst = exchange.MAX_BURST
         self.max_per_ms = scenario.market.max_messages_per_ms
-        self.messages = self.accepted = 0
-        self.orders.resize(1)
-        self.orders[0].session = -1
+        self.messages = self.accepted = self.retired = 0
+        self.unconserved = []
         sessions = market.sessions
         self.n = len(sessions)
         self.names = [s.name for s in sessions]
@@ -349,8 +353,7 @@ cdef class Engine:
     cdef int _new_order(self, Event* ev) except -1:
         cdef int s = ev.session
         cdef int64_t order_id = ev.a
-        cdef OrderRecord* record
-        cdef OrderRecord blank
+        cdef OrderRecord record
         cdef Item item
         owner = self.owners[s]
         if owner is None:
@@ -364,16 +367,11 @@ cdef class Engine:
         if reports and type(reports[0]) is self.rejected:
             self._refuse(s, ev.op, order_id, reports[0].reason.value)
             return 0
-        if <size_t>order_id >= self.orders.size():
-            # every new record says "no order": ids below this one may still be in flight,
-            # or be refused, and a cancel naming them must then find no order
-            blank.session = -1
-            blank.submitted = blank.filled = blank.cancelled = 0
-            self.orders.resize(order_id + 1 + (order_id >> 1), blank)
-        record = &self.orders[order_id]
         record.session = s
         record.submitted = ev.qty
         record.filled = record.cancelled = 0
+        self.orders[order_id] = record
+        self._set_owner(order_id, s)
         self.accepted += 1
         item.kind = ACCEPTED
         item.order_id = order_id
@@ -399,16 +397,63 @@ cdef class Engine:
 
     cdef int _owner(self, Event* ev) except -2:
         """The session of the order a cancel/modify names, if it is the sender's; else
-        refuse the request and return -1 (``Exchange._own_order``)."""
+        refuse the request and return -1 (``Exchange._owns``)."""
         cdef int64_t order_id = ev.a
-        cdef int owner = self.orders[order_id].session \
-            if 0 < order_id < <int64_t>self.orders.size() else -1
+        cdef size_t block = <size_t>(order_id >> OWNER_BITS)
+        cdef int owner = self.owner_blocks[block][order_id & OWNER_MASK] \
+            if order_id > 0 and block < self.owner_blocks.size() else -1
         if owner == -1:
             self._refuse(ev.session, ev.op, order_id, "unknown_id")
         elif owner != ev.session:
             self._refuse(ev.session, ev.op, order_id, "not_owner")
             owner = -1
         return owner
+
+    cdef int _set_owner(self, int64_t order_id, int s) except -1:
+        """Session ``s`` owns the accepted order ``order_id`` (> 0): ``Owners.set``. A new
+        block says "no order" throughout: ids in it may still be in flight, or be refused."""
+        cdef size_t block = <size_t>(order_id >> OWNER_BITS)
+        while self.owner_blocks.size() <= block:
+            self.owner_blocks.push_back(vector[int32_t](<size_t>1 << OWNER_BITS, -1))
+        self.owner_blocks[block][order_id & OWNER_MASK] = s
+        return 0
+
+    cdef OrderRecord* _live(self, int64_t order_id) except NULL:
+        """The record of live order ``order_id`` (a report names only live orders)."""
+        cdef unordered_map[int64_t, OrderRecord].iterator it = self.orders.find(order_id)
+        if it == self.orders.end():
+            raise AssertionError(f"the book reported on order {order_id}, which is not live")
+        return &deref(it).second
+
+    cdef int _retire(self, list reports) except -1:
+        """``Exchange._retire``: drop the record of every order these reports name that
+        the book no longer holds, checking its conservation as it goes."""
+        cdef int64_t order_id
+        cdef int k, last
+        cdef OrderRecord* o
+        cdef unordered_map[int64_t, OrderRecord].iterator it
+        for report in reports:
+            kind = type(report)
+            if kind is self.traded:  # the taker; the maker too if the book says none is left
+                k = 2 if <int64_t><object>PyTuple_GET_ITEM(<tuple>report, 7) == 0 else 3
+                last = 3
+            elif kind is self.cancelled:
+                k = last = 0
+            else:
+                continue
+            while k <= last:
+                item = <object>PyTuple_GET_ITEM(<tuple>report, k)
+                k += 1
+                order_id = item
+                it = self.orders.find(order_id)
+                if it == self.orders.end() or self.book.remaining(item):
+                    continue
+                o = &deref(it).second
+                self.retired += 1
+                if o.submitted != o.filled + o.cancelled:
+                    self.unconserved.append(order_id)
+                self.orders.erase(it)
+        return 0
 
     cdef int _refuse(self, int s, int op, int64_t order_id, str reason) except -1:
         """A reject (new order) or cancel-reject (cancel, modify): ``Exchange._refuse``."""
@@ -431,11 +476,11 @@ cdef class Engine:
                 self._cancelled(<tuple>report)
             elif kind is self.modified:
                 self._modified(<tuple>report)
-            elif kind is self.rejected:  # a cancel or modify the book refused
-                self._refuse(self.orders[<int64_t>report.order_id].session, ev.op, ev.a,
-                             report.reason.value)
+            elif kind is self.rejected:  # a cancel or modify the book refused: to its sender
+                self._refuse(ev.session, ev.op, ev.a, report.reason.value)
             else:
                 raise AssertionError(f"the compiled engine got a {kind.__name__} report")
+        self._retire(reports)
         return 0
 
     cdef int _trade(self, tuple trade) except -1:
@@ -446,8 +491,8 @@ cdef class Engine:
         cdef int64_t taker_id = <object>PyTuple_GET_ITEM(trade, 3)
         cdef int aggressor = <object>PyTuple_GET_ITEM(trade, 6)
         cdef int64_t maker_left = <object>PyTuple_GET_ITEM(trade, 7)
-        cdef OrderRecord* maker = &self.orders[maker_id]
-        cdef OrderRecord* taker = &self.orders[taker_id]
+        cdef OrderRecord* maker = self._live(maker_id)
+        cdef OrderRecord* taker = self._live(taker_id)
         cdef Item item
         maker.filled += qty
         taker.filled += qty
@@ -502,7 +547,7 @@ cdef class Engine:
         # Cancelled: order_id, owner, qty, cause
         cdef int64_t order_id = <object>PyTuple_GET_ITEM(report, 0)
         cdef int64_t qty = <object>PyTuple_GET_ITEM(report, 2)
-        cdef OrderRecord* order = &self.orders[order_id]
+        cdef OrderRecord* order = self._live(order_id)
         cdef Item item
         order.cancelled += qty
         item.kind = CANCELLED
@@ -520,7 +565,7 @@ cdef class Engine:
         cdef int64_t price = <object>PyTuple_GET_ITEM(report, 3)
         cdef int64_t qty = <object>PyTuple_GET_ITEM(report, 4)
         cdef int64_t change = qty - <int64_t><object>PyTuple_GET_ITEM(report, 6)
-        cdef OrderRecord* order = &self.orders[order_id]
+        cdef OrderRecord* order = self._live(order_id)
         cdef Item item
         if change > 0:  # an increase is new quantity, a decrease a cancel
             if change > INT64_MAX - order.submitted:
@@ -725,18 +770,27 @@ cdef class Engine:
                 fields[name].append(value)
         return fields
 
+    @property
+    def live_orders(self):
+        """Orders whose records are held: the live ones (``len(Exchange.orders)``)."""
+        return self.orders.size()
+
+    @property
+    def orders_checked(self):
+        """Accepted orders: those that left the book (checked then) and the live ones."""
+        return self.retired + <int64_t>self.orders.size()
+
     def unconserved_orders(self):
         """Ids of accepted orders whose submitted lots are not filled + cancelled + resting,
-        in id order (the market lists them in the order they were accepted)."""
-        cdef int64_t i
-        cdef OrderRecord* o
-        bad = []
+        in id order: those found as they left the book, and the live ones checked now.
+        O(live orders)."""
+        bad = list(self.unconserved)
         remaining = self.book.remaining
-        for i in range(1, self.orders.size()):
-            o = &self.orders[i]
-            if o.session >= 0 and o.submitted != o.filled + o.cancelled + remaining(i):
-                bad.append(i)
-        return bad
+        for entry in self.orders:
+            if entry.second.submitted != entry.second.filled + entry.second.cancelled \
+                    + <int64_t>remaining(entry.first):
+                bad.append(entry.first)
+        return sorted(bad)
 
     @property
     def l1_state(self):

@@ -6,7 +6,10 @@ and report, and sends each affected agent one batch of reports and market data, 
 by that agent's outbound latency. It knows nothing of learning, and nothing of SimPy
 beyond the scheduler's clock.
 
-Per request: O(book operation + reports + subscribers that must be told).
+Per request: O(book operation + reports + subscribers that must be told). Memory: a
+record per live order only (one leaving the book is checked for conservation and
+forgotten: :meth:`Exchange._retire`), plus its owner, 4 B per accepted id
+(:mod:`lobsim.sim.owners`), so a long run's memory stays flat (docs/streaming.md).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from lobsim.book.orderbook import OrderBook
 from lobsim.scenario.config import MarketConfig
 from lobsim.errors import LivelockError
 from lobsim.sim.ledger import Ledger, in_range
+from lobsim.sim.owners import Owners
 from lobsim.sim.messages import (FEEDS, CancelRejected, CancelRequest, Depth, ModifyRequest,
                                  NewOrder, OrderAccepted, OrderCancelled, OrderFilled,
                                  OrderModified, OrderRejected, Quote, Request, TradePrint)
@@ -34,7 +38,8 @@ if TYPE_CHECKING:
 
 Outbox = dict  # Session -> (arrival_ns, [items]): one delivery per agent per request
 
-# Fields of an order's audit record (a list: one is built per accepted order).
+# Fields of a live order's record (a list: one is built per accepted order, and dropped
+# when the order leaves the book: see Exchange._retire).
 SESSION, SYMBOL, SUBMITTED, FILLED, CANCELLED = range(5)
 
 
@@ -84,7 +89,13 @@ class Exchange:
         self.initial_price = price_to_ticks(market.initial_price, market.tick_size)
         self.venues = {market.symbol: Venue(market.symbol, self.initial_price)}
         self.subscribers: dict[str, list[Session]] = {feed: [] for feed in FEEDS}
-        self.orders: dict[int, list] = {}  # order id -> [session, symbol, submitted, filled, cancelled]
+        #: live order id -> [session, symbol, submitted, filled, cancelled] (lots)
+        self.orders: dict[int, list] = {}
+        self.owners = Owners()  #: every accepted id's session index, for the whole run
+        #: the audit's running totals: orders that left the book, their conservation
+        #: checked as they left, and the ids of those that failed it (in the order they left)
+        self.orders_retired = 0
+        self.unconserved: list[int] = []
         self.messages = 0  # requests received
         self._last_id = 0
         self._traffic: dict[Session, Traffic] = {}
@@ -167,6 +178,7 @@ class Exchange:
             return
         now = self.scheduler.env.now
         self.orders[order_id] = [session, symbol, qty, 0, 0]
+        self.owners.set(order_id, session.index)
         box = self._box(outbox, session)
         box[1].append(OrderAccepted(order_id, symbol, side, price, qty, now, box[0]))
         self.recorder.row(now, "accepted", session.name, order_id, side, price, qty, None)
@@ -174,33 +186,29 @@ class Exchange:
         self._quote_if_changed(venue, outbox)
 
     def _cancel(self, session: Session, request: CancelRequest, outbox: Outbox) -> None:
-        order = self._own_order(session, request, outbox)
-        if order is not None:
-            venue = self.venues[order[SYMBOL]]
-            self._apply(venue, venue.book.cancel(request.order_id), outbox, request)
+        if self._owns(session, request, outbox):
+            venue = self.venues[self._symbol_of(request.order_id)]
+            self._apply(venue, venue.book.cancel(request.order_id), outbox, request, session)
             self._quote_if_changed(venue, outbox)
 
     def _modify(self, session: Session, request: ModifyRequest, outbox: Outbox) -> None:
-        order = self._own_order(session, request, outbox)
-        if order is not None:
-            venue = self.venues[order[SYMBOL]]
+        if self._owns(session, request, outbox):
+            venue = self.venues[self._symbol_of(request.order_id)]
             reports = venue.book.modify(request.order_id, qty=request.qty, price=request.price)
-            self._apply(venue, reports, outbox, request)
+            self._apply(venue, reports, outbox, request, session)
             self._quote_if_changed(venue, outbox)
 
-    def _own_order(self, session: Session, request: CancelRequest | ModifyRequest,
-                   outbox: Outbox) -> list | None:
-        """The order a cancel/modify names, if it exists and is the sender's; else refuse."""
-        try:
-            order = self.orders.get(request.order_id)
-        except TypeError:  # unhashable id
-            order = None
-        if order is None:
-            self._refuse(session, request, RejectReason.UNKNOWN_ID, outbox)
-        elif order[SESSION] is not session:
-            self._refuse(session, request, RejectReason.NOT_OWNER, outbox)
-            order = None
-        return order
+    def _owns(self, session: Session, request: CancelRequest | ModifyRequest,
+              outbox: Outbox) -> bool:
+        """Whether the order a cancel/modify names was accepted from the sender, live or
+        finished (the book then answers: a finished order is ``unknown_id`` to it); else
+        refuse: ``unknown_id`` if no order was accepted under that id, else ``not_owner``."""
+        owner = self.owners.get(request.order_id)
+        if owner == session.index:
+            return True
+        reason = RejectReason.UNKNOWN_ID if owner < 0 else RejectReason.NOT_OWNER
+        self._refuse(session, request, reason, outbox)
+        return False
 
     def _refuse(self, session: Session, request: Request, reason: RejectReason, outbox: Outbox) -> None:
         """Answer a request with a reject (new order) or cancel-reject (cancel/modify)."""
@@ -217,6 +225,7 @@ class Exchange:
         self.recorder.row(now, kind, session.name, order_id, None, None, None, reason.value)
 
     def _symbol_of(self, order_id: Hashable) -> str:
+        """A live order's symbol; else the market's (a finished order's too: one venue)."""
         try:
             order = self.orders.get(order_id)
         except TypeError:
@@ -225,8 +234,11 @@ class Exchange:
 
     # ------------------------------------------------------------------ book reports
 
-    def _apply(self, venue: Venue, reports: list, outbox: Outbox, request: Request | None = None) -> None:
-        """Turn the book's reports into ledger entries, records and agent deliveries."""
+    def _apply(self, venue: Venue, reports: list, outbox: Outbox, request: Request | None = None,
+               session: Session | None = None) -> None:
+        """Turn the book's reports into ledger entries, records and agent deliveries, then
+        retire the orders they took out of the book. ``request``, ``session``: the
+        cancel/modify and its sender, to whom a refusal by the book goes."""
         for report in reports:
             kind = type(report)
             if kind is Traded:
@@ -236,8 +248,32 @@ class Exchange:
             elif kind is Modified:
                 self._modified(report, outbox)
             else:  # Rejected: a cancel/modify the book refused (the order is no longer live)
-                session = self.orders[report.order_id][SESSION]
-                self._refuse(session, request, report.reason, outbox)
+                self._refuse(session, request, report.reason, outbox)  # type: ignore[arg-type]
+        self._retire(venue, reports)
+
+    def _retire(self, venue: Venue, reports: list) -> None:
+        """Drop the record of every order these reports name that the book no longer
+        holds, checking its conservation (submitted = filled + cancelled lots) as it goes:
+        the audit's running totals (``orders_retired``, ``unconserved``). What stays of it
+        is its owner in ``owners``. Asked about: the orders cancelled, each trade's taker,
+        and its maker when the book says none is left (a modified order stays in the
+        book; a fill after the change is its own report). O(reports)."""
+        orders, remaining = self.orders, venue.book.remaining
+        for report in reports:
+            kind = type(report)
+            if kind is Traded:
+                ids: tuple = (report.taker,) if report.maker_left else (report.maker, report.taker)
+            elif kind is Cancelled:
+                ids = (report.order_id,)
+            else:
+                continue
+            for order_id in ids:
+                order = orders.get(order_id)
+                if order is not None and not remaining(order_id):
+                    del orders[order_id]
+                    self.orders_retired += 1
+                    if order[SUBMITTED] != order[FILLED] + order[CANCELLED]:
+                        self.unconserved.append(order_id)
 
     def _trade(self, venue: Venue, trade: Traded, outbox: Outbox) -> None:
         now = self.scheduler.env.now

@@ -81,7 +81,7 @@ class Totals:
     ledger: Ledger
     messages: int  #: requests that reached the exchange
     events: int  #: rows of the event log
-    orders_checked: int  #: accepted orders
+    orders_checked: int  #: accepted orders (those that left the book, checked then, and the live ones)
     orders_not_conserved: list  #: their ids, ascending, where submitted != filled + cancelled + resting
 
 
@@ -283,7 +283,7 @@ class Market:
         self._copy_compiled_state()
         venue = self.exchange.venues[self.scenario.market.symbol]
         self._compiled_totals = Totals(venue, self.ledger, engine.messages, engine.recorded,
-                                       engine.accepted, engine.unconserved_orders())
+                                       engine.orders_checked, engine.unconserved_orders())
         return self._result(self._compiled_totals)
 
     def totals(self) -> Totals:
@@ -291,14 +291,15 @@ class Market:
         as the engine left it)."""
         if self._compiled_totals is not None:
             return self._compiled_totals
-        bad_orders = []
-        for order_id, order in self.exchange.orders.items():
-            resting = self.exchange.venues[order[1]].book.remaining(order_id)
+        exchange = self.exchange
+        bad_orders = list(exchange.unconserved)  # checked as they left the book
+        for order_id, order in exchange.orders.items():  # the orders still live
+            resting = exchange.venues[order[1]].book.remaining(order_id)
             if order[SUBMITTED] != order[FILLED] + order[CANCELLED] + resting:
                 bad_orders.append(order_id)
-        venue = self.exchange.venues[self.scenario.market.symbol]
-        return Totals(venue, self.ledger, self.exchange.messages, len(self.recorder),
-                      len(self.exchange.orders), sorted(bad_orders))
+        venue = exchange.venues[self.scenario.market.symbol]
+        return Totals(venue, self.ledger, exchange.messages, len(self.recorder),
+                      exchange.orders_retired + len(exchange.orders), sorted(bad_orders))
 
     def _result(self, totals: Totals) -> RunResult:
         """The run's result with its audit and summary (the rows too, if the sink kept

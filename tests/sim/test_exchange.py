@@ -4,10 +4,10 @@ ownership, rate limits, fees and accounting."""
 from __future__ import annotations
 
 import pytest
-from support.market_harness import Probe, probe, run, scenario
+from support.market_harness import KINDS, Probe, probe, run, scenario
 
 from lobsim import Side, TimeInForce
-from lobsim.errors import LivelockError
+from lobsim.errors import AuditError, LivelockError
 from lobsim.sim.exchange import Exchange
 from lobsim.sim.market import Market
 from lobsim.sim.output import write_run
@@ -114,6 +114,43 @@ def test_ownership_an_agent_cannot_cancel_or_modify_anothers_order():
         CancelRejected(99, "XYZ", "cancel", "unknown_id", 4_000, 4_000),
     ]
     assert market.exchange.venues["XYZ"].book.remaining(1) == 5
+
+
+def test_a_finished_order_keeps_its_owner_and_nothing_else():
+    """Order 1 is filled whole, order 2 cancelled whole: their records go, and later
+    cancels and modifies of them get the answers they always got."""
+    market, result = run(
+        probe("owner", [limit(1_000, SELL, 10_001, 2), limit(1_500, SELL, 10_002, 3),
+                        (2_500, "cancel", (2,), {}), (3_000, "cancel", (1,), {}),
+                        (3_100, "modify", (2,), {"qty": 1}), (3_200, "cancel", (True,), {})]),
+        probe("taker", [(2_000, "market", (BUY, 2), {}), (4_000, "cancel", (1,), {}),
+                        (4_100, "modify", (2,), {"price": 10_003}), (4_200, "cancel", (4,), {}),
+                        (4_300, "cancel", (3,), {})]))
+    refused = [(item.order_id, item.request, item.reason)
+               for name in ("owner", "taker") for _, item in agent(market, name).received
+               if type(item) is CancelRejected]
+    assert refused == [(1, "cancel", "unknown_id"), (2, "modify", "unknown_id"),
+                       (True, "cancel", "unknown_id"),
+                       (1, "cancel", "not_owner"), (2, "modify", "not_owner"),
+                       (4, "cancel", "unknown_id"), (3, "cancel", "unknown_id")]
+    exchange = market.exchange
+    assert exchange.orders == {}  # both left the book; the taker's market order too
+    assert (exchange.orders_retired, exchange.unconserved) == (3, [])
+    assert result.summary["audit"]["orders_checked"] == 3 and result.summary["audit"]["ok"]
+
+
+def test_an_order_that_leaves_the_book_unconserved_is_found_then():
+    market = Market(scenario(probe("a", [limit(1_000, SELL, 10_001, 2)]),
+                             probe("b", [(5_000, "market", (BUY, 2), {})])),
+                    resolve_kind=KINDS.__getitem__)
+    market.start()
+    market.advance(2_000)
+    market.exchange.orders[1][2] += 1  # submitted: a lot that appears from nowhere
+    market.advance(10_000)
+    assert market.exchange.unconserved == [1] and 1 not in market.exchange.orders
+    with pytest.raises(AuditError) as failed:
+        market.finish()
+    assert failed.value.result.summary["audit"]["orders_not_conserved"] == [1]
 
 
 def test_bad_orders_become_rejects_never_exceptions(tmp_path):
