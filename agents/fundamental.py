@@ -25,19 +25,15 @@ sells when the best bid is ``edge`` above. Their orders pull the price towards `
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lobsim.sim.agent import Agent
-from agents.poisson import EventClock
+from agents.looking import LookingTrader
 from agents.queue_reactive import MAX_RATE
-from agents.tracking import TopOfBook
 from lobsim.book.orders import Side, TimeInForce
 
 if TYPE_CHECKING:
     from lobsim.sim.gateway import Session
-    from lobsim.sim.messages import MarketData
 
 BUY, SELL = Side.BUY, Side.SELL
 #: the shared stream every follower of the fundamental value draws from
@@ -103,31 +99,16 @@ class ValueParams(FundamentalParams):
         "min": 1, "max": 10**9, "doc": "lots per immediate-or-cancel order"})
 
 
-class ValueTrader(Agent):
+class ValueTrader(LookingTrader):
     """Value traders following the shared fundamental (module docstring)."""
 
     kind = "value"
     Params = ValueParams
-    feeds = ("l1",)
-    self_trade_prevention = False  # independent traders
 
     def __init__(self, name: str, params: ValueParams, session: Session) -> None:
         super().__init__(name, params, session)
         self.params: ValueParams = params
-        self.top = TopOfBook(session.symbol, session.initial_price)
-        self.clock = EventClock(session)
         self.path = FundamentalPath(params, session.shared_rng(STREAM), session.initial_price)
-
-    def on_start(self) -> None:
-        self.clock.schedule(self.params.trade_rate)
-
-    def on_market_data(self, data: MarketData) -> None:
-        self.top.update(data)
-
-    def on_timer(self, tag: Hashable) -> None:
-        if self.clock.is_due(tag):
-            self.look()
-            self.clock.schedule(self.params.trade_rate)
 
     def look(self) -> None:
         """Trade against a best quote at least ``edge`` off the noisy value, if any."""

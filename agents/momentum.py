@@ -15,19 +15,15 @@ book updates nothing and trades nothing. O(1) per look.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from lobsim.sim.agent import Agent
-from agents.poisson import EventClock
+from agents.looking import LookingTrader
 from agents.queue_reactive import MAX_RATE
-from agents.tracking import TopOfBook
 from lobsim.book.orders import Side
 
 if TYPE_CHECKING:
     from lobsim.sim.gateway import Session
-    from lobsim.sim.messages import MarketData
 
 
 @dataclass(frozen=True)
@@ -49,32 +45,17 @@ class MomentumParams:
                              f"{self.short_window!r} and {self.long_window!r}")
 
 
-class MomentumTrader(Agent):
+class MomentumTrader(LookingTrader):
     """Trend followers on two moving averages of the mid (module docstring)."""
 
     kind = "momentum"
     Params = MomentumParams
-    feeds = ("l1",)
-    self_trade_prevention = False  # independent traders
 
     def __init__(self, name: str, params: MomentumParams, session: Session) -> None:
         super().__init__(name, params, session)
         self.params: MomentumParams = params
-        self.top = TopOfBook(session.symbol, session.initial_price)
-        self.clock = EventClock(session)
         self.short = self.long = float(session.initial_price)  #: ticks
         self._last_ns = 0
-
-    def on_start(self) -> None:
-        self.clock.schedule(self.params.trade_rate)
-
-    def on_market_data(self, data: MarketData) -> None:
-        self.top.update(data)
-
-    def on_timer(self, tag: Hashable) -> None:
-        if self.clock.is_due(tag):
-            self.look()
-            self.clock.schedule(self.params.trade_rate)
 
     def look(self) -> None:
         """Update both averages with the current mid, then trade on their gap."""
