@@ -10,10 +10,12 @@ Every extension is optional: on a machine without a C++ compiler the build skips
 (setuptools prints why) and lobsim runs on its interpreted engine and Python book.
 """
 
+import ast
 import shutil
 import sys
 from pathlib import Path
 
+from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
@@ -44,11 +46,31 @@ class ReuseBuiltExtensions(build_ext):
         super().build_extension(ext)
 
 
-ENGINE = ("lobsim/sim/_cmarket.pxd", "agents/_ctracking.pxd")
-setup(cmdclass={"build_ext": ReuseBuiltExtensions}, ext_modules=[
+def engine_modules() -> tuple[str, ...]:
+    """The modules written once in Python that Cython compiles in its pure-Python mode, each
+    typed by the ``.pxd`` beside it: ``MODULES`` of lobsim/sim/build.py (read, not imported:
+    the package's dependencies need not be installed yet)."""
+    tree = ast.parse(Path("lobsim/sim/build.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "MODULES":
+            return ast.literal_eval(node.value)
+    raise RuntimeError("lobsim/sim/build.py has no MODULES")
+
+
+TWINS = ("lobsim/sim/_cmarket.pxd", "agents/_ctracking.pxd")
+
+
+def pure_python(module: str) -> Extension:
+    path = module.replace(".", "/")
+    return Extension(module, [path + ".py"], depends=[path + ".pxd"], optional=True,
+                     extra_compile_args=[] if sys.platform == "win32" else ["-O3"])
+
+
+setup(cmdclass={"build_ext": ReuseBuiltExtensions}, ext_modules=cythonize([
     extension("lobsim.book._cbook", "lobsim/book/_cbook.pyx", ("lobsim/book/_cbook.pxd",)),
-    extension("lobsim.sim._cmarket", "lobsim/sim/_cmarket.pyx", ("lobsim/sim/_cmarket.pxd",)),
     extension("lobsim.bench._memory", "lobsim/bench/_memory.pyx"),
-    extension("agents._cflow", "agents/_cflow.pyx", ENGINE),
-    extension("agents._cmaker", "agents/_cmaker.pyx", ENGINE),
-])
+    extension("lobsim.sim._cmarket", "lobsim/sim/_cmarket.pyx", ("lobsim/sim/_cmarket.pxd",)),
+    extension("agents._cflow", "agents/_cflow.pyx", TWINS),
+    extension("agents._cmaker", "agents/_cmaker.pyx", TWINS),
+    *(pure_python(module) for module in engine_modules()),
+], compiler_directives={"language_level": 3, "annotation_typing": False}, quiet=True))

@@ -40,8 +40,6 @@ class EventClock:
     called off, so a stale one is recognized and ignored when it fires).
     """
 
-    __slots__ = ("session", "_generation")
-
     def __init__(self, session: Session) -> None:
         self.session = session
         self._generation = 0

@@ -68,8 +68,6 @@ class LiveOrders:
     in ``position``, and the CancelRejected that then follows is ignored.
     """
 
-    __slots__ = ("_orders", "_index", "position")
-
     def __init__(self) -> None:
         self._orders: list[LiveOrder] = []
         self._index: dict[int, int] = {}  # order id -> position in _orders
@@ -244,8 +242,6 @@ class TopOfBook:
     the latest non-empty value of each side (None: never seen). ``mid``: the latest
     two-sided mid (float ticks), ``initial_price`` until the book has had both sides.
     """
-
-    __slots__ = ("symbol", "bid", "ask", "last_bid", "last_ask", "mid")
 
     def __init__(self, symbol: str, initial_price: int) -> None:
         self.symbol = symbol

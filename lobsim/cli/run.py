@@ -32,9 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy", type=Path, metavar="TRAIN_DIR",
                         help="a `lobsim train` directory (or its policy.pt) whose makers drive "
                              "the scenario's learner seats")
-    parser.add_argument("--engine", choices=("auto", "python", "compiled"), default="auto",
-                        help="auto (default): the compiled engine when every agent has a "
-                             "compiled twin, else SimPy; the results are the same bytes")
+    parser.add_argument("--engine", choices=("auto", "python", "compiled", "twins"), default="auto",
+                        help="auto (default): the twins when every agent has a compiled twin, "
+                             "else the compiled engine, else the interpreted one (python); "
+                             "the results are the same bytes (docs/market.md)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_agents_option(parser)
     parser.set_defaults(func=run)
@@ -62,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if args.policy is None and seats:
         print(f"lobsim run: learner seats {', '.join(seats)} stay idle; give --policy TRAIN_DIR "
               "to let trained makers drive them", file=sys.stderr)
-    if args.policy is not None and args.engine == "compiled":
-        raise InputError("--engine compiled: learner seats run on the Python engine only")
+    if args.policy is not None and args.engine == "twins":
+        raise InputError("--engine twins: learner seats have no compiled twins; use --engine "
+                         "compiled or python")
     seated = seat_policy(scenario, args.policy) if args.policy is not None else None
     claim_output(out)  # every input checked: refuse a foreign directory, retire the previous run
     market = None

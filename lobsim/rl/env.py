@@ -84,8 +84,12 @@ class MarketEnv(ParallelEnv):
     metadata = {"name": "lobsim_market_v0", "render_modes": [], "is_parallelizable": True}
     render_mode = None
 
-    def __init__(self, scenario: str | Path | Scenario, seed: int | None = None) -> None:
+    def __init__(self, scenario: str | Path | Scenario, seed: int | None = None,
+                 engine: str = "auto") -> None:
+        """``engine``: which build of the market engine steps the market (see
+        :mod:`lobsim.sim.market`; the same results on each)."""
         self.scenario = load_scenario(scenario)
+        self.engine = engine
         self.params = require_learners(self.scenario, "for the environment to drive")
         self.classes = seat_classes(self.scenario)
         first = next(iter(self.params.values()))
@@ -126,7 +130,7 @@ class MarketEnv(ParallelEnv):
         if market_seed is None:
             market_seed = self.next_market_seed()
         self.market_seed = int(market_seed)
-        self.market = Market(self.scenario.with_seed(self.market_seed))
+        self.market = Market(self.scenario.with_seed(self.market_seed), engine=self.engine)
         self.market.start()
         self.seats = {a.name: a for a in self.market.agents if a.name in self.params}
         for seat in self.seats.values():

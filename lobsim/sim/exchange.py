@@ -97,6 +97,7 @@ class Exchange:
         self.orders_retired = 0
         self.unconserved: list[int] = []
         self.messages = 0  # requests received
+        self.max_burst = self.MAX_BURST  #: this exchange's (a test may lower it)
         self._last_id = 0
         self._traffic: dict[Session, Traffic] = {}
         self._handlers: dict[str, Callable[[Session, Request, Outbox], None]] = {
@@ -117,7 +118,7 @@ class Exchange:
     def receive(self, arg: tuple[Session, Request]) -> None:
         """A request reaches the exchange (scheduled by the sender's session)."""
         session, request = arg
-        now = self.scheduler.env.now
+        now = self.scheduler.now
         self.messages += 1
         traffic = self._traffic.get(session)
         if traffic is None:
@@ -139,7 +140,7 @@ class Exchange:
             traffic.burst_ns, traffic.burst = now, 1
         else:
             traffic.burst += 1
-            if traffic.burst > self.MAX_BURST:
+            if traffic.burst > self.max_burst:
                 raise LivelockError.burst(name, traffic.burst, now)
         window = now // self.RATE_WINDOW_NS
         if window != traffic.window:
@@ -176,7 +177,7 @@ class Exchange:
         if reports and type(reports[0]) is Rejected:
             self._refuse(session, request, reports[0].reason, outbox)
             return
-        now = self.scheduler.env.now
+        now = self.scheduler.now
         self.orders[order_id] = [session, symbol, qty, 0, 0]
         self.owners.set(order_id, session.index)
         box = self._box(outbox, session)
@@ -212,7 +213,7 @@ class Exchange:
 
     def _refuse(self, session: Session, request: Request, reason: RejectReason, outbox: Outbox) -> None:
         """Answer a request with a reject (new order) or cancel-reject (cancel/modify)."""
-        now = self.scheduler.env.now
+        now = self.scheduler.now
         op, order_id = request.op, request.order_id
         box = self._box(outbox, session)
         if type(request) is NewOrder:
@@ -276,7 +277,7 @@ class Exchange:
                         self.unconserved.append(order_id)
 
     def _trade(self, venue: Venue, trade: Traded, outbox: Outbox) -> None:
-        now = self.scheduler.env.now
+        now = self.scheduler.now
         maker, taker = self.orders[trade.maker], self.orders[trade.taker]
         price, qty, aggressor = trade.price, trade.qty, trade.aggressor
         maker[FILLED] += qty
@@ -302,7 +303,7 @@ class Exchange:
             box[1].append(TradePrint(symbol, price, qty, aggressor, now, box[0]))
 
     def _cancelled(self, report: Cancelled, outbox: Outbox) -> None:
-        now = self.scheduler.env.now
+        now = self.scheduler.now
         order = self.orders[report.order_id]
         order[CANCELLED] += report.qty
         session = order[SESSION]
@@ -313,7 +314,7 @@ class Exchange:
                           report.cause.value)
 
     def _modified(self, report: Modified, outbox: Outbox) -> None:
-        now = self.scheduler.env.now
+        now = self.scheduler.now
         order = self.orders[report.order_id]
         change = report.qty - report.old_qty  # an increase is new qty, a decrease a cancel
         if change > 0:
@@ -336,7 +337,7 @@ class Exchange:
         if l1 == venue.l1:
             return
         bid, ask = l1[0], l1[2]
-        now = self.scheduler.env.now
+        now = self.scheduler.now
         old = venue.l1
         if old[0] is not None and old[2] is not None:
             elapsed = now - venue.l1_since_ns
@@ -352,7 +353,7 @@ class Exchange:
 
     def publish_depth(self, levels: int) -> None:
         """Send an L2 snapshot of every book to the ``l2`` subscribers (called on a timer)."""
-        now = self.scheduler.env.now
+        now = self.scheduler.now
         outbox: Outbox = {}
         for venue in self.venues.values():
             bids, asks = venue.book.depth(levels)
@@ -363,7 +364,7 @@ class Exchange:
 
     def close_statistics(self) -> None:
         """Account the time since the last L1 change (call once at the end of a run)."""
-        now = self.scheduler.env.now
+        now = self.scheduler.now
         for venue in self.venues.values():
             bid, _, ask, _ = venue.l1
             if bid is not None and ask is not None:
@@ -377,7 +378,7 @@ class Exchange:
         """``[arrival_ns, items]`` for ``session`` in this request's outbox."""
         box = outbox.get(session)
         if box is None:
-            box = outbox[session] = [session.outbound.arrival(self.scheduler.env.now), []]
+            box = outbox[session] = [session.outbound.arrival(self.scheduler.now), []]
         return box
 
     @staticmethod

@@ -35,6 +35,8 @@ REPORT_TYPES = frozenset({OrderAccepted, OrderRejected, OrderFilled, OrderCancel
 
 def _plain(value: Any) -> Any:
     """numpy integers -> int, so that an agent computing prices with numpy is not rejected."""
+    if type(value) is int:
+        return value
     return int(value) if isinstance(value, np.integer) else value
 
 
@@ -67,7 +69,6 @@ class Session:
         self.symbol = market.symbol
         self.tick_size = market.tick_size
         self.initial_price = exchange.initial_price
-        self._call_later = scheduler.call_later
 
     def attach(self, agent: Any) -> None:
         """Route deliveries to ``agent``'s callbacks."""
@@ -80,7 +81,13 @@ class Session:
     @property
     def now(self) -> int:
         """Simulated time, ns."""
-        return self.scheduler.env.now
+        return self.scheduler.now
+
+    @property
+    def env(self) -> Any:
+        """The market's SimPy environment (its clock is :attr:`now`), for an agent written
+        as SimPy processes: ``self.session.env.process(...)``."""
+        return self.scheduler.env
 
     def ticks(self, price: float) -> int:
         """Price units -> the nearest tick."""
@@ -101,7 +108,7 @@ class Session:
 
     def timer(self, delay_ns: int, tag: Hashable = None) -> None:
         """Call ``agent.on_timer(tag)`` after ``delay_ns`` ns (no latency applies)."""
-        self._call_later(max(int(delay_ns), 0), self.on_timer, tag)
+        self.scheduler.call_later(max(int(delay_ns), 0), self.on_timer, tag)
 
     # ------------------------------------------------------------------ requests
 
@@ -128,15 +135,15 @@ class Session:
         self._send(ModifyRequest("modify", order_id, _plain(qty), _plain(price)))
 
     def _send(self, request: Request) -> None:
-        now = self.scheduler.env.now
-        self._call_later(self.inbound.arrival(now) - now, self.exchange.receive, (self, request))
+        now = self.scheduler.now
+        self.scheduler.call_later(self.inbound.arrival(now) - now, self.exchange.receive, (self, request))
 
     # ------------------------------------------------------------------ deliveries
 
     def deliver(self, arrival_ns: int, items: list) -> None:
         """Called by the exchange: hand ``items`` (stamped ``local_ns=arrival_ns``, taken
         from ``self.outbound.arrival``) to the agent's callbacks at ``arrival_ns``."""
-        self._call_later(arrival_ns - self.scheduler.env.now, self._receive, items)
+        self.scheduler.call_later(arrival_ns - self.scheduler.now, self._receive, items)
 
     def _receive(self, items: list) -> None:
         on_report, on_market_data = self.on_report, self.on_market_data

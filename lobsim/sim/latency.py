@@ -15,8 +15,6 @@ from lobsim.scenario.config import LatencyConfig
 class Leg:
     """One direction of one agent's connection."""
 
-    __slots__ = ("floor_ns", "_jitter", "_next", "_draws", "_last_ns")
-
     #: jitter values drawn per numpy call: one vectorized draw instead of one call per
     #: message (a scalar numpy draw costs about a microsecond). The stream of values is
     #: the same whatever the batch size, so runs stay reproducible.

@@ -4,45 +4,50 @@
 ``SeedSequence``, a named child stream per agent (``agent/NAME``) and per leg of each agent's
 latency (``latency/in/NAME``, ``latency/out/NAME``), ties broken by SimPy's global event order.
 
-Two engines run a market, with byte-identical results. The Python engine (SimPy, the
-reference) runs anything. The compiled engine (``lobsim/sim/_cmarket.pyx``) runs, some 15
-times faster, a market whose agents all have compiled twins: today every scripted kind
-(flows, informed and scripted traders, the baseline makers), not learners
-(:func:`compiled_engine_refusal` gives the rules). ``engine="auto"`` (the default)
-takes the compiled one for a whole :meth:`Market.run` when it can, so that a user's own
-agent or a learner simply runs on SimPy; a market stepped with ``start``/``advance`` stays
-on SimPy unless asked (see :meth:`Market.start`). After a compiled run, read the
-:class:`RunResult`: the Python agents and exchange were blueprints and did not run.
-Setting ``LOBSIM_PURE_PYTHON`` keeps everything on SimPy.
+Engines, with byte-identical results (docs/market.md):
+
+* ``"compiled"``: the engine's modules compiled by Cython from their Python source
+  (:mod:`lobsim.sim.build`); runs every scenario, learners and a user's own agents too;
+* ``"python"``: the same source interpreted, on SimPy's queue: the reference;
+* ``"twins"``: the older compiled engine (``lobsim/sim/_cmarket.pyx``), which restates the
+  engine and the scripted kinds by hand; faster, for markets whose agents all have
+  twins (:func:`compiled_engine_refusal` gives the rules), and on its way out.
+
+``engine="auto"`` (the default) takes the twins for a whole :meth:`Market.run` when they
+can run it, else the compiled build, else (nothing compiled: no C compiler at install, or
+``LOBSIM_PURE_PYTHON`` set) the interpreted one, saying so once. A market stepped with
+``start``/``advance`` never runs on the twins unless asked (see :meth:`Market.start`).
+After a run on the twins, read the :class:`RunResult`: the Python agents and exchange
+were blueprints and did not run.
 """
 
 from __future__ import annotations
 
 import importlib
 import math
-import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lobsim import registry, seeding
+from lobsim.sim import build
 from lobsim.scenario.config import Scenario
 from lobsim.errors import AuditError, InputError, LivelockError, ResourceError
-from lobsim.sim.exchange import CANCELLED, FILLED, SUBMITTED, Exchange, Venue
-from lobsim.sim.gateway import Session
-from lobsim.sim.latency import legs
+from lobsim.sim.exchange import CANCELLED, FILLED, SUBMITTED, Venue
 from lobsim.sim.ledger import INT64_MAX, INT64_MIN, Ledger, in_range
-from lobsim.sim.recorder import EventColumns, MemorySink, Recorder, Samples, Sink
-from lobsim.sim.scheduler import Environment, Scheduler
-from lobsim.sim.streams import BatchedRandom
+from lobsim.sim.recorder import EventColumns, MemorySink, Samples, Sink
 from lobsim.units import HORIZON_NS, NS_PER_SECOND, seconds_to_ns, ticks_to_price
+
+if TYPE_CHECKING:
+    from lobsim.sim.gateway import Session
 
 #: Progress callback: (simulated ns done, simulated ns total).
 Progress = Callable[[int, int], None]
 
 
 #: Which engine runs a market; see the module docstring.
-ENGINES = ("auto", "python", "compiled")
+ENGINES = ("auto", "python", "compiled", "twins")
 
 
 @dataclass
@@ -93,7 +98,7 @@ def compiled_engine_refusal(market: Market) -> str | None:
     has a rate limit or subscribes to the trades or l2 feed; the extensions are built and
     ``LOBSIM_PURE_PYTHON`` is not set; every fee, cap and latency floor fits its int64
     (SimPy's ints have no bound: a floor past :data:`HORIZON_NS` simply never arrives)."""
-    if os.environ.get("LOBSIM_PURE_PYTHON", "") not in ("", "0"):
+    if build.pure_python_requested():
         return "LOBSIM_PURE_PYTHON is set"
     config = market.scenario.market
     for key in ("maker_fee", "taker_fee", "max_messages_per_ms"):
@@ -116,6 +121,20 @@ def compiled_engine_refusal(market: Market) -> str | None:
     return None
 
 
+def engine_build(engine: str) -> build.Build:
+    """The build of the engine's modules that ``engine`` runs on (the twins take theirs
+    as blueprints); :class:`InputError` for ``"compiled"`` when it is not built."""
+    if engine == "python" or (engine == "auto" and build.pure_python_requested()):
+        return build.interpreted()
+    if engine == "compiled" and not build.compiled_is_built():
+        raise InputError("the compiled engine is not built (no C compiler when lobsim was "
+                         "installed?); use --engine python")
+    if engine == "auto" and not build.compiled_is_built():
+        warnings.warn("lobsim's compiled engine is not built; running interpreted",
+                      RuntimeWarning, stacklevel=3)
+    return build.compiled()
+
+
 def _twin(agent: Any) -> Any:
     """The compiled twin of ``agent``, built from it."""
     module, name = type(agent).compiled.split(":")
@@ -133,31 +152,32 @@ class Market:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         self.scenario = scenario
         self.engine = engine
-        self.ran_on: str | None = None  #: the engine that ran (or runs) it: "python" or "compiled"
+        self.ran_on: str | None = None  #: the engine that ran (or runs) it (see ENGINES)
         self._compiled: Any = None  # the compiled engine, when it runs this market
         self._compiled_totals: Totals | None = None
         resolve = resolve_kind or (lambda kind: registry.load("lobsim.agents", kind))
-        self.env = Environment()
-        self.scheduler = Scheduler(self.env)
+        self.build = core = engine_build(engine)
+        self.scheduler = core.Scheduler()
+        self.env = self.scheduler.env  #: SimPy's environment: processes may run beside agents
         names = [name for config in scenario.agents for name in config.instance_names()]
         self.sink: Sink = sink if sink is not None else MemorySink()
-        self.recorder = Recorder(self.sink)
-        self.ledger = Ledger(len(names), names)
-        self.exchange = Exchange(self.scheduler, scenario.market, self.ledger, self.recorder)
+        self.recorder = core.Recorder(self.sink)
+        self.ledger = core.Ledger(len(names), names)
+        self.exchange = core.Exchange(self.scheduler, scenario.market, self.ledger, self.recorder)
         root = seeding.root(scenario.simulation.seed)
         self.sessions: list[Session] = []
         self.agents: list[Any] = []
         for config in scenario.agents:
-            kind = resolve(config.kind)
+            kind = core.kind(resolve(config.kind))
             for name in config.instance_names():
-                inbound, outbound = legs(config.latency,
+                inbound, outbound = core.legs(config.latency,
                                          seeding.generator(root, f"latency/in/{name}"),
                                          seeding.generator(root, f"latency/out/{name}"))
-                session = Session(name, len(self.sessions), self.exchange, self.scheduler,
-                                  inbound, outbound,
-                                  BatchedRandom(seeding.generator(root, f"agent/{name}")),
-                                  self_trade_prevention=kind.self_trade_prevention,
-                                  rate_limit=config.rate_limit, seed_root=root)
+                session = core.Session(name, len(self.sessions), self.exchange, self.scheduler,
+                                       inbound, outbound,
+                                       core.BatchedRandom(seeding.generator(root, f"agent/{name}")),
+                                       self_trade_prevention=kind.self_trade_prevention,
+                                       rate_limit=config.rate_limit, seed_root=root)
                 agent = kind(name, config.params, session)
                 session.attach(agent)
                 for feed in (config.feeds if config.feeds is not None else kind.feeds):
@@ -206,26 +226,27 @@ class Market:
     def start(self, prefer_compiled: bool = False) -> None:
         """Start every agent (in scenario order) and the snapshot timer, at time 0.
 
-        Which engine: ``engine="compiled"`` takes the compiled one (:class:`InputError` if
-        it cannot run this market), ``"python"`` SimPy. With ``"auto"``, a caller that
-        steps the market (:meth:`advance`) gets SimPy unless it passes
-        ``prefer_compiled``: the compiled engine keeps only the ledger, the venue's
-        figures and the book up to date as it goes, while the Python objects (agents,
-        sessions, ``exchange.orders``, ``recorder``) do not run at all, and a caller who
-        reads them mid-run would see them frozen. :meth:`run` prefers it, and
-        ``lobsim evaluate`` does for its baselines, which read only the ledger."""
-        if self.engine == "compiled" or (self.engine == "auto" and prefer_compiled):
+        Which engine: ``engine="twins"`` takes the twins (:class:`InputError` if they
+        cannot run this market). With ``"auto"``, a caller that steps the market
+        (:meth:`advance`) gets the build chosen at construction unless it passes
+        ``prefer_compiled``: the twins keep only the ledger, the venue's figures and the
+        book up to date as they go, while the Python objects (agents, sessions,
+        ``exchange.orders``, ``recorder``) do not run at all, and a caller who reads them
+        mid-run would see them frozen. :meth:`run` prefers them, and ``lobsim evaluate``
+        does for its baselines, which read only the ledger."""
+        if self.engine == "twins" or (self.engine == "auto" and prefer_compiled
+                                      and self.build.name == "compiled"):
             refusal = compiled_engine_refusal(self)
             if refusal is None:
                 from lobsim.sim._cmarket import Engine
 
                 self._compiled = Engine(self, [_twin(agent) for agent in self.agents])
-                self.ran_on = "compiled"
+                self.ran_on = "twins"
                 self._compiled.start()
                 return
-            if self.engine == "compiled":
-                raise InputError(f"the compiled engine cannot run this scenario: {refusal}")
-        self.ran_on = "python"
+            if self.engine == "twins":
+                raise InputError(f"the twins cannot run this scenario: {refusal}")
+        self.ran_on = self.build.name
         for agent in self.agents:
             agent.on_start()
         self.scheduler.call_later(0, self._snapshot)
@@ -243,7 +264,7 @@ class Market:
         if until <= self.now:
             return
         if self._compiled is None:
-            self.env.run(until=until)
+            self.scheduler.run_until(until)
         else:
             self._compiled.advance(until)
             self._copy_compiled_state()

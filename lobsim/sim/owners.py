@@ -27,8 +27,6 @@ _NO_ORDER = array("i", [-1]) * BLOCK  # a block in which no id was accepted
 class Owners:
     """Order id -> index of the session that owns it (-1: no order accepted under it)."""
 
-    __slots__ = ("_blocks",)
-
     def __init__(self) -> None:
         self._blocks: list[array] = []
 

@@ -1,16 +1,26 @@
-"""Callbacks at a later simulated time, as single SimPy queue entries.
+"""Callbacks at a later simulated time, on SimPy's own event queue.
 
 Every arrow in lobsim that crosses latency (an order travelling to the exchange, a batch
-of reports travelling back, a timer) is exactly one scheduled entry whose callback does
-the work. SimPy orders entries of equal time by a global, monotone event id, so ties are
-broken by the order in which they were scheduled: never by agent id, never by chance.
-A ``simpy.Store`` per message would cost several times the matching itself.
+of reports travelling back, a timer) is exactly one queue entry whose callback does the
+work. Entries of equal time are taken in the order they were scheduled (a global,
+monotone sequence number): never by agent id, never by chance.
+
+The queue is SimPy's: entries are ``(time ns, priority, sequence, payload)`` on the
+environment's heap, numbered by its own counter, so that SimPy processes and events
+(``scheduler.env.timeout(...)``, ``env.process(...)``) run beside agents in one
+(time, priority, sequence) order. A payload is either a SimPy event, which SimPy
+processes as usual, or a plain ``(fn, arg)`` call, which :meth:`Scheduler.run_until`
+runs directly: a call has exactly one action and cannot fail, and building an ``Event``
+per message would cost more than the matching.
+
+This module is compiled by Cython when a compiler is present (``scheduler.pxd`` types it);
+the same source runs as plain Python otherwise (see :mod:`lobsim.sim.build`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappop
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
@@ -18,39 +28,62 @@ from simpy.core import NORMAL
 
 
 class Environment(simpy.Environment):
-    """A SimPy environment that also runs plain ``(fn, arg)`` calls.
+    """A SimPy environment whose clock is its :class:`Scheduler`'s, and whose ``step``
+    also runs plain ``(fn, arg)`` calls (for code that calls ``env.run`` or ``env.step``
+    itself; lobsim's markets run through :meth:`Scheduler.run_until`)."""
 
-    ``Environment.schedule`` puts any object on SimPy's queue with the next event id;
-    :class:`Scheduler` puts a ``(fn, arg)`` tuple there instead of an ``Event``: a call has
-    exactly one action and cannot fail, and building an ``Event`` per message costs more
-    than the matching (measured: it was a fifth of a noise-trader run). ``step`` runs
-    such a call directly and hands every real event to SimPy's own ``step``, so SimPy
-    processes and events work alongside, in the same (time, priority, id) order.
-    """
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        super().__init__(0)
+
+    @property  # type: ignore[override]
+    def _now(self) -> int:
+        return self.scheduler.now
+
+    @_now.setter
+    def _now(self, value: int) -> None:
+        self.scheduler.now = value
 
     def step(self) -> None:
         queue = self._queue
         if queue and type(queue[0][3]) is tuple:
-            self._now, _, _, (fn, arg) = heappop(queue)
+            now, _, _, (fn, arg) = heappop(queue)
+            self.scheduler.now = now
             fn(arg)
         else:
             super().step()
 
 
 class Scheduler:
-    """Schedules ``fn(arg)`` after a delay in integer nanoseconds of simulated time."""
+    """Schedules ``fn(arg)`` after a delay in integer nanoseconds of simulated time, and
+    runs the queue. ``now``: simulated time, ns (SimPy's ``env.now`` is the same clock)."""
 
-    __slots__ = ("env", "_schedule")
-
-    def __init__(self, env: Environment) -> None:
-        self.env = env
-        self._schedule = env.schedule
-
-    @property
-    def now(self) -> int:
-        """Current simulated time, ns."""
-        return self.env.now
+    def __init__(self) -> None:
+        self.now = 0
+        self.env = Environment(self)
+        self._queue: list = self.env._queue
+        self._sequence = self.env._eid  # SimPy's counter: one order for calls and events
 
     def call_later(self, delay_ns: int, fn: Callable[[Any], None], arg: Any = None) -> None:
-        """Run ``fn(arg)`` ``delay_ns`` >= 0 nanoseconds from now. O(log pending events)."""
-        self._schedule((fn, arg), NORMAL, delay_ns)  # type: ignore[arg-type]
+        """Run ``fn(arg)`` ``delay_ns`` >= 0 nanoseconds from now. O(log pending entries)."""
+        heappush(self._queue, (self.now + delay_ns, NORMAL, next(self._sequence), (fn, arg)))
+
+    def run_until(self, until_ns: int) -> None:
+        """Run every entry due before ``until_ns``, in order; then the clock reads
+        ``until_ns`` (as SimPy's ``env.run(until=...)`` leaves it). An entry at exactly
+        ``until_ns`` stays for the next call. O(entries run x log pending)."""
+        queue = self._queue
+        env = self.env
+        while queue:
+            entry = queue[0]
+            if entry[0] >= until_ns:
+                break
+            payload = entry[3]
+            if type(payload) is tuple:
+                heappop(queue)
+                self.now = entry[0]
+                payload[0](payload[1])
+            else:
+                env.step()  # a SimPy event: SimPy processes it (and sets the clock)
+        if until_ns > self.now:
+            self.now = until_ns

@@ -21,8 +21,6 @@ class BatchedRandom:
 
     BATCH = 4096
 
-    __slots__ = ("generator", "_buffer", "_next")
-
     def __init__(self, generator: np.random.Generator) -> None:
         self.generator = generator
         self._buffer: list[float] = []

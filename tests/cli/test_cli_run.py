@@ -157,12 +157,12 @@ def test_engine_choice_gives_the_same_bytes_and_a_clear_refusal(tmp_path, capsys
         assert main(["run", str(flows), "--engine", engine, "--out", str(tmp_path / engine),
                      "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "engine: compiled;" in printed and "engine: python;" in printed
+    assert "engine: twins;" in printed and "engine: python;" in printed
     for name in ("events.parquet", "book.parquet", "agents.parquet", "summary.json"):
         assert (tmp_path / "auto" / name).read_bytes() == (tmp_path / "python" / name).read_bytes()
     duel = tmp_path / "duel.toml"
     duel.write_text((DEFAULT.parent / "mm_duel.toml").read_text())
-    assert main(["run", str(duel), "--engine", "compiled", "--out", str(tmp_path / "no")]) == 2
+    assert main(["run", str(duel), "--engine", "twins", "--out", str(tmp_path / "no")]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]  # after the idle-seats notice
     assert error.startswith("lobsim run: ") and "agent 'maker_0' (LearnerSeat) has no compiled twin" in error
     assert not (tmp_path / "no").exists()

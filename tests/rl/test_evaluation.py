@@ -64,5 +64,5 @@ def test_baseline_episodes_step_the_compiled_engine_to_the_same_figures(monkeypa
     compiled = run_episode(env, scenario, None, 7)
     monkeypatch.setenv("LOBSIM_PURE_PYTHON", "1")
     python = run_episode(env, scenario, None, 7)
-    assert ran == ["compiled", "python"]
+    assert ran == ["twins", "python"]
     assert compiled == python and compiled["seats"]["maker_0"]["fills"] > 0

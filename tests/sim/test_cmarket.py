@@ -179,7 +179,7 @@ def test_a_zero_latency_livelock_stops_both_engines_the_same_way():
             "schedule": [{"at": 0.1, "type": "market", "repeat": 20_000}]}
     sc = scenario(santa_fe(), poisson(), loop, seed=0, duration=0.5)
     errors = []
-    for engine in ("python", "compiled"):
+    for engine in ("python", "twins"):
         with pytest.raises(LivelockError) as stopped:
             Market(sc, engine=engine).run()
         errors.append(str(stopped.value))
@@ -221,39 +221,39 @@ def test_engines_agree_on_random_makers(seed, latency, half_spread, quote_size, 
 
 def test_the_written_run_is_the_same_bytes(tmp_path):
     sc = CASES["fees, two of each, uniform and no jitter"]
-    for engine in ("python", "compiled"):
+    for engine in ("python", "twins"):
         write_run(Market(sc, engine=engine).run(), tmp_path / engine, "")
     names = sorted(p.name for p in (tmp_path / "python").iterdir())
-    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "python", tmp_path / "compiled", names,
+    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "python", tmp_path / "twins", names,
                                                shallow=False)
     assert (mismatch, errors) == ([], []) and "events.parquet" in match
 
 
 def test_progress_reports_the_same_steps_on_both_engines():
     sc = CASES["bench standard"]
-    seen = {"python": [], "compiled": []}
+    seen = {"python": [], "twins": []}
     results = {engine: Market(sc, engine=engine).run(progress=lambda d, t, e=engine: seen[e].append((d, t)))
                for engine in seen}
-    assert seen["python"] == seen["compiled"] and len(seen["python"]) == 100
-    assert results["python"].events == results["compiled"].events
+    assert seen["python"] == seen["twins"] and len(seen["python"]) == 100
+    assert results["python"].events == results["twins"].events
 
 
 # ---------------------------------------------------------------------- when it runs
 
 
-def test_auto_takes_the_compiled_engine_only_when_every_agent_has_a_twin():
+def test_auto_takes_the_twins_only_when_every_agent_has_one_else_the_compiled_build():
     flows = Market(CASES["bench standard"])
     flows.run()
-    assert flows.ran_on == "compiled"
+    assert flows.ran_on == "twins"
     mixed = Market(shortened(load(SCENARIO_DIR / "mm_duel.toml"), 1.0))
     assert compiled_engine_refusal(mixed) == "agent 'maker_0' (LearnerSeat) has no compiled twin"
     mixed.run()
-    assert mixed.ran_on == "python"
+    assert mixed.ran_on == "compiled"
 
 
 def test_asking_for_the_compiled_engine_where_it_cannot_run_is_a_clear_error():
-    with pytest.raises(InputError, match="compiled engine cannot run this scenario: agent 'maker_0'"):
-        Market(shortened(load(SCENARIO_DIR / "mm_duel.toml"), 1.0), engine="compiled").run()
+    with pytest.raises(InputError, match="the twins cannot run this scenario: agent 'maker_0'"):
+        Market(shortened(load(SCENARIO_DIR / "mm_duel.toml"), 1.0), engine="twins").run()
     with pytest.raises(ValueError, match="engine must be one of"):
         Market(CASES["bench standard"], engine="fast")
 
@@ -268,11 +268,11 @@ class TweakedSantaFe(SantaFeTrader):
     (lambda: Market(scenario(santa_fe(rate_limit=1000))), "agent 'zi' has a rate limit"),
     (lambda: Market(scenario(santa_fe(feeds=["l1", "l2"]))), "agent 'zi' subscribes to l2"),
 ])
-def test_what_the_compiled_engine_refuses(make, reason):
+def test_what_the_twins_refuse_runs_on_the_compiled_build(make, reason):
     market = make()
     assert compiled_engine_refusal(market) == reason
     market.run()
-    assert market.ran_on == "python"
+    assert market.ran_on == "compiled"
 
 
 def test_lobsim_pure_python_keeps_runs_on_simpy(monkeypatch):
@@ -307,16 +307,16 @@ def test_both_engines_check_each_order_as_it_leaves_the_book():
     cancelled = [row[4] for row in Market(CASES["bench standard"]).run().events
                  if row[2] == "cancelled" and row[8] == "request"]
     audits = {}
-    for engine in ("python", "compiled"):
+    for engine in ("python", "twins"):
         market = Market(CASES["bench standard"], engine=engine)
         market.exchange.venues["XYZ"].book = book = ShortBook()
         book.short = frozenset(cancelled[::3])
         with pytest.raises(AuditError) as failed:
             market.run()
         audits[engine] = failed.value.result.summary["audit"]
-        live = market._compiled.live_orders if engine == "compiled" else len(market.exchange.orders)
+        live = market._compiled.live_orders if engine == "twins" else len(market.exchange.orders)
         assert live == len(book)
-    assert audits["python"] == audits["compiled"]
+    assert audits["python"] == audits["twins"]
     assert audits["python"]["orders_not_conserved"] == sorted(cancelled[::3])[:10]
 
 
@@ -327,12 +327,12 @@ def test_both_engines_fail_the_same_audit_the_same_way():
     accepted = [row[4] for row in Market(CASES["bench standard"]).run().events if row[2] == "accepted"]
     first, later = next((a, b) for a, b in zip(accepted, accepted[1:]) if a > b)
     audits = {}
-    for engine in ("python", "compiled"):
+    for engine in ("python", "twins"):
         market = Market(CASES["bench standard"], engine=engine)
         market.exchange.venues["XYZ"].book = book = LeakyBook()
         book.leaks = frozenset({first, later})
         with pytest.raises(AuditError) as failed:
             market.run()
         audits[engine] = failed.value.result.summary["audit"]
-    assert audits["python"] == audits["compiled"]
-    assert audits["compiled"]["orders_not_conserved"] == [later, first]
+    assert audits["python"] == audits["twins"]
+    assert audits["twins"]["orders_not_conserved"] == [later, first]

@@ -24,7 +24,7 @@ from lobsim.sim.market import Market, compiled_engine_refusal
 from lobsim.book.orders import MAX_PRICE
 
 INT64_MAX = (1 << 63) - 1
-ENGINES = ("python", "compiled")
+ENGINES = ("python", "compiled", "twins")
 
 
 def with_latency(sc, agent, **latency):
@@ -88,11 +88,11 @@ def test_exponential_jitter_draws_past_int64_are_cut_not_wrapped():
     assert assert_engines_agree(sc).summary["messages"] == 0
 
 
-def test_a_floor_past_int64_runs_on_python_and_never_arrives():
+def test_a_floor_past_int64_runs_on_the_compiled_build_and_never_arrives():
     sc = with_latency(scenario(santa_fe()), 0, inbound_ns=1 << 64)
     market = Market(sc)
     assert compiled_engine_refusal(market) == "agent 'zi' has a latency floor past the int64-ns horizon"
-    assert market.run().summary["messages"] == 0 and market.ran_on == "python"
+    assert market.run().summary["messages"] == 0 and market.ran_on == "compiled"
 
 
 def test_scripted_sends_past_the_horizon_never_come_on_either_engine():
@@ -181,13 +181,13 @@ def test_a_pnl_past_int64_at_a_snapshot_is_the_same_error_on_both_engines():
                                      "-18,446,744,073,709,551,616")
 
 
-def test_a_fee_past_int64_falls_back_to_python():
+def test_a_fee_past_int64_runs_on_the_compiled_build():
     sc = with_market(crossing(1), maker_fee=1 << 63)
     market = Market(sc)
     assert compiled_engine_refusal(market) == "market.maker_fee does not fit int64"
     with pytest.raises(RangeError, match="the fees of agent 'seller'"):
         market.run()
-    assert market.ran_on == "python"
+    assert market.ran_on == "compiled"
 
 
 def test_lobsim_run_of_a_figure_past_int64_is_one_line_and_writes_nothing(tmp_path, capsys):
@@ -228,13 +228,14 @@ def test_the_rate_guard_stops_both_engines_at_the_same_message_and_keeps_the_run
         with pytest.raises(LivelockError) as stopped:
             Market(sc, engine=engine).run()
         results[engine] = stopped.value
-    python, compiled = results["python"], results["compiled"]
-    assert str(python) == str(compiled)
+    python = results["python"]
+    for compiled in (results["compiled"], results["twins"]):
+        assert str(python) == str(compiled)
+        assert python.result.summary == compiled.result.summary
+        assert python.result.events == compiled.result.events
+        assert python.result.agent_rows == compiled.result.agent_rows
     assert re.match(r"agent '(zi|mm_fixed)' sent 3 messages within the simulated millisecond "
                     r"from t=\d+\.\d{3} s, beyond market.max_messages_per_ms = 2", str(python))
-    assert python.result.summary == compiled.result.summary
-    assert python.result.events == compiled.result.events
-    assert python.result.agent_rows == compiled.result.agent_rows
     summary = python.result.summary
     assert summary["stopped"]["reason"] == str(python) and summary["audit"]["ok"]
     assert 0 < summary["stopped"]["at_s"] < sc.simulation.duration

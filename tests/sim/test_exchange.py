@@ -8,7 +8,6 @@ from support.market_harness import KINDS, Probe, probe, run, scenario
 
 from lobsim import Side, TimeInForce
 from lobsim.errors import AuditError, LivelockError
-from lobsim.sim.exchange import Exchange
 from lobsim.sim.market import Market
 from lobsim.sim.output import write_run
 from lobsim.sim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
@@ -217,9 +216,10 @@ class Echo(Probe):
         self.session.limit(BUY, 9_000, 1)
 
 
-def test_zero_latency_feedback_loop_stops_with_a_clear_error(monkeypatch):
-    monkeypatch.setattr(Exchange, "MAX_BURST", 500)
+@pytest.mark.parametrize("engine", ["python", "compiled"])
+def test_zero_latency_feedback_loop_stops_with_a_clear_error(engine):
     market = Market(scenario(probe("echo", [limit(1_000, BUY, 9_000, 1)])),
-                    resolve_kind={"probe": Echo}.__getitem__)
+                    resolve_kind={"probe": Echo}.__getitem__, engine=engine)
+    market.exchange.max_burst = 500
     with pytest.raises(LivelockError, match="'echo' sent 501 messages at t=0.000001000 s"):
         market.run()

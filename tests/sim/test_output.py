@@ -62,12 +62,12 @@ def test_the_bytes_do_not_depend_on_the_batch_size_or_the_engine(tmp_path, small
     events = pq.ParquetFile(reference / "events.parquet").metadata
     assert events.num_rows == held.summary["events"] > 4 * ROW_GROUP
     assert events.num_row_groups == -(-events.num_rows // ROW_GROUP)
-    for engine in ("python", "compiled"):
+    for engine in ("python", "compiled", "twins"):
         for batch_rows in (7, ROW_GROUP, 3 * ROW_GROUP + 1):
             assert_same_files(reference, streamed(tmp_path, f"{engine}-{batch_rows}", engine, batch_rows))
 
 
-@pytest.mark.parametrize("engine", ["python", "compiled"])
+@pytest.mark.parametrize("engine", ["python", "compiled", "twins"])
 def test_engines_hand_over_batches_as_they_run(engine):
     whole = Market(BUSY, engine=engine).run()
     sink = Batches(100)

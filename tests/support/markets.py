@@ -47,16 +47,18 @@ def scenario(*agents, market=None, **simulation):
 
 
 def assert_engines_agree(sc, python=None):
-    """Both engines give ``sc`` the same results (``python``: its Python run, if done)."""
+    """Every engine gives ``sc`` the same results as the interpreted one (``python``: its
+    run, if done): the compiled build of the same source, and the twins."""
     python = python or Market(sc, engine="python").run()
-    market = Market(sc, engine="compiled")
-    compiled = market.run()
-    assert market.ran_on == "compiled"
-    assert isinstance(compiled.event_log, EventColumns)
-    assert compiled.events == python.events
-    assert compiled.book_rows == python.book_rows
-    assert compiled.agent_rows == python.agent_rows
-    assert compiled.summary == python.summary
+    for engine in ("compiled", "twins"):
+        market = Market(sc, engine=engine)
+        result = market.run()
+        assert market.ran_on == engine
+        assert isinstance(result.event_log, EventColumns) == (engine == "twins")
+        assert result.events == python.events, engine
+        assert result.book_rows == python.book_rows, engine
+        assert result.agent_rows == python.agent_rows, engine
+        assert result.summary == python.summary, engine
     return python
 
 
@@ -65,9 +67,10 @@ def assert_engines_agree_or_stop_alike(sc):
     try:
         python = Market(sc, engine="python").run()
     except LobsimError as error:
-        with pytest.raises(type(error)) as stopped:
-            Market(sc, engine="compiled").run()
-        assert str(stopped.value) == str(error)
+        for engine in ("compiled", "twins"):
+            with pytest.raises(type(error)) as stopped:
+                Market(sc, engine=engine).run()
+            assert str(stopped.value) == str(error), engine
         return None
     return assert_engines_agree(sc, python)
 

@@ -1,0 +1,25 @@
+# Types agents/poisson.py when Cython compiles it (pure-Python mode); see that module.
+
+from lobsim.sim.agent cimport Agent
+from agents.tracking cimport LiveOrders, TopOfBook
+
+cdef class EventClock:
+    cdef public object session
+    cdef public Py_ssize_t _generation
+    cpdef schedule(self, double total_rate)
+    cpdef bint is_due(self, object tag) except -1
+    cpdef Py_ssize_t pick(self, object rates, double total) except -1
+
+cdef class PoissonFlow(Agent):
+    cdef public LiveOrders orders
+    cdef public TopOfBook top
+    cdef public EventClock clock
+    cpdef tuple rates(self)
+    cpdef act(self, Py_ssize_t stream)
+    cpdef _schedule(self)
+    cpdef _cancel_one(self)
+
+cdef class PoissonTrader(PoissonFlow):
+    cpdef _new_order(self)
+    cpdef object _offset(self)
+    cpdef object _limit_price(self, object side, object offset)

@@ -1,0 +1,43 @@
+# Types lobsim/sim/exchange.py when Cython compiles it (pure-Python mode); see that module.
+
+from lobsim.sim.gateway cimport Session
+from lobsim.sim.ledger cimport Ledger
+from lobsim.sim.owners cimport Owners
+from lobsim.sim.recorder cimport Recorder
+from lobsim.sim.scheduler cimport Scheduler
+
+cdef class Venue:
+    cdef public object symbol, book, l1, mid2, l1_since_ns, spread_ns_sum, two_sided_ns
+    cdef public object trades, volume
+
+cdef class Exchange:
+    cdef public Scheduler scheduler
+    cdef public object market
+    cdef public Ledger ledger
+    cdef public Recorder recorder
+    cdef public object initial_price
+    cdef public dict venues, subscribers, orders
+    cdef public Owners owners
+    cdef public Py_ssize_t orders_retired
+    cdef public list unconserved
+    cdef public Py_ssize_t messages
+    cdef public object max_burst
+    cdef public object _last_id
+    cdef public dict _traffic
+    cdef public dict _handlers
+    cpdef object new_order_id(self)
+    cpdef receive(self, tuple arg)
+    cpdef _guard(self, str name, object traffic, object now)
+    cpdef _new_order(self, Session session, object request, dict outbox)
+    cpdef _cancel(self, Session session, object request, dict outbox)
+    cpdef _modify(self, Session session, object request, dict outbox)
+    cpdef bint _owns(self, Session session, object request, dict outbox) except -1
+    cpdef _refuse(self, Session session, object request, object reason, dict outbox)
+    cpdef object _symbol_of(self, object order_id)
+    cpdef _apply(self, Venue venue, list reports, dict outbox, object request=*, object session=*)
+    cpdef _retire(self, Venue venue, list reports)
+    cpdef _trade(self, Venue venue, object trade, dict outbox)
+    cpdef _cancelled(self, object report, dict outbox)
+    cpdef _modified(self, object report, dict outbox)
+    cpdef _quote_if_changed(self, Venue venue, dict outbox)
+    cpdef list _box(self, dict outbox, Session session)

@@ -1,0 +1,26 @@
+# Types lobsim/sim/gateway.py when Cython compiles it (pure-Python mode); see that module.
+
+from lobsim.sim.latency cimport Leg
+from lobsim.sim.scheduler cimport Scheduler
+
+cdef class Session:
+    cdef dict __dict__
+    cdef public str name
+    cdef public Py_ssize_t index
+    cdef public object exchange
+    cdef public Scheduler scheduler
+    cdef public Leg inbound, outbound
+    cdef public object rng, seed_root
+    cdef public bint self_trade_prevention
+    cdef public object rate_limit
+    cdef public object on_report, on_market_data, on_timer
+    cdef public object symbol, tick_size, initial_price
+    cpdef timer(self, object delay_ns, object tag=*)
+    cpdef object limit(self, object side, object price, object qty, object tif=*,
+                       object post_only=*, object symbol=*)
+    cpdef object market(self, object side, object qty, object symbol=*)
+    cpdef cancel(self, object order_id)
+    cpdef modify(self, object order_id, object qty=*, object price=*)
+    cpdef _send(self, object request)
+    cpdef deliver(self, object arrival_ns, list items)
+    cpdef _receive(self, list items)
