@@ -22,6 +22,7 @@ from lobsim.errors import InputError
 #: target name -> module implementing it
 TARGETS = {
     "book": "lobsim.bench.book",
+    "env": "lobsim.bench.env",
     "market": "lobsim.bench.market",
     "memory": "lobsim.bench.memory",
     "lobster": "lobsim.bench.lobster",

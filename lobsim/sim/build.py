@@ -30,7 +30,7 @@ from typing import Any
 #: The modules Cython compiles (setup.py reads this tuple), in an order in which each
 #: one's imports of the others come first.
 MODULES = (
-    "lobsim.sim.streams", "lobsim.sim.latency", "lobsim.sim.owners", "lobsim.sim.ledger",
+    "lobsim.units", "lobsim.sim.streams", "lobsim.sim.latency", "lobsim.sim.owners", "lobsim.sim.ledger",
     "lobsim.sim.recorder", "lobsim.sim.scheduler", "lobsim.sim.agent", "lobsim.sim.gateway",
     "lobsim.sim.exchange", "agents.tracking", "agents.poisson", "agents.santa_fe",
 )

@@ -27,7 +27,7 @@ from lobsim.sim.owners import Owners
 from lobsim.sim.messages import (FEEDS, CancelRejected, CancelRequest, Depth, ModifyRequest,
                                  NewOrder, OrderAccepted, OrderCancelled, OrderFilled,
                                  OrderModified, OrderRejected, Quote, Request, TradePrint)
-from lobsim.book.orders import RejectReason
+from lobsim.book.orders import CancelCause, RejectReason, Side
 from lobsim.sim.recorder import Recorder
 from lobsim.book.reports import Cancelled, Modified, Rejected, Traded
 from lobsim.sim.scheduler import Scheduler
@@ -37,6 +37,12 @@ if TYPE_CHECKING:
     from lobsim.sim.gateway import Session
 
 Outbox = dict  # Session -> (arrival_ns, [items]): one delivery per agent per request
+
+# The hot path builds each report with tuple.__new__, as a NamedTuple's own constructor
+# runs a Python frame; and reads an enum's value or opposite from a dict, not a property.
+_new = tuple.__new__
+OPPOSITE = {Side.BUY: Side.SELL, Side.SELL: Side.BUY}
+VALUE = {member: member.value for enum in (RejectReason, CancelCause) for member in enum}
 
 # Fields of a live order's record (a list: one is built per accepted order, and dropped
 # when the order leaves the book: see Exchange._retire).
@@ -181,7 +187,7 @@ class Exchange:
         self.orders[order_id] = [session, symbol, qty, 0, 0]
         self.owners.set(order_id, session.index)
         box = self._box(outbox, session)
-        box[1].append(OrderAccepted(order_id, symbol, side, price, qty, now, box[0]))
+        box[1].append(_new(OrderAccepted, (order_id, symbol, side, price, qty, now, box[0])))
         self.recorder.row(now, "accepted", session.name, order_id, side, price, qty, None)
         self._apply(venue, reports, outbox)
         self._quote_if_changed(venue, outbox)
@@ -217,13 +223,14 @@ class Exchange:
         op, order_id = request.op, request.order_id
         box = self._box(outbox, session)
         if type(request) is NewOrder:
-            item: Any = OrderRejected(order_id, request.symbol, reason.value, now, box[0])
+            item: Any = _new(OrderRejected, (order_id, request.symbol, VALUE[reason], now, box[0]))
             kind = "rejected"
         else:
-            item = CancelRejected(order_id, self._symbol_of(order_id), op, reason.value, now, box[0])
+            item = _new(CancelRejected, (order_id, self._symbol_of(order_id), op, VALUE[reason],
+                                         now, box[0]))
             kind = "cancel_rejected"
         box[1].append(item)
-        self.recorder.row(now, kind, session.name, order_id, None, None, None, reason.value)
+        self.recorder.row(now, kind, session.name, order_id, None, None, None, VALUE[reason])
 
     def _symbol_of(self, order_id: Hashable) -> str:
         """A live order's symbol; else the market's (a finished order's too: one venue)."""
@@ -289,18 +296,18 @@ class Exchange:
         ledger.fill(maker_session.index, -aggressor, price, qty, mid2, self.market.maker_fee)
         ledger.fill(taker_session.index, aggressor, price, qty, mid2, self.market.taker_fee)
         box = self._box(outbox, maker_session)
-        box[1].append(OrderFilled(trade.maker, symbol, aggressor.opposite, price, qty,
-                                  trade.maker_left, True, now, box[0]))
+        box[1].append(_new(OrderFilled, (trade.maker, symbol, OPPOSITE[aggressor], price, qty,
+                                         trade.maker_left, True, now, box[0])))
         box = self._box(outbox, taker_session)
-        box[1].append(OrderFilled(trade.taker, symbol, aggressor, price, qty,
-                                  taker[SUBMITTED] - taker[FILLED] - taker[CANCELLED], False,
-                                  now, box[0]))
+        box[1].append(_new(OrderFilled, (trade.taker, symbol, aggressor, price, qty,
+                                         taker[SUBMITTED] - taker[FILLED] - taker[CANCELLED],
+                                         False, now, box[0])))
         record = self.recorder.row
-        record(now, "fill", maker_session.name, trade.maker, aggressor.opposite, price, qty, "maker")
+        record(now, "fill", maker_session.name, trade.maker, OPPOSITE[aggressor], price, qty, "maker")
         record(now, "fill", taker_session.name, trade.taker, aggressor, price, qty, "taker")
         for subscriber in self.subscribers["trades"]:
             box = self._box(outbox, subscriber)
-            box[1].append(TradePrint(symbol, price, qty, aggressor, now, box[0]))
+            box[1].append(_new(TradePrint, (symbol, price, qty, aggressor, now, box[0])))
 
     def _cancelled(self, report: Cancelled, outbox: Outbox) -> None:
         now = self.scheduler.now
@@ -308,10 +315,10 @@ class Exchange:
         order[CANCELLED] += report.qty
         session = order[SESSION]
         box = self._box(outbox, session)
-        box[1].append(OrderCancelled(report.order_id, order[SYMBOL], report.qty, report.cause.value,
-                                     now, box[0]))
+        box[1].append(_new(OrderCancelled, (report.order_id, order[SYMBOL], report.qty,
+                                            VALUE[report.cause], now, box[0])))
         self.recorder.row(now, "cancelled", session.name, report.order_id, None, None, report.qty,
-                          report.cause.value)
+                          VALUE[report.cause])
 
     def _modified(self, report: Modified, outbox: Outbox) -> None:
         now = self.scheduler.now
@@ -324,8 +331,8 @@ class Exchange:
             order[CANCELLED] -= change
         session = order[SESSION]
         box = self._box(outbox, session)
-        box[1].append(OrderModified(report.order_id, order[SYMBOL], report.price, report.qty,
-                                    now, box[0]))
+        box[1].append(_new(OrderModified, (report.order_id, order[SYMBOL], report.price,
+                                           report.qty, now, box[0])))
         self.recorder.row(now, "modified", session.name, report.order_id, report.side,
                           report.price, report.qty, None)
 
@@ -349,7 +356,7 @@ class Exchange:
             venue.mid2 = bid + ask
         for subscriber in self.subscribers["l1"]:
             box = self._box(outbox, subscriber)
-            box[1].append(Quote(venue.symbol, l1[0], l1[1], l1[2], l1[3], now, box[0]))
+            box[1].append(_new(Quote, (venue.symbol, l1[0], l1[1], l1[2], l1[3], now, box[0])))
 
     def publish_depth(self, levels: int) -> None:
         """Send an L2 snapshot of every book to the ``l2`` subscribers (called on a timer)."""
@@ -359,7 +366,7 @@ class Exchange:
             bids, asks = venue.book.depth(levels)
             for subscriber in self.subscribers["l2"]:
                 box = self._box(outbox, subscriber)
-                box[1].append(Depth(venue.symbol, tuple(bids), tuple(asks), now, box[0]))
+                box[1].append(_new(Depth, (venue.symbol, tuple(bids), tuple(asks), now, box[0])))
         self._send(outbox)
 
     def close_statistics(self) -> None:
