@@ -1,12 +1,14 @@
-"""Builds lobsim's compiled extensions: the order book (``lobsim/book/_cbook.pyx``), the market
-engine (``lobsim/sim/_cmarket.pyx``) and the compiled twins of the flow agents and the
-baseline makers (``agents/_cflow.pyx``, ``agents/_cmaker.pyx``, which cimport the
-engine's ``.pxd``), and the memory probe of the benchmarks (``lobsim/bench/_memory.pyx``).
+"""Builds lobsim's compiled extensions: the order book (``lobsim/book/_cbook.pyx``), the
+market engine's modules, compiled from their Python source in Cython's pure-Python mode
+(``MODULES`` of ``lobsim/sim/build.py``, each typed by the ``.pxd`` beside it), the older
+hand-written twins of the engine and the scripted kinds (``lobsim/sim/_cmarket.pyx``,
+``agents/_cflow.pyx``, ``agents/_cmaker.pyx``), and the memory probe of the benchmarks
+(``lobsim/bench/_memory.pyx``).
 
 Everything else about the package is in pyproject.toml. An editable install
 (``pip install -e .``) builds the extensions in place, beside their sources.
 
-Every extension is optional: on a machine without a C++ compiler the build skips them
+Every extension is optional: on a machine without a C/C++ compiler the build skips them
 (setuptools prints why) and lobsim runs on its interpreted engine and Python book.
 """
 
@@ -66,11 +68,15 @@ def pure_python(module: str) -> Extension:
                      extra_compile_args=[] if sys.platform == "win32" else ["-O3"])
 
 
-setup(cmdclass={"build_ext": ReuseBuiltExtensions}, ext_modules=cythonize([
+EXTENSIONS = cythonize([
     extension("lobsim.book._cbook", "lobsim/book/_cbook.pyx", ("lobsim/book/_cbook.pxd",)),
     extension("lobsim.bench._memory", "lobsim/bench/_memory.pyx"),
     extension("lobsim.sim._cmarket", "lobsim/sim/_cmarket.pyx", ("lobsim/sim/_cmarket.pxd",)),
     extension("agents._cflow", "agents/_cflow.pyx", TWINS),
     extension("agents._cmaker", "agents/_cmaker.pyx", TWINS),
     *(pure_python(module) for module in engine_modules()),
-], compiler_directives={"language_level": 3, "annotation_typing": False}, quiet=True))
+], compiler_directives={"language_level": 3, "annotation_typing": False}, quiet=True)
+for compiled in EXTENSIONS:  # cythonize builds new Extension objects, without the flag
+    compiled.optional = True
+
+setup(cmdclass={"build_ext": ReuseBuiltExtensions}, ext_modules=EXTENSIONS)

@@ -10,6 +10,10 @@ cdef class Venue:
     cdef public object symbol, book, l1, mid2, l1_since_ns, spread_ns_sum, two_sided_ns
     cdef public object trades, volume
 
+cdef class Traffic:
+    cdef public object arrivals, burst_ns, window
+    cdef public Py_ssize_t burst, window_messages
+
 cdef class Exchange:
     cdef public Scheduler scheduler
     cdef public object market
@@ -24,10 +28,9 @@ cdef class Exchange:
     cdef public object max_burst
     cdef public object _last_id
     cdef public dict _traffic
-    cdef public dict _handlers
     cpdef object new_order_id(self)
     cpdef receive(self, tuple arg)
-    cpdef _guard(self, str name, object traffic, object now)
+    cpdef _guard(self, str name, Traffic traffic, object now)
     cpdef _new_order(self, Session session, object request, dict outbox)
     cpdef _cancel(self, Session session, object request, dict outbox)
     cpdef _modify(self, Session session, object request, dict outbox)

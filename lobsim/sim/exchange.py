@@ -15,8 +15,7 @@ forgotten: :meth:`Exchange._retire`), plus its owner, 4 B per accepted id
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from lobsim.book.orderbook import OrderBook
@@ -64,16 +63,16 @@ class Venue:
         self.volume = 0  # lots
 
 
-@dataclass(slots=True)
 class Traffic:
     """What the exchange counts of one session's messages, for its rate limit and the
     runaway guard: its own state, never written into the session."""
 
-    arrivals: deque = field(default_factory=deque)  #: arrival times within the last second, ns
-    burst_ns: int = -1  #: the instant of the latest messages
-    burst: int = 0  #: how many arrived at that instant (see Exchange.MAX_BURST)
-    window: int = -1  #: the simulated millisecond of the latest messages
-    window_messages: int = 0  #: how many arrived within it
+    def __init__(self) -> None:
+        self.arrivals: deque = deque()  #: arrival times within the last second, ns
+        self.burst_ns = -1  #: the instant of the latest messages
+        self.burst = 0  #: how many arrived at that instant (see Exchange.MAX_BURST)
+        self.window = -1  #: the simulated millisecond of the latest messages
+        self.window_messages = 0  #: how many arrived within it
 
 
 class Exchange:
@@ -106,10 +105,6 @@ class Exchange:
         self.max_burst = self.MAX_BURST  #: this exchange's (a test may lower it)
         self._last_id = 0
         self._traffic: dict[Session, Traffic] = {}
-        self._handlers: dict[str, Callable[[Session, Request, Outbox], None]] = {
-            "limit": self._new_order, "market": self._new_order,
-            "cancel": self._cancel, "modify": self._modify,
-        }
 
     def new_order_id(self) -> int:
         """A fresh exchange order id (a global counter: agents can never collide)."""
@@ -135,7 +130,13 @@ class Exchange:
         if session.rate_limit and self._over_rate(traffic, session.rate_limit, now):
             self._refuse(session, request, RejectReason.RATE_LIMITED, outbox)
         else:
-            self._handlers[request.op](session, request, outbox)
+            op = request.op
+            if op == "limit" or op == "market":
+                self._new_order(session, request, outbox)
+            elif op == "cancel":
+                self._cancel(session, request, outbox)
+            else:
+                self._modify(session, request, outbox)
         self._send(outbox)
 
     def _guard(self, name: str, traffic: Traffic, now: int) -> None:

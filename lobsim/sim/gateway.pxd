@@ -15,6 +15,7 @@ cdef class Session:
     cdef public object rate_limit
     cdef public object on_report, on_market_data, on_timer
     cdef public object symbol, tick_size, initial_price
+    cdef public object _to_exchange, _to_agent
     cpdef timer(self, object delay_ns, object tag=*)
     cpdef object limit(self, object side, object price, object qty, object tif=*,
                        object post_only=*, object symbol=*)

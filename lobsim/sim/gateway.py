@@ -72,6 +72,9 @@ class Session:
         self.symbol = market.symbol
         self.tick_size = market.tick_size
         self.initial_price = exchange.initial_price
+        # bound once: the hot path schedules them for every request and delivery
+        self._to_exchange = exchange.receive
+        self._to_agent = self._receive
 
     def attach(self, agent: Any) -> None:
         """Route deliveries to ``agent``'s callbacks."""
@@ -140,14 +143,14 @@ class Session:
 
     def _send(self, request: Request) -> None:
         now = self.scheduler.now
-        self.scheduler.call_later(self.inbound.arrival(now) - now, self.exchange.receive, (self, request))
+        self.scheduler.call_later(self.inbound.arrival(now) - now, self._to_exchange, (self, request))
 
     # ------------------------------------------------------------------ deliveries
 
     def deliver(self, arrival_ns: int, items: list) -> None:
         """Called by the exchange: hand ``items`` (stamped ``local_ns=arrival_ns``, taken
         from ``self.outbound.arrival``) to the agent's callbacks at ``arrival_ns``."""
-        self.scheduler.call_later(arrival_ns - self.scheduler.now, self._receive, items)
+        self.scheduler.call_later(arrival_ns - self.scheduler.now, self._to_agent, items)
 
     def _receive(self, items: list) -> None:
         on_report, on_market_data = self.on_report, self.on_market_data

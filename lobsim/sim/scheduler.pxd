@@ -7,3 +7,4 @@ cdef class Scheduler:
     cdef public object _sequence
     cpdef call_later(self, object delay_ns, object fn, object arg=*)
     cpdef run_until(self, object until_ns)
+    cdef _run(self, object until_ns)
