@@ -1,5 +1,10 @@
 # Types agents/tracking.py when Cython compiles it (pure-Python mode); see that module.
 
+cdef class LiveOrder:
+    cdef public object order_id, side, price, qty, pending_price
+    cdef public bint accepted
+    cdef public Py_ssize_t pending_modifies
+
 cdef class LiveOrders:
     cdef public list _orders
     cdef public dict _index

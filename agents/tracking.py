@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,17 +36,23 @@ if TYPE_CHECKING:
 _EPS = 1e-9
 
 
-@dataclass(slots=True)
 class LiveOrder:
-    """One of the agent's own live orders, as far as its reports tell."""
+    """One of the agent's own live orders, as far as its reports tell. (A plain class,
+    not a dataclass: one is built per order sent, and compiled its fields are typed.)"""
 
-    order_id: int
-    side: Side
-    price: int  #: ticks, as sent or as last confirmed by OrderModified
-    qty: int  #: remaining lots (as sent until a report says otherwise)
-    accepted: bool = False  #: OrderAccepted arrived (False: still in flight)
-    pending_modifies: int = 0  #: modifies sent and not yet answered
-    pending_price: int = 0  #: ticks: the price of the last modify sent
+    def __init__(self, order_id: int, side: Side, price: int, qty: int) -> None:
+        self.order_id = order_id
+        self.side = side
+        self.price = price  #: ticks, as sent or as last confirmed by OrderModified
+        self.qty = qty  #: remaining lots (as sent until a report says otherwise)
+        self.accepted = False  #: OrderAccepted arrived (False: still in flight)
+        self.pending_modifies = 0  #: modifies sent and not yet answered
+        self.pending_price = 0  #: ticks: the price of the last modify sent
+
+    def __repr__(self) -> str:
+        return (f"LiveOrder(order_id={self.order_id!r}, side={self.side!r}, price={self.price!r}, "
+                f"qty={self.qty!r}, accepted={self.accepted!r}, "
+                f"pending_modifies={self.pending_modifies!r}, pending_price={self.pending_price!r})")
 
     @property
     def target_price(self) -> int:

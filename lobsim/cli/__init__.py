@@ -12,6 +12,7 @@ import argparse
 import importlib
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -73,6 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:  # bare `lobsim`: what there is to do
         parser.print_help()
         return 0
+    with warnings.catch_warnings():
+        # a library's notice (the engine it fell back to, ...) as one line of ours
+        warnings.showwarning = lambda message, *_, **__: print(
+            f"lobsim {args.command}: {message}", file=sys.stderr)
+        return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         for path in getattr(args, "agents", None) or ():  # the user named their code: run it
             registry.load_agent_file(path)

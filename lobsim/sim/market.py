@@ -91,13 +91,13 @@ class Totals:
 
 
 def compiled_engine_refusal(market: Market) -> str | None:
-    """Why the compiled engine cannot run ``market`` (not started), or None if it can.
+    """Why the twins cannot run ``market`` (not started), or None if they can.
 
     Its rules: every agent's class declares (itself, not by inheritance: a subclass may
     change what it does) a compiled twin in ``compiled``, as ``"module:Class"``; no agent
     has a rate limit or subscribes to the trades or l2 feed; the extensions are built and
     ``LOBSIM_PURE_PYTHON`` is not set; every fee, cap and latency floor fits its int64
-    (SimPy's ints have no bound: a floor past :data:`HORIZON_NS` simply never arrives)."""
+    (Python's ints have no bound: a floor past :data:`HORIZON_NS` simply never arrives)."""
     if build.pure_python_requested():
         return "LOBSIM_PURE_PYTHON is set"
     config = market.scenario.market
@@ -117,21 +117,24 @@ def compiled_engine_refusal(market: Market) -> str | None:
     try:
         importlib.import_module("lobsim.sim._cmarket")
     except ImportError:
-        return "the compiled engine is not built"
+        return "the twins are not built"
     return None
 
 
 def engine_build(engine: str) -> build.Build:
     """The build of the engine's modules that ``engine`` runs on (the twins take theirs
-    as blueprints); :class:`InputError` for ``"compiled"`` when it is not built."""
-    if engine == "python" or (engine == "auto" and build.pure_python_requested()):
-        return build.interpreted()
-    if engine == "compiled" and not build.compiled_is_built():
+    as blueprints); :class:`InputError` for ``"compiled"`` when it is not built, and a
+    warning when ``"auto"`` must run interpreted for that reason."""
+    built = build.compiled_is_built()
+    if engine == "compiled" and not built:
         raise InputError("the compiled engine is not built (no C compiler when lobsim was "
                          "installed?); use --engine python")
-    if engine == "auto" and not build.compiled_is_built():
-        warnings.warn("lobsim's compiled engine is not built; running interpreted",
-                      RuntimeWarning, stacklevel=3)
+    if engine == "python" or (engine == "auto" and (build.pure_python_requested() or not built)):
+        if engine == "auto" and not build.pure_python_requested():
+            warnings.warn("lobsim's compiled engine is not built (no C compiler when lobsim "
+                          "was installed?); running the interpreted one, with the same results",
+                          RuntimeWarning, stacklevel=3)
+        return build.interpreted()
     return build.compiled()
 
 
@@ -153,7 +156,7 @@ class Market:
         self.scenario = scenario
         self.engine = engine
         self.ran_on: str | None = None  #: the engine that ran (or runs) it (see ENGINES)
-        self._compiled: Any = None  # the compiled engine, when it runs this market
+        self._compiled: Any = None  # the twins' engine, when it runs this market
         self._compiled_totals: Totals | None = None
         resolve = resolve_kind or (lambda kind: registry.load("lobsim.agents", kind))
         self.build = core = engine_build(engine)
@@ -258,7 +261,7 @@ class Market:
 
     def advance(self, until_ns: int) -> None:
         """Process every event before ``until_ns`` (capped at the scenario's end). On the
-        compiled engine, ``ledger`` and the venue's figures (``mid2``, ``l1``, trades,
+        twins, ``ledger`` and the venue's figures (``mid2``, ``l1``, trades,
         volume, spread statistics) are brought up to date after it."""
         until = min(until_ns, self.duration_ns)
         if until <= self.now:
@@ -287,7 +290,7 @@ class Market:
         return self._result(self.totals())
 
     def _copy_compiled_state(self) -> None:
-        """The compiled engine's ledger and venue figures into ``ledger`` and the venue."""
+        """The twins' ledger and venue figures into ``ledger`` and the venue."""
         engine = self._compiled
         venue = self.exchange.venues[self.scenario.market.symbol]
         venue.l1, venue.l1_since_ns = engine.l1_state
@@ -298,7 +301,7 @@ class Market:
         self.ledger.fee_income = engine.fee_income
 
     def _finish_compiled(self) -> RunResult:
-        """:meth:`finish` on the compiled engine (whose twins have no ``on_end``)."""
+        """:meth:`finish` on the twins (which have no ``on_end``)."""
         engine = self._compiled
         engine.finish()  # hands the rows it holds to the sink
         self._copy_compiled_state()

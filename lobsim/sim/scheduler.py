@@ -5,13 +5,14 @@ of reports travelling back, a timer) is exactly one queue entry whose callback d
 work. Entries of equal time are taken in the order they were scheduled (a global,
 monotone sequence number): never by agent id, never by chance.
 
-The queue is SimPy's: entries are ``(time ns, priority, sequence, payload)`` on the
+The queue is SimPy's: entries are ``(time ns, priority, sequence, ...)`` on the
 environment's heap, numbered by its own counter, so that SimPy processes and events
 (``scheduler.env.timeout(...)``, ``env.process(...)``) run beside agents in one
-(time, priority, sequence) order. A payload is either a SimPy event, which SimPy
-processes as usual, or a plain ``(fn, arg)`` call, which :meth:`Scheduler.run_until`
-runs directly: a call has exactly one action and cannot fail, and building an ``Event``
-per message would cost more than the matching.
+(time, priority, sequence) order. SimPy's entries end with an event, which SimPy
+processes as usual; a call's entry ends with ``fn, arg`` (five fields: the sequence
+numbers are unique, so tuples of both lengths compare on their first three), and
+:meth:`Scheduler.run_until` runs it directly: a call has exactly one action and cannot
+fail, and building an ``Event`` per message would cost more than the matching.
 
 This module is compiled by Cython when a compiler is present (``scheduler.pxd`` types it);
 the same source runs as plain Python otherwise (see :mod:`lobsim.sim.build`).
@@ -47,8 +48,8 @@ class Environment(simpy.Environment):
 
     def step(self) -> None:
         queue = self._queue
-        if queue and type(queue[0][3]) is tuple:
-            now, _, _, (fn, arg) = heappop(queue)
+        if queue and len(queue[0]) == 5:
+            now, _, _, fn, arg = heappop(queue)
             self.scheduler.now = now
             fn(arg)
         else:
@@ -71,7 +72,7 @@ class Scheduler:
 
     def call_later(self, delay_ns: int, fn: Callable[[Any], None], arg: Any = None) -> None:
         """Run ``fn(arg)`` ``delay_ns`` >= 0 nanoseconds from now. O(log pending entries)."""
-        heappush(self._queue, (self.now + delay_ns, NORMAL, next(self._sequence), (fn, arg)))
+        heappush(self._queue, (self.now + delay_ns, NORMAL, next(self._sequence), fn, arg))
 
     def run_until(self, until_ns: int) -> None:
         """Run every entry due before ``until_ns``, in order; then the clock reads
@@ -98,11 +99,10 @@ class Scheduler:
             entry = queue[0]
             if entry[0] >= until_ns:
                 break
-            payload = entry[3]
-            if type(payload) is tuple:
+            if len(entry) == 5:
                 heappop(queue)
                 self.now = entry[0]
-                payload[0](payload[1])
+                entry[3](entry[4])
             else:
                 env.step()  # a SimPy event: SimPy processes it (and sets the clock)
         if until_ns > self.now:

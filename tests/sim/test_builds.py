@@ -164,3 +164,21 @@ def test_an_agent_written_as_a_simpy_process_runs_beside_the_others(engine):
     if engine == "compiled":
         python = Market(scenario, resolve_kind=kinds.__getitem__, engine="python").run()
         assert python.events == result.events and python.summary == result.summary
+
+
+def test_without_the_compiled_build_auto_runs_interpreted_and_says_so(monkeypatch):
+    """As on a machine without a C compiler (checked by hand: docs/market.md)."""
+    from lobsim.errors import InputError
+    from lobsim.sim import market as market_module
+
+    monkeypatch.setattr(market_module.build, "compiled_is_built", lambda: False)
+    scenario = from_dict({"simulation": {"duration": 0.2, "seed": 1, "snapshot_interval": 0.1},
+                          "market": {"tick_size": 0.01, "initial_price": 100.0},
+                          "agents": [santa_fe()]}, "<test>")
+    with pytest.warns(RuntimeWarning, match="compiled engine is not built"):
+        market = Market(scenario)
+    assert market.build is build.interpreted()
+    market.run()
+    assert market.ran_on == "python"
+    with pytest.raises(InputError, match="compiled engine is not built"):
+        Market(scenario, engine="compiled")
