@@ -64,7 +64,8 @@ TWINS = ("lobsim/sim/_cmarket.pxd", "agents/_ctracking.pxd")
 
 def pure_python(module: str) -> Extension:
     path = module.replace(".", "/")
-    return Extension(module, [path + ".py"], depends=[path + ".pxd"], optional=True,
+    typed = [path + ".pxd"] if Path(path + ".pxd").is_file() else []  # lobsim.units has none
+    return Extension(module, [path + ".py"], depends=typed, optional=True,
                      extra_compile_args=[] if sys.platform == "win32" else ["-O3"])
 
 
