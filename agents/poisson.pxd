@@ -1,7 +1,8 @@
 # Types agents/poisson.py when Cython compiles it (pure-Python mode); see that module.
 
 from lobsim.sim.agent cimport Agent
-from agents.tracking cimport LiveOrders, TopOfBook
+cimport cython
+from agents.tracking cimport LiveOrder, LiveOrders, TopOfBook
 
 cdef class EventClock:
     cdef public object session
@@ -17,6 +18,7 @@ cdef class PoissonFlow(Agent):
     cpdef tuple rates(self)
     cpdef act(self, Py_ssize_t stream)
     cpdef _schedule(self)
+    @cython.locals(order=LiveOrder)
     cpdef _cancel_one(self)
 
 cdef class PoissonTrader(PoissonFlow):

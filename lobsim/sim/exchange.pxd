@@ -1,5 +1,7 @@
 # Types lobsim/sim/exchange.py when Cython compiles it (pure-Python mode); see that module.
 
+cimport cython
+
 from lobsim.sim.gateway cimport Session
 from lobsim.sim.ledger cimport Ledger
 from lobsim.sim.owners cimport Owners
@@ -31,16 +33,25 @@ cdef class Exchange:
     cpdef object new_order_id(self)
     cpdef receive(self, tuple arg)
     cpdef _guard(self, str name, Traffic traffic, object now)
+    @cython.locals(box=list)
     cpdef _new_order(self, Session session, object request, dict outbox)
     cpdef _cancel(self, Session session, object request, dict outbox)
     cpdef _modify(self, Session session, object request, dict outbox)
     cpdef bint _owns(self, Session session, object request, dict outbox) except -1
+    @cython.locals(box=list)
     cpdef _refuse(self, Session session, object request, object reason, dict outbox)
     cpdef object _symbol_of(self, object order_id)
     cpdef _apply(self, Venue venue, list reports, dict outbox, object request=*, object session=*)
+    @cython.locals(orders=dict, order=list)
     cpdef _retire(self, Venue venue, list reports)
+    @cython.locals(maker=list, taker=list, box=list, maker_session=Session, taker_session=Session,
+                   ledger=Ledger)
     cpdef _trade(self, Venue venue, object trade, dict outbox)
+    @cython.locals(order=list, box=list, session=Session)
     cpdef _cancelled(self, object report, dict outbox)
+    @cython.locals(order=list, box=list, session=Session)
     cpdef _modified(self, object report, dict outbox)
+    @cython.locals(box=list)
     cpdef _quote_if_changed(self, Venue venue, dict outbox)
+    @cython.locals(box=list)
     cpdef list _box(self, dict outbox, Session session)
