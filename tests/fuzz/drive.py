@@ -4,8 +4,9 @@ command line (:func:`lobsim.cli.main`); print one JSON line per item.
     python tests/fuzz/drive.py KIND OUT_DIR     # KIND: run, replay, read or policy
 
 The engine is chosen by the environment, as for ``lobsim`` itself: ``LOBSIM_PURE_PYTHON=1``
-for SimPy and the Python book, unset for the compiled ones (``run`` also passes
-``--engine python`` or ``--engine compiled``). ``test_corpus.py`` starts this once per kind
+for the interpreted engine and the Python book, unset for the compiled ones (``run`` also
+passes ``--engine python``, or ``--engine auto``: the twins where they can run the item,
+else the compiled build). ``test_corpus.py`` starts this once per kind
 and engine (one interpreter start each, not one per item) under a timeout, and compares
 the engines' lines. Each item prints ``START name`` first, so a hang is named by the last
 one started; ``SIGALRM`` after ``ITEM_SECONDS`` records a hang in pure Python code too.
@@ -89,7 +90,7 @@ def files(out: Path) -> dict[str, str]:
 
 def main(kind: str, out_root: Path) -> None:
     signal.signal(signal.SIGALRM, _alarm)
-    engine = "python" if os.environ.get("LOBSIM_PURE_PYTHON", "") not in ("", "0") else "compiled"
+    engine = "python" if os.environ.get("LOBSIM_PURE_PYTHON", "") not in ("", "0") else "auto"
     for item in items(kind):
         print(f"START {item.name}", flush=True)
         out = out_root / item.name
