@@ -3,8 +3,8 @@
 costs a market.
 
 Every 3 ms of simulated time it keeps one one-lot quote on each side one tick outside the
-best quotes it last heard of (``l1`` feed), sending a ``modify`` for each side whose price
-moved, or a new post-only limit where it has none. In the standard scenario of
+best quotes it last heard of (``l1`` feed): where the price it wants moved, it cancels the
+old quote and posts a new post-only limit (cancel and replace, as many agents do). In the standard scenario of
 :mod:`lobsim.bench.market` it sends about 5% of the exchange messages.
 """
 
@@ -51,9 +51,9 @@ class EdgeQuoter(Agent):
                 continue
             price = best - int(side)  # one tick outside: below the bid, above the ask
             quote = self.quotes.get(side)
+            if quote is not None and quote[1] != price:
+                session.cancel(quote[0])
+                quote = None
             if quote is None:
                 self.quotes[side] = [session.limit(side, price, 1, post_only=True), price]
-            elif quote[1] != price:
-                session.modify(quote[0], price=price)
-                quote[1] = price
         session.timer(session.ns(INTERVAL_S))
