@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from lobsim.book.orders import Side, TimeInForce
-from lobsim.rl.seat import OBS_CLIP, market_features
+from lobsim.rl.seat import clipped, market_features
 from lobsim.scenario.config import MAX_COEFFICIENT
 from lobsim.sim.messages import OrderCancelled, OrderFilled, OrderModified, OrderRejected, TradePrint
 from lobsim.units import seconds_to_ns
@@ -314,4 +314,4 @@ class ExecutorSeat:
             ahead = venue.book.queue_position(self.child[0])
             obs += [1.0, behind / 5.0, ahead[1] / 10.0 if ahead is not None else 0.0,
                     info.qty / p.parent_qty]
-        return np.clip(np.asarray(obs, dtype=np.float32), -OBS_CLIP, OBS_CLIP)
+        return clipped(obs)

@@ -288,7 +288,15 @@ class LearnerSeat:
             obs += [1.0, abs(info.price - mid) / 5.0, behind / 5.0,
                     ahead[1] / 10.0 if ahead is not None else 0.0]
         obs.append(time_left)
-        return np.clip(np.asarray(obs, dtype=np.float32), -OBS_CLIP, OBS_CLIP)
+        return clipped(obs)
+
+
+def clipped(values: list[float]) -> np.ndarray:
+    """``values`` as float32, each within +-:data:`OBS_CLIP` (NaN stays NaN). Two ufunc
+    calls in place: ``np.clip``'s Python wrapper cost a tenth of an env step."""
+    array = np.asarray(values, dtype=np.float32)
+    np.maximum(array, -OBS_CLIP, out=array)
+    return np.minimum(array, OBS_CLIP, out=array)
 
 
 def market_features(venue: Any, mids: list[float]) -> tuple[list[float], list, list]:
