@@ -33,6 +33,11 @@ MODULES = (
     "lobsim.units", "lobsim.sim.streams", "lobsim.sim.latency", "lobsim.sim.owners", "lobsim.sim.ledger",
     "lobsim.sim.recorder", "lobsim.sim.scheduler", "lobsim.sim.agent", "lobsim.sim.gateway",
     "lobsim.sim.exchange", "agents.tracking", "agents.poisson", "agents.santa_fe",
+    "agents.looking", "agents.hawkes", "agents.queue_reactive", "agents.metaorder",
+    "agents.fundamental", "agents.momentum", "agents.informed", "agents.scripted",
+    "agents.maker", "agents.fixed_spread", "agents.avellaneda_stoikov", "agents.execution",
+    "agents.twap", "agents.almgren_chriss", "agents.lobster_replay", "lobsim.rl.seat",
+    "lobsim.rl.executor",
 )
 
 

@@ -88,6 +88,10 @@ POOL = {
     "metaorder": lambda: {"name": "meta", "kind": "metaorder"},
     "momentum": lambda: {"name": "mom", "kind": "momentum"},
     "value": lambda: {"name": "value", "kind": "value"},
+    "informed": lambda: {"name": "insider", "kind": "informed"},
+    "scripted": lambda: {"name": "script", "kind": "scripted"},
+    "twap": lambda: {"name": "twap", "kind": "twap"},
+    "almgren_chriss": lambda: {"name": "ac", "kind": "almgren_chriss"},
 }
 
 
