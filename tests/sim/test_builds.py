@@ -186,3 +186,17 @@ def test_without_the_compiled_build_auto_runs_interpreted_and_says_so(monkeypatc
     assert market.ran_on == "python"
     with pytest.raises(InputError, match="compiled engine is not built"):
         Market(scenario, engine="compiled")
+
+
+def test_lobster_replay_beside_a_flow_gives_the_same_bytes_on_both_builds(tmp_path):
+    from support.lobster_files import MESSAGES, ORDERBOOK
+
+    messages, orderbook = tmp_path / "m.csv", tmp_path / "o.csv"
+    messages.write_text("".join(row + "\n" for row in MESSAGES))
+    orderbook.write_text("".join(row + "\n" for row in ORDERBOOK))
+    data = {"simulation": {"duration": 2.0, "seed": 4, "snapshot_interval": 0.25},
+            "market": {"tick_size": 0.01, "initial_price": 100.0, "depth_levels": 5},
+            "agents": [{"name": "tape", "kind": "lobster_replay", "file": str(messages),
+                        "orderbook": str(orderbook)}, santa_fe()]}
+    summary = runs_alike(from_dict(data, "<test>"))
+    assert summary["messages"] > len(MESSAGES) and summary["audit"]["ok"]  # seeding, then the rows
