@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from lobsim.sim.ledger import INT64_MAX, INT64_MIN
 from lobsim.sim.messages import ModifyRequest, NewOrder, Request
 
 COLUMNS = ("seq", "time_ns", "kind", "agent", "order_id", "side", "price", "qty", "flag")
@@ -38,9 +39,10 @@ NULL_INT = np.iinfo(np.int64).min
 
 
 def _plain_int(value: Any) -> int | None:
-    """An int field of a request as recorded: anything that is not an int becomes null,
-    so that an agent's malformed order (a float price, say) cannot break the log."""
-    return value if type(value) is int else None
+    """An int field of a request as recorded: anything that is not an int, or not one the
+    log's int64 columns hold, becomes null, so that an agent's malformed order (a float
+    price, an id of 2**80) cannot break the log; the exchange answers it with a reject."""
+    return value if type(value) is int and INT64_MIN <= value <= INT64_MAX else None
 
 
 class Sink(Protocol):

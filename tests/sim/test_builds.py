@@ -200,3 +200,31 @@ def test_lobster_replay_beside_a_flow_gives_the_same_bytes_on_both_builds(tmp_pa
                         "orderbook": str(orderbook)}, santa_fe()]}
     summary = runs_alike(from_dict(data, "<test>"))
     assert summary["messages"] > len(MESSAGES) and summary["audit"]["ok"]  # seeding, then the rows
+
+
+class HugeValues(Agent):
+    """Sends ints no int64 column holds: each becomes a reject, and a null in the log."""
+
+    kind = "huge_values"
+
+    def on_start(self):
+        self.session.limit(Side.BUY, 2**70, 1)
+        self.session.cancel(2**80)
+        self.session.modify(-2**90, qty=2**65, price=3)
+
+
+@pytest.mark.parametrize("engine", ["python", "compiled"])
+def test_an_order_with_ints_past_int64_is_rejected_and_the_run_is_written(engine, tmp_path):
+    from lobsim.sim.output import write_run
+
+    data = {"simulation": {"duration": 0.1, "seed": 1, "snapshot_interval": 0.1},
+            "market": {"tick_size": 0.01, "initial_price": 100.0},
+            "agents": [{"name": "h", "kind": "huge_values"}]}
+    kinds = {"huge_values": HugeValues}.__getitem__
+    result = Market(from_dict(data, "<test>", kinds), kinds, engine=engine).run()
+    write_run(result, tmp_path / "run", "")
+    kinds_seen = [(row[2], row[4], row[6], row[8]) for row in result.events]
+    assert kinds_seen == [("limit", 1, None, None), ("rejected", 1, None, "invalid"),
+                          ("cancel", None, None, None), ("cancel_rejected", None, None, "unknown_id"),
+                          ("modify", None, 3, None), ("cancel_rejected", None, None, "unknown_id")]
+    assert (tmp_path / "run" / "events.parquet").is_file()
