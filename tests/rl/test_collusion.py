@@ -3,7 +3,10 @@ figures, the table's intervals, and that a study is a pure function of its optio
 
 from __future__ import annotations
 
+import dataclasses
 import json
+
+import numpy as np
 
 import pytest
 from support.scenarios import SCENARIO_DIR
@@ -11,6 +14,7 @@ from support.scenarios import SCENARIO_DIR
 from lobsim.errors import InputError
 from lobsim.rl.env import MarketEnv, load_scenario
 from lobsim.rl.studies import collusion
+from lobsim.scenario.loader import from_dict, resolved_dict
 from lobsim.rl.studies.collusion import Cell, StudyOptions
 from lobsim.rl.studies.collusion_table import table
 from lobsim.stats import mean_ci95
@@ -39,16 +43,26 @@ def test_cell_scenarios_change_the_tick_count_and_team_only():
     assert not next(a for a in individual.agents if a.kind == "learner").params.team
 
 
-def test_the_competitive_benchmark_fills_every_seat_at_the_tightest_grid_offset():
-    env = MarketEnv(collusion.cell_scenario(BASE, Cell(1, 4, "competitive")))
-    makers = [a for a in collusion.competitive(env).agents if a.name == "maker"]
-    assert len(makers) == 1 and makers[0].kind == "fixed_spread" and makers[0].count == 4
-    assert makers[0].params.half_spread == 1 and makers[0].params.max_inventory == 10
+def test_the_competitive_benchmark_quotes_the_smallest_offset_on_both_sides():
+    for grid in ((1, 2, 3, 5), (3, 1, 2)):
+        env = MarketEnv(collusion.cell_scenario(
+            load_scenario(SCENARIO_DIR / "collusion.toml"), Cell(1, 4, "competitive")))
+        env.params = {n: dataclasses.replace(p, grid=grid) for n, p in env.params.items()}
+        actions = collusion.TightestQuotes(env).act(np.zeros((4, 27)))
+        assert len(actions) == 4
+        for action in actions:  # LearnerSeat.act's decoding: (bid, ask) grid positions + 1
+            bid, ask = divmod(int(action), len(grid) + 1)
+            assert grid[bid - 1] == grid[ask - 1] == min(grid)
 
 
 def test_a_base_without_one_learner_table_is_refused_naming_it():
     with pytest.raises(InputError, match="default.toml: the collusion study needs"):
         collusion.learner_table(load_scenario(SCENARIO_DIR / "default.toml"))
+    three = collusion.cell_scenario(BASE, Cell(1, 2, "individual"))
+    data = resolved_dict(three)
+    data["agents"][1]["action_space"] = "three"
+    with pytest.raises(InputError, match="action_space"):
+        collusion.learner_table(from_dict(data, "x.toml"))
 
 
 def test_episode_metrics_from_the_summary():

@@ -10,10 +10,11 @@ benchmark in the same seats:
   i.e. joint-profit maximization, the collusive benchmark of the literature. Each maker
   keeps its own network in both modes, so only the reward differs. With N = 1 the two
   are the same game and it is trained once (mode ``individual``).
-- **competitive**: the N seats filled by ``fixed_spread`` makers quoting at the smallest
-  offset of the learners' grid (Bertrand competition on the tick grid: nobody can
-  undercut the tightest quote the grid allows), with the learners' quote size and
-  inventory limit. Nothing is trained, so its interval is over evaluation episodes.
+- **competitive**: the same N seats quoting, at every decision, the smallest offset of
+  their grid on both sides (:class:`TightestQuotes`: Bertrand competition on the tick
+  grid, where nobody can undercut the tightest quote the grid allows; the seats' own
+  quoting rule, so that the benchmark and the learners differ only in their choices).
+  Nothing is trained, so its interval is over evaluation episodes.
 - the tick sizes: the base scenario's and ``tick_factor`` times it; everything else (the
   flow's rates and price window, the reward coefficients) is in price units and stays.
 
@@ -106,12 +107,15 @@ def learner_table(base: Any) -> int:
         raise InputError(f"{base.source}: the collusion study needs exactly one [[agents]] table of "
                          f"kind 'learner' and no executor; found {len(found)} learner table(s)"
                          f"{f' and executor {executors[0]!r}' if executors else ''}")
+    if base.agents[found[0]].params.action_space != "grid":
+        raise InputError(f"{base.source}: the collusion study needs the learners' action_space = "
+                         f"\"grid\" (its benchmark quotes the grid's smallest offset)")
     return found[0]
 
 
 def cell_scenario(base: Any, cell: Cell, duration: float | None = None) -> Any:
     """``base`` with ``cell``'s tick size, number of makers and team flag (learning
-    makers; the competitive cell fills them with ``fixed_spread``: :func:`competitive`),
+    makers; the competitive cell drives them with :class:`TightestQuotes`),
     validated like a scenario file (errors name ``base``'s file and the cell)."""
     from lobsim.scenario.loader import from_dict, resolved_dict
 
@@ -124,14 +128,22 @@ def cell_scenario(base: Any, cell: Cell, duration: float | None = None) -> Any:
     return from_dict(data, f"{base.source} [{cell.name}]")
 
 
-def competitive(env: Any) -> Any:
-    """``env``'s scenario with every learning maker's seat filled by a ``fixed_spread``
-    maker at the grid's smallest offset (same quote size and inventory limit)."""
-    from lobsim.rl.evaluation import baseline_params, baseline_scenario
+class TightestQuotes:
+    """The competitive benchmark's policy: every maker seat quotes the smallest offset of
+    its grid on both sides at every decision (action ``(i + 1) x (len(grid) + 1) + i + 1``
+    for ``i`` the smallest offset's index: see :meth:`lobsim.rl.seat.LearnerSeat.act`)."""
 
-    first = next(iter(env.params.values()))
-    values = baseline_params(env, "fixed_spread", {}, None) | {"half_spread": min(first.grid)}
-    return baseline_scenario(env, "fixed_spread", values, "maker")[0]
+    def __init__(self, env: Any) -> None:
+        self.actions = []
+        for name in env.possible_agents:
+            grid = env.params[name].grid
+            i = grid.index(min(grid))
+            self.actions.append((i + 1) * (len(grid) + 1) + i + 1)
+
+    def act(self, obs: Any) -> Any:
+        import numpy as np
+
+        return np.array(self.actions[:len(obs)])
 
 
 def episode_metrics(episode: dict, makers: list[str]) -> dict[str, float | None]:
@@ -237,16 +249,16 @@ def _train_and_evaluate(scenario: Any, cell: Cell, options: StudyOptions, seed: 
 def _evaluate(scenario: Any, policy: Any, seeds: list[int], steps: _Steps, cell: Cell,
               seed: int | None = None) -> list[dict]:
     """:func:`episode_metrics` of ``policy`` driving ``scenario``'s makers (None: the
-    competitive benchmark in their seats) on each held-out market seed."""
+    competitive benchmark, :class:`TightestQuotes`) on each held-out market seed."""
     from lobsim.rl.env import MarketEnv
     from lobsim.rl.episodes import run_episode
 
     env = MarketEnv(scenario)
-    played = competitive(env) if policy is None else env.scenario
     makers = list(env.possible_agents)
     label = f"{cell.name}{'' if seed is None else f' seed {seed}'}: evaluating"
     out = []
     for market_seed in seeds:
-        out.append(episode_metrics(run_episode(env, played, policy, market_seed), makers))
+        episode = run_episode(env, env.scenario, policy or TightestQuotes(env), market_seed)
+        out.append(episode_metrics(episode, makers))
         steps.at(steps.done + env.max_steps, label)
     return out
