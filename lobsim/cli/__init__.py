@@ -21,7 +21,7 @@ from lobsim.errors import LobsimError, missing_extra
 
 #: Subcommand modules, in the order ``lobsim --help`` lists them.
 COMMANDS = ("run", "kinds", "report", "realism", "calibrate", "replay", "export", "train", "evaluate",
-            "sweep", "validate", "bench")
+            "sweep", "study", "validate", "bench")
 
 
 def add_agents_option(parser: argparse.ArgumentParser) -> None:

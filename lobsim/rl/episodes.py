@@ -38,8 +38,9 @@ def run_episode(env: Any, scenario: Any, policy: Any, seed: int,
     """One episode of ``scenario`` (``env``'s scenario, or it with some learning seats
     filled by other kinds) on market seed ``seed``: per seat of ``env`` its reward, the
     sums of its reward terms, PnL, spread capture, mean |inventory|, fills and (executor
-    seats) lots executed; and the market's summary figures. ``forced``: seat -> the action
-    it always takes. O(steps x seats)."""
+    seats) lots executed; the market's summary figures, every agent's summary (``agents``:
+    PnL, spread capture, fills, volume ... of the run's summary) and the lots traded
+    (``volume``). ``forced``: seat -> the action it always takes. O(steps x seats)."""
     from lobsim.rl.env import MarketEnv, seat_classes
     from lobsim.sim.market import Market
     from lobsim.sim.recorder import DiscardSink
@@ -92,7 +93,8 @@ def run_episode(env: Any, scenario: Any, policy: Any, seed: int,
         if env.classes[n].role == "executor":
             meter = meters.get(n) or live.seats[n].meter
             seats[n]["executed"] = meter.executed(market.ledger)
-    return {"seats": seats, "market": result.summary["market"]}
+    return {"seats": seats, "market": result.summary["market"], "agents": result.summary["agents"],
+            "volume": result.summary["volume"]}
 
 
 def _add(sums: dict[str, float], terms: dict[str, Any]) -> None:

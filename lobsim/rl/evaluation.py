@@ -100,7 +100,7 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
                 unavailable[controller] = why
                 count.skip(episodes)
                 continue
-            run_scenario, used[controller] = _baseline_scenario(
+            run_scenario, used[controller] = baseline_scenario(
                 env, controller, baseline_params(env, controller, runs, settings), role)
         runs[controller] = [count(run_episode(env, run_scenario, policy, s, forced)) for s in seeds]
     report: dict[str, Any] = {"scenario": scenario.source, "episodes": episodes, "seeds": seeds,
@@ -260,7 +260,7 @@ def as_gamma(tick: float, sigma: float, horizon: float) -> float:
     return float(f"{tick / (2 * sigma * sigma * horizon):.4g}")
 
 
-def _baseline_scenario(env: Any, kind: str, values: dict[str, Any],
+def baseline_scenario(env: Any, kind: str, values: dict[str, Any],
                        role: str | None = "maker") -> tuple[Any, dict]:
     """The env's scenario with every learning seat of ``role`` (``maker`` or ``executor``)
     filled by ``kind`` (same names, count, latency, rate limit; the kind's default feeds),

@@ -19,7 +19,7 @@ def test_baseline_short_last_step_uses_its_actual_length(monkeypatch):
     monkeypatch.setattr(RewardMeter, "terms", lambda self, market, dt, last: (
         seen.append(dt), real(self, market, dt, last))[1])
     env = MarketEnv(short_scenario(duration=0.25, count=1))  # decision_interval 0.1
-    scenario, _ = evaluate._baseline_scenario(env, "fixed_spread",
+    scenario, _ = evaluate.baseline_scenario(env, "fixed_spread",
                                               evaluate.baseline_params(env, "fixed_spread", {}, None))
     run_episode(env, scenario, None, 7)
     assert seen == pytest.approx([0.1, 0.1, 0.05])
@@ -58,7 +58,7 @@ def test_baseline_episodes_step_the_compiled_engine_to_the_same_figures(monkeypa
     from lobsim.sim.market import Market
 
     env = MarketEnv(short_scenario(duration=3.0, count=2))
-    scenario, _ = evaluate._baseline_scenario(env, kind, evaluate.baseline_params(env, kind, {}, None))
+    scenario, _ = evaluate.baseline_scenario(env, kind, evaluate.baseline_params(env, kind, {}, None))
     ran, finish = [], Market.finish
     monkeypatch.setattr(Market, "finish", lambda self: (ran.append(self.ran_on), finish(self))[1])
     compiled = run_episode(env, scenario, None, 7)
