@@ -57,6 +57,26 @@ class Learner:
     train: Callable[..., dict]
     policy: Callable[[dict], Policy]
 
+    def _args_class(self) -> type:
+        """The ``Args`` dataclass of the module that defines ``train`` (one file per
+        algorithm: docs/contributing.md)."""
+        import sys
+
+        args = getattr(sys.modules.get(self.train.__module__), "Args", None)
+        if not dataclasses.is_dataclass(args):
+            raise InputError(f"learner {self.name!r} has no Args dataclass of settings")
+        return args
+
+    def settings(self) -> dict[str, Any]:
+        """The learner's hyper-parameters and their defaults (the fields of its ``Args``)."""
+        return dataclasses.asdict(self._args_class()())
+
+    def check_settings(self, values: dict[str, Any], where: str) -> None:
+        """:class:`InputError` naming ``where`` unless every key of ``values`` is one of the
+        learner's settings with a value of its default's type (as a checkpoint's config is
+        checked). Ranges and choices are the learner's to check when it trains."""
+        make_args(self._args_class(), values, where, self.name, InputError)
+
 
 class StopOnInterrupt:
     """Ctrl-C during training as a request to stop at the next step boundary, so that the
