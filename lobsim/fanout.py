@@ -34,11 +34,14 @@ def ray_address(option: str | None) -> str | None:
 
 def map_calls(fn: Callable[..., Any], calls: Sequence[tuple], workers: int = 2,
               address: str | None = None, progress: Progress | None = None,
-              on_result: OnResult | None = None) -> list[Any]:
+              on_result: OnResult | None = None, start: str | None = None) -> list[Any]:
     """``[fn(*call) for call in calls]``, as Ray tasks on ``address`` (one task per call),
-    else over ``workers`` local processes (1: in this process, in order). An exception in
-    a call stops the fan-out (what has not started is not run) and is raised here: a
-    :class:`LobsimError` as itself, anything else as one LobsimError line."""
+    else over ``workers`` local processes (1: in this process, in order) started by the
+    multiprocessing method ``start`` (None: the platform's default; ``spawn`` for calls
+    that run torch, as a fork of a process whose OpenMP threads ran may hang). An exception in
+    a call stops the fan-out (what has not started is not run) and is raised here (from a
+    Ray task: a :class:`LobsimError` as itself, anything else as one LobsimError line;
+    ``fn`` should turn its own failures into one-line LobsimErrors)."""
     if address:
         return _ray_map(fn, calls, address, progress, on_result)
     if workers <= 1:
@@ -47,7 +50,7 @@ def map_calls(fn: Callable[..., Any], calls: Sequence[tuple], workers: int = 2,
             results.append(fn(*call))
             _report(i, results[-1], i + 1, len(calls), progress, on_result)
         return results
-    return _pool_map(fn, calls, workers, progress, on_result)
+    return _pool_map(fn, calls, workers, progress, on_result, start)
 
 
 def _report(index: int, result: Any, done: int, total: int, progress: Progress | None,
@@ -59,11 +62,9 @@ def _report(index: int, result: Any, done: int, total: int, progress: Progress |
 
 
 def _pool_map(fn: Callable[..., Any], calls: Sequence[tuple], workers: int,
-              progress: Progress | None, on_result: OnResult | None) -> list[Any]:
+              progress: Progress | None, on_result: OnResult | None, start: str | None) -> list[Any]:
     results: list[Any] = [None] * len(calls)
-    # spawned, as Ray's workers are: a fresh interpreter, never a fork of a process whose
-    # torch or OpenMP threads may hold locks
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(start)) as pool:
         futures = {pool.submit(fn, *call): i for i, call in enumerate(calls)}
         try:
             for done, future in enumerate(as_completed(futures), start=1):

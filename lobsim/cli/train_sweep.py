@@ -16,8 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "train-sweep", help="train and evaluate a grid of learner settings times training seeds",
         description="Train every combination of the --set values with each of K training seeds, "
                     "evaluate each trained policy against the baselines on held-out seeds, and "
-                    "collect the evaluations into DIR/train_sweep.csv, train_sweep.json and "
-                    "train_sweep.png (mean and 95% interval over training seeds). Cells run in "
+                    "collect the evaluations into DIR/train_sweep.csv (every seat and baseline), "
+                    "train_sweep.json and train_sweep.png (the reward and the learner minus each "
+                    "baseline, averaged over seats: mean and 95% interval over training seeds). Cells run in "
                     "local processes, or as Ray tasks with --address or RAY_ADDRESS (needs "
                     "lobsim[ray]); the results are the same. Each cell is kept in DIR/cells/NAME "
                     "as it finishes: the same command again trains only the missing cells.")
@@ -36,9 +37,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-seed", type=int, default=12345,
                         help="seed of the held-out market seeds, as lobsim evaluate --seed (default 12345)")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
-    parser.add_argument("--metric", dest="metrics", action="append", metavar="COLUMN",
-                        help="a train_sweep.csv column to print and plot (repeatable; default: reward "
-                             "and the learner minus each baseline, averaged over seats)")
     parser.add_argument("--workers", type=int, default=2, help="cells at a time, locally (default 2; 1: serial)")
     parser.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS; unset: local processes)")
     parser.add_argument("--no-plot", action="store_true", help="write the tables only")
@@ -52,7 +50,6 @@ def run(args: argparse.Namespace) -> int:
     from lobsim.analysis import sweep
     from lobsim.cli import check_option
     from lobsim.cli.sweep import format_table
-    from lobsim.errors import InputError
     from lobsim.fileio import check_creatable
     from lobsim.rl import train_sweep
     from lobsim.scenario.config import MAX_EPISODES, MAX_SEED, MAX_TRAIN_STEPS, MAX_WORKERS
@@ -77,12 +74,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    chosen = args.metrics or train_sweep.default_metrics(rows)
-    known = {k for row in rows for k in row}
-    missing = [m for m in chosen if m not in known]
-    if missing:
-        raise InputError(f"--metric {missing[0]!r}: no such column (e.g. "
-                         f"{', '.join(train_sweep.default_metrics(rows))})")
+    chosen = train_sweep.default_metrics(rows)
     written = train_sweep.write_tables(rows, plan, args.out, chosen, with_plot=not args.no_plot)
     seeds = len({r["seed"] for r in rows})
     print(f"{len(rows)} cells: mean over {seeds} training seed{'s' * (seeds != 1)} +- the 95% "

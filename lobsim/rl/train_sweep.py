@@ -253,7 +253,7 @@ def run(plan: Plan, out: Path, workers: int = 2, address: str | None = None,
 
     if progress is not None:
         progress(len(finished), len(plan.cells))
-    map_calls(train_cell, calls, workers, address, counted, done)
+    map_calls(train_cell, calls, workers, address, counted, done, start="spawn")  # cells run torch
     return [cell_row(out, c) for c in plan.cells]
 
 
