@@ -315,7 +315,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                 slots = (pos + np.arange(E)) % cap
                 buf_obs[slots], buf_next[slots], buf_act[slots] = first_obs, next_obs, first_act
                 buf_rew[slots], buf_done[slots] = ret, 1 - alive
-                prio[:, slots] = prio[:, :size].max() if size else 1.0
+                if args.prioritized:  # a scan of the whole buffer: only when it is used
+                    prio[:, slots] = prio[:, :size].max() if size else 1.0
                 pos, size = (pos + E) % cap, min(size + E, cap)
                 window.popleft()
             n = len(obs)
