@@ -101,12 +101,15 @@ def plan(scenario_path: Path, algo: str, axes: list[Axis], seeds: int, seed: int
         raise InputError("--set: the same key is swept twice")
     learner = registry.load("lobsim.learners", algo)
     require_learners(load_scenario(scenario_path), "to train")
+    check = getattr(learner, "check_settings", None)  # a learner record of lobsim's shape
     for axis in axes:
         if "." not in axis.key:
             if axis.key in RESERVED:
                 raise InputError(f"--set {axis.key}: not a grid setting ({RESERVED[axis.key]})")
+            if check is None:
+                raise InputError(f"--set {axis.key}: learner {algo!r} does not list its settings")
             for value in axis.values:
-                learner.check_settings({axis.key: value}, f"--set {axis.key}={value!r}")
+                check({axis.key: value}, f"--set {axis.key}={value!r}")
     count = math.prod(len(a.values) for a in axes) * seeds
     if count > MAX_SWEEP_RUNS:
         raise InputError(f"a grid of {count:,} cells; at most {MAX_SWEEP_RUNS:,} are allowed")
