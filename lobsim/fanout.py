@@ -72,7 +72,13 @@ def _pool_map(fn: Callable[..., Any], calls: Sequence[tuple], workers: int,
                 results[index] = future.result()
                 _report(index, results[index], done, len(calls), progress, on_result)
         except BaseException:
+            # nor what is running or already queued to a worker (Ctrl-C, or another call
+            # failed): its result would be thrown away. Python < 3.14 has no public way;
+            # shutdown forgets the processes, so they are taken first.
+            running = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)  # do not run what is left
+            for proc in running:
+                proc.terminate()
             raise
     return results
 

@@ -23,13 +23,18 @@ the results) is unchanged; another plan in the same directory is refused.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
 import math
+import os
+import shutil
+import signal
 import tempfile
+import threading
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +162,7 @@ def _train_cell(data: dict[str, Any], source: str, algo: str, settings: dict[str
         registry.load_agent_file(path)
     scenario = from_dict(data, source)
     learner = registry.load("lobsim.learners", algo)
-    with tempfile.TemporaryDirectory(prefix="lobsim-cell-") as tmp:
+    with _scratch() as tmp:
         summary = learner.train(scenario, steps=steps, seed=seed, out=Path(tmp), resume=None,
                                 progress=None, **{**settings, "workers": 0})
         if summary.get("interrupted"):
@@ -167,6 +172,27 @@ def _train_cell(data: dict[str, Any], source: str, algo: str, settings: dict[str
         files = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
     summary.pop("out", None)  # a temporary directory of the worker
     return {"summary": summary, "evaluation": report, "files": files}
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[str]:
+    """A temporary directory for one cell's training, removed afterwards, also when a
+    stopped grid ends the pool's worker with SIGTERM (which then exits at once: a
+    SystemExit would be caught by the pool's worker loop, which would go on)."""
+    tmp = tempfile.mkdtemp(prefix="lobsim-cell-")
+
+    def end(*_: Any) -> None:
+        shutil.rmtree(tmp, ignore_errors=True)
+        os._exit(143)
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, end) if main else None
+    try:
+        yield tmp
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def metrics(report: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
