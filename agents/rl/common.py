@@ -23,7 +23,6 @@ import multiprocessing as mp
 import pickle
 import signal
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +55,26 @@ class Learner:
     name: str
     train: Callable[..., dict]
     policy: Callable[[dict], Policy]
+
+    def _args_class(self) -> type:
+        """The ``Args`` dataclass of the module that defines ``train`` (one file per
+        algorithm: docs/contributing.md)."""
+        import sys
+
+        args = getattr(sys.modules.get(self.train.__module__), "Args", None)
+        if not dataclasses.is_dataclass(args):
+            raise InputError(f"learner {self.name!r} has no Args dataclass of settings")
+        return args
+
+    def settings(self) -> dict[str, Any]:
+        """The learner's hyper-parameters and their defaults (the fields of its ``Args``)."""
+        return dataclasses.asdict(self._args_class()())
+
+    def check_settings(self, values: dict[str, Any], where: str) -> None:
+        """:class:`InputError` naming ``where`` unless every key of ``values`` is one of the
+        learner's settings with a value of its default's type (as a checkpoint's config is
+        checked). Ranges and choices are the learner's to check when it trains."""
+        make_args(self._args_class(), values, where, self.name, InputError)
 
 
 class StopOnInterrupt:
@@ -138,6 +157,33 @@ def seed_everything(seed: int, threads: int = 1) -> None:
 # --------------------------------------------------------------------------- parallel envs
 
 
+def worker_scenario(agent_files: tuple, scenario_blob: bytes) -> Any:
+    """In a spawned worker: one torch thread, the user's ``--agents`` files loaded, then
+    the scenario unpickled (its parameters may be of their classes)."""
+    torch.set_num_threads(1)
+    for path in agent_files:
+        registry.load_agent_file(path)
+    return pickle.loads(scenario_blob)
+
+
+def spawn_worker(target: Callable[..., None], *args: Any) -> tuple[Any, Any]:
+    """A spawned daemon process running ``target(conn, *args)``; (this end of the pipe,
+    the process). It starts with SIGINT ignored (inherited), so that Ctrl-C is one clean
+    stop of the training process, which tells its workers when to end."""
+    ctx = mp.get_context("spawn")
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=target, daemon=True, args=(child, *args))
+        proc.start()
+        child.close()
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    return parent, proc
+
+
 def _worker(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) -> None:
     """Simulate ``seeds``' envs on command. Replies ("ok", data) or ("error", one line).
 
@@ -145,14 +191,9 @@ def _worker(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) ->
     files first, then unpickles the scenario, whose parameters may be of their classes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training process's to handle
     try:
-        torch.set_num_threads(1)
-        from lobsim import registry
         from lobsim.rl.env import MarketEnv
 
-        for path in agent_files:
-            registry.load_agent_file(path)
-        scenario = pickle.loads(scenario_blob)
-
+        scenario = worker_scenario(agent_files, scenario_blob)
         envs = [MarketEnv(scenario, seed=s) for s in seeds]
         names = envs[0].possible_agents
         size = max(d for d, _ in envs[0].sizes.values())
@@ -186,7 +227,7 @@ def _worker(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) ->
         conn.close()
 
 
-def _receive(conn) -> Any:
+def receive(conn) -> Any:
     """A worker's reply; its failure is one :class:`LobsimError` line."""
     try:
         tag, data = conn.recv()
@@ -220,26 +261,14 @@ class VecMarket:
         if self.local:
             self.envs = [MarketEnv(self.scenario, seed=s) for s in seeds]
         else:
-            ctx = mp.get_context("spawn")
             chunks = np.array_split(np.arange(n_envs), workers)
             self.chunks = [c.tolist() for c in chunks]
             self.conns, self.procs = [], []
-            # workers start with SIGINT ignored (inherited), so Ctrl-C is one clean stop
-            main = threading.current_thread() is threading.main_thread()
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
-            try:
-                for chunk in self.chunks:
-                    parent, child = ctx.Pipe()
-                    proc = ctx.Process(target=_worker, daemon=True,
-                                       args=(child, registry.agent_files(), pickle.dumps(self.scenario),
-                                             [seeds[i] for i in chunk]))
-                    proc.start()
-                    child.close()
-                    self.conns.append(parent)
-                    self.procs.append(proc)
-            finally:
-                if main:
-                    signal.signal(signal.SIGINT, previous)
+            for chunk in self.chunks:
+                conn, proc = spawn_worker(_worker, registry.agent_files(), pickle.dumps(self.scenario),
+                                          [seeds[i] for i in chunk])
+                self.conns.append(conn)
+                self.procs.append(proc)
         self._pending: list | None = None
 
     def reset(self) -> np.ndarray:
@@ -248,7 +277,7 @@ class VecMarket:
             return np.stack([pad_stack(env.reset()[0], self.names, self.obs_size) for env in self.envs])
         for conn in self.conns:
             self._send(conn, ("reset", None))
-        return np.stack([o for conn in self.conns for o in _receive(conn)])
+        return np.stack([o for conn in self.conns for o in receive(conn)])
 
     def step_async(self, actions: np.ndarray) -> None:
         """Send actions (n_envs, n_agents); collect with :meth:`step_wait`."""
@@ -272,7 +301,7 @@ class VecMarket:
                 out.append((pad_stack(obs, self.names, self.obs_size), np.array([rew[n] for n in self.names]), done,
                             np.array([infos[n]["inventory"] for n in self.names]), episode))
         else:
-            out = [item for conn in self.conns for item in _receive(conn)]
+            out = [item for conn in self.conns for item in receive(conn)]
         obs = np.stack([o[0] for o in out])
         rewards = np.stack([o[1] for o in out]).astype(np.float32)
         dones = np.array([o[2] for o in out])
@@ -285,7 +314,7 @@ class VecMarket:
         try:
             conn.send(message)
         except (BrokenPipeError, OSError):  # the worker died; its reply (if any) says why
-            _receive(conn)
+            receive(conn)
             raise LobsimError("a simulation worker process exited unexpectedly") from None
 
     def step(self, actions: np.ndarray):
@@ -331,75 +360,6 @@ class EpisodeTracker:
         if not self.rows:
             return None
         return float(np.mean([r["reward"] for r in self.rows[-last:]]))
-
-
-class Validation:
-    """Model selection: the greedy policy's mean reward on fixed validation episodes.
-
-    A DQN's greedy policy swings from one snapshot to the next even late in training
-    (measured: docs/learning.md), so a learner scores its greedy policy every so often and
-    keeps the best network, not merely the last one.
-
-    The episodes' market seeds come from the training seed's ``validate`` stream;
-    ``lobsim evaluate`` holds out seeds of the ``evaluate`` stream, so a policy is never
-    selected on the episodes it is judged on. The scoring env is this object's own, so
-    validating draws nothing from training's random streams: the training run is the same
-    with or without it. O(episodes x steps per episode) per :meth:`offer`.
-
-    Used by DQN. PPO saves its last network: it anneals its learning rate to 0, which
-    settles the end of its training.
-    """
-
-    def __init__(self, scenario: Any, seed: int, seconds: float) -> None:
-        """``seconds``: simulated time per scoring, rounded up to whole episodes."""
-        from lobsim.rl.evaluation import held_out_seeds
-        from lobsim.rl.env import MarketEnv
-
-        self.env = MarketEnv(scenario)
-        # round first: 2.1 s / 0.3 s is 7.000000000000001 in floats, and means 7 episodes
-        episodes = max(1, math.ceil(round(seconds / self.env.scenario.simulation.duration, 9)))
-        self.seeds = held_out_seeds(seed, episodes, "validate")
-        self.best_score = -math.inf
-        self.best_step: int | None = None
-        self.best_state: dict | None = None  #: a copy of the best network's state dict
-        self.history: list[dict] = []  #: {"step", "score"} per validation
-        self.seconds = 0.0  #: wall time spent validating
-
-    def score(self, policy: Policy) -> float:
-        """Mean episode reward per seat of ``policy`` over the validation seeds."""
-        from lobsim.rl.evaluation import play
-
-        total = 0.0
-        for seed in self.seeds:
-            for rewards, _ in play(self.env, policy, seed):
-                total += sum(rewards.values())
-        return total / (len(self.seeds) * len(self.env.possible_agents))
-
-    def offer(self, step: int, network: nn.Module, policy: Policy) -> None:
-        """Score ``policy`` (the greedy policy of ``network``) at env step ``step``; keep a
-        copy of ``network``'s state if it scored best so far (ties keep the earlier)."""
-        start = time.perf_counter()
-        score = self.score(policy)
-        self.seconds += time.perf_counter() - start
-        self.history.append({"step": step, "score": score})
-        if score > self.best_score:
-            self.best_score, self.best_step = score, step
-            self.best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
-
-    def restore(self, record: Any, state: dict) -> None:
-        """Carry over a resumed checkpoint's best (``record``: its ``progress["validation"]``,
-        ``state``: its selected network) if it was scored on these same seeds."""
-        if isinstance(record, dict) and record.get("seeds") == self.seeds \
-                and isinstance(record.get("best_score"), float):
-            self.best_score, self.best_step = record["best_score"], record.get("best_step")
-            self.best_state = state
-            self.history = list(record.get("history", []))
-
-    def record(self) -> dict:
-        """What the checkpoint and the training summary keep of the validations."""
-        return {"seeds": self.seeds, "best_step": self.best_step,
-                "best_score": self.best_score if self.history else None, "history": self.history,
-                "seconds": self.seconds}
 
 
 # --------------------------------------------------------------------------- files

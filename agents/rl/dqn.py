@@ -11,7 +11,7 @@ gradient-norm clipping. The learning rate decays linearly to 0 over the second h
 the run (``anneal_lr_from``) and batches hold 512 transitions per seat (why, measured:
 docs/learning.md). From half the run on, the greedy policy is scored every ``validate_every`` env steps on
 validation episodes, and the best network scored is the policy saved
-(:class:`~agents.rl.common.Validation`: a DQN's greedy policy swings from one snapshot
+(:class:`~agents.rl.validation.Validation`: a DQN's greedy policy swings from one snapshot
 to the next); the last network is kept too, to resume from. The simulations run in
 ``workers`` processes while the main process learns: actions are sent, the gradient
 updates run, then the next observations are collected. Training is a pure function of
@@ -37,11 +37,12 @@ import torch.nn.functional as F
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EpisodeTracker, Learner, Policy,
                               StopOnInterrupt, payload_obs_sizes,
-                              Validation, VecMarket, check_matches, check_payload, check_resume_mode,
+                              VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
 from agents.rl.seat_networks import seat_mlp
 from agents.rl.transfer import warm_start
+from agents.rl.validation import Validation
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
 
@@ -191,6 +192,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     envs = VecMarket(scenario, args.num_envs, args.seed if payload is None else
                      args.seed + int(payload["progress"]["step"]), args.workers)
     stop = StopOnInterrupt()
+    validation = None
     try:
         A, D, E = envs.n_agents, envs.obs_size, args.num_envs
         N = np.array(envs.n_actions)  # per seat
@@ -205,7 +207,9 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         start_step, rows, source = 0, [], {}
         if init_from is not None:
             source = warm_start(init_from, "dqn", envs, args, {"q": q})
-        validation = Validation(scenario, args.seed, args.validate_seconds) if args.validate_every else None
+        # with simulation processes, the validation scores in one more, off the learner's path
+        validation = Validation(scenario, args.seed, args.validate_seconds, background=args.workers > 0) \
+            if args.validate_every else None
         if payload is not None:
             check_matches(payload, envs, str(resume))
             states = payload["state_dicts"]
@@ -311,7 +315,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                 slots = (pos + np.arange(E)) % cap
                 buf_obs[slots], buf_next[slots], buf_act[slots] = first_obs, next_obs, first_act
                 buf_rew[slots], buf_done[slots] = ret, 1 - alive
-                prio[:, slots] = prio[:, :size].max() if size else 1.0
+                if args.prioritized:  # a scan of the whole buffer: only when it is used
+                    prio[:, slots] = prio[:, :size].max() if size else 1.0
                 pos, size = (pos + E) % cap, min(size + E, cap)
                 window.popleft()
             n = len(obs)
@@ -326,9 +331,10 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             if progress is not None:
                 progress(step - start_step, end - start_step, tracker.running())
         stop.restore()
-        if validation is not None and not stop.requested \
-                and (not validation.history or validation.history[-1]["step"] != step):
+        if validation is not None and not stop.requested and validation.last_step != step:
             validation.offer(step, q, QPolicy(q))  # the last network competes too
+        if validation is not None:
+            validation.finish()
         elapsed = time.perf_counter() - t0
         config = dataclasses.asdict(args)
         progress_record = {"step": step, "curve": tracker.rows, "seconds": elapsed}
@@ -357,6 +363,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     finally:
         stop.restore()
         envs.close()
+        if validation is not None:
+            validation.close()
 
 
 LEARNER = Learner("dqn", train, policy)

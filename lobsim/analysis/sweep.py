@@ -23,10 +23,8 @@ import copy
 import itertools
 import json
 import math
-import socket
 import tomllib
-from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,10 +35,10 @@ import pyarrow.parquet as pq
 
 from lobsim.scenario.config import MAX_SWEEP_RUNS, MAX_SWEEP_SEEDS, MAX_WORKERS
 from lobsim.stats import mean_ci95
-from lobsim.errors import AuditError, InputError, LobsimError, MissingExtraError
+from lobsim.errors import AuditError, InputError, LobsimError
+from lobsim.fanout import Progress, map_calls
 from lobsim.fileio import staged_directory
 
-Progress = Callable[[int, int], None]  #: (runs done, runs in all)
 GROUP_FIELDS = ("pnl", "inventory", "spread_capture", "fills", "volume")
 
 
@@ -232,85 +230,13 @@ def run_jobs(jobs: list[tuple[Variant, int]], workers: int = 2, address: str | N
     files = registry.agent_files()
     calls = [(v.data, f"{v.source} {v.values}" if v.values else v.source, seed, files)
              for v, seed in jobs]
-    if address:
-        summaries = _ray_map(calls, address, progress)
-    elif workers <= 1:
-        summaries = []
-        for i, call in enumerate(calls):
-            summaries.append(run_one(*call))
-            if progress:
-                progress(i + 1, len(calls))
-    else:
-        summaries = _pool_map(calls, workers, progress)
+    summaries = map_calls(run_one, calls, workers, address, progress)
     rows = []
     for (variant, seed), summary in zip(jobs, summaries):
         rows.append({"variant": variant.index, "seed": seed, **variant.values,
                      **flatten({k: v for k, v in summary.items() if k != "scenario"}),
                      **group_metrics(variant.data, summary)})
     return rows
-
-
-def _pool_map(calls: list[tuple], workers: int, progress: Progress | None) -> list[dict]:
-    results: list[Any] = [None] * len(calls)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run_one, *call): i for i, call in enumerate(calls)}
-        try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                results[futures[future]] = future.result()
-                if progress:
-                    progress(done, len(calls))
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)  # do not run what is left
-            raise
-    return results
-
-
-def _check_reachable(address: str) -> None:
-    """Fail fast (5 s) with one line when a host:port address does not answer."""
-    host_port = address.removeprefix("ray://")
-    if host_port in ("auto", "local") or ":" not in host_port:
-        return
-    host, _, port = host_port.rpartition(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=5).close()
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot reach Ray at {address}: {exc}") from None
-
-
-def _ray_map(calls: list[tuple], address: str, progress: Progress | None) -> list[dict]:
-    try:
-        import ray
-    except ImportError:
-        raise MissingExtraError("Ray is not installed: pip install lobsim[ray]") from None
-    _check_reachable(address)
-    started = not ray.is_initialized()
-    try:
-        if started:
-            local = {"include_dashboard": False} if address == "local" else {}
-            ray.init(address=address, log_to_driver=False, configure_logging=False, **local)
-    except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; all mean "not reachable"
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot connect to Ray at {address}: {message}") from None
-    try:
-        task = ray.remote(run_one)
-        refs = [task.remote(*call) for call in calls]
-        index = {ref: i for i, ref in enumerate(refs)}
-        results: list[Any] = [None] * len(refs)
-        pending = list(refs)
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            for ref in ready:
-                try:
-                    results[index[ref]] = ray.get(ref)
-                except ray.exceptions.RayTaskError as exc:  # its text is a remote traceback
-                    cause = exc.cause if isinstance(exc.cause, LobsimError) else None
-                    raise cause or LobsimError(str(exc).strip().splitlines()[-1]) from None
-            if progress:
-                progress(len(refs) - len(pending), len(refs))
-        return results
-    finally:
-        if started:
-            ray.shutdown()
 
 
 # ------------------------------------------------------------------------ writing

@@ -1,6 +1,7 @@
 """The ``lobsim`` command line: parse, call the library, print.
 
-Each subcommand lives in its own module of this package with two functions,
+Each subcommand lives in its own module of this package (``train-sweep`` in
+``train_sweep``) with two functions,
 ``add_parser(subparsers)`` and ``run(args) -> int``. This is the only place in lobsim
 that prints or exits: every :class:`~lobsim.errors.LobsimError` becomes one line on
 stderr and exit code 2, with no traceback.
@@ -21,7 +22,7 @@ from lobsim.errors import LobsimError, missing_extra
 
 #: Subcommand modules, in the order ``lobsim --help`` lists them.
 COMMANDS = ("run", "kinds", "report", "realism", "calibrate", "replay", "export", "train", "evaluate",
-            "sweep", "study", "validate", "bench")
+            "sweep", "train-sweep", "study", "validate", "bench")
 
 
 def add_agents_option(parser: argparse.ArgumentParser) -> None:
@@ -59,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"lobsim.cli.{name}")
+            module = importlib.import_module(f"lobsim.cli.{name.replace('-', '_')}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"lobsim.cli.{name}":
+            if exc.name != f"lobsim.cli.{name.replace('-', '_')}":
                 raise
             continue  # command not built yet
         module.add_parser(sub)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -37,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lobsim import fanout
     from lobsim.analysis import sweep
     from lobsim.fileio import claim_output
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         from lobsim.analysis.figures import new_figure
         new_figure()  # missing matplotlib: fail before running anything
     out = args.out or Path("sweeps") / args.scenario.stem
-    address = args.address or os.environ.get("RAY_ADDRESS") or None
+    address = fanout.ray_address(args.address)
     jobs = sweep.plan_sweep(args.scenario, axes, args.seeds, args.workers, address)
     claim_output(out)  # before running: refuse a foreign directory, retire the previous sweep
     rows = sweep.run_jobs(jobs, args.workers, address, _progress_bar(args))

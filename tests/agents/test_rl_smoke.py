@@ -8,7 +8,8 @@ from support.scenarios import short_scenario
 from support.learners import DQN_FAST, PPO_FAST
 
 from agents.rl import dqn, ppo
-from agents.rl.common import EnsembleMLP, Validation, load_checkpoint
+from agents.rl.common import EnsembleMLP, load_checkpoint
+from agents.rl.validation import Validation
 from lobsim.errors import CheckpointError, InputError
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from lobsim import fanout
 from lobsim.analysis import sweep
 from lobsim.cli import main
 from lobsim.errors import InputError, MissingExtraError, ScenarioError
@@ -132,7 +133,7 @@ def test_cli_sweep(scenario_file, tmp_path, capsys):
 def test_missing_ray_and_unreachable_address(scenario_file, monkeypatch, capsys):
     axes = [sweep.parse_set("agents.maker.count=2")]
     with pytest.raises(InputError, match="cannot reach Ray at 127.0.0.1:1"):
-        sweep._check_reachable("127.0.0.1:1")
+        fanout.check_reachable("127.0.0.1:1")
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(MissingExtraError, match=r"pip install lobsim\[ray\]"):
         sweep.run_sweep(scenario_file, axes, seeds=1, address="127.0.0.1:1")
