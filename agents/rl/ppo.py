@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
-from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
+from agents.rl.common import (BAD_PAYLOAD, short_error, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
                               StopOnInterrupt, payload_obs_sizes,
                               VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
@@ -94,8 +94,31 @@ class Args:
     """decay the entropy coefficient linearly to 0 with the learning rate"""
     factored: bool = False
     """grid makers: one categorical per side (bid, ask), their product the joint action"""
+    norm_obs: bool = False
+    """standardize observations by their running mean and std (per feature, over seats),
+    clipped to +-10; the statistics are kept with the networks and fixed after training"""
     threads: int = 1
     """torch threads in the training process"""
+
+
+class RunningMeanStd(nn.Module):
+    """Running mean and variance per feature of a stream of batches (Chan et al.'s parallel
+    update), in float64 buffers so that they travel in a state dict. O(batch) an update."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(shape, dtype=torch.float64))
+        self.register_buffer("var", torch.ones(shape, dtype=torch.float64))
+        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
+
+    def update(self, batch: torch.Tensor) -> None:
+        """batch (n, *shape): n more samples."""
+        n = batch.shape[0]
+        mean, var = batch.mean(0), batch.var(0, unbiased=False)
+        delta, total = mean - self.mean, self.count + n
+        self.var.copy_((self.var * self.count + var * n + delta ** 2 * self.count * n / total) / total)
+        self.mean.add_(delta * n / total)
+        self.count.fill_(float(total))
 
 
 class ActorCritic(nn.Module):
@@ -115,6 +138,7 @@ class ActorCritic(nn.Module):
         members = 1 if shared else n_agents
         actor_in = [d + (n_agents if shared else 0) for d in obs_sizes]
         actor_out = [2 * k if k else n for k, n in zip(self.sides or [None] * n_agents, n_actions)]
+        self.obs_stats = RunningMeanStd((max(obs_sizes),)) if args.norm_obs else None
         self.actor = seat_mlp(members, actor_in, actor_out, args.hidden, out_std=0.01)
         if args.mode == "mappo":
             self.critic = EnsembleMLP(1, max(obs_sizes) * n_agents, n_agents, args.hidden)
@@ -128,6 +152,16 @@ class ActorCritic(nn.Module):
         a, b = obs.shape[:2]
         eye = torch.eye(a)[:, None, :].expand(a, b, a)
         return torch.cat([obs, eye], -1)
+
+    def normalize(self, obs: torch.Tensor, update: bool = False) -> torch.Tensor:
+        """obs (agents, batch, obs) as the networks take them (``norm_obs``: standardized;
+        ``update``: the statistics first take these observations in)."""
+        if self.obs_stats is None:
+            return obs
+        if update:
+            self.obs_stats.update(obs.reshape(-1, obs.shape[-1]).double())
+        z = (obs - self.obs_stats.mean) / torch.sqrt(self.obs_stats.var + 1e-8)
+        return z.clamp(-10.0, 10.0).float()
 
     def logits(self, obs: torch.Tensor) -> torch.Tensor:
         """obs (agents, batch, obs) -> logits of the joint actions (agents, batch, actions)."""
@@ -160,32 +194,27 @@ class RewardNormalizer:
     def __init__(self, n_agents: int, n_envs: int, gamma: float) -> None:
         self.gamma = gamma
         self.ret = torch.zeros(n_agents, n_envs, dtype=torch.float64)
-        self.mean = torch.zeros(n_agents, dtype=torch.float64)
-        self.var = torch.ones(n_agents, dtype=torch.float64)
-        self.count = torch.tensor(1e-4, dtype=torch.float64)
+        self.stats = RunningMeanStd((n_agents,))
 
     def __call__(self, rewards: torch.Tensor, dones: torch.Tensor) -> torch.Tensor:
         """rewards (agents, envs) of one step, dones (envs,) -> the normalized rewards."""
         self.ret = self.ret * self.gamma + rewards
-        n = self.ret.shape[1]  # Chan et al.'s parallel update of mean and variance
-        mean, var = self.ret.mean(1), self.ret.var(1, unbiased=False)
-        delta, total = mean - self.mean, self.count + n
-        self.var = (self.var * self.count + var * n + delta ** 2 * self.count * n / total) / total
-        self.mean, self.count = self.mean + delta * n / total, total
+        self.stats.update(self.ret.T)
         self.ret[:, dones.bool()] = 0.0
-        return (rewards / torch.sqrt(self.var[:, None] + 1e-8)).float()
+        return (rewards / torch.sqrt(self.stats.var[:, None] + 1e-8)).float()
 
     def state(self) -> dict:
-        return {"ret": self.ret, "mean": self.mean, "var": self.var, "count": self.count}
+        return {"ret": self.ret, **self.stats.state_dict()}
 
     def load(self, state: Any, where: str) -> None:
         try:
-            ret, mean, var, count = (state[k].to(torch.float64) for k in ("ret", "mean", "var", "count"))
-            if ret.shape != self.ret.shape or mean.shape != self.mean.shape or var.shape != self.var.shape:
-                raise ValueError(f"shapes {tuple(ret.shape)}, {tuple(mean.shape)}")
+            ret = state["ret"].to(torch.float64)
+            if ret.shape != self.ret.shape:
+                raise ValueError(f"returns of shape {tuple(ret.shape)}")
+            self.stats.load_state_dict({k: v for k, v in state.items() if k != "ret"})
         except BAD_PAYLOAD as exc:
-            raise CheckpointError(f"{where}: reward normalizer does not match the run ({str(exc)[:120]})") from None
-        self.ret, self.mean, self.var, self.count = ret, mean, var, count
+            raise CheckpointError(f"{where}: reward normalizer does not match the run ({short_error(exc)})") from None
+        self.ret = ret
 
 
 class PPOPolicy(Policy):
@@ -197,7 +226,7 @@ class PPOPolicy(Policy):
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(obs, dtype=torch.float32)[:, None, :]
-        return self.net.logits(x)[:, 0].argmax(-1).numpy()
+        return self.net.logits(self.net.normalize(x))[:, 0].argmax(-1).numpy()
 
 
 def _args(config: dict, where: str) -> Args:
@@ -303,14 +332,14 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                 optimizer.param_groups[0]["lr"] = args.learning_rate * left
             ent_coef = args.ent_coef * (left if args.anneal_ent else 1.0)
             for t in range(T):
-                obs_buf[:, t] = next_obs
                 done_buf[t] = next_done
                 with torch.no_grad():  # every seat of every env: one batched call
-                    logits = net.logits(next_obs)
+                    x = obs_buf[:, t] = net.normalize(next_obs, update=True)
+                    logits = net.logits(x)
                     probs = torch.softmax(logits, -1).reshape(-1, N)
                     action = torch.multinomial(probs, 1, generator=generator).reshape(A, E)
                     logp_buf[:, t] = Categorical(logits=logits).log_prob(action)
-                    val_buf[:, t] = net.value(next_obs)
+                    val_buf[:, t] = net.value(x)
                 act_buf[:, t] = action
                 obs, rewards, dones, inventory, _ = envs.step(action.T.numpy())
                 step += E
@@ -331,7 +360,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
 
             # GAE: an episode's end is terminal (time left is observed); no bootstrap across it
             with torch.no_grad():
-                next_value = net.value(next_obs)
+                next_value = net.value(net.normalize(next_obs))
                 adv = torch.zeros(A, T, E)
                 last = torch.zeros(A, E)
                 for t in reversed(range(T)):

@@ -13,7 +13,7 @@ from agents.rl import ppo
 from agents.rl.common import load_checkpoint
 from lobsim.errors import CheckpointError
 
-OPTIONS = dict(factored=True, norm_reward=True, clip_vloss=True, anneal_ent=True)
+OPTIONS = dict(factored=True, norm_reward=True, clip_vloss=True, anneal_ent=True, norm_obs=True)
 
 
 def test_a_factored_seat_draws_its_bid_and_ask_independently():
@@ -76,3 +76,16 @@ def test_a_reward_normalizer_of_another_shape_is_one_line():
     with pytest.raises(CheckpointError, match="reward normalizer does not match") as info:
         norm.load(other, "x/policy.pt")
     assert "\n" not in str(info.value)
+
+
+def test_observations_are_standardized_with_statistics_that_travel_with_the_network(tmp_path):
+    scenario = short_scenario(duration=1.0)
+    ppo.train(scenario, steps=80, seed=2, out=tmp_path / "a", **PPO_FAST, **OPTIONS)
+    payload = load_checkpoint(tmp_path / "a", "ppo")
+    stats = {k: v for k, v in payload["state_dicts"]["net"].items() if k.startswith("obs_stats.")}
+    assert float(stats["obs_stats.count"]) > 80  # every seat's observation of every step
+    policy = ppo.policy(payload)
+    obs = torch.randn(2, 1, payload["obs_size"])
+    z = policy.net.normalize(obs)
+    assert torch.allclose(z, ((obs - stats["obs_stats.mean"]) / torch.sqrt(stats["obs_stats.var"] + 1e-8))
+                          .clamp(-10, 10).float(), atol=1e-6)
