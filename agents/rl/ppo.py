@@ -13,8 +13,14 @@ the clipped PPO update. ``Args.mode``:
 
 Rollouts of ``num_steps`` decisions run in ``num_envs`` simulations over ``workers``
 processes; advantages are GAE(lambda), normalized per minibatch; the loss is the clipped
-surrogate, minus the entropy bonus, plus the value loss. Training is a pure function of
-``Args.seed`` (one torch thread, deterministic algorithms, per-env seed streams).
+surrogate, minus the entropy bonus, plus the value loss. Options (``Args``; which are on
+by default, and why, measured: docs/learning.md): a factored policy for grid makers (one
+categorical per side, the joint action their product), rewards over the running std of
+the discounted return, observations standardized by their running statistics (kept in
+the network's state dict), the clipped value loss, and the entropy bonus annealed to 0
+with the learning rate. The saved policy takes the most likely joint action. Training is
+a pure function of ``Args.seed`` (one torch thread, deterministic algorithms, per-env
+seed streams).
 
 Registered as ``ppo`` in the ``lobsim.learners`` group (``LEARNER``).
 """
@@ -66,8 +72,8 @@ class Args:
     """decay the learning rate linearly to 0"""
     gamma: float = 0.99
     """discount per decision step"""
-    gae_lambda: float = 0.95
-    """GAE lambda"""
+    gae_lambda: float = 0.8
+    """GAE lambda (0.8: less noise from later fills; measured, docs/learning.md)"""
     num_minibatches: int = 8
     """minibatches per epoch"""
     update_epochs: int = 4
@@ -86,13 +92,13 @@ class Args:
     """width of the two ReLU hidden layers of actor and critic"""
     reward_scale: float = 10.0
     """rewards (price units) are multiplied by this for learning"""
-    norm_reward: bool = False
+    norm_reward: bool = True
     """divide each seat's rewards by the running standard deviation of its discounted return"""
-    clip_vloss: bool = False
+    clip_vloss: bool = True
     """clip the value update to `clip_coef` around the rollout's values (CleanRL's clip_vloss)"""
-    anneal_ent: bool = False
+    anneal_ent: bool = True
     """decay the entropy coefficient linearly to 0 with the learning rate"""
-    factored: bool = False
+    factored: bool = True
     """grid makers: one categorical per side (bid, ask), their product the joint action"""
     norm_obs: bool = False
     """standardize observations by their running mean and std (per feature, over seats),
@@ -229,6 +235,16 @@ class PPOPolicy(Policy):
         return self.net.logits(self.net.normalize(x))[:, 0].argmax(-1).numpy()
 
 
+#: what a checkpoint written before these settings existed was trained with
+BEFORE_OPTIONS = {"factored": False, "norm_reward": False, "clip_vloss": False, "anneal_ent": False,
+                  "norm_obs": False}
+
+
+def _saved_args(payload: dict, where: str) -> Args:
+    """The settings a checkpoint was trained with (older ones lack the later options)."""
+    return _checked_args({**BEFORE_OPTIONS, **payload["config"]}, where, CheckpointError)
+
+
 def _args(config: dict, where: str) -> Args:
     return _checked_args(config, where, InputError)
 
@@ -243,7 +259,7 @@ def _checked_args(config: dict, where: str, error: type[Exception]) -> Args:
 def policy(payload: dict) -> PPOPolicy:
     """Rebuild the greedy policy from a loaded checkpoint payload."""
     check_payload(payload, "ppo")
-    args = _checked_args(payload["config"], "policy.pt", CheckpointError)
+    args = _saved_args(payload, "policy.pt")
     try:
         net = ActorCritic(args, payload_obs_sizes(payload), payload["n_actions"], payload.get("sides"))
     except BAD_PAYLOAD as exc:
@@ -261,7 +277,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     payload = None
     if resume is not None:
         payload = load_checkpoint(resume, "ppo")
-        args = _checked_args(payload["config"], str(resume), CheckpointError)
+        args = _saved_args(payload, str(resume))
         check_resume_mode(overrides, args, resume)
     else:
         args = _args({}, "ppo")
