@@ -89,3 +89,18 @@ def test_observations_are_standardized_with_statistics_that_travel_with_the_netw
     z = policy.net.normalize(obs)
     assert torch.allclose(z, ((obs - stats["obs_stats.mean"]) / torch.sqrt(stats["obs_stats.var"] + 1e-8))
                           .clamp(-10, 10).float(), atol=1e-6)
+
+
+def test_a_checkpoint_from_before_the_options_loads_with_them_off(tmp_path):
+    from lobsim.rl.checkpoint import checksum
+
+    scenario = short_scenario(duration=1.0)
+    off = {k: False for k in ppo.BEFORE_OPTIONS}
+    ppo.train(scenario, steps=80, seed=2, out=tmp_path / "a", **PPO_FAST, **off)
+    payload = load_checkpoint(tmp_path / "a", "ppo")
+    old = {**payload, "config": {k: v for k, v in payload["config"].items() if k not in off}}
+    del old["sides"], old["checksum"]
+    old["checksum"] = checksum(old)
+    obs = np.random.default_rng(1).normal(size=(2, payload["obs_size"])).astype(np.float32)
+    assert np.array_equal(ppo.policy(old).act(obs), ppo.policy(payload).act(obs))
+    assert ppo.Args().factored  # while a fresh run has them on
