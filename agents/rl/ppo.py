@@ -39,8 +39,8 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
-from agents.rl.common import (BAD_PAYLOAD, short_error, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
-                              StopOnInterrupt, payload_obs_sizes,
+from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
+                              StopOnInterrupt, payload_obs_sizes, short_error,
                               VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
@@ -219,7 +219,8 @@ class RewardNormalizer:
                 raise ValueError(f"returns of shape {tuple(ret.shape)}")
             self.stats.load_state_dict({k: v for k, v in state.items() if k != "ret"})
         except BAD_PAYLOAD as exc:
-            raise CheckpointError(f"{where}: reward normalizer does not match the run ({short_error(exc)})") from None
+            raise CheckpointError(f"{where}: reward normalizer does not match the run "
+                                  f"({short_error(exc)})") from None
         self.ret = ret
 
 
@@ -350,7 +351,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             for t in range(T):
                 done_buf[t] = next_done
                 with torch.no_grad():  # every seat of every env: one batched call
-                    x = obs_buf[:, t] = net.normalize(next_obs, update=True)
+                    x = net.normalize(next_obs, update=True)  # stored as the networks saw it
+                    obs_buf[:, t] = x
                     logits = net.logits(x)
                     probs = torch.softmax(logits, -1).reshape(-1, N)
                     action = torch.multinomial(probs, 1, generator=generator).reshape(A, E)
