@@ -76,8 +76,8 @@ class Args:
     """GAE lambda (0.8: less noise from later fills; measured, docs/learning.md)"""
     num_minibatches: int = 8
     """minibatches per epoch"""
-    update_epochs: int = 4
-    """passes over each rollout"""
+    update_epochs: int = 10
+    """passes over each rollout (10 with GAE lambda 0.8: measured, docs/learning.md)"""
     norm_adv: bool = True
     """normalize advantages within each minibatch"""
     clip_coef: float = 0.2
