@@ -13,8 +13,14 @@ the clipped PPO update. ``Args.mode``:
 
 Rollouts of ``num_steps`` decisions run in ``num_envs`` simulations over ``workers``
 processes; advantages are GAE(lambda), normalized per minibatch; the loss is the clipped
-surrogate, minus the entropy bonus, plus the value loss. Training is a pure function of
-``Args.seed`` (one torch thread, deterministic algorithms, per-env seed streams).
+surrogate, minus the entropy bonus, plus the value loss. Options (``Args``; which are on
+by default, and why, measured: docs/learning.md): a factored policy for grid makers (one
+categorical per side, the joint action their product), rewards over the running std of
+the discounted return, observations standardized by their running statistics (kept in
+the network's state dict), the clipped value loss, and the entropy bonus annealed to 0
+with the learning rate. The saved policy takes the most likely joint action. Training is
+a pure function of ``Args.seed`` (one torch thread, deterministic algorithms, per-env
+seed streams).
 
 Registered as ``ppo`` in the ``lobsim.learners`` group (``LEARNER``).
 """
@@ -34,14 +40,16 @@ from torch import nn
 from torch.distributions import Categorical
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
-                              StopOnInterrupt, payload_obs_sizes,
+                              StopOnInterrupt, payload_obs_sizes, short_error,
                               VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
-from agents.rl.seat_networks import seat_mlp
+from agents.rl.seat_networks import MASKED, seat_mlp
 from agents.rl.transfer import warm_start
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
+from lobsim.rl.env import learner_params
+from lobsim.rl.seat import side_choices
 
 
 @dataclass
@@ -64,12 +72,12 @@ class Args:
     """decay the learning rate linearly to 0"""
     gamma: float = 0.99
     """discount per decision step"""
-    gae_lambda: float = 0.95
-    """GAE lambda"""
+    gae_lambda: float = 0.8
+    """GAE lambda (0.8: less noise from later fills; measured, docs/learning.md)"""
     num_minibatches: int = 8
     """minibatches per epoch"""
-    update_epochs: int = 4
-    """passes over each rollout"""
+    update_epochs: int = 10
+    """passes over each rollout (10 with GAE lambda 0.8: measured, docs/learning.md)"""
     norm_adv: bool = True
     """normalize advantages within each minibatch"""
     clip_coef: float = 0.2
@@ -84,23 +92,60 @@ class Args:
     """width of the two ReLU hidden layers of actor and critic"""
     reward_scale: float = 10.0
     """rewards (price units) are multiplied by this for learning"""
+    norm_reward: bool = True
+    """divide each seat's rewards by the running standard deviation of its discounted return"""
+    clip_vloss: bool = True
+    """clip the value update to `clip_coef` around the rollout's values (CleanRL's clip_vloss)"""
+    anneal_ent: bool = True
+    """decay the entropy coefficient linearly to 0 with the learning rate"""
+    factored: bool = True
+    """grid makers: one categorical per side (bid, ask), their product the joint action"""
+    norm_obs: bool = False
+    """standardize observations by their running mean and std (per feature, over seats),
+    clipped to +-10; the statistics are kept with the networks and fixed after training"""
     threads: int = 1
     """torch threads in the training process"""
+
+
+class RunningMeanStd(nn.Module):
+    """Running mean and variance per feature of a stream of batches (Chan et al.'s parallel
+    update), in float64 buffers so that they travel in a state dict. O(batch) an update."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(shape, dtype=torch.float64))
+        self.register_buffer("var", torch.ones(shape, dtype=torch.float64))
+        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
+
+    def update(self, batch: torch.Tensor) -> None:
+        """batch (n, *shape): n more samples."""
+        n = batch.shape[0]
+        mean, var = batch.mean(0), batch.var(0, unbiased=False)
+        delta, total = mean - self.mean, self.count + n
+        self.var.copy_((self.var * self.count + var * n + delta ** 2 * self.count * n / total) / total)
+        self.mean.add_(delta * n / total)
+        self.count.fill_(float(total))
 
 
 class ActorCritic(nn.Module):
     """Actors and critics of every seat for one ``mode`` (module docstring)."""
 
-    def __init__(self, args: Args, obs_sizes: list[int], n_actions: list[int]) -> None:
+    def __init__(self, args: Args, obs_sizes: list[int], n_actions: list[int],
+                 sides: list[int | None] | None = None) -> None:
         """Seats of different spaces get actors (and critics) of their own sizes; their
-        observations come zero-padded to the largest, padded actions get probability 0."""
+        observations come zero-padded to the largest, padded actions get probability 0.
+        ``sides``: per seat, its choices per side when its policy is factored (a grid
+        maker with ``args.factored``: :func:`lobsim.rl.seat.side_choices`), else None."""
         super().__init__()
         n_agents = len(obs_sizes)
-        self.mode, self.n_agents = args.mode, n_agents
+        self.mode, self.n_agents, self.n_out = args.mode, n_agents, max(n_actions)
+        self.sides = sides if sides is not None and any(sides) else None
         shared = args.mode == "shared"
         members = 1 if shared else n_agents
         actor_in = [d + (n_agents if shared else 0) for d in obs_sizes]
-        self.actor = seat_mlp(members, actor_in, n_actions, args.hidden, out_std=0.01)
+        actor_out = [2 * k if k else n for k, n in zip(self.sides or [None] * n_agents, n_actions)]
+        self.obs_stats = RunningMeanStd((max(obs_sizes),)) if args.norm_obs else None
+        self.actor = seat_mlp(members, actor_in, actor_out, args.hidden, out_std=0.01)
         if args.mode == "mappo":
             self.critic = EnsembleMLP(1, max(obs_sizes) * n_agents, n_agents, args.hidden)
         else:
@@ -114,8 +159,30 @@ class ActorCritic(nn.Module):
         eye = torch.eye(a)[:, None, :].expand(a, b, a)
         return torch.cat([obs, eye], -1)
 
+    def normalize(self, obs: torch.Tensor, update: bool = False) -> torch.Tensor:
+        """obs (agents, batch, obs) as the networks take them (``norm_obs``: standardized;
+        ``update``: the statistics first take these observations in)."""
+        if self.obs_stats is None:
+            return obs
+        if update:
+            self.obs_stats.update(obs.reshape(-1, obs.shape[-1]).double())
+        z = (obs - self.obs_stats.mean) / torch.sqrt(self.obs_stats.var + 1e-8)
+        return z.clamp(-10.0, 10.0).float()
+
     def logits(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.actor(self._actor_input(obs))
+        """obs (agents, batch, obs) -> logits of the joint actions (agents, batch, actions)."""
+        raw = self.actor(self._actor_input(obs))
+        if self.sides is None:
+            return raw
+        # a factored seat's joint logit b * k + s is bid logit b + ask logit s: a product
+        # of two categoricals, so what one side learns holds whatever the other side does
+        out = torch.full((*raw.shape[:2], self.n_out), MASKED, dtype=raw.dtype)
+        for i, k in enumerate(self.sides):
+            if k is None:
+                out[i, :, :raw.shape[2]] = raw[i]
+            else:
+                out[i, :, :k * k] = (raw[i, :, :k, None] + raw[i, :, None, k:2 * k]).flatten(1)
+        return out
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         """obs (agents, batch, obs) -> values (agents, batch)."""
@@ -123,6 +190,38 @@ class ActorCritic(nn.Module):
             joint = obs.transpose(0, 1).reshape(1, obs.shape[1], -1)  # (1, batch, agents*obs)
             return self.critic(joint)[0].T
         return self.critic(self._actor_input(obs)).squeeze(-1)
+
+
+class RewardNormalizer:
+    """Rewards divided by the running standard deviation of each seat's discounted return
+    (CleanRL's ``NormalizeReward``): the value targets keep a scale near 1 whatever the
+    reward's units. The return restarts at each env's episode end. O(agents x envs) a call."""
+
+    def __init__(self, n_agents: int, n_envs: int, gamma: float) -> None:
+        self.gamma = gamma
+        self.ret = torch.zeros(n_agents, n_envs, dtype=torch.float64)
+        self.stats = RunningMeanStd((n_agents,))
+
+    def __call__(self, rewards: torch.Tensor, dones: torch.Tensor) -> torch.Tensor:
+        """rewards (agents, envs) of one step, dones (envs,) -> the normalized rewards."""
+        self.ret = self.ret * self.gamma + rewards
+        self.stats.update(self.ret.T)
+        self.ret[:, dones.bool()] = 0.0
+        return (rewards / torch.sqrt(self.stats.var[:, None] + 1e-8)).float()
+
+    def state(self) -> dict:
+        return {"ret": self.ret, **self.stats.state_dict()}
+
+    def load(self, state: Any, where: str) -> None:
+        try:
+            ret = state["ret"].to(torch.float64)
+            if ret.shape != self.ret.shape:
+                raise ValueError(f"returns of shape {tuple(ret.shape)}")
+            self.stats.load_state_dict({k: v for k, v in state.items() if k != "ret"})
+        except BAD_PAYLOAD as exc:
+            raise CheckpointError(f"{where}: reward normalizer does not match the run "
+                                  f"({short_error(exc)})") from None
+        self.ret = ret
 
 
 class PPOPolicy(Policy):
@@ -134,7 +233,17 @@ class PPOPolicy(Policy):
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(obs, dtype=torch.float32)[:, None, :]
-        return self.net.logits(x)[:, 0].argmax(-1).numpy()
+        return self.net.logits(self.net.normalize(x))[:, 0].argmax(-1).numpy()
+
+
+#: what a checkpoint written before these settings existed was trained with
+BEFORE_OPTIONS = {"factored": False, "norm_reward": False, "clip_vloss": False, "anneal_ent": False,
+                  "norm_obs": False}
+
+
+def _saved_args(payload: dict, where: str) -> Args:
+    """The settings a checkpoint was trained with (older ones lack the later options)."""
+    return _checked_args({**BEFORE_OPTIONS, **payload["config"]}, where, CheckpointError)
 
 
 def _args(config: dict, where: str) -> Args:
@@ -151,9 +260,9 @@ def _checked_args(config: dict, where: str, error: type[Exception]) -> Args:
 def policy(payload: dict) -> PPOPolicy:
     """Rebuild the greedy policy from a loaded checkpoint payload."""
     check_payload(payload, "ppo")
-    args = _checked_args(payload["config"], "policy.pt", CheckpointError)
+    args = _saved_args(payload, "policy.pt")
     try:
-        net = ActorCritic(args, payload_obs_sizes(payload), payload["n_actions"])
+        net = ActorCritic(args, payload_obs_sizes(payload), payload["n_actions"], payload.get("sides"))
     except BAD_PAYLOAD as exc:
         raise CheckpointError(f"policy.pt: cannot rebuild the networks ({str(exc)[:120]})") from None
     load_state(net, payload["state_dicts"]["net"], "policy.pt")
@@ -169,7 +278,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     payload = None
     if resume is not None:
         payload = load_checkpoint(resume, "ppo")
-        args = _checked_args(payload["config"], str(resume), CheckpointError)
+        args = _saved_args(payload, str(resume))
         check_resume_mode(overrides, args, resume)
     else:
         args = _args({}, "ppo")
@@ -198,19 +307,23 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     stop = StopOnInterrupt()
     try:
         A, D, N, E, T = envs.n_agents, envs.obs_size, max(envs.n_actions), args.num_envs, args.num_steps
+        sides = [side_choices(p) for p in learner_params(envs.scenario).values()] if args.factored else None
         try:
-            net = ActorCritic(args, envs.obs_sizes, envs.n_actions)
+            net = ActorCritic(args, envs.obs_sizes, envs.n_actions, sides)
         except BAD_PAYLOAD as exc:
             if payload is None:
                 raise
             raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
         optimizer = torch.optim.Adam(net.parameters(), lr=args.learning_rate, eps=1e-5)
+        reward_norm = RewardNormalizer(A, E, args.gamma)
         rows: list[dict] = []
         source = warm_start(init_from, "ppo", envs, args, {"net": net}) if init_from is not None else {}
         if payload is not None:
             check_matches(payload, envs, str(resume))
             load_state(net, payload["state_dicts"]["net"], str(resume))
             load_optimizer(optimizer, payload["state_dicts"]["optimizer"], str(resume))
+            if "reward_norm" in payload["state_dicts"]:
+                reward_norm.load(payload["state_dicts"]["reward_norm"], str(resume))
             rows = list(payload["progress"]["curve"])
         tracker = EpisodeTracker(E, A)
         tracker.rows = rows
@@ -231,22 +344,27 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         learned = step  # env steps the networks have learned from (whole rollouts)
         stop.install()  # Ctrl-C: drop the unfinished rollout, save a resumable checkpoint
         for iteration in range(iterations):
+            left = 1 - iteration / iterations
             if args.anneal_lr:
-                optimizer.param_groups[0]["lr"] = args.learning_rate * (1 - iteration / iterations)
+                optimizer.param_groups[0]["lr"] = args.learning_rate * left
+            ent_coef = args.ent_coef * (left if args.anneal_ent else 1.0)
             for t in range(T):
-                obs_buf[:, t] = next_obs
                 done_buf[t] = next_done
                 with torch.no_grad():  # every seat of every env: one batched call
-                    logits = net.logits(next_obs)
+                    x = net.normalize(next_obs, update=True)  # stored as the networks saw it
+                    obs_buf[:, t] = x
+                    logits = net.logits(x)
                     probs = torch.softmax(logits, -1).reshape(-1, N)
                     action = torch.multinomial(probs, 1, generator=generator).reshape(A, E)
                     logp_buf[:, t] = Categorical(logits=logits).log_prob(action)
-                    val_buf[:, t] = net.value(next_obs)
+                    val_buf[:, t] = net.value(x)
                 act_buf[:, t] = action
                 obs, rewards, dones, inventory, _ = envs.step(action.T.numpy())
                 step += E
                 tracker.update(step, rewards, inventory, dones)
                 rew_buf[:, t] = torch.as_tensor(rewards.T) * args.reward_scale
+                if args.norm_reward:
+                    rew_buf[:, t] = reward_norm(rew_buf[:, t], torch.as_tensor(dones))
                 next_obs = torch.as_tensor(obs).transpose(0, 1)
                 next_done = torch.as_tensor(dones, dtype=torch.float32)
                 if progress is not None:
@@ -260,7 +378,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
 
             # GAE: an episode's end is terminal (time left is observed); no bootstrap across it
             with torch.no_grad():
-                next_value = net.value(next_obs)
+                next_value = net.value(net.normalize(next_obs))
                 adv = torch.zeros(A, T, E)
                 last = torch.zeros(A, E)
                 for t in reversed(range(T)):
@@ -276,7 +394,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             # PPO update over minibatches of (step, env) samples, all seats together
             b_obs = obs_buf.reshape(A, T * E, D)
             b_act, b_logp = act_buf.reshape(A, -1), logp_buf.reshape(A, -1)
-            b_adv, b_ret = adv.reshape(A, -1), returns.reshape(A, -1)
+            b_adv, b_ret, b_val = adv.reshape(A, -1), returns.reshape(A, -1), val_buf.reshape(A, -1)
             batch = T * E
             mb = batch // args.num_minibatches
             for _epoch in range(args.update_epochs):
@@ -292,9 +410,15 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                         a = (a - a.mean(1, keepdim=True)) / (a.std(1, keepdim=True) + 1e-8)
                     pg_loss = torch.max(-a * ratio,
                                         -a * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
-                    v_loss = 0.5 * ((net.value(b_obs[:, idx]) - b_ret[:, idx]) ** 2).mean()
+                    value, ret = net.value(b_obs[:, idx]), b_ret[:, idx]
+                    v_loss = (value - ret) ** 2
+                    if args.clip_vloss:
+                        old = b_val[:, idx]
+                        clipped = old + (value - old).clamp(-args.clip_coef, args.clip_coef)
+                        v_loss = torch.max(v_loss, (clipped - ret) ** 2)
+                    v_loss = 0.5 * v_loss.mean()
                     entropy = dist.entropy().mean()
-                    loss = pg_loss - args.ent_coef * entropy + args.vf_coef * v_loss
+                    loss = pg_loss - ent_coef * entropy + args.vf_coef * v_loss
                     optimizer.zero_grad()
                     loss.backward()
                     nn.utils.clip_grad_norm_(net.parameters(), args.max_grad_norm)
@@ -305,7 +429,9 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         save_checkpoint(out / CHECKPOINT, {
             "algo": "ppo", "config": dataclasses.asdict(args), "agents": envs.names, "obs_size": D,
             "obs_sizes": envs.obs_sizes, "n_actions": envs.n_actions,
-            "state_dicts": {"net": net.state_dict(), "optimizer": optimizer.state_dict()},
+            "sides": sides,
+            "state_dicts": {"net": net.state_dict(), "optimizer": optimizer.state_dict(),
+                            "reward_norm": reward_norm.state()},
             "progress": {"step": step, "curve": tracker.rows, "seconds": elapsed},
         })
         write_curve(out, tracker.rows, f"PPO ({args.mode}) on {Path(envs.scenario.source).name}")

@@ -357,7 +357,16 @@ def pad_stack(obs: dict[str, np.ndarray], names: list[str], size: int) -> np.nda
 
 def action_count(params: LearnerParams) -> int:
     """Size of the discrete action space of a seat with ``params``."""
-    return 3 if params.action_space == "three" else (len(params.grid) + 1) ** 2
+    return 3 if params.action_space == "three" else side_choices(params) ** 2
+
+
+def side_choices(params: Any) -> int | None:
+    """Choices per side of a ``grid`` seat, ``k = len(grid) + 1``: its action ``b * k + s``
+    picks bid choice ``b`` and ask choice ``s`` independently (a learner may factor its
+    policy so). None for any other seat (``three``, or not a maker's params)."""
+    if not isinstance(params, LearnerParams) or params.action_space != "grid":
+        return None
+    return len(params.grid) + 1
 
 
 class RewardMeter:
