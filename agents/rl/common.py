@@ -23,7 +23,8 @@ import multiprocessing as mp
 import pickle
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,13 +185,32 @@ def spawn_worker(target: Callable[..., None], *args: Any) -> tuple[Any, Any]:
     return parent, proc
 
 
+
+@contextmanager
+def worker_loop(conn: Any) -> Iterator[None]:
+    """The ending every worker process shares: the training process gone (its pipe closed)
+    ends the loop quietly, any other error goes back over ``conn`` as ``("error", one
+    line)``, and the pipe is closed either way."""
+    try:
+        yield
+    except (EOFError, BrokenPipeError):  # the training process is gone
+        pass
+    except Exception as exc:  # noqa: BLE001 - reported to the training process as one line
+        try:
+            conn.send(("error", f"{type(exc).__name__}: {short_error(exc)}"))
+        except (BrokenPipeError, OSError):
+            pass
+    finally:
+        conn.close()
+
+
 def _worker(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) -> None:
     """Simulate ``seeds``' envs on command. Replies ("ok", data) or ("error", one line).
 
     A spawned process knows only the installed kinds: it loads the user's ``--agents``
     files first, then unpickles the scenario, whose parameters may be of their classes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training process's to handle
-    try:
+    with worker_loop(conn):
         from lobsim.rl.env import MarketEnv
 
         scenario = worker_scenario(agent_files, scenario_blob)
@@ -216,15 +236,6 @@ def _worker(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) ->
                 conn.send(("ok", out))
             elif cmd == "close":
                 break
-    except (EOFError, BrokenPipeError):  # the training process is gone
-        pass
-    except Exception as exc:  # noqa: BLE001 - reported to the training process as one line
-        try:
-            conn.send(("error", f"{type(exc).__name__}: {short_error(exc)}"))
-        except (BrokenPipeError, OSError):
-            pass
-    finally:
-        conn.close()
 
 
 def receive(conn) -> Any:

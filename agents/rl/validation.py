@@ -26,7 +26,7 @@ from typing import Any
 
 from torch import nn
 
-from agents.rl.common import Policy, receive, short_error, spawn_worker, worker_scenario
+from agents.rl.common import Policy, receive, spawn_worker, worker_loop, worker_scenario
 from lobsim import registry
 from lobsim.errors import LobsimError
 
@@ -159,7 +159,7 @@ def _serve(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) -> 
     """The background scorer: each message is a pickled policy (empty: stop); each reply
     ("ok", (score, wall seconds)) or ("error", one line)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training process's to handle
-    try:
+    with worker_loop(conn):
         from lobsim.rl.env import MarketEnv
 
         env = MarketEnv(worker_scenario(agent_files, scenario_blob))
@@ -167,12 +167,3 @@ def _serve(conn, agent_files: tuple, scenario_blob: bytes, seeds: list[int]) -> 
             start = time.perf_counter()
             score = score_episodes(env, pickle.loads(blob), seeds)
             conn.send(("ok", (score, time.perf_counter() - start)))
-    except (EOFError, BrokenPipeError):  # the training process is gone
-        pass
-    except Exception as exc:  # noqa: BLE001 - reported to the training process as one line
-        try:
-            conn.send(("error", f"{type(exc).__name__}: {short_error(exc)}"))
-        except (BrokenPipeError, OSError):
-            pass
-    finally:
-        conn.close()
