@@ -49,9 +49,9 @@ class ReuseBuiltExtensions(build_ext):
 
 
 def engine_modules() -> tuple[str, ...]:
-    """The modules written once in Python that Cython compiles in its pure-Python mode, each
-    typed by the ``.pxd`` beside it: ``MODULES`` of lobsim/sim/build.py (read, not imported:
-    the package's dependencies need not be installed yet)."""
+    """The modules written once in Python that Cython compiles in its pure-Python mode (typed
+    by the ``.pxd`` beside one where there is one): ``MODULES`` of lobsim/sim/build.py (read,
+    not imported: the package's dependencies need not be installed yet)."""
     tree = ast.parse(Path("lobsim/sim/build.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "MODULES":
@@ -64,7 +64,7 @@ TWINS = ("lobsim/sim/_cmarket.pxd", "agents/_ctracking.pxd")
 
 def pure_python(module: str) -> Extension:
     path = module.replace(".", "/")
-    typed = [path + ".pxd"] if Path(path + ".pxd").is_file() else []  # lobsim.units has none
+    typed = [path + ".pxd"] if Path(path + ".pxd").is_file() else []  # most kinds have none
     return Extension(module, [path + ".py"], depends=typed, optional=True,
                      extra_compile_args=[] if sys.platform == "win32" else ["-O3"])
 
