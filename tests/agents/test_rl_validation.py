@@ -4,7 +4,7 @@ the same scores, the same saved network and the same history as in the training 
 from __future__ import annotations
 
 import torch
-from support.learners import DQN_FAST
+from support.learners import DQN_FAST, ConstantPolicy
 from support.scenarios import short_scenario
 
 from agents.rl import dqn
@@ -32,7 +32,7 @@ def test_an_offered_network_is_scored_as_it_was_when_offered():
     net = torch.nn.Linear(1, 1)
     inline, beside = Validation(scenario, 3, 2.0), Validation(scenario, 3, 2.0, background=True)
     try:
-        policy = _Constant(net)
+        policy = ConstantPolicy(net)
         for step in (10, 20):
             net.bias.data.fill_(float(step % 3))  # action 1, then 2
             inline.offer(step, net, policy)
@@ -45,15 +45,3 @@ def test_an_offered_network_is_scored_as_it_was_when_offered():
         assert beside.record()["seconds"] > 0
     finally:
         beside.close()
-
-
-class _Constant:
-    """Every seat takes the action the network's bias says (a stand-in for a greedy policy)."""
-
-    def __init__(self, net):
-        self.net = net
-
-    def act(self, obs):
-        import numpy as np
-
-        return np.full(len(obs), int(self.net.bias.item()))
