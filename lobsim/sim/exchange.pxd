@@ -55,3 +55,5 @@ cdef class Exchange:
     cpdef _quote_if_changed(self, Venue venue, dict outbox)
     @cython.locals(box=list)
     cpdef list _box(self, dict outbox, Session session)
+    @cython.locals(session=Session, box=list)
+    cpdef _send(self, dict outbox)

@@ -389,7 +389,6 @@ class Exchange:
             box = outbox[session] = [session.outbound.arrival(self.scheduler.now), []]
         return box
 
-    @staticmethod
-    def _send(outbox: Outbox) -> None:
-        for session, (arrival, items) in outbox.items():
-            session.deliver(arrival, items)
+    def _send(self, outbox: Outbox) -> None:
+        for session, box in outbox.items():
+            session.deliver(box[0], box[1])

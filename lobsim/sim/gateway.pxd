@@ -3,6 +3,8 @@
 from lobsim.sim.latency cimport Leg
 from lobsim.sim.scheduler cimport Scheduler
 
+cpdef object _plain(object value)
+
 cdef class Session:
     cdef dict __dict__
     cdef public str name

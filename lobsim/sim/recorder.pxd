@@ -1,5 +1,7 @@
 # Types lobsim/sim/recorder.py when Cython compiles it (pure-Python mode); see that module.
 
+cpdef object _plain_int(object value)
+
 cdef class Recorder:
     cdef public object sink
     cdef public Py_ssize_t batch_rows
