@@ -16,7 +16,7 @@ array of ids plus an id -> index map (swap-remove, as ``LiveOrders``), the L1 qu
 """
 
 from cython.operator cimport dereference as deref
-from libc.math cimport fabs, floor, isfinite, log, log1p, nearbyint, pow
+from libc.math cimport floor, log, log1p, nearbyint, pow
 from libc.stdint cimport int64_t
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
@@ -26,32 +26,18 @@ from lobsim.sim._cmarket cimport CANCELLED, FILLED, NONE, REJECTED, FlowAgent, I
 
 from lobsim.book.orders import MAX_PRICE as _MAX_PRICE
 
-# Python 3.12 made ``sum`` of floats compensated (Neumaier); the Python agents total their
-# rates with ``sum``, so the twins add the way the running interpreter does (the
-# equivalence tests check it on whichever Python runs them; 3.11 here).
-cdef bint COMPENSATED_SUM = sum([0.1] * 10) == 1.0
 # lobsim.book.orders.MAX_PRICE: the book refuses prices from here on
 cdef int64_t MAX_PRICE = _MAX_PRICE
 # agents.poisson.EventClock.NEVER_S: a wait this long is never scheduled
 cdef double NEVER_S = 4e9
 
 
-cdef double python_sum(const double* x, int n) noexcept nogil:
-    """``sum(x)`` of a tuple of n >= 1 floats, as this interpreter computes it."""
-    cdef double total = x[0], c = 0.0, t
+cdef double total_of(const double* x, int n) noexcept nogil:
+    """``agents.poisson.total_of``: the rates added left to right."""
+    cdef double total = 0.0
     cdef int i
-    for i in range(1, n):
-        if COMPENSATED_SUM:
-            t = total + x[i]
-            if fabs(total) >= fabs(x[i]):
-                c += (total - t) + x[i]
-            else:
-                c += (x[i] - t) + total
-            total = t
-        else:
-            total += x[i]
-    if COMPENSATED_SUM and c != 0.0 and isfinite(c):
-        total += c
+    for i in range(n):
+        total += x[i]
     return total
 
 
@@ -155,7 +141,7 @@ cdef class PoissonFlow(TrackingAgent):
         if tag != self.generation:
             return 0  # a stale draw
         self.fill_rates()
-        self.act(self.pick(self.rates, self.nrates, python_sum(self.rates, self.nrates)))
+        self.act(self.pick(self.rates, self.nrates, total_of(self.rates, self.nrates)))
         return self.reschedule()
 
     cdef int report(self, const Item* item) except -1:
@@ -168,7 +154,7 @@ cdef class PoissonFlow(TrackingAgent):
     cdef int reschedule(self) except -1:
         """``self.clock.schedule(sum(self.rates()))``."""
         self.fill_rates()
-        return self.schedule(python_sum(self.rates, self.nrates))
+        return self.schedule(total_of(self.rates, self.nrates))
 
     cdef int cancel_one(self) except -1:
         cdef int64_t order_id

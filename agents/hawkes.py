@@ -32,7 +32,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.poisson import EventClock
+from agents.poisson import EventClock, total_of
 from agents.queue_reactive import MAX_RATE, QueueReactiveParams, QueueReactiveTrader
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class HawkesTrader(QueueReactiveTrader):
         self.clock = HawkesClock(session, params.decay, params.branching * params.decay)
 
     def _schedule(self) -> None:
-        self.clock.schedule((1.0 - self.params.branching) * sum(self.rates()))
+        self.clock.schedule((1.0 - self.params.branching) * total_of(self.rates()))
 
     def on_timer(self, tag: Hashable) -> None:
         if self.clock.is_due(tag):

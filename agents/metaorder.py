@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lobsim.sim.agent import Agent
-from agents.poisson import EventClock
+from agents.poisson import EventClock, total_of
 from agents.queue_reactive import MAX_RATE, MAX_SIZE, MAX_WEIGHT, SizeTable, check_size_table
 from lobsim.book.orders import Side
 
@@ -91,17 +91,17 @@ class MetaorderTrader(Agent):
         return self.params.parent_rate, self.params.child_rate * len(self.parents)
 
     def on_start(self) -> None:
-        self.clock.schedule(sum(self.rates()))
+        self.clock.schedule(total_of(self.rates()))
 
     def on_timer(self, tag: Hashable) -> None:
         if not self.clock.is_due(tag):
             return
         rates = self.rates()
-        if self.clock.pick(rates, sum(rates)) == NEW_PARENT:
+        if self.clock.pick(rates, total_of(rates)) == NEW_PARENT:
             self._new_parent()
         else:
             self._child()
-        self.clock.schedule(sum(self.rates()))
+        self.clock.schedule(total_of(self.rates()))
 
     def _new_parent(self) -> None:
         rng, p = self.session.rng, self.params

@@ -1,11 +1,16 @@
 # Types agents/poisson.py when Cython compiles it (pure-Python mode); see that module.
 
 from lobsim.sim.agent cimport Agent
+from lobsim.sim.gateway cimport Session
+from lobsim.units cimport seconds_to_ns
 cimport cython
 from agents.tracking cimport LiveOrder, LiveOrders, TopOfBook
 
+@cython.locals(total=double, rate=double)
+cpdef double total_of(object rates) except? -1.0
+
 cdef class EventClock:
-    cdef public object session
+    cdef public Session session
     cdef public Py_ssize_t _generation
     cpdef schedule(self, double total_rate)
     cpdef bint is_due(self, object tag) except -1

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from lobsim.sim.agent import Agent
 from agents.tracking import LiveOrders, TopOfBook
 from lobsim.book.orders import MAX_PRICE, Side
+from lobsim.units import seconds_to_ns
 
 if TYPE_CHECKING:
     from lobsim.scenario.config import MarketConfig
@@ -57,7 +58,7 @@ class EventClock:
             if not wait_s < self.NEVER_S:
                 return
             # At least 1 ns, so a huge rate can never stall simulated time.
-            session.timer(max(session.ns(wait_s), 1), ("event", self._generation))
+            session.timer(max(seconds_to_ns(wait_s), 1), ("event", self._generation))
 
     def is_due(self, tag: Hashable) -> bool:
         """Whether a fired timer ``tag`` is the pending event (not a stale draw)."""
@@ -71,6 +72,15 @@ class EventClock:
             if u < 0:
                 return i
         return len(rates) - 1  # u == total up to rounding
+
+
+def total_of(rates: Sequence[float]) -> float:
+    """The rates' sum, added left to right. Not ``sum()``: Python 3.12 made ``sum`` of
+    floats compensated, and a run must not depend on the interpreter it runs on."""
+    total = 0.0
+    for rate in rates:
+        total += rate
+    return total
 
 
 def truncated_geometric(u: float, p: float, top: int) -> int:
@@ -148,11 +158,11 @@ class PoissonFlow(Agent):
         if not self.clock.is_due(tag):
             return
         rates = self.rates()
-        self.act(self.clock.pick(rates, sum(rates)))
+        self.act(self.clock.pick(rates, total_of(rates)))
         self._schedule()
 
     def _schedule(self) -> None:
-        self.clock.schedule(sum(self.rates()))
+        self.clock.schedule(total_of(self.rates()))
 
     def _cancel_one(self) -> None:
         if self.orders:

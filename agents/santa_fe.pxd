@@ -5,7 +5,5 @@ from agents.poisson cimport PoissonFlow
 cdef class SantaFeTrader(PoissonFlow):
     cdef public object band
     cdef public tuple _fixed_rates  # read by the twin (agents/_cflow.pyx)
-    cdef public double _fixed_total
-    cpdef double total_rate(self) except? -1.0
     cpdef object reference(self, object side)
     cpdef _limit(self, object side)

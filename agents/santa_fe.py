@@ -87,15 +87,10 @@ class SantaFeTrader(PoissonFlow):
         limit = params.limit_rate * params.window / params.order_size  # orders/s per side
         market = params.market_rate / params.order_size / 2  # orders/s per side
         self._fixed_rates = (limit, limit, market, market)
-        self._fixed_total = 2 * limit + 2 * market
 
     def rates(self) -> tuple[float, ...]:
         """(limit buy, limit sell, market buy, market sell, cancel) events per second."""
-        return (*self._fixed_rates, self.params.cancel_rate * len(self.orders))
-
-    def total_rate(self) -> float:
-        """Events per second in the current state."""
-        return self._fixed_total + self.params.cancel_rate * len(self.orders)
+        return self._fixed_rates + (self.params.cancel_rate * len(self.orders),)
 
     def act(self, stream: int) -> None:
         if stream == LIMIT_BUY:

@@ -2,6 +2,7 @@
 
 from lobsim.sim.latency cimport Leg
 from lobsim.sim.scheduler cimport Scheduler
+from lobsim.sim.streams cimport BatchedRandom
 
 cpdef object _plain(object value)
 
@@ -12,7 +13,8 @@ cdef class Session:
     cdef public object exchange
     cdef public Scheduler scheduler
     cdef public Leg inbound, outbound
-    cdef public object rng, seed_root
+    cdef public BatchedRandom rng  # typed: the flows' clocks draw through it in C
+    cdef public object seed_root
     cdef public bint self_trade_prevention
     cdef public object rate_limit
     cdef public object on_report, on_market_data, on_timer

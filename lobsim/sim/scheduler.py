@@ -17,7 +17,7 @@ has exactly one action and cannot fail, so it is run directly: building a SimPy
 The heap is written here rather than taken from ``heapq`` so that, compiled, a call is a
 typed record compared in C (two int64 fields) instead of a tuple compared field by field
 through Python's rich comparison (docs/market.md has the measurement). A call due at or
-past :data:`NEVER_NS` (292 years) is dropped: no run lasts that long, and the time would
+past :data:`lobsim.units.HORIZON_NS` (292 years) is dropped: no run lasts that long, and the time would
 not fit the record's int64.
 
 This module is compiled by Cython when a compiler is present (``scheduler.pxd`` types it);
@@ -33,9 +33,7 @@ from typing import Any
 import simpy
 from simpy.core import NORMAL
 
-
-#: ns: a call due at or after this is never run (the largest int64)
-NEVER_NS = 2**63 - 1
+from lobsim.units import HORIZON_NS
 
 
 class Sequence:
@@ -118,9 +116,9 @@ class Scheduler:
 
     def call_later(self, delay_ns: int, fn: Callable[[Any], None], arg: Any = None) -> None:
         """Run ``fn(arg)`` ``delay_ns`` >= 0 nanoseconds from now (never, if that is at or
-        past :data:`NEVER_NS`). O(log pending calls)."""
+        past :data:`lobsim.units.HORIZON_NS`). O(log pending calls)."""
         time = self.now + delay_ns
-        if time >= NEVER_NS:
+        if time >= HORIZON_NS:
             return
         # Call.__new__ and plain stores, not Call(...): compiled, this skips the argument
         # parsing of a Python-level constructor call, once per message
@@ -162,7 +160,7 @@ class Scheduler:
 
     def _run(self, until_ns: int) -> None:
         calls, queue, env = self._calls, self.env._queue, self.env
-        until = min(until_ns, NEVER_NS)
+        until = min(until_ns, HORIZON_NS)
         while calls or queue:
             if calls and not (queue and calls[0].after_event(queue[0])):
                 call = calls[0]

@@ -7,6 +7,7 @@ from collections import Counter
 
 from support.agent_harness import start_flow, within
 
+from agents.poisson import total_of
 from agents.santa_fe import SantaFeParams, SantaFeTrader
 from lobsim.book.orders import Side
 
@@ -88,10 +89,10 @@ def test_cancels_only_own_live_orders_even_when_fills_race_them():
 def test_a_fill_redraws_the_next_event_at_the_new_rate():
     session, agent = start()
     session.run_for(50)
-    before = agent.total_rate()
+    before = total_of(agent.rates())
     order_id = next(iter(session.resting))
     session.fill(order_id, session.resting[order_id], 0)
-    assert math.isclose(agent.total_rate(), before - 0.25)
+    assert math.isclose(total_of(agent.rates()), before - 0.25)
     assert order_id not in agent.orders
 
 

@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from lobsim.sim.gateway import Session
 from lobsim.sim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
                              OrderModified, OrderRejected, Quote)
 from lobsim.book.orders import Side, TimeInForce
+from lobsim.sim.streams import BatchedRandom
 from lobsim.units import seconds_to_ns
 
 REPORTS = (OrderAccepted, OrderRejected, OrderFilled, OrderCancelled, OrderModified,
@@ -49,15 +51,18 @@ class Sent:
     symbol: str | None = None
 
 
-class FakeSession:
-    """See the module docstring."""
+class FakeSession(Session):
+    """See the module docstring. A :class:`Session` subclass, as the compiled kinds' clocks
+    hold a typed session; it overrides the whole API and never calls ``Session.__init__``."""
+
+    now = 0  # a plain attribute here, not the session's clock property
 
     def __init__(self, *, seed: int = 0, name: str = "agent", symbol: str = "XYZ",
                  tick_size: float = 0.01, initial_price: int = 10_000, auto_ack: bool = False,
                  latency_ns: int = 0) -> None:
         self.name, self.symbol = name, symbol
         self.tick_size, self.initial_price = tick_size, initial_price
-        self.rng = np.random.default_rng(seed)
+        self.rng = BatchedRandom(np.random.default_rng(seed))
         self.seed = seed
         self.now = 0
         self.auto_ack, self.latency_ns = auto_ack, latency_ns
