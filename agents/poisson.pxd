@@ -23,10 +23,11 @@ cdef class PoissonFlow(Agent):
     cpdef tuple rates(self)
     cpdef act(self, Py_ssize_t stream)
     cpdef _schedule(self)
-    @cython.locals(order=LiveOrder)
+    @cython.locals(order=LiveOrder, session=Session)
     cpdef _cancel_one(self)
 
 cdef class PoissonTrader(PoissonFlow):
+    @cython.locals(session=Session)
     cpdef _new_order(self)
     cpdef object _offset(self)
     cpdef object _limit_price(self, object side, object offset)

@@ -166,8 +166,9 @@ class PoissonFlow(Agent):
 
     def _cancel_one(self) -> None:
         if self.orders:
-            order = self.orders.choice(self.session.rng)
-            self.session.cancel(order.order_id)
+            session = self.session  # typed where compiled (poisson.pxd): C calls
+            order = self.orders.choice(session.rng)
+            session.cancel(order.order_id)
             self.orders.remove(order.order_id)
 
 
@@ -201,7 +202,8 @@ class PoissonTrader(PoissonFlow):
     # ------------------------------------------------------------------ events
 
     def _new_order(self) -> None:
-        p, rng, session = self.params, self.session.rng, self.session
+        p, session = self.params, self.session  # session typed where compiled (poisson.pxd)
+        rng = session.rng
         side = BUY if rng.random() < 0.5 else SELL
         market = rng.random() < p.market_fraction
         qty = int(rng.geometric(1.0 / p.mean_size))  # support 1, 2, ...; mean mean_size

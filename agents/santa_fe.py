@@ -116,9 +116,10 @@ class SantaFeTrader(PoissonFlow):
         return ref if ref is not None else self.session.initial_price
 
     def _limit(self, side: Side) -> None:
-        k = int(self.session.rng.integers(1, self.band + 1))
+        session = self.session  # typed where compiled (santa_fe.pxd): C calls
+        k = int(session.rng.integers(1, self.band + 1))
         price = self.reference(side) - side * k  # buys below the ask, sells above the bid
         if price < 1:
             return  # no valid price that far below: the order is not placed
         qty = self.params.order_size
-        self.orders.add(self.session.limit(side, price, qty), side, price, qty)
+        self.orders.add(session.limit(side, price, qty), side, price, qty)
