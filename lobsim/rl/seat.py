@@ -292,11 +292,17 @@ class LearnerSeat:
 
 
 def clipped(values: list[float]) -> np.ndarray:
-    """``values`` as float32, each within +-:data:`OBS_CLIP` (NaN stays NaN). Two ufunc
-    calls in place: ``np.clip``'s Python wrapper cost a tenth of an env step."""
-    array = np.asarray(values, dtype=np.float32)
-    np.maximum(array, -OBS_CLIP, out=array)
-    return np.minimum(array, OBS_CLIP, out=array)
+    """``values`` as float32, each within +-:data:`OBS_CLIP` (NaN stays NaN), clipped in
+    the list before the one conversion: numpy calls on a 25-float vector cost more than
+    the loop (``np.clip`` was a tenth of an env step, two in-place ufuncs still 9%)."""
+    clip = OBS_CLIP
+    for i in range(len(values)):
+        value = values[i]
+        if value > clip:
+            values[i] = clip
+        elif value < -clip:
+            values[i] = -clip
+    return np.array(values, dtype=np.float32)
 
 
 def market_features(venue: Any, mids: list[float]) -> tuple[list[float], list, list]:
