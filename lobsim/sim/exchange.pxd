@@ -1,12 +1,21 @@
 # Types lobsim/sim/exchange.py when Cython compiles it (pure-Python mode); see that module.
 
 cimport cython
+from libc.stdint cimport int64_t
 
 from lobsim.sim.gateway cimport Session
 from lobsim.sim.ledger cimport Ledger
 from lobsim.sim.owners cimport Owners
 from lobsim.sim.recorder cimport Recorder
 from lobsim.sim.scheduler cimport Scheduler
+
+@cython.final
+@cython.freelist(64)
+cdef class OrderRecord:
+    cdef public Session session
+    cdef public object symbol
+    cdef public int64_t submitted, filled, cancelled
+    cpdef int64_t unaccounted(self)
 
 cdef class Venue:
     cdef public object symbol, book, l1, mid2, l1_since_ns, spread_ns_sum, two_sided_ns
@@ -40,16 +49,17 @@ cdef class Exchange:
     cpdef bint _owns(self, Session session, object request, dict outbox) except -1
     @cython.locals(box=list)
     cpdef _refuse(self, Session session, object request, object reason, dict outbox)
+    @cython.locals(order=OrderRecord)
     cpdef object _symbol_of(self, object order_id)
     cpdef _apply(self, Venue venue, list reports, dict outbox, object request=*, object session=*)
-    @cython.locals(orders=dict, order=list)
+    @cython.locals(orders=dict, order=OrderRecord)
     cpdef _retire(self, Venue venue, list reports)
-    @cython.locals(maker=list, taker=list, box=list, maker_session=Session, taker_session=Session,
+    @cython.locals(maker=OrderRecord, taker=OrderRecord, box=list, maker_session=Session, taker_session=Session,
                    ledger=Ledger)
     cpdef _trade(self, Venue venue, object trade, dict outbox)
-    @cython.locals(order=list, box=list, session=Session)
+    @cython.locals(order=OrderRecord, box=list, session=Session)
     cpdef _cancelled(self, object report, dict outbox)
-    @cython.locals(order=list, box=list, session=Session)
+    @cython.locals(order=OrderRecord, box=list, session=Session)
     cpdef _modified(self, object report, dict outbox)
     @cython.locals(box=list)
     cpdef _quote_if_changed(self, Venue venue, dict outbox)

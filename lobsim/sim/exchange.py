@@ -43,9 +43,23 @@ _new = tuple.__new__
 OPPOSITE = {Side.BUY: Side.SELL, Side.SELL: Side.BUY}
 VALUE = {member: member.value for enum in (RejectReason, CancelCause) for member in enum}
 
-# Fields of a live order's record (a list: one is built per accepted order, and dropped
-# when the order leaves the book: see Exchange._retire).
-SESSION, SYMBOL, SUBMITTED, FILLED, CANCELLED = range(5)
+
+class OrderRecord:
+    """A live order as the exchange keeps it (one per accepted order, dropped when the
+    order leaves the book: see :meth:`Exchange._retire`): its session and symbol, and its
+    lots submitted (a modify up adds to them), filled and cancelled (a modify down counts
+    as cancelled). Conservation: submitted = filled + cancelled + what still rests."""
+
+    def __init__(self, session: Session, symbol: str, submitted: int) -> None:
+        self.session = session
+        self.symbol = symbol
+        self.submitted = submitted
+        self.filled = 0
+        self.cancelled = 0
+
+    def unaccounted(self) -> int:
+        """Lots neither filled nor cancelled: what still rests, if conserved."""
+        return self.submitted - self.filled - self.cancelled
 
 
 class Venue:
@@ -94,8 +108,7 @@ class Exchange:
         self.initial_price = price_to_ticks(market.initial_price, market.tick_size)
         self.venues = {market.symbol: Venue(market.symbol, self.initial_price)}
         self.subscribers: dict[str, list[Session]] = {feed: [] for feed in FEEDS}
-        #: live order id -> [session, symbol, submitted, filled, cancelled] (lots)
-        self.orders: dict[int, list] = {}
+        self.orders: dict[int, OrderRecord] = {}  #: live order id -> its record
         self.owners = Owners()  #: every accepted id's session index, for the whole run
         #: the audit's running totals: orders that left the book, their conservation
         #: checked as they left, and the ids of those that failed it (in the order they left)
@@ -185,7 +198,7 @@ class Exchange:
             self._refuse(session, request, reports[0].reason, outbox)
             return
         now = self.scheduler.now
-        self.orders[order_id] = [session, symbol, qty, 0, 0]
+        self.orders[order_id] = OrderRecord(session, symbol, qty)
         self.owners.set(order_id, session.index)
         box = self._box(outbox, session)
         box[1].append(_new(OrderAccepted, (order_id, symbol, side, price, qty, now, box[0])))
@@ -239,7 +252,7 @@ class Exchange:
             order = self.orders.get(order_id)
         except TypeError:
             order = None
-        return order[SYMBOL] if order is not None else self.market.symbol
+        return order.symbol if order is not None else self.market.symbol
 
     # ------------------------------------------------------------------ book reports
 
@@ -281,19 +294,19 @@ class Exchange:
                 if order is not None and not remaining(order_id):
                     del orders[order_id]
                     self.orders_retired += 1
-                    if order[SUBMITTED] != order[FILLED] + order[CANCELLED]:
+                    if order.unaccounted() != 0:
                         self.unconserved.append(order_id)
 
     def _trade(self, venue: Venue, trade: Traded, outbox: Outbox) -> None:
         now = self.scheduler.now
         maker, taker = self.orders[trade.maker], self.orders[trade.taker]
         price, qty, aggressor = trade.price, trade.qty, trade.aggressor
-        maker[FILLED] += qty
-        taker[FILLED] += qty
+        maker.filled += qty
+        taker.filled += qty
         venue.trades += 1
         venue.volume = in_range(venue.volume + qty, "the market's volume")
         ledger, symbol, mid2 = self.ledger, venue.symbol, venue.mid2
-        maker_session, taker_session = maker[SESSION], taker[SESSION]
+        maker_session, taker_session = maker.session, taker.session
         ledger.fill(maker_session.index, -aggressor, price, qty, mid2, self.market.maker_fee)
         ledger.fill(taker_session.index, aggressor, price, qty, mid2, self.market.taker_fee)
         box = self._box(outbox, maker_session)
@@ -301,7 +314,7 @@ class Exchange:
                                          trade.maker_left, True, now, box[0])))
         box = self._box(outbox, taker_session)
         box[1].append(_new(OrderFilled, (trade.taker, symbol, aggressor, price, qty,
-                                         taker[SUBMITTED] - taker[FILLED] - taker[CANCELLED],
+                                         taker.unaccounted(),
                                          False, now, box[0])))
         record = self.recorder.row
         record(now, "fill", maker_session.name, trade.maker, OPPOSITE[aggressor], price, qty, "maker")
@@ -313,10 +326,10 @@ class Exchange:
     def _cancelled(self, report: Cancelled, outbox: Outbox) -> None:
         now = self.scheduler.now
         order = self.orders[report.order_id]
-        order[CANCELLED] += report.qty
-        session = order[SESSION]
+        order.cancelled += report.qty
+        session = order.session
         box = self._box(outbox, session)
-        box[1].append(_new(OrderCancelled, (report.order_id, order[SYMBOL], report.qty,
+        box[1].append(_new(OrderCancelled, (report.order_id, order.symbol, report.qty,
                                             VALUE[report.cause], now, box[0])))
         self.recorder.row(now, "cancelled", session.name, report.order_id, None, None, report.qty,
                           VALUE[report.cause])
@@ -326,13 +339,13 @@ class Exchange:
         order = self.orders[report.order_id]
         change = report.qty - report.old_qty  # an increase is new qty, a decrease a cancel
         if change > 0:
-            order[SUBMITTED] = in_range(order[SUBMITTED] + change,
+            order.submitted = in_range(order.submitted + change,
                                         f"the lots submitted to order {report.order_id}")
         else:
-            order[CANCELLED] -= change
-        session = order[SESSION]
+            order.cancelled -= change
+        session = order.session
         box = self._box(outbox, session)
-        box[1].append(_new(OrderModified, (report.order_id, order[SYMBOL], report.price,
+        box[1].append(_new(OrderModified, (report.order_id, order.symbol, report.price,
                                            report.qty, now, box[0])))
         self.recorder.row(now, "modified", session.name, report.order_id, report.side,
                           report.price, report.qty, None)

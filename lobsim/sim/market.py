@@ -34,7 +34,7 @@ from lobsim import registry, seeding
 from lobsim.sim import build
 from lobsim.scenario.config import Scenario
 from lobsim.errors import AuditError, InputError, LivelockError, ResourceError
-from lobsim.sim.exchange import CANCELLED, FILLED, SUBMITTED, Venue
+from lobsim.sim.exchange import Venue
 from lobsim.sim.ledger import INT64_MAX, INT64_MIN, Ledger, in_range
 from lobsim.sim.recorder import EventColumns, MemorySink, Samples, Sink
 from lobsim.units import HORIZON_NS, NS_PER_SECOND, seconds_to_ns, ticks_to_price
@@ -318,8 +318,7 @@ class Market:
         exchange = self.exchange
         bad_orders = list(exchange.unconserved)  # checked as they left the book
         for order_id, order in exchange.orders.items():  # the orders still live
-            resting = exchange.venues[order[1]].book.remaining(order_id)
-            if order[SUBMITTED] != order[FILLED] + order[CANCELLED] + resting:
+            if order.unaccounted() != exchange.venues[order.symbol].book.remaining(order_id):
                 bad_orders.append(order_id)
         venue = exchange.venues[self.scenario.market.symbol]
         return Totals(venue, self.ledger, exchange.messages, len(self.recorder),

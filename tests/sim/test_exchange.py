@@ -144,7 +144,7 @@ def test_an_order_that_leaves_the_book_unconserved_is_found_then():
                     resolve_kind=KINDS.__getitem__)
     market.start()
     market.advance(2_000)
-    market.exchange.orders[1][2] += 1  # submitted: a lot that appears from nowhere
+    market.exchange.orders[1].submitted += 1  # submitted: a lot that appears from nowhere
     market.advance(10_000)
     assert market.exchange.unconserved == [1] and 1 not in market.exchange.orders
     with pytest.raises(AuditError) as failed:

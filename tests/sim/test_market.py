@@ -82,10 +82,10 @@ def test_audit_detects_broken_conservation():
     market.run()
     assert market.audit()["ok"]
     order_id = next(iter(market.exchange.orders))
-    market.exchange.orders[order_id][2] += 1  # a lot that appears from nowhere
+    market.exchange.orders[order_id].submitted += 1  # a lot that appears from nowhere
     audit = market.audit()
     assert not audit["ok"] and audit["orders_not_conserved"] == [order_id]
-    market.exchange.orders[order_id][2] -= 1
+    market.exchange.orders[order_id].submitted -= 1
     market.ledger.inventory[0] += 1
     audit = market.audit()
     assert not audit["ok"] and audit["inventory_sum"] == 1
