@@ -292,9 +292,9 @@ class LearnerSeat:
 
 
 def clipped(values: list[float]) -> np.ndarray:
-    """``values`` as float32, each within +-:data:`OBS_CLIP` (NaN stays NaN), clipped in
-    the list before the one conversion: numpy calls on a 25-float vector cost more than
-    the loop (``np.clip`` was a tenth of an env step, two in-place ufuncs still 9%)."""
+    """``values`` as float32, each within +-:data:`OBS_CLIP` (NaN stays NaN). The list is
+    clipped in place before the one conversion: numpy calls on a 25-float vector cost more
+    than the loop (``np.clip`` was a tenth of an env step, two in-place ufuncs still 9%)."""
     clip = OBS_CLIP
     for i in range(len(values)):
         value = values[i]

@@ -17,8 +17,8 @@ has exactly one action and cannot fail, so it is run directly: building a SimPy
 The heap is written here rather than taken from ``heapq`` so that, compiled, a call is a
 typed record compared in C (two int64 fields) instead of a tuple compared field by field
 through Python's rich comparison (docs/market.md has the measurement). A call due at or
-past :data:`lobsim.units.HORIZON_NS` (292 years) is dropped: no run lasts that long, and the time would
-not fit the record's int64.
+past :data:`lobsim.units.HORIZON_NS` (292 years) is dropped: no run lasts that long, and
+its time would not fit the record's int64.
 
 This module is compiled by Cython when a compiler is present (``scheduler.pxd`` types it);
 the same source runs as plain Python otherwise (see :mod:`lobsim.sim.build`).
@@ -170,7 +170,8 @@ class Scheduler:
                 self.now = call.time
                 call.fn(call.arg)
             elif queue[0][0] < until_ns:
-                simpy.Environment.step(env)  # a SimPy event: SimPy processes it (and sets the clock)
+                # a SimPy event: SimPy processes it (and sets the clock)
+                simpy.Environment.step(env)
             else:
                 break
         if until_ns > self.now:
@@ -184,9 +185,10 @@ class Scheduler:
         while i > 0:
             parent = (i - 1) >> 1
             above = calls[parent]
-            # "call runs before above", written out: a method call here would cost the
-            # interpreted build more than the comparison (likewise in _pop)
-            if above.time < call.time or (above.time == call.time and above.sequence < call.sequence):
+            # stop under a call that runs first; the comparison is written out, as a
+            # method call would cost the interpreted build more than it (likewise in _pop)
+            if above.time < call.time or (above.time == call.time
+                                          and above.sequence < call.sequence):
                 break
             calls[i] = above
             i = parent
