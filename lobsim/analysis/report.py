@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from lobsim.analysis import metrics, tables
+from lobsim.analysis import metrics, tables, verdicts
 from lobsim.analysis.realism import Comparison, compare
 from lobsim.analysis.realism import as_dict as realism_dict
 from lobsim.analysis.realism_figures import CAPTIONS as REALISM_CAPTIONS
@@ -53,7 +53,7 @@ class FactSeries:
     kurtosis: dict[float, float]  #: excess kurtosis at each scale (s)
     scales: list[float]
     signature: np.ndarray  #: realized variance per second at each scale
-    facts: list[metrics.Fact]
+    facts: list[verdicts.Fact]
 
 
 def stylized_facts(data: RunData, interval_s: float = 10.0) -> FactSeries:
@@ -78,14 +78,14 @@ def stylized_facts(data: RunData, interval_s: float = 10.0) -> FactSeries:
         return {h: metrics.jump_kurtosis(t, mid, h, 0, end) for h in horizons} if len(t) else None
 
     facts = [
-        metrics.heavy_tails(by_horizon, nulls(list(by_horizon))),
-        metrics.no_autocorrelation(base, interval_s),
-        metrics.volatility_clustering(base, interval_s),
-        metrics.aggregational_gaussianity(kurtosis, nulls(scales[:1]), per_scale),
-        metrics.signature_fact(scales, signature, per_scale),
-        metrics.trade_sign_memory(data.trade_sign),
-        metrics.impact_fact(sizes, means, counts),
-        metrics.imbalance_fact(imbalance, metrics.next_move(mid)),
+        verdicts.heavy_tails(by_horizon, nulls(list(by_horizon))),
+        verdicts.no_autocorrelation(base, interval_s),
+        verdicts.volatility_clustering(base, interval_s),
+        verdicts.aggregational_gaussianity(kurtosis, nulls(scales[:1]), per_scale),
+        verdicts.signature_fact(scales, signature, per_scale),
+        verdicts.trade_sign_memory(data.trade_sign),
+        verdicts.impact_fact(sizes, means, counts),
+        verdicts.imbalance_fact(imbalance, metrics.next_move(mid)),
     ]
     return FactSeries(interval_s, base, by_horizon, kurtosis, scales, signature, facts)
 
@@ -93,7 +93,7 @@ def stylized_facts(data: RunData, interval_s: float = 10.0) -> FactSeries:
 # ----------------------------------------------------------------------- the page
 
 
-def _facts_table(facts: list[metrics.Fact]) -> str:
+def _facts_table(facts: list[verdicts.Fact]) -> str:
     mark = {True: "&#10004; ", False: "&#10008; ", None: "&ndash; "}
     rows = "".join(f"<tr><td>{html.escape(f.name)}</td><td>{mark[f.holds]}{html.escape(f.verdict)}</td>"
                    f"<td>{html.escape(f.value)}</td>"
@@ -132,7 +132,7 @@ def _realism_tables(c: Comparison) -> str:
             f"<th>simulated</th><th>agreement</th><th>tolerance</th></tr>{facts}</table>")
 
 
-def render_html(title: str, summary: dict[str, Any], facts: list[metrics.Fact],
+def render_html(title: str, summary: dict[str, Any], facts: list[verdicts.Fact],
                 images: dict[str, bytes], realism: Comparison | None = None) -> str:
     """The page: summary, facts table, the real-against-simulated tables when ``realism`` is
     given, then each PNG embedded (and linked by file name)."""
@@ -194,7 +194,7 @@ def _read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _write(out: Path, title: str, summary: dict[str, Any], facts: list[metrics.Fact], figs: dict[str, Any],
+def _write(out: Path, title: str, summary: dict[str, Any], facts: list[verdicts.Fact], figs: dict[str, Any],
            realism: Comparison | None = None) -> Path:
     """Render into a staging directory beside ``out``, then move every file into ``out``."""
     with staged_directory(out, last="report.html") as staging:  # the page last

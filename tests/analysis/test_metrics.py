@@ -1,4 +1,5 @@
-"""Stylized-fact functions on series whose answer is known."""
+"""Stylized-fact measures (lobsim.analysis.metrics) and verdicts (lobsim.analysis.verdicts) on
+series whose answer is known."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from lobsim.analysis import metrics
-
+from lobsim.analysis import metrics, verdicts
 
 
 def rng(seed: int = 12345) -> np.random.Generator:
@@ -73,42 +73,42 @@ def test_volatility_signature_flat_for_a_random_walk_and_not_with_noise():
     intervals = [1, 5, 25]
     rv = metrics.volatility_signature(times, walk, intervals, 0, times[-1])
     assert rv == pytest.approx(np.full(3, sigma ** 2), rel=0.15)
-    assert metrics.signature_fact(intervals, rv).holds is True
+    assert verdicts.signature_fact(intervals, rv).holds is True
     noisy = walk * np.exp(3 * sigma * RNG.standard_normal(n))  # microstructure noise
     rv = metrics.volatility_signature(times, noisy, intervals, 0, times[-1])
-    fact = metrics.signature_fact(intervals, rv)
+    fact = verdicts.signature_fact(intervals, rv)
     assert fact.holds is False and rv[0] > 5 * rv[-1]
 
 
 def test_heavy_tails_and_aggregational_gaussianity():
     RNG = rng()
-    assert metrics.heavy_tails({60.0: RNG.standard_t(3, 5000)}).holds is True
-    assert metrics.heavy_tails({60.0: RNG.standard_normal(5000)}).holds is False
-    fact = metrics.heavy_tails({60.0: np.zeros(3), 300.0: RNG.standard_normal(10)})
+    assert verdicts.heavy_tails({60.0: RNG.standard_t(3, 5000)}).holds is True
+    assert verdicts.heavy_tails({60.0: RNG.standard_normal(5000)}).holds is False
+    fact = verdicts.heavy_tails({60.0: np.zeros(3), 300.0: RNG.standard_normal(10)})
     assert fact.holds is None and "n/a" in fact.value
-    assert metrics.aggregational_gaussianity({1.0: 8.0, 10.0: 2.0, 100.0: 0.1}).holds is True
-    assert metrics.aggregational_gaussianity({1.0: 0.1, 100.0: 3.0}).holds is False
-    assert metrics.aggregational_gaussianity({1.0: 3.0, 100.0: math.nan}).holds is None
+    assert verdicts.aggregational_gaussianity({1.0: 8.0, 10.0: 2.0, 100.0: 0.1}).holds is True
+    assert verdicts.aggregational_gaussianity({1.0: 0.1, 100.0: 3.0}).holds is False
+    assert verdicts.aggregational_gaussianity({1.0: 3.0, 100.0: math.nan}).holds is None
 
 
 def test_autocorrelation_facts():
     RNG = rng()
     iid = RNG.standard_normal(5000)
-    assert metrics.no_autocorrelation(iid, 60).holds is True
-    assert metrics.no_autocorrelation(ar1(5000, 0.5), 60).holds is False
-    assert metrics.no_autocorrelation(iid[:5], 60).holds is None
-    assert metrics.volatility_clustering(garch(5000), 60).holds is True
-    assert metrics.volatility_clustering(iid, 60).holds is False
+    assert verdicts.no_autocorrelation(iid, 60).holds is True
+    assert verdicts.no_autocorrelation(ar1(5000, 0.5), 60).holds is False
+    assert verdicts.no_autocorrelation(iid[:5], 60).holds is None
+    assert verdicts.volatility_clustering(garch(5000), 60).holds is True
+    assert verdicts.volatility_clustering(iid, 60).holds is False
 
 
 def test_trade_sign_memory():
     RNG = rng()
     iid = RNG.choice([-1.0, 1.0], 5000)
-    assert metrics.trade_sign_memory(iid).holds is False
+    assert verdicts.trade_sign_memory(iid).holds is False
     # metaorders: runs of one sign with heavy-tailed lengths give long memory
     lengths = np.minimum(RNG.pareto(1.5, 800).astype(int) + 1, 200)
     runs = np.repeat(RNG.choice([-1.0, 1.0], len(lengths)), lengths)
-    assert metrics.trade_sign_memory(runs).holds is True
+    assert verdicts.trade_sign_memory(runs).holds is True
 
 
 def test_queue_imbalance_and_next_move():
@@ -120,9 +120,9 @@ def test_queue_imbalance_and_next_move():
     moves = np.where(RNG.uniform(size=20_000) < (1 + imbalance) / 2, 1.0, -1.0)  # P(up) = (1 + I) / 2
     binned = metrics.imbalance_next_move(imbalance, moves, bins=4)
     assert binned.means == pytest.approx([0.125, 0.375, 0.625, 0.875], abs=0.03)
-    assert metrics.imbalance_fact(imbalance, moves).holds is True
-    assert metrics.imbalance_fact(imbalance, RNG.choice([-1.0, 1.0], 20_000)).holds is False
-    assert metrics.imbalance_fact(imbalance[:10], moves[:10]).holds is None
+    assert verdicts.imbalance_fact(imbalance, moves).holds is True
+    assert verdicts.imbalance_fact(imbalance, RNG.choice([-1.0, 1.0], 20_000)).holds is False
+    assert verdicts.imbalance_fact(imbalance[:10], moves[:10]).holds is None
 
 
 def test_price_impact_exact_and_shape():
@@ -132,12 +132,12 @@ def test_price_impact_exact_and_shape():
     assert sizes.tolist() == [1, 2] and means.tolist() == [0.5, 2.0] and counts.tolist() == [2, 1]
     size_grid = np.array([1, 4, 9, 16])
     counts = np.full(4, 10)
-    assert metrics.impact_fact(size_grid, np.sqrt(size_grid), counts).holds is True  # square-root law
+    assert verdicts.impact_fact(size_grid, np.sqrt(size_grid), counts).holds is True  # square-root law
     assert metrics.loglog_slope(size_grid, np.sqrt(size_grid)) == pytest.approx(0.5)
-    assert metrics.impact_fact(size_grid, size_grid ** 1.5, counts).holds is False  # convex
-    assert metrics.impact_fact(size_grid, -np.ones(4), counts).holds is False
-    assert metrics.impact_fact(np.array([1]), np.array([0.3]), np.array([50])).holds is True
-    assert metrics.impact_fact(np.array([1]), np.array([0.3]), np.array([2])).holds is None
+    assert verdicts.impact_fact(size_grid, size_grid ** 1.5, counts).holds is False  # convex
+    assert verdicts.impact_fact(size_grid, -np.ones(4), counts).holds is False
+    assert verdicts.impact_fact(np.array([1]), np.array([0.3]), np.array([50])).holds is True
+    assert verdicts.impact_fact(np.array([1]), np.array([0.3]), np.array([2])).holds is None
 
 
 def test_binned_mean_and_slope():
@@ -159,13 +159,13 @@ def test_heavy_tails_discounts_the_kurtosis_of_memoryless_tick_jumps():
     null = metrics.jump_kurtosis(times, mid, 1.0, 0, end)
     assert null == pytest.approx(0.5, rel=0.01)  # 1 / (2 changes per 1 s horizon)
     assert metrics.excess_kurtosis(returns) == pytest.approx(0.5, abs=0.15)
-    assert metrics.heavy_tails({1.0: returns}).holds is True  # fooled without the null
-    assert metrics.heavy_tails({1.0: returns}, {1.0: null}).holds is False
+    assert verdicts.heavy_tails({1.0: returns}).holds is True  # fooled without the null
+    assert verdicts.heavy_tails({1.0: returns}, {1.0: null}).holds is False
     # the same for aggregational gaussianity: kurtosis 1/lambda falls with the horizon
     by_scale = {h: metrics.excess_kurtosis(metrics.horizon_returns(times, mid, h, 0, end)) for h in (1.0, 20.0)}
     assert by_scale[20.0] < by_scale[1.0]
-    assert metrics.aggregational_gaussianity(by_scale).holds is True  # fooled without the null
-    assert metrics.aggregational_gaussianity(by_scale, {1.0: null}).holds is False
+    assert verdicts.aggregational_gaussianity(by_scale).holds is True  # fooled without the null
+    assert verdicts.aggregational_gaussianity(by_scale, {1.0: null}).holds is False
 
 
 def test_wasserstein1_known_answers():
