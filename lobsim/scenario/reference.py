@@ -15,7 +15,7 @@ from dataclasses import MISSING, dataclass
 from typing import Any
 
 from lobsim import registry
-from lobsim.scenario.loader import _describe, _init_fields, _show
+from lobsim.scenario.schema import describe, init_fields, show
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,14 @@ def parameters(kind_cls: type) -> list[Parameter]:
     params_cls = kind_cls.Params
     hints = typing.get_type_hints(params_cls)
     out = []
-    for name, f in _init_fields(params_cls).items():
+    for name, f in init_fields(params_cls).items():
         if f.default is not MISSING:
-            default = _show(f.default)
+            default = show(f.default)
         elif f.default_factory is not MISSING:
-            default = _show(f.default_factory())
+            default = show(f.default_factory())
         else:
             default = "required"
-        out.append(Parameter(name, _describe(hints[name], f.metadata), default,
+        out.append(Parameter(name, describe(hints[name], f.metadata), default,
                              " ".join(str(f.metadata.get("doc", "")).split())))
     return out
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from lobsim import registry
 from lobsim.scenario import loader as scenario
+from lobsim.scenario import schema
 from lobsim.scenario.config import (MAX_AGENTS, MAX_MESSAGES, MAX_TICKS, UNIT_BOUNDS, LatencyConfig,
                            MarketConfig, SimulationConfig)
 from lobsim.errors import ScenarioError
@@ -39,7 +40,7 @@ def _numeric_fields(cls: type, path: str) -> typing.Iterator[tuple[str, dict]]:
         hint = hints[f.name]
         args = typing.get_args(hint)
         inner = [a for a in args if a is not type(None) and a is not Ellipsis] or [hint]
-        meta = scenario._with_unit({**f.metadata, **scenario.RULES.get(cls, {}).get(f.name, {})})
+        meta = schema.with_unit({**f.metadata, **scenario.RULES.get(cls, {}).get(f.name, {})})
         for h in inner:
             if dataclasses.is_dataclass(h):
                 yield from _numeric_fields(h, f"{path}.{f.name}")
