@@ -144,8 +144,17 @@ class EnsembleMLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[0] != self.m:  # one shared member for every agent
             a, b = x.shape[:2]
-            return self.net(x.reshape(1, a * b, -1)).reshape(a, b, -1)
-        return self.net(x)
+            return self._layers(x.reshape(1, a * b, -1)).reshape(a, b, -1)
+        return self._layers(x)
+
+    def _layers(self, x: torch.Tensor) -> torch.Tensor:
+        # self.net's layers without nn.Module.__call__: at these sizes its hook machinery
+        # costs about as much as a layer's arithmetic (the same operations, the same bits;
+        # docs/learning.md, "Training speed, round two")
+        first, _, second, _, last = self.net
+        x = torch.relu(first.forward(x))
+        x = torch.relu(second.forward(x))
+        return last.forward(x)
 
 
 def seed_everything(seed: int, threads: int = 1) -> None:
