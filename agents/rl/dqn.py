@@ -196,12 +196,13 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         args.total_steps = steps
     args = _args(dataclasses.asdict(args), "dqn")  # overrides checked like a config
     out = Path(out or resume or "runs/dqn")
+    # the simulation processes first: they start up (imports, markets) while this process
+    # seeds torch, whose deterministic mode imports torch's compiler stack (seconds)
+    envs = VecMarket(scenario, args.num_envs, args.seed if payload is None else
+                     args.seed + int(payload["progress"]["step"]), args.workers)
     seed_everything(args.seed, args.threads)
     # a named stream: never the market seeds' SeedSequence(seed).spawn(...) nor torch's init
     rng = seeding.generator(args.seed, "dqn/explore")
-
-    envs = VecMarket(scenario, args.num_envs, args.seed if payload is None else
-                     args.seed + int(payload["progress"]["step"]), args.workers)
     stop = StopOnInterrupt()
     validation = None
     try:
