@@ -148,9 +148,9 @@ class EnsembleMLP(nn.Module):
         return self._layers(x)
 
     def _layers(self, x: torch.Tensor) -> torch.Tensor:
-        # self.net's layers without nn.Module.__call__: at these sizes its hook machinery
-        # costs about as much as a layer's arithmetic (the same operations, the same bits;
-        # docs/learning.md, "Training speed, round two")
+        # self.net's layers without nn.Module.__call__, whose overhead is a visible share
+        # of a layer this small (the same operations, the same bits; docs/learning.md,
+        # "Round two: the learner's side")
         first, _, second, _, last = self.net
         x = torch.relu(first.forward(x))
         x = torch.relu(second.forward(x))
