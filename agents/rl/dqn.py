@@ -273,8 +273,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                 idx = rng.integers(size, size=(A, args.batch_size))
                 weights = None
             a_ix = np.arange(A)[:, None]
-            for buf, out in zip((buf_obs, buf_next, buf_act, buf_rew), batch):
-                gather(buf, idx, out)
+            for buf, dest in zip((buf_obs, buf_next, buf_act, buf_rew), batch):
+                gather(buf, idx, dest)
             obs, nxt, act, rew = batch_t  # (A, B, D), (A, B, D), (A, B), (A, B)
             rew = rew * args.reward_scale
             done = torch.from_numpy(buf_done[idx])
