@@ -119,7 +119,7 @@ class QPolicy(Policy):
     def __init__(self, q: torch.nn.Module) -> None:
         self.q = q.eval()
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def act(self, obs: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(obs, dtype=torch.float32)[:, None, :]  # (agents, 1, obs)
         return self.q(x)[:, 0].argmax(-1).numpy()
@@ -141,6 +141,17 @@ def policy(payload: dict) -> QPolicy:
         raise CheckpointError(f"policy.pt: cannot rebuild the networks ({str(exc)[:120]})") from None
     load_state(q, payload["state_dicts"]["q"], "policy.pt")
     return QPolicy(q)
+
+
+def gather(buf: np.ndarray, idx: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[a, b] = buf[idx[a, b], a]``: seat ``a``'s sampled rows of a replay array
+    ``buf`` (capacity, seats, ...) for sampled transitions ``idx`` (seats, batch), written
+    into ``out`` (seats, batch, ...) with no allocation. O(seats x batch x row size)."""
+    seats, row = buf.shape[1], buf.shape[2:]
+    rows = (idx * seats + np.arange(seats)[:, None]).ravel()  # buf's (i, a) is flat row i * seats + a
+    # mode="clip" only because "raise" would copy through a temporary: the rows are in range
+    np.take(buf.reshape(-1, *row), rows, axis=0, out=out.reshape(-1, *row), mode="clip")
+    return out
 
 
 #: settings that earlier checkpoints carry and this version ignores (validation by episodes
@@ -185,12 +196,13 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         args.total_steps = steps
     args = _args(dataclasses.asdict(args), "dqn")  # overrides checked like a config
     out = Path(out or resume or "runs/dqn")
+    # the simulation processes first: they start up (imports, markets) while this process
+    # seeds torch, whose deterministic mode imports torch's compiler stack (seconds)
+    envs = VecMarket(scenario, args.num_envs, args.seed if payload is None else
+                     args.seed + int(payload["progress"]["step"]), args.workers)
     seed_everything(args.seed, args.threads)
     # a named stream: never the market seeds' SeedSequence(seed).spawn(...) nor torch's init
     rng = seeding.generator(args.seed, "dqn/explore")
-
-    envs = VecMarket(scenario, args.num_envs, args.seed if payload is None else
-                     args.seed + int(payload["progress"]["step"]), args.workers)
     stop = StopOnInterrupt()
     validation = None
     try:
@@ -230,6 +242,11 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         buf_done = np.zeros(cap, np.float32)
         prio = np.zeros((A, cap), np.float64)
         size = pos = 0
+        # a batch is gathered into the same arrays every gradient step, which the tensors
+        # share: no allocation, no copy into torch
+        batch = [np.empty((A, args.batch_size, *b.shape[2:]), b.dtype)
+                 for b in (buf_obs, buf_next, buf_act, buf_rew)]
+        batch_t = [torch.from_numpy(b) for b in batch]
         tracker = EpisodeTracker(E, A)
         tracker.rows = rows
 
@@ -256,11 +273,11 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                 idx = rng.integers(size, size=(A, args.batch_size))
                 weights = None
             a_ix = np.arange(A)[:, None]
-            obs = torch.as_tensor(buf_obs[idx, a_ix])  # (A, B, D)
-            nxt = torch.as_tensor(buf_next[idx, a_ix])
-            act = torch.as_tensor(buf_act[idx, a_ix])
-            rew = torch.as_tensor(buf_rew[idx, a_ix]) * args.reward_scale
-            done = torch.as_tensor(buf_done[idx])
+            for buf, dest in zip((buf_obs, buf_next, buf_act, buf_rew), batch):
+                gather(buf, idx, dest)
+            obs, nxt, act, rew = batch_t  # (A, B, D), (A, B, D), (A, B), (A, B)
+            rew = rew * args.reward_scale
+            done = torch.from_numpy(buf_done[idx])
             with torch.no_grad():
                 best = q(nxt).argmax(-1, keepdim=True)  # Double DQN: online argmax ...
                 next_q = target(nxt).gather(-1, best).squeeze(-1)  # ... target evaluation
@@ -285,7 +302,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         stop.install()  # Ctrl-C: stop after this step, save a resumable checkpoint
         while step < end and not stop.requested:
             eps = epsilon(step)
-            with torch.no_grad():  # every seat of every env: one batched forward
+            with torch.inference_mode():  # every seat of every env: one batched forward
                 greedy = q(torch.as_tensor(obs).transpose(0, 1)).argmax(-1).T.numpy()  # (E, A)
             explore = rng.random((E, A)) < eps
             actions = np.where(explore, rng.integers(N, size=(E, A)), greedy)

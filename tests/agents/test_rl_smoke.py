@@ -35,6 +35,29 @@ def test_ensemble_members_are_independent_networks():
     assert shared(x).shape == (3, 5, 2)
 
 
+def test_ensemble_forward_is_its_sequential_bit_for_bit():
+    # forward calls the layers directly (no module-call overhead): the same numbers as the
+    # nn.Sequential it holds, for separate members and for one shared member
+    torch.manual_seed(0)
+    net, shared = EnsembleMLP(3, 4, 2, hidden=8), EnsembleMLP(1, 4, 2, hidden=8)
+    x = torch.randn(3, 5, 4)
+    assert torch.equal(net(x), net.net(x))
+    assert torch.equal(shared(x), shared.net(x.reshape(1, 15, 4)).reshape(3, 5, 2))
+
+
+def test_dqn_gather_takes_each_seats_own_sampled_rows():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    obs = rng.standard_normal((50, 3, 4)).astype(np.float32)  # (capacity, seats, obs)
+    act = rng.integers(9, size=(50, 3))
+    idx = rng.integers(50, size=(3, 7))  # (seats, batch)
+    for buf in (obs, act):
+        out = np.empty((3, 7, *buf.shape[2:]), buf.dtype)
+        assert dqn.gather(buf, idx, out) is out
+        assert np.array_equal(out, buf[idx, np.arange(3)[:, None]])
+
+
 def test_dqn_trains_deterministically_and_resumes(tmp_path):
     scenario = short_scenario(duration=1.0)
     a = dqn.train(scenario, steps=200, seed=3, out=tmp_path / "a", **DQN_FAST)
