@@ -17,10 +17,11 @@ surrogate, minus the entropy bonus, plus the value loss. Options (``Args``; whic
 by default, and why, measured: docs/learning.md): a factored policy for grid makers (one
 categorical per side, the joint action their product), rewards over the running std of
 the discounted return, observations standardized by their running statistics (kept in
-the network's state dict), the clipped value loss, and the entropy bonus annealed to 0
-with the learning rate. The saved policy takes the most likely joint action. Training is
-a pure function of ``Args.seed`` (one torch thread, deterministic algorithms, per-env
-seed streams).
+the network's state dict), the clipped value loss, the entropy bonus annealed to 0
+with the learning rate, and potential-based shaping on the makers' inventory
+(:class:`~agents.rl.ppo_signals.InventoryPotential`). The saved policy takes the most
+likely joint action. Training is a pure function of ``Args.seed`` (one torch thread,
+deterministic algorithms, per-env seed streams).
 
 Registered as ``ppo`` in the ``lobsim.learners`` group (``LEARNER``).
 """
