@@ -208,6 +208,8 @@ def _checked_args(config: dict, where: str, error: type[Exception]) -> Args:
     args = make_args(Args, config, where, "ppo", error)
     if args.mode not in ("ippo", "shared", "mappo"):
         raise error(f"{where}: mode must be ippo, shared or mappo, got {args.mode!r}")
+    if not 0.0 <= args.inv_potential <= 1e6:  # seconds; a negative one would reward holding
+        raise error(f"{where}: inv_potential must be seconds in [0, 1e6], got {args.inv_potential!r}")
     return args
 
 

@@ -80,6 +80,7 @@ class InventoryPotential:
         scale = [p.inventory_coef * seconds if isinstance(p, LearnerParams) else 0.0 for p in seats]
         self.scale = np.array(scale)
         self.square = np.array([isinstance(p, LearnerParams) and p.inventory_penalty == "quadratic" for p in seats])
+        # inventory after the previous step; a resumed run starts fresh (flat) episodes too
         self.last = np.zeros((n_envs, len(seats)))  # (envs, agents), lots
 
     def phi(self, q: np.ndarray) -> np.ndarray:

@@ -89,6 +89,14 @@ def test_the_inventory_potential_telescopes_to_the_game_s_return():
     assert np.allclose(team, -0.9 * 0.002 * 5)  # every seat gets the sum in team mode
 
 
+def test_a_negative_inventory_potential_is_refused_in_one_line(tmp_path):
+    from lobsim.errors import InputError
+
+    with pytest.raises(InputError, match="inv_potential must be seconds") as info:
+        ppo.train(short_scenario(duration=1.0), steps=80, out=tmp_path / "a", **PPO_FAST, inv_potential=-1.0)
+    assert "\n" not in str(info.value) and not (tmp_path / "a").exists()
+
+
 def test_a_reward_normalizer_of_another_shape_is_one_line():
     norm = ppo.RewardNormalizer(2, 3, 0.99)
     other = ppo.RewardNormalizer(3, 3, 0.99).state()
