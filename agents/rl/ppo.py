@@ -17,10 +17,11 @@ surrogate, minus the entropy bonus, plus the value loss. Options (``Args``; whic
 by default, and why, measured: docs/learning.md): a factored policy for grid makers (one
 categorical per side, the joint action their product), rewards over the running std of
 the discounted return, observations standardized by their running statistics (kept in
-the network's state dict), the clipped value loss, and the entropy bonus annealed to 0
-with the learning rate. The saved policy takes the most likely joint action. Training is
-a pure function of ``Args.seed`` (one torch thread, deterministic algorithms, per-env
-seed streams).
+the network's state dict), the clipped value loss, the entropy bonus annealed to 0
+with the learning rate, and potential-based shaping on the makers' inventory
+(:class:`~agents.rl.ppo_signals.InventoryPotential`). The saved policy takes the most
+likely joint action. Training is a pure function of ``Args.seed`` (one torch thread,
+deterministic algorithms, per-env seed streams).
 
 Registered as ``ppo`` in the ``lobsim.learners`` group (``LEARNER``).
 """
@@ -40,10 +41,11 @@ from torch import nn
 from torch.distributions import Categorical
 
 from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTracker, Learner, Policy,
-                              StopOnInterrupt, payload_obs_sizes, short_error,
+                              StopOnInterrupt, payload_obs_sizes,
                               VecMarket, check_matches, check_payload, check_resume_mode,
                               load_checkpoint, load_optimizer, load_state, make_args,
                               save_checkpoint, seed_everything, write_curve)
+from agents.rl.ppo_signals import InventoryPotential, RewardNormalizer, RunningMeanStd
 from agents.rl.seat_networks import MASKED, seat_mlp
 from agents.rl.transfer import warm_start
 from lobsim import seeding
@@ -103,28 +105,12 @@ class Args:
     norm_obs: bool = False
     """standardize observations by their running mean and std (per feature, over seats),
     clipped to +-10; the statistics are kept with the networks and fixed after training"""
+    inv_potential: float = 0.0
+    """seconds; maker seats: potential-based shaping (Ng, Harada & Russell 1999) with the
+    potential -penalty(q) x this, the inventory penalty of a position held that long: a fill
+    is charged at once for what it will cost; the optimal policy is unchanged (0: off)"""
     threads: int = 1
     """torch threads in the training process"""
-
-
-class RunningMeanStd(nn.Module):
-    """Running mean and variance per feature of a stream of batches (Chan et al.'s parallel
-    update), in float64 buffers so that they travel in a state dict. O(batch) an update."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.zeros(shape, dtype=torch.float64))
-        self.register_buffer("var", torch.ones(shape, dtype=torch.float64))
-        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
-
-    def update(self, batch: torch.Tensor) -> None:
-        """batch (n, *shape): n more samples."""
-        n = batch.shape[0]
-        mean, var = batch.mean(0), batch.var(0, unbiased=False)
-        delta, total = mean - self.mean, self.count + n
-        self.var.copy_((self.var * self.count + var * n + delta ** 2 * self.count * n / total) / total)
-        self.mean.add_(delta * n / total)
-        self.count.fill_(float(total))
 
 
 class ActorCritic(nn.Module):
@@ -192,38 +178,6 @@ class ActorCritic(nn.Module):
         return self.critic(self._actor_input(obs)).squeeze(-1)
 
 
-class RewardNormalizer:
-    """Rewards divided by the running standard deviation of each seat's discounted return
-    (CleanRL's ``NormalizeReward``): the value targets keep a scale near 1 whatever the
-    reward's units. The return restarts at each env's episode end. O(agents x envs) a call."""
-
-    def __init__(self, n_agents: int, n_envs: int, gamma: float) -> None:
-        self.gamma = gamma
-        self.ret = torch.zeros(n_agents, n_envs, dtype=torch.float64)
-        self.stats = RunningMeanStd((n_agents,))
-
-    def __call__(self, rewards: torch.Tensor, dones: torch.Tensor) -> torch.Tensor:
-        """rewards (agents, envs) of one step, dones (envs,) -> the normalized rewards."""
-        self.ret = self.ret * self.gamma + rewards
-        self.stats.update(self.ret.T)
-        self.ret[:, dones.bool()] = 0.0
-        return (rewards / torch.sqrt(self.stats.var[:, None] + 1e-8)).float()
-
-    def state(self) -> dict:
-        return {"ret": self.ret, **self.stats.state_dict()}
-
-    def load(self, state: Any, where: str) -> None:
-        try:
-            ret = state["ret"].to(torch.float64)
-            if ret.shape != self.ret.shape:
-                raise ValueError(f"returns of shape {tuple(ret.shape)}")
-            self.stats.load_state_dict({k: v for k, v in state.items() if k != "ret"})
-        except BAD_PAYLOAD as exc:
-            raise CheckpointError(f"{where}: reward normalizer does not match the run "
-                                  f"({short_error(exc)})") from None
-        self.ret = ret
-
-
 class PPOPolicy(Policy):
     """Greedy (most likely) actions of the trained actors, every seat in one call."""
 
@@ -238,7 +192,7 @@ class PPOPolicy(Policy):
 
 #: what a checkpoint written before these settings existed was trained with
 BEFORE_OPTIONS = {"factored": False, "norm_reward": False, "clip_vloss": False, "anneal_ent": False,
-                  "norm_obs": False}
+                  "norm_obs": False, "inv_potential": 0.0}
 
 
 def _saved_args(payload: dict, where: str) -> Args:
@@ -254,6 +208,8 @@ def _checked_args(config: dict, where: str, error: type[Exception]) -> Args:
     args = make_args(Args, config, where, "ppo", error)
     if args.mode not in ("ippo", "shared", "mappo"):
         raise error(f"{where}: mode must be ippo, shared or mappo, got {args.mode!r}")
+    if not 0.0 <= args.inv_potential <= 1e6:  # seconds; a negative one would reward holding
+        raise error(f"{where}: inv_potential must be seconds in [0, 1e6], got {args.inv_potential!r}")
     return args
 
 
@@ -307,7 +263,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     stop = StopOnInterrupt()
     try:
         A, D, N, E, T = envs.n_agents, envs.obs_size, max(envs.n_actions), args.num_envs, args.num_steps
-        sides = [side_choices(p) for p in learner_params(envs.scenario).values()] if args.factored else None
+        seats = learner_params(envs.scenario).values()
+        sides = [side_choices(p) for p in seats] if args.factored else None
         try:
             net = ActorCritic(args, envs.obs_sizes, envs.n_actions, sides)
         except BAD_PAYLOAD as exc:
@@ -316,6 +273,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
         optimizer = torch.optim.Adam(net.parameters(), lr=args.learning_rate, eps=1e-5)
         reward_norm = RewardNormalizer(A, E, args.gamma)
+        shaping = (InventoryPotential(list(seats), args.gamma, args.inv_potential, E, envs.team)
+                   if args.inv_potential else None)
         rows: list[dict] = []
         source = warm_start(init_from, "ppo", envs, args, {"net": net}) if init_from is not None else {}
         if payload is not None:
@@ -362,6 +321,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                 obs, rewards, dones, inventory, _ = envs.step(action.T.numpy())
                 step += E
                 tracker.update(step, rewards, inventory, dones)
+                if shaping is not None:  # after the tracker: the curve shows the game's reward
+                    rewards = rewards + shaping(inventory, dones).astype(np.float32)
                 rew_buf[:, t] = torch.as_tensor(rewards.T) * args.reward_scale
                 if args.norm_reward:
                     rew_buf[:, t] = reward_norm(rew_buf[:, t], torch.as_tensor(dones))

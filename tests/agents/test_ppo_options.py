@@ -13,7 +13,8 @@ from agents.rl import ppo
 from agents.rl.common import load_checkpoint
 from lobsim.errors import CheckpointError
 
-OPTIONS = dict(factored=True, norm_reward=True, clip_vloss=True, anneal_ent=True, norm_obs=True)
+OPTIONS = dict(factored=True, norm_reward=True, clip_vloss=True, anneal_ent=True, norm_obs=True,
+               inv_potential=10.0)
 
 
 def test_a_factored_seat_draws_its_bid_and_ask_independently():
@@ -70,6 +71,32 @@ def test_options_train_deterministically_resume_and_rebuild(tmp_path):
         resumed["state_dicts"]["reward_norm"]["count"], a["state_dicts"]["reward_norm"]["count"])
 
 
+def test_the_inventory_potential_telescopes_to_the_game_s_return():
+    from lobsim.rl.seat import LearnerParams
+
+    quad, lin = LearnerParams(inventory_coef=0.002), LearnerParams(inventory_coef=0.001, inventory_penalty="linear")
+    shaping = ppo.InventoryPotential([quad, lin, object()], gamma=0.9, seconds=1.0, n_envs=1, team=False)
+    assert np.allclose(shaping.scale, [0.002, 0.001, 0.0])
+    path = [(1, -2, 3), (3, 0, 1), (-2, 1, 0), (0, 0, 5)]  # inventory after each step; the last ends
+    total = np.zeros(3)
+    for t, q in enumerate(path):
+        out = shaping(np.array([q], float), np.array([t == len(path) - 1]))[0]
+        total += 0.9 ** t * out  # discounted: the sum of gamma * phi' - phi telescopes to -phi(start)
+    assert np.allclose(total, 0.0)  # the episode started flat, so shaping adds nothing to the return
+    first = ppo.InventoryPotential([quad, lin, object()], 0.9, 1.0, 1, False)(np.array([[1.0, -2.0, 3.0]]), np.array([False]))
+    assert np.allclose(first, [[-0.9 * 0.002, -0.9 * 0.001 * 2, 0.0]])  # a fill is charged at once
+    team = ppo.InventoryPotential([quad, quad], 0.9, 1.0, 1, True)(np.array([[1.0, 2.0]]), np.array([False]))
+    assert np.allclose(team, -0.9 * 0.002 * 5)  # every seat gets the sum in team mode
+
+
+def test_a_negative_inventory_potential_is_refused_in_one_line(tmp_path):
+    from lobsim.errors import InputError
+
+    with pytest.raises(InputError, match="inv_potential must be seconds") as info:
+        ppo.train(short_scenario(duration=1.0), steps=80, out=tmp_path / "a", **PPO_FAST, inv_potential=-1.0)
+    assert "\n" not in str(info.value) and not (tmp_path / "a").exists()
+
+
 def test_a_reward_normalizer_of_another_shape_is_one_line():
     norm = ppo.RewardNormalizer(2, 3, 0.99)
     other = ppo.RewardNormalizer(3, 3, 0.99).state()
@@ -95,7 +122,7 @@ def test_a_checkpoint_from_before_the_options_loads_with_them_off(tmp_path):
     from lobsim.rl.checkpoint import checksum
 
     scenario = short_scenario(duration=1.0)
-    off = {k: False for k in ppo.BEFORE_OPTIONS}
+    off = dict(ppo.BEFORE_OPTIONS)
     ppo.train(scenario, steps=80, seed=2, out=tmp_path / "a", **PPO_FAST, **off)
     payload = load_checkpoint(tmp_path / "a", "ppo")
     old = {**payload, "config": {k: v for k, v in payload["config"].items() if k not in off}}
