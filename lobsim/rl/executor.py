@@ -29,21 +29,24 @@ price)`` for a buy and ``qty x (price - arrival mid)`` for a sell, fees included
 earlier), minus ``unfilled_penalty`` per lot by which the executed quantity misses the
 parent (``unfilled``). Summed over an episode: minus the shortfall of what was executed,
 minus the penalty. The arrival mid is the mid at the first decision at or after
-``start``. Core values are integers (ticks, lots, ns, half-ticks); prices become floats
-only in the reward.
+``start``. With ``shaping`` on, the reward the learner trains on also has the
+potential-based term ``shaping`` (:meth:`ShortfallMeter._shaping`), which leaves the
+optimal policy unchanged; :func:`without_shaping` gives the scenario that evaluation and
+validation score, the task as defined. Core values are integers (ticks, lots, ns,
+half-ticks); prices become floats only in the reward.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from lobsim.book.orders import Side, TimeInForce
 from lobsim.rl.seat import clipped, market_features
-from lobsim.scenario.config import MAX_COEFFICIENT
+from lobsim.scenario.config import MAX_COEFFICIENT, Scenario
 from lobsim.sim.messages import OrderCancelled, OrderFilled, OrderModified, OrderRejected, TradePrint
 from lobsim.units import seconds_to_ns
 
@@ -79,6 +82,14 @@ class ExecutorParams:
     unfilled_penalty: float = field(default=0.05, metadata={
         "min": 0.0, "max": MAX_COEFFICIENT,
         "doc": "price units per lot missing (or over-executed) at the horizon"})
+    shaping: bool = field(default=False, metadata={
+        "doc": "adds the potential-based shaping term gamma x Phi(s') - Phi(s), Phi = -unfilled_penalty x "
+               "lots missing (0 once the horizon is reached), to the reward the learner trains on; "
+               "it leaves the optimal policy unchanged (Ng, Harada & Russell 1999). Evaluation and "
+               "validation score the task without it"})
+    shaping_discount: float = field(default=0.99, metadata={
+        "min": 0.0, "max": 1.0,
+        "doc": "gamma of the shaping term: the learner's discount per decision (both learners' default is 0.99)"})
     team: bool = field(default=False, metadata={
         "doc": "must be false: an executor's reward is never pooled with makers' (kept so that "
                "every learning seat has the flag)"})
@@ -87,6 +98,18 @@ class ExecutorParams:
 def executor_action_count(params: ExecutorParams) -> int:
     """Size of the discrete action space of an executor with ``params``."""
     return 1 + len(AGGRESSIVENESS) * len(params.child_sizes)
+
+
+def without_shaping(scenario: Scenario) -> Scenario:
+    """``scenario`` with every executor's ``shaping`` off: the task as it is defined, which
+    evaluation and validation score (the shaped return differs by a policy-dependent
+    amount when gamma < 1). The same object when no executor shapes. O(agents)."""
+    agents = tuple(replace(a, params=replace(a.params, shaping=False))
+                   if isinstance(a.params, ExecutorParams) and a.params.shaping else a
+                   for a in scenario.agents)
+    if all(a is b for a, b in zip(agents, scenario.agents)):
+        return scenario
+    return replace(scenario, agents=agents)
 
 
 class ShortfallMeter:
@@ -108,10 +131,12 @@ class ShortfallMeter:
         self.done = False
         self._value2 = 0
         self._inventory0 = 0
+        self._phi = 0.0  #: the shaping potential at the last step (price units)
 
     def reset(self, market: Market) -> None:
         self.arrival2, self.done = None, False
         self._capture(market)
+        self._phi = self._potential(market, False)
 
     def _capture(self, market: Market) -> None:
         """Fix the arrival mid at the first step boundary at or after ``start``."""
@@ -144,7 +169,29 @@ class ShortfallMeter:
                 terms["unfilled"] = -self.params.unfilled_penalty * missing
         self._capture(market)
         terms["reward"] = terms["execution"] + terms["unfilled"]
+        if self.params.shaping:
+            terms["shaping"] = self._shaping(market, last)
+            terms["reward"] += terms["shaping"]
         return terms
+
+    def _potential(self, market: Market, last: bool) -> float:
+        """Phi: minus the penalty on what is still missing; 0 once the task is over."""
+        if self.done or last:
+            return 0.0
+        return -self.params.unfilled_penalty * abs(self.params.parent_qty - self.executed(market.ledger))
+
+    def _shaping(self, market: Market, last: bool) -> float:
+        """gamma x Phi(s') - Phi(s) for the step just simulated (price units).
+
+        Why: the penalty comes once a horizon, tens of decisions after the fills that avoid
+        it; the shaping pays it lot by lot as they fill (and, at the horizon, where the
+        potential returns to 0, refunds the penalty charged there), so the credit arrives
+        when earned, while the discounted return differs only by the constant -Phi(s_0),
+        whatever the policy. O(1)."""
+        phi = self._potential(market, last)
+        term = self.params.shaping_discount * phi - self._phi
+        self._phi = phi
+        return term
 
 
 class ExecutorSeat:

@@ -104,3 +104,50 @@ def test_executor_and_team_makers_are_refused_in_one_line():
     data["agents"][1]["team"] = True
     with pytest.raises(LobsimError, match="share decision_interval and team"):
         MarketEnv(from_dict(data, "<test>"))
+
+
+
+def _shaped_episode(action, gamma, seed=11):
+    """Per step: (reward, terms, lots executed, whether the horizon has been reached)."""
+    env = MarketEnv(exec_scenario(shaping=True, shaping_discount=gamma))
+    env.reset(options={"market_seed": seed})
+    meter, steps = env.seats["exec"].meter, []
+    while env.agents:
+        _, rewards, _, _, infos = env.step({"maker_0": 6, "maker_1": 6, "exec": action})
+        steps.append((rewards["exec"], infos["exec"], meter.executed(env.market.ledger), meter.done))
+    return steps
+
+
+@pytest.mark.parametrize("action", [WAIT, CROSS_1, JOIN_2])
+@pytest.mark.parametrize("gamma", [0.9, 1.0])
+def test_shaping_adds_a_potential_difference_whose_discounted_sum_is_the_same_for_every_policy(action, gamma):
+    steps = _shaped_episode(action, gamma)
+    for reward, terms, _, _ in steps:
+        assert reward == pytest.approx(terms["execution"] + terms["unfilled"] + terms["shaping"])
+    # sum_t gamma^t (gamma Phi(s_t+1) - Phi(s_t)) = gamma^T Phi(s_T) - Phi(s_0) = 0.05 x 6 lots
+    discounted = sum(gamma ** t * terms["shaping"] for t, (_, terms, _, _) in enumerate(steps))
+    assert discounted == pytest.approx(0.05 * 6)
+
+
+def test_shaping_pays_the_penalty_lot_by_lot_as_lots_fill():
+    steps = _shaped_episode(JOIN_2, 1.0)
+    executed = [0] + [e for _, _, e, _ in steps]
+    horizon = next(t for t, s in enumerate(steps) if s[3])
+    before = [(terms["shaping"], executed[t + 1] - executed[t])
+              for t, (_, terms, _, _) in enumerate(steps[:horizon])]
+    assert 0 < sum(lots for _, lots in before) < 6  # some lots filled before the horizon, not all
+    # with gamma 1: exactly the penalty on each lot filled in the step, nothing otherwise
+    assert all(shaping == pytest.approx(0.05 * lots) for shaping, lots in before)
+    # at the horizon the potential returns to 0: the shaping refunds what the penalty charges
+    terms = steps[horizon][1]
+    assert terms["unfilled"] < 0 and terms["shaping"] == pytest.approx(-terms["unfilled"])
+    assert all(s[1]["shaping"] == 0.0 for s in steps[horizon + 1:])
+
+
+def test_unshaped_scenario_is_the_task_and_unchanged_when_nothing_shapes():
+    from lobsim.rl.executor import without_shaping
+
+    shaped = exec_scenario(shaping=True)
+    plain = without_shaping(shaped)
+    assert plain == exec_scenario() and plain.source == shaped.source
+    assert without_shaping(plain) is plain
