@@ -6,21 +6,26 @@ An :class:`ExecutorSeat` must buy (or sell) ``parent_qty`` lots between ``start`
 reports after its latency; :class:`lobsim.rl.env.MarketEnv` hands it one action per
 decision step.
 
-Actions: ``Discrete(1 + 3 * len(child_sizes))``. Action 0 waits (nothing is sent; a
-resting child stays). Action ``1 + 3 * i + j`` sends a child order of
-``child_sizes[i]`` lots (capped at what is neither filled nor already working) with
-aggressiveness ``j``:
+Actions: ``Discrete(1 + 3 * len(child_sizes))``, one more with ``catch_up``. Action 0
+waits (nothing is sent; a resting child stays). Action ``1 + 3 * i + j`` sends a child
+order of ``child_sizes[i]`` lots (capped at what is neither filled nor already working)
+with aggressiveness ``j``:
 
 * 0, cross: an IOC limit at the opposite best price (takes what rests there, the rest
   is cancelled);
 * 1, join: the resting child moves to (or is posted at) the own side's best price;
 * 2, deeper: the resting child moves to ``deeper_ticks`` behind the own side's best.
 
+With ``catch_up`` on, one more action (the last) crosses what is behind a straight-line
+schedule (:meth:`ExecutorSeat._behind`), as one IOC at the opposite best; nothing when
+the seat is on or ahead of it.
+
 Passive children are post-only GTC limits; at most one rests at a time (moved with one
 ``modify``; a cross cancels it first). Child sizes are capped so that what is executed
 plus what is working never exceeds the parent, except for fills racing a cancel or a
-modify in flight (the unfilled penalty charges any over-execution too). Before ``start`` and after the horizon every action is a wait; at the first
-decision after the horizon the resting child is cancelled.
+modify in flight (the unfilled penalty charges any over-execution too). Before ``start``
+and after the horizon every action is a wait; at the first decision after the horizon
+the resting child is cancelled.
 
 Reward (price units, :class:`ShortfallMeter`): the negative implementation shortfall
 against the arrival mid, step by step: for the step's fills, ``qty x (arrival mid -
@@ -90,6 +95,10 @@ class ExecutorParams:
     shaping_discount: float = field(default=0.99, metadata={
         "min": 0.0, "max": 1.0,
         "doc": "gamma of the shaping term: the learner's discount per decision (both learners' default is 0.99)"})
+    catch_up: bool = field(default=False, metadata={
+        "doc": "adds one action, the last: cross (one IOC at the opposite best) the lots by which "
+               "the executed and in-flight quantity is behind a straight-line schedule from start "
+               "to the horizon; nothing when on schedule"})
     team: bool = field(default=False, metadata={
         "doc": "must be false: an executor's reward is never pooled with makers' (kept so that "
                "every learning seat has the flag)"})
@@ -97,7 +106,7 @@ class ExecutorParams:
 
 def executor_action_count(params: ExecutorParams) -> int:
     """Size of the discrete action space of an executor with ``params``."""
-    return 1 + len(AGGRESSIVENESS) * len(params.child_sizes)
+    return 1 + len(AGGRESSIVENESS) * len(params.child_sizes) + int(params.catch_up)
 
 
 def without_shaping(scenario: Scenario) -> Scenario:
@@ -274,11 +283,15 @@ class ExecutorSeat:
         action = int(action)
         if action == 0:
             return
-        size_index, level = divmod(action - 1, len(AGGRESSIVENESS))
         # lots in IOCs still in flight; the passive child is moved (or, to cross, cancelled)
         working = sum(self.working.values()) - self._child_lots()
         free = self.params.parent_qty - self.meter.executed(exchange.ledger) - working
-        qty = min(self.params.child_sizes[size_index], free)
+        if action == len(AGGRESSIVENESS) * len(self.params.child_sizes) + 1:  # catch_up
+            size_index, level = -1, 0
+            qty = min(self._behind(now, free), free)
+        else:
+            size_index, level = divmod(action - 1, len(AGGRESSIVENESS))
+            qty = min(self.params.child_sizes[size_index], free)
         bids, asks = exchange.venues[self.session.symbol].book.depth(1)
         own, other = (bids, asks) if self.side is Side.BUY else (asks, bids)
         if level == 0:
@@ -292,6 +305,14 @@ class ExecutorSeat:
         if price < 1:
             return
         self._rest(price, qty)
+
+    def _behind(self, now: int, free: int) -> int:
+        """Lots by which what is executed or in flight (``parent - free``) trails the
+        straight line from 0 at ``start`` to the parent at the horizon, rounded up, at
+        ``now`` (ns); integers only."""
+        meter, parent = self.meter, self.params.parent_qty
+        due = -(-parent * (now - meter.start_ns) // (meter.end_ns - meter.start_ns))
+        return due - (parent - free)
 
     def _cancel_child(self) -> None:
         if self.child is not None:

@@ -151,3 +151,21 @@ def test_unshaped_scenario_is_the_task_and_unchanged_when_nothing_shapes():
     plain = without_shaping(shaped)
     assert plain == exec_scenario() and plain.source == shaped.source
     assert without_shaping(plain) is plain
+
+
+def test_catch_up_is_one_more_action_that_crosses_what_trails_a_straight_line():
+    env = MarketEnv(exec_scenario(catch_up=True))
+    assert env.action_space("exec").n == 11
+    catch_up = 10
+    env.reset(options={"market_seed": 11})
+    seat = env.seats["exec"]
+    start, end = seat.meter.start_ns, seat.meter.end_ns
+    while env.agents:
+        now = env.market.now
+        due = -(-6 * min(max(now - start, 0), end - start) // (end - start))
+        env.step({"maker_0": 6, "maker_1": 6, "exec": catch_up})
+        executed = seat.meter.executed(env.market.ledger)
+        assert executed <= due or now >= end  # never ahead of the line as it was at the decision
+        assert seat.child is None  # crosses only: nothing rests
+    assert executed == 6 and seat.sent > 0
+    assert env.result.summary["audit"]["ok"]
