@@ -92,6 +92,10 @@ class ExecutorParams:
                "lots missing (0 once the horizon is reached), to the reward the learner trains on; "
                "it leaves the optimal policy unchanged (Ng, Harada & Russell 1999). Evaluation and "
                "validation score the task without it"})
+    shaping_potential: str = field(default="remaining", metadata={
+        "choices": ("remaining", "schedule"),
+        "doc": "Phi of the shaping: minus the penalty on the lots missing (remaining), or on the "
+               "lots by which the order trails a straight line from start to the horizon (schedule)"})
     shaping_discount: float = field(default=0.99, metadata={
         "min": 0.0, "max": 1.0,
         "doc": "gamma of the shaping term: the learner's discount per decision (both learners' default is 0.99)"})
@@ -184,10 +188,16 @@ class ShortfallMeter:
         return terms
 
     def _potential(self, market: Market, last: bool) -> float:
-        """Phi: minus the penalty on what is still missing; 0 once the task is over."""
+        """Phi: minus the penalty on what is still missing (``schedule``: on what trails
+        the straight line); 0 once the task is over."""
         if self.done or last:
             return 0.0
-        return -self.params.unfilled_penalty * abs(self.params.parent_qty - self.executed(market.ledger))
+        p = self.params
+        missing = abs(p.parent_qty - self.executed(market.ledger))
+        if p.shaping_potential == "schedule":  # lots behind the line, at the decision time
+            left = min(max((self.end_ns - market.now) / (self.end_ns - self.start_ns), 0.0), 1.0)
+            missing = max(missing - p.parent_qty * left, 0.0)
+        return -p.unfilled_penalty * missing
 
     def _shaping(self, market: Market, last: bool) -> float:
         """gamma x Phi(s') - Phi(s) for the step just simulated (price units).

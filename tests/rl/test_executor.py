@@ -107,9 +107,9 @@ def test_executor_and_team_makers_are_refused_in_one_line():
 
 
 
-def _shaped_episode(action, gamma, seed=11):
+def _shaped_episode(action, gamma, seed=11, potential="remaining"):
     """Per step: (reward, terms, lots executed, whether the horizon has been reached)."""
-    env = MarketEnv(exec_scenario(shaping=True, shaping_discount=gamma))
+    env = MarketEnv(exec_scenario(shaping=True, shaping_discount=gamma, shaping_potential=potential))
     env.reset(options={"market_seed": seed})
     meter, steps = env.seats["exec"].meter, []
     while env.agents:
@@ -120,13 +120,16 @@ def _shaped_episode(action, gamma, seed=11):
 
 @pytest.mark.parametrize("action", [WAIT, CROSS_1, JOIN_2])
 @pytest.mark.parametrize("gamma", [0.9, 1.0])
-def test_shaping_adds_a_potential_difference_whose_discounted_sum_is_the_same_for_every_policy(action, gamma):
-    steps = _shaped_episode(action, gamma)
+@pytest.mark.parametrize("potential", ["remaining", "schedule"])
+def test_shaping_adds_a_potential_difference_whose_discounted_sum_is_the_same_for_every_policy(
+        action, gamma, potential):
+    steps = _shaped_episode(action, gamma, potential=potential)
     for reward, terms, _, _ in steps:
         assert reward == pytest.approx(terms["execution"] + terms["unfilled"] + terms["shaping"])
-    # sum_t gamma^t (gamma Phi(s_t+1) - Phi(s_t)) = gamma^T Phi(s_T) - Phi(s_0) = 0.05 x 6 lots
+    # sum_t gamma^t (gamma Phi(s_t+1) - Phi(s_t)) = gamma^T Phi(s_T) - Phi(s_0): 0.05 x 6 lots
+    # missing at the start, none behind the line
     discounted = sum(gamma ** t * terms["shaping"] for t, (_, terms, _, _) in enumerate(steps))
-    assert discounted == pytest.approx(0.05 * 6)
+    assert discounted == pytest.approx(0.05 * 6 if potential == "remaining" else 0.0)
 
 
 def test_shaping_pays_the_penalty_lot_by_lot_as_lots_fill():
@@ -169,3 +172,12 @@ def test_catch_up_is_one_more_action_that_crosses_what_trails_a_straight_line():
         assert seat.child is None  # crosses only: nothing rests
     assert executed == 6 and seat.sent > 0
     assert env.result.summary["audit"]["ok"]
+
+
+def test_schedule_shaping_charges_falling_behind_the_line_as_it_happens():
+    steps = _shaped_episode(WAIT, 1.0, potential="schedule")
+    horizon = next(t for t, s in enumerate(steps) if s[3])
+    # waiting from 0.5 s to 2.5 s: 6 lots over 20 decisions fall behind, 0.3 lot a decision
+    during = [terms["shaping"] for _, terms, _, _ in steps[5:horizon]]
+    assert during and all(x == pytest.approx(-0.05 * 0.3) for x in during)
+    assert steps[horizon][1]["shaping"] == pytest.approx(0.05 * 6 * 19 / 20)
