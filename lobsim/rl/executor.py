@@ -88,10 +88,10 @@ class ExecutorParams:
         "min": 0.0, "max": MAX_COEFFICIENT,
         "doc": "price units per lot missing (or over-executed) at the horizon"})
     shaping: bool = field(default=False, metadata={
-        "doc": "adds the potential-based shaping term gamma x Phi(s') - Phi(s), Phi = -unfilled_penalty x "
-               "lots missing (0 once the horizon is reached), to the reward the learner trains on; "
-               "it leaves the optimal policy unchanged (Ng, Harada & Russell 1999). Evaluation and "
-               "validation score the task without it"})
+        "doc": "adds the potential-based shaping term gamma x Phi(s') - Phi(s) (Phi: shaping_potential, "
+               "0 once the horizon is reached) to the reward the learner trains on; it leaves the "
+               "optimal policy unchanged (Ng, Harada & Russell 1999). Evaluation and validation "
+               "score the task without it"})
     shaping_potential: str = field(default="remaining", metadata={
         "choices": ("remaining", "schedule"),
         "doc": "Phi of the shaping: minus the penalty on the lots missing (remaining), or on the "
@@ -202,11 +202,12 @@ class ShortfallMeter:
     def _shaping(self, market: Market, last: bool) -> float:
         """gamma x Phi(s') - Phi(s) for the step just simulated (price units).
 
-        Why: the penalty comes once a horizon, tens of decisions after the fills that avoid
-        it; the shaping pays it lot by lot as they fill (and, at the horizon, where the
-        potential returns to 0, refunds the penalty charged there), so the credit arrives
-        when earned, while the discounted return differs only by the constant -Phi(s_0),
-        whatever the policy. O(1)."""
+        Why: the penalty comes once a horizon, tens of decisions after the steps that
+        avoid it; the shaping moves its credit to those steps (``remaining``: lot by lot
+        as they fill; ``schedule``: step by step as the order falls behind the line) and,
+        at the horizon, where the potential returns to 0, refunds the penalty charged
+        there, while the discounted return differs only by -Phi(s_0), whatever the
+        policy. O(1)."""
         phi = self._potential(market, last)
         term = self.params.shaping_discount * phi - self._phi
         self._phi = phi
