@@ -298,8 +298,7 @@ class ExecutorSeat:
         working = sum(self.working.values()) - self._child_lots()
         free = self.params.parent_qty - self.meter.executed(exchange.ledger) - working
         if action == len(AGGRESSIVENESS) * len(self.params.child_sizes) + 1:  # catch_up
-            size_index, level = -1, 0
-            qty = min(self._behind(now, free), free)
+            level, qty = 0, min(self._behind(now, free), free)
         else:
             size_index, level = divmod(action - 1, len(AGGRESSIVENESS))
             qty = min(self.params.child_sizes[size_index], free)
