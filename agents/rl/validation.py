@@ -7,9 +7,11 @@ keeps the best network, not merely the last one.
 
 The episodes' market seeds come from the training seed's ``validate`` stream; ``lobsim
 evaluate`` holds out seeds of the ``evaluate`` stream, so a policy is never selected on
-the episodes it is judged on. The scoring env is the validation's own, so validating
-draws nothing from training's random streams: the training run is the same with or
-without it, and the same whether the scoring runs in the training process or beside it.
+the episodes it is judged on. The score is the task's reward: an executor's training-only
+shaping is switched off (:func:`lobsim.rl.executor.without_shaping`). The scoring env is
+the validation's own, so validating draws nothing from training's random streams: the
+training run is the same with or without it, and the same whether the scoring runs in
+the training process or beside it.
 
 Used by DQN. PPO saves its last network: it anneals its learning rate to 0, which
 settles the end of its training.
@@ -55,9 +57,10 @@ class Validation:
     def __init__(self, scenario: Any, seed: int, seconds: float, background: bool = False) -> None:
         """``seconds``: simulated time per scoring, rounded up to whole episodes."""
         from lobsim.rl.evaluation import held_out_seeds
-        from lobsim.rl.env import MarketEnv
+        from lobsim.rl.env import MarketEnv, load_scenario
+        from lobsim.rl.executor import without_shaping
 
-        self.env = MarketEnv(scenario)
+        self.env = MarketEnv(without_shaping(load_scenario(scenario)))  # scores the task, unshaped
         # round first: 2.1 s / 0.3 s is 7.000000000000001 in floats, and means 7 episodes
         episodes = max(1, math.ceil(round(seconds / self.env.scenario.simulation.duration, 9)))
         self.seeds = held_out_seeds(seed, episodes, "validate")

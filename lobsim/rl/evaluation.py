@@ -12,7 +12,9 @@ With ``executor`` seats, their controllers are compared in the same way: the tra
 executors, then the ``twap`` and ``almgren_chriss`` agents in their seats (the makers'
 seats still driven by the policy), each with its implementation shortfall (mean and 95%
 interval); and ``idle``, the executors waiting throughout, which shows what the
-executors' presence does to the makers (paired by seed, per maker seat). The maker
+executors' presence does to the makers (paired by seed, per maker seat). Executors
+trained with reward shaping are scored without it
+(:func:`lobsim.rl.executor.without_shaping`). The maker
 baselines run with the trained executors in their seats. One thing changes per
 comparison.
 """
@@ -79,8 +81,9 @@ def evaluate(scenario: Any, policy: Any, payload: dict, episodes: int, seed: int
     installed counts as done)."""
     from lobsim.rl.checkpoint import check_matches, check_payload
     from lobsim.rl.env import MarketEnv
+    from lobsim.rl.executor import without_shaping
 
-    env = MarketEnv(scenario)
+    env = MarketEnv(without_shaping(scenario))  # the task as defined: no training-only shaping
     names = env.possible_agents
     check_matches(check_payload(payload, None, where), env, where)
     seeds = held_out_seeds(seed, episodes)

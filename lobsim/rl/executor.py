@@ -6,21 +6,26 @@ An :class:`ExecutorSeat` must buy (or sell) ``parent_qty`` lots between ``start`
 reports after its latency; :class:`lobsim.rl.env.MarketEnv` hands it one action per
 decision step.
 
-Actions: ``Discrete(1 + 3 * len(child_sizes))``. Action 0 waits (nothing is sent; a
-resting child stays). Action ``1 + 3 * i + j`` sends a child order of
-``child_sizes[i]`` lots (capped at what is neither filled nor already working) with
-aggressiveness ``j``:
+Actions: ``Discrete(1 + 3 * len(child_sizes))``, one more with ``catch_up``. Action 0
+waits (nothing is sent; a resting child stays). Action ``1 + 3 * i + j`` sends a child
+order of ``child_sizes[i]`` lots (capped at what is neither filled nor already working)
+with aggressiveness ``j``:
 
 * 0, cross: an IOC limit at the opposite best price (takes what rests there, the rest
   is cancelled);
 * 1, join: the resting child moves to (or is posted at) the own side's best price;
 * 2, deeper: the resting child moves to ``deeper_ticks`` behind the own side's best.
 
+With ``catch_up`` on, one more action (the last) crosses what is behind a straight-line
+schedule (:meth:`ExecutorSeat._behind`), as one IOC at the opposite best; nothing when
+the seat is on or ahead of it.
+
 Passive children are post-only GTC limits; at most one rests at a time (moved with one
 ``modify``; a cross cancels it first). Child sizes are capped so that what is executed
 plus what is working never exceeds the parent, except for fills racing a cancel or a
-modify in flight (the unfilled penalty charges any over-execution too). Before ``start`` and after the horizon every action is a wait; at the first
-decision after the horizon the resting child is cancelled.
+modify in flight (the unfilled penalty charges any over-execution too). Before ``start``
+and after the horizon every action is a wait; at the first decision after the horizon
+the resting child is cancelled.
 
 Reward (price units, :class:`ShortfallMeter`): the negative implementation shortfall
 against the arrival mid, step by step: for the step's fills, ``qty x (arrival mid -
@@ -29,21 +34,24 @@ price)`` for a buy and ``qty x (price - arrival mid)`` for a sell, fees included
 earlier), minus ``unfilled_penalty`` per lot by which the executed quantity misses the
 parent (``unfilled``). Summed over an episode: minus the shortfall of what was executed,
 minus the penalty. The arrival mid is the mid at the first decision at or after
-``start``. Core values are integers (ticks, lots, ns, half-ticks); prices become floats
-only in the reward.
+``start``. With ``shaping`` on, the reward the learner trains on also has the
+potential-based term ``shaping`` (:meth:`ShortfallMeter._shaping`), which leaves the
+optimal policy unchanged; :func:`without_shaping` gives the scenario that evaluation and
+validation score, the task as defined. Core values are integers (ticks, lots, ns,
+half-ticks); prices become floats only in the reward.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from lobsim.book.orders import Side, TimeInForce
 from lobsim.rl.seat import clipped, market_features
-from lobsim.scenario.config import MAX_COEFFICIENT
+from lobsim.scenario.config import MAX_COEFFICIENT, Scenario
 from lobsim.sim.messages import OrderCancelled, OrderFilled, OrderModified, OrderRejected, TradePrint
 from lobsim.units import seconds_to_ns
 
@@ -79,6 +87,22 @@ class ExecutorParams:
     unfilled_penalty: float = field(default=0.05, metadata={
         "min": 0.0, "max": MAX_COEFFICIENT,
         "doc": "price units per lot missing (or over-executed) at the horizon"})
+    shaping: bool = field(default=False, metadata={
+        "doc": "adds the potential-based shaping term gamma x Phi(s') - Phi(s) (Phi: shaping_potential, "
+               "0 once the horizon is reached) to the reward the learner trains on; it leaves the "
+               "optimal policy unchanged (Ng, Harada & Russell 1999). Evaluation and validation "
+               "score the task without it"})
+    shaping_potential: str = field(default="remaining", metadata={
+        "choices": ("remaining", "schedule"),
+        "doc": "Phi of the shaping: minus the penalty on the lots missing (remaining), or on the "
+               "lots by which the order trails a straight line from start to the horizon (schedule)"})
+    shaping_discount: float = field(default=0.99, metadata={
+        "min": 0.0, "max": 1.0,
+        "doc": "gamma of the shaping term: the learner's discount per decision (both learners' default is 0.99)"})
+    catch_up: bool = field(default=False, metadata={
+        "doc": "adds one action, the last: cross (one IOC at the opposite best) the lots by which "
+               "the executed and in-flight quantity is behind a straight-line schedule from start "
+               "to the horizon; nothing when on schedule"})
     team: bool = field(default=False, metadata={
         "doc": "must be false: an executor's reward is never pooled with makers' (kept so that "
                "every learning seat has the flag)"})
@@ -86,7 +110,19 @@ class ExecutorParams:
 
 def executor_action_count(params: ExecutorParams) -> int:
     """Size of the discrete action space of an executor with ``params``."""
-    return 1 + len(AGGRESSIVENESS) * len(params.child_sizes)
+    return 1 + len(AGGRESSIVENESS) * len(params.child_sizes) + int(params.catch_up)
+
+
+def without_shaping(scenario: Scenario) -> Scenario:
+    """``scenario`` with every executor's ``shaping`` off: the task as it is defined, which
+    evaluation and validation score (the shaped return differs by a policy-dependent
+    amount when gamma < 1). The same object when no executor shapes. O(agents)."""
+    agents = tuple(replace(a, params=replace(a.params, shaping=False))
+                   if isinstance(a.params, ExecutorParams) and a.params.shaping else a
+                   for a in scenario.agents)
+    if all(a is b for a, b in zip(agents, scenario.agents)):
+        return scenario
+    return replace(scenario, agents=agents)
 
 
 class ShortfallMeter:
@@ -108,10 +144,12 @@ class ShortfallMeter:
         self.done = False
         self._value2 = 0
         self._inventory0 = 0
+        self._phi = 0.0  #: the shaping potential at the last step (price units)
 
     def reset(self, market: Market) -> None:
         self.arrival2, self.done = None, False
         self._capture(market)
+        self._phi = self._potential(market, False)
 
     def _capture(self, market: Market) -> None:
         """Fix the arrival mid at the first step boundary at or after ``start``."""
@@ -144,7 +182,36 @@ class ShortfallMeter:
                 terms["unfilled"] = -self.params.unfilled_penalty * missing
         self._capture(market)
         terms["reward"] = terms["execution"] + terms["unfilled"]
+        if self.params.shaping:
+            terms["shaping"] = self._shaping(market, last)
+            terms["reward"] += terms["shaping"]
         return terms
+
+    def _potential(self, market: Market, last: bool) -> float:
+        """Phi: minus the penalty on what is still missing (``schedule``: on what trails
+        the straight line); 0 once the task is over."""
+        if self.done or last:
+            return 0.0
+        p = self.params
+        missing = abs(p.parent_qty - self.executed(market.ledger))
+        if p.shaping_potential == "schedule":  # lots behind the line, at the decision time
+            left = min(max((self.end_ns - market.now) / (self.end_ns - self.start_ns), 0.0), 1.0)
+            missing = max(missing - p.parent_qty * left, 0.0)
+        return -p.unfilled_penalty * missing
+
+    def _shaping(self, market: Market, last: bool) -> float:
+        """gamma x Phi(s') - Phi(s) for the step just simulated (price units).
+
+        Why: the penalty comes once a horizon, tens of decisions after the steps that
+        avoid it; the shaping moves its credit to those steps (``remaining``: lot by lot
+        as they fill; ``schedule``: step by step as the order falls behind the line) and,
+        at the horizon, where the potential returns to 0, refunds the penalty charged
+        there, while the discounted return differs only by -Phi(s_0), whatever the
+        policy. O(1)."""
+        phi = self._potential(market, last)
+        term = self.params.shaping_discount * phi - self._phi
+        self._phi = phi
+        return term
 
 
 class ExecutorSeat:
@@ -227,11 +294,14 @@ class ExecutorSeat:
         action = int(action)
         if action == 0:
             return
-        size_index, level = divmod(action - 1, len(AGGRESSIVENESS))
         # lots in IOCs still in flight; the passive child is moved (or, to cross, cancelled)
         working = sum(self.working.values()) - self._child_lots()
         free = self.params.parent_qty - self.meter.executed(exchange.ledger) - working
-        qty = min(self.params.child_sizes[size_index], free)
+        if action == len(AGGRESSIVENESS) * len(self.params.child_sizes) + 1:  # catch_up
+            level, qty = 0, min(self._behind(now, free), free)
+        else:
+            size_index, level = divmod(action - 1, len(AGGRESSIVENESS))
+            qty = min(self.params.child_sizes[size_index], free)
         bids, asks = exchange.venues[self.session.symbol].book.depth(1)
         own, other = (bids, asks) if self.side is Side.BUY else (asks, bids)
         if level == 0:
@@ -245,6 +315,14 @@ class ExecutorSeat:
         if price < 1:
             return
         self._rest(price, qty)
+
+    def _behind(self, now: int, free: int) -> int:
+        """Lots by which what is executed or in flight (``parent - free``) trails the
+        straight line from 0 at ``start`` to the parent at the horizon, rounded up, at
+        ``now`` (ns); integers only."""
+        meter, parent = self.meter, self.params.parent_qty
+        due = -(-parent * (now - meter.start_ns) // (meter.end_ns - meter.start_ns))
+        return due - (parent - free)
 
     def _cancel_child(self) -> None:
         if self.child is not None:

@@ -98,6 +98,19 @@ def test_evaluate_compares_the_executor_with_twap_and_almgren_chriss(tmp_path):
         assert row["reward_mean"] == pytest.approx(-row["shortfall_mean"] - row["unfilled_penalty_mean"])
 
 
+def test_a_shaped_executor_is_evaluated_and_validated_on_the_task_without_shaping(tmp_path):
+    from agents.rl.validation import Validation
+    from lobsim.rl.evaluation import evaluate, load_policy
+
+    shaped, plain = exec_scenario(shaping=True), exec_scenario()
+    dqn.train(shaped, steps=120, seed=2, out=tmp_path, **DQN_FAST)
+    policy, payload = load_policy(tmp_path)
+    a = evaluate(shaped, policy, payload, episodes=2, seed=5)
+    b = evaluate(plain, policy, payload, episodes=2, seed=5)
+    assert a["seats"] == b["seats"] and a["paired"] == b["paired"]
+    assert Validation(shaped, 2, 3.0).score(policy) == Validation(plain, 2, 3.0).score(policy)
+
+
 def test_transfer_figures_from_learning_curves():
     from agents.rl.transfer import compare, running_mean, steps_to_reach
 

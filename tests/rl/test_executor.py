@@ -104,3 +104,80 @@ def test_executor_and_team_makers_are_refused_in_one_line():
     data["agents"][1]["team"] = True
     with pytest.raises(LobsimError, match="share decision_interval and team"):
         MarketEnv(from_dict(data, "<test>"))
+
+
+
+def _shaped_episode(action, gamma, seed=11, potential="remaining"):
+    """Per step: (reward, terms, lots executed, whether the horizon has been reached)."""
+    env = MarketEnv(exec_scenario(shaping=True, shaping_discount=gamma, shaping_potential=potential))
+    env.reset(options={"market_seed": seed})
+    meter, steps = env.seats["exec"].meter, []
+    while env.agents:
+        _, rewards, _, _, infos = env.step({"maker_0": 6, "maker_1": 6, "exec": action})
+        steps.append((rewards["exec"], infos["exec"], meter.executed(env.market.ledger), meter.done))
+    return steps
+
+
+@pytest.mark.parametrize("action", [WAIT, CROSS_1, JOIN_2])
+@pytest.mark.parametrize("gamma", [0.9, 1.0])
+@pytest.mark.parametrize("potential", ["remaining", "schedule"])
+def test_shaping_adds_a_potential_difference_whose_discounted_sum_is_the_same_for_every_policy(
+        action, gamma, potential):
+    steps = _shaped_episode(action, gamma, potential=potential)
+    for reward, terms, _, _ in steps:
+        assert reward == pytest.approx(terms["execution"] + terms["unfilled"] + terms["shaping"])
+    # sum_t gamma^t (gamma Phi(s_t+1) - Phi(s_t)) = gamma^T Phi(s_T) - Phi(s_0): 0.05 x 6 lots
+    # missing at the start, none behind the line
+    discounted = sum(gamma ** t * terms["shaping"] for t, (_, terms, _, _) in enumerate(steps))
+    assert discounted == pytest.approx(0.05 * 6 if potential == "remaining" else 0.0)
+
+
+def test_shaping_pays_the_penalty_lot_by_lot_as_lots_fill():
+    steps = _shaped_episode(JOIN_2, 1.0)
+    executed = [0] + [e for _, _, e, _ in steps]
+    horizon = next(t for t, s in enumerate(steps) if s[3])
+    before = [(terms["shaping"], executed[t + 1] - executed[t])
+              for t, (_, terms, _, _) in enumerate(steps[:horizon])]
+    assert 0 < sum(lots for _, lots in before) < 6  # some lots filled before the horizon, not all
+    # with gamma 1: exactly the penalty on each lot filled in the step, nothing otherwise
+    assert all(shaping == pytest.approx(0.05 * lots) for shaping, lots in before)
+    # at the horizon the potential returns to 0: the shaping refunds what the penalty charges
+    terms = steps[horizon][1]
+    assert terms["unfilled"] < 0 and terms["shaping"] == pytest.approx(-terms["unfilled"])
+    assert all(s[1]["shaping"] == 0.0 for s in steps[horizon + 1:])
+
+
+def test_unshaped_scenario_is_the_task_and_unchanged_when_nothing_shapes():
+    from lobsim.rl.executor import without_shaping
+
+    shaped = exec_scenario(shaping=True)
+    plain = without_shaping(shaped)
+    assert plain == exec_scenario() and plain.source == shaped.source
+    assert without_shaping(plain) is plain
+
+
+def test_catch_up_is_one_more_action_that_crosses_what_trails_a_straight_line():
+    env = MarketEnv(exec_scenario(catch_up=True))
+    assert env.action_space("exec").n == 11
+    catch_up = 10
+    env.reset(options={"market_seed": 11})
+    seat = env.seats["exec"]
+    start, end = seat.meter.start_ns, seat.meter.end_ns
+    while env.agents:
+        now = env.market.now
+        due = -(-6 * min(max(now - start, 0), end - start) // (end - start))
+        env.step({"maker_0": 6, "maker_1": 6, "exec": catch_up})
+        executed = seat.meter.executed(env.market.ledger)
+        assert executed <= due or now >= end  # never ahead of the line as it was at the decision
+        assert seat.child is None  # crosses only: nothing rests
+    assert executed == 6 and seat.sent > 0
+    assert env.result.summary["audit"]["ok"]
+
+
+def test_schedule_shaping_charges_falling_behind_the_line_as_it_happens():
+    steps = _shaped_episode(WAIT, 1.0, potential="schedule")
+    horizon = next(t for t, s in enumerate(steps) if s[3])
+    # waiting from 0.5 s to 2.5 s: 6 lots over 20 decisions fall behind, 0.3 lot a decision
+    during = [terms["shaping"] for _, terms, _, _ in steps[5:horizon]]
+    assert during and all(x == pytest.approx(-0.05 * 0.3) for x in during)
+    assert steps[horizon][1]["shaping"] == pytest.approx(0.05 * 6 * 19 / 20)
