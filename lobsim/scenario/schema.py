@@ -30,7 +30,7 @@ Rules = Mapping[type, Mapping[str, Mapping[str, Any]]] | None
 
 
 class Invalid(Exception):
-    """One validation failure at ``path``; :func:`lobsim.scenario.loader.from_dict` adds the file name."""
+    """One validation failure at ``path`` (``from_dict`` adds the file name)."""
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(path, message)
@@ -42,7 +42,8 @@ def init_fields(cls: type) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(cls) if f.init}
 
 
-def build(cls: type, table: Any, path: str, also: tuple[str, ...] = (), rules: Rules = None) -> Any:
+def build(cls: type, table: Any, path: str, also: tuple[str, ...] = (),
+          rules: Rules = None) -> Any:
     """An instance of dataclass ``cls`` from a TOML table at ``path``; ``also``: other keys
     allowed beside its fields; ``rules``: constraints per class and field, added to the
     fields' own ``metadata`` (for classes that carry none), here and in the dataclasses
