@@ -56,13 +56,14 @@ class Sequence:
 
 
 class Call:
-    """``fn(arg)``, due at ``time`` (ns), the ``sequence``-th thing scheduled."""
+    """``fn(arg)``, due at ``time`` (ns), the ``sequence``-th thing scheduled. Made only by
+    :meth:`Scheduler.call_later`, which sets the four fields itself (``scheduler.pxd``
+    types them)."""
 
-    def __init__(self, time: int, sequence: int, fn: Callable[[Any], None], arg: Any) -> None:
-        self.time = time
-        self.sequence = sequence
-        self.fn = fn
-        self.arg = arg
+    time: int
+    sequence: int
+    fn: Callable[[Any], None]
+    arg: Any
 
     def after_event(self, entry: tuple) -> bool:
         """Whether this call runs after SimPy's queue entry ``(time, priority, id, event)``
@@ -120,8 +121,8 @@ class Scheduler:
         time = self.now + delay_ns
         if time >= HORIZON_NS:
             return
-        # Call.__new__ and plain stores, not Call(...): compiled, this skips the argument
-        # parsing of a Python-level constructor call, once per message
+        # Call.__new__ and plain stores, not a constructor: compiled, this skips the
+        # argument parsing of a Python-level call, once per message
         call = Call.__new__(Call)
         call.time, call.sequence, call.fn, call.arg = time, self.sequence.take(), fn, arg
         self._push(call)
