@@ -62,6 +62,15 @@ cdef extern from *:
         return lob_finish(type, t);
     }
 
+    static PyObject* lob_report6(PyTypeObject* type, PyObject* a, PyObject* b, PyObject* c,
+                                 PyObject* d, PyObject* e, PyObject* f) {
+        PyObject* t = lob_alloc(type, 6);
+        if (t == NULL) return NULL;
+        LOB_SET(t, 0, a); LOB_SET(t, 1, b); LOB_SET(t, 2, c); LOB_SET(t, 3, d);
+        LOB_SET(t, 4, e); LOB_SET(t, 5, f);
+        return lob_finish(type, t);
+    }
+
     static PyObject* lob_report7(PyTypeObject* type, PyObject* a, PyObject* b, PyObject* c,
                                  PyObject* d, PyObject* e, PyObject* f, PyObject* g) {
         PyObject* t = lob_alloc(type, 7);
@@ -143,6 +152,8 @@ cdef extern from *:
     ctypedef int (*visitproc)(PyObject*, void*) noexcept
     object lob_report3(PyTypeObject*, PyObject*, PyObject*, PyObject*)
     object lob_report4(PyTypeObject*, PyObject*, PyObject*, PyObject*, PyObject*)
+    object lob_report6(PyTypeObject*, PyObject*, PyObject*, PyObject*, PyObject*, PyObject*,
+                       PyObject*)
     object lob_report7(PyTypeObject*, PyObject*, PyObject*, PyObject*, PyObject*, PyObject*,
                        PyObject*, PyObject*)
     object lob_report8(PyTypeObject*, PyObject*, PyObject*, PyObject*, PyObject*, PyObject*,

@@ -396,11 +396,14 @@ cdef class OrderBook:
 
     def top(self):
         """L1 in one call: (bid ticks or None, bid lots, ask ticks or None, ask lots). O(1)."""
-        bids = (None, 0) if self._best_bid == NO_BID else \
-            (self._best_bid, deref(self._bids.begin()).second.qty)
-        asks = (None, 0) if self._best_ask == NO_ASK else \
-            (self._best_ask, deref(self._asks.begin()).second.qty)
-        return bids + asks
+        if self._best_bid == NO_BID:
+            if self._best_ask == NO_ASK:
+                return (None, 0, None, 0)
+            return (None, 0, self._best_ask, deref(self._asks.begin()).second.qty)
+        if self._best_ask == NO_ASK:
+            return (self._best_bid, deref(self._bids.begin()).second.qty, None, 0)
+        return (self._best_bid, deref(self._bids.begin()).second.qty,
+                self._best_ask, deref(self._asks.begin()).second.qty)
 
     @property
     def bid_price(self):
@@ -442,6 +445,7 @@ cdef class OrderBook:
         cdef Py_ssize_t slot = self._find(order_id, True)
         cdef Order* order
         cdef Level* level
+        cdef object side, qty, post_only
         if slot < 0:
             return None
         order = &self._orders.slots[slot]
@@ -449,8 +453,12 @@ cdef class OrderBook:
         if _order_info is None:
             from lobsim.book.orderbook import OrderInfo
             _order_info = OrderInfo
-        return _order_info(self._id_of(order), <object>order.owner, _side_of(level.side),
-                           <object>level.py_price, self._qty(order), order.level & POST_ONLY != 0)
+        order_id = self._id_of(order)
+        side = _side_of(level.side)
+        qty = self._qty(order)
+        post_only = True if order.level & POST_ONLY else False
+        return lob_report6(<PyTypeObject*>_order_info, <PyObject*>order_id, order.owner,
+                           <PyObject*>side, level.py_price, <PyObject*>qty, <PyObject*>post_only)
 
     def remaining(self, order_id):
         """Remaining lots of a live order; 0 if it is not live. O(1)."""
