@@ -8,6 +8,8 @@ on the held-out seeds ``lobsim evaluate --seed SEED`` uses (20 episodes of 60 s)
     python docs/experiments/executor_round3.py predict SCENARIO POLICY_DIR --seed 777
     python docs/experiments/executor_round3.py rules SCENARIO POLICY_DIR --seed 777
     python docs/experiments/executor_round3.py decompose SCENARIO POLICY_DIR --seed 777
+    python docs/experiments/executor_round3.py behaviour SCENARIO POLICY_DIR --seed 777
+    python docs/experiments/executor_round3.py impact SCENARIO POLICY_DIR --seed 777
     python docs/experiments/executor_round3.py pooled SCENARIO POLICY_DIR --seed 12345 24680 97531
 
 ``predict``: the executor idle, per decision the book's L1 queue imbalance, the cumulative
@@ -17,6 +19,11 @@ next 0.5, 1, 2 and 10 s (correlation, and the mean move by imbalance bucket).
 ``pooled``: the trained executor against TWAP over the episodes of several ``--seed``
 values together (paired by seed), e.g. ``--seed 12345 24680 97531``: 60 episodes, more
 than the issue's protocol of 20; a figure beside it, never instead of it.
+``behaviour``: how often the trained executor crosses (actions that cross: 1, 4, 7 and
+``catch_up``), between the arrival and the horizon while lots are left, by ``imbalance_1``
+bucket and by the last trade's sign.
+``impact``: the mid's mean move from the arrival (ticks) at 20, 30, 40, 50 and 60 s with
+the executor idle, TWAP, and the lag rule.
 ``decompose``: a controller's shortfall (ticks per lot) split into where the mid stood at
 the decision before each fill, minus the arrival mid (the market's drift and the order's
 own impact), and what the fills paid against that mid (the spread paid or earned).
@@ -170,6 +177,52 @@ def pooled(env, policy, seeds):
           f"paired {d.mean():+.4f} [{ci95(d)[0]:+.4f}, {ci95(d)[1]:+.4f}]")
 
 
+def behaviour(env, policy, seeds):
+    chosen, rows = [], []
+
+    class Recording:  # the policy, remembering the executor's action of each decision
+        def act(self, obs):
+            actions = policy.act(obs)
+            chosen.append(int(actions[env.possible_agents.index("exec")]))
+            return actions
+
+    def record(e, meter, o):  # called after the decision's act: chosen[-1] is its action
+        if meter.arrival2 is not None and not meter.done and o[REMAIN] > 0:
+            rows.append((o[IMB1], o[LAST], chosen[-1]))
+
+    episodes(env, env.scenario, Recording(), seeds, record)
+    x = np.array(rows)
+    cross = np.isin(x[:, 2], [CROSS1, CROSS2, CROSS4, CATCH])
+    print(f"{len(x)} decisions with lots left; crosses {cross.mean():.3f}")
+    for lo, hi in ((-1.01, -0.2), (-0.2, 0.2), (0.2, 1.01)):
+        m = (x[:, 0] >= lo) & (x[:, 0] < hi)
+        print(f"  imbalance_1 in [{lo:+.1f}, {hi:+.1f}): {m.sum():4d} decisions, crosses {cross[m].mean():.3f}")
+    for sign in (-1, 1):
+        m = x[:, 1] == sign
+        print(f"  last_trade {sign:+d}: {m.sum():4d} decisions, crosses {cross[m].mean():.3f}")
+
+
+def impact(env, policy, seeds):
+    twap_scenario, _ = baseline_scenario(env, "twap", baseline_params(env, "twap", {}, None), "executor")
+    ix = env.possible_agents.index("exec")
+    for name, scenario, controller in (("idle", env.scenario, Rule(policy, ix, lambda o: WAIT)),
+                                       ("TWAP", twap_scenario, policy),
+                                       ("lag rule", env.scenario, Rule(policy, ix, lag_rule()))):
+        paths: list[list[int]] = []
+
+        def record(e, meter, o):
+            if meter.arrival2 is not None:
+                paths[-1].append(e.market.exchange.venues[e.scenario.market.symbol].mid2 - meter.arrival2)
+
+        for seed in seeds:
+            paths.append([])
+            episodes(env, scenario, controller, [seed], record)
+        moves = np.array(paths) / 2  # ticks; column k: the decision k steps after the arrival
+        at = [20, 40, 60, 80, 99]  # 20, 30, 40, 50 s and the last decision, 59.5 s
+        print(f"{name:9s} mid - arrival mid, ticks, at 20/30/40/50/59.5 s: " + "  ".join(
+            f"{moves[:, k].mean():+.2f} +/- {moves[:, k].std() / np.sqrt(len(moves)):.2f}" for k in at))
+
+
 def decompose(env, policy, seeds):
     twap_scenario, _ = baseline_scenario(env, "twap", baseline_params(env, "twap", {}, None), "executor")
     ix = env.possible_agents.index("exec")
@@ -201,7 +254,7 @@ def decompose(env, policy, seeds):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("predict", "rules", "decompose", "pooled"))
+    parser.add_argument("what", choices=("predict", "rules", "decompose", "pooled", "impact", "behaviour"))
     parser.add_argument("scenario")
     parser.add_argument("policy", type=Path)
     parser.add_argument("--seed", type=int, nargs="+", default=[777])
@@ -214,7 +267,8 @@ def main() -> None:
     if args.what == "rules":
         rules(env, policy, seeds, args.only)
     else:
-        {"predict": predict, "decompose": decompose, "pooled": pooled}[args.what](env, policy, seeds)
+        {"predict": predict, "decompose": decompose, "pooled": pooled, "impact": impact,
+         "behaviour": behaviour}[args.what](env, policy, seeds)
 
 
 if __name__ == "__main__":
