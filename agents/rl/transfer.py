@@ -28,8 +28,8 @@ def warm_start(init_from: Path, algo: str, envs: VecMarket, args: Any,
         if config.get(key) != getattr(args, key):
             raise CheckpointError(f"{where}: trained with {key} {config.get(key)!r}, this run "
                                   f"uses {getattr(args, key)!r}")
-    theirs = list(zip(payload_obs_sizes(payload), payload["n_actions"]))
-    ours = list(zip(envs.obs_sizes, envs.n_actions))
+    theirs = [(int(o), int(a)) for o, a in zip(payload_obs_sizes(payload), payload["n_actions"])]
+    ours = [(int(o), int(a)) for o, a in zip(envs.obs_sizes, envs.n_actions)]  # plain ints in the message
     if theirs != ours:
         raise CheckpointError(f"{where}: seat spaces (obs, actions) {theirs} do not match this "
                               f"scenario's {ours}")

@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 AGGRESSIVENESS = ("cross", "join", "deeper")
 #: Names of the observation's own components, after the 16 market features and the flow.
 OWN_FIELDS = ("remaining", "time_left", "schedule_lag", "adverse_move", "child_resting",
-              "child_behind", "child_ahead", "child_lots")
+              "child_behind", "child_ahead", "child_lots", "last_trade")
 #: Length of the executor's observation vector.
 EXEC_OBS_SIZE = 16 + 1 + len(OWN_FIELDS)
 
@@ -243,6 +243,7 @@ class ExecutorSeat:
         self.working: dict[int, int] = {}  #: order id -> lots not yet filled or cancelled
         self.child: list[int] | None = None  #: the resting child: [order id, price ticks]
         self.flow = 0  #: aggressor-signed lots traded since the last observation
+        self.last_sign = 0  #: the last trade's aggressor side (+1 buy, -1 sell; 0 before any)
         self.sent = 0  #: requests sent
         self.meter = ShortfallMeter(params, session.index)
         self._mids: list[float] = []
@@ -263,6 +264,7 @@ class ExecutorSeat:
         # l1 stays subscribed as the makers' seats are, so both see the same deliveries
         if type(data) is TradePrint:
             self.flow += int(data.aggressor) * data.qty
+            self.last_sign = int(data.aggressor)
 
     def on_report(self, report: Any) -> None:
         kind, oid = type(report), report.order_id
@@ -369,7 +371,10 @@ class ExecutorSeat:
         lag (remaining fraction minus time-left fraction: behind a straight line when
         positive), the mid's move against the parent since the arrival (ticks / 5), and the
         resting child's presence, ticks behind the own best (/ 5), lots ahead in its queue
-        (/ 10) and lots (/ parent).
+        (/ 10) and lots (/ parent), and the last trade's sign as delivered to the seat (+1
+        a buyer took liquidity, -1 a seller, 0 before any; unlike the flow, it survives a
+        step without trades). The book's queue imbalance, which predicts the next
+        second's mid move here (docs/learning.md), is among the market features.
         """
         venue = market.exchange.venues[market.scenario.market.symbol]
         obs, bids, asks = market_features(venue, self._mids)
@@ -392,4 +397,5 @@ class ExecutorSeat:
             ahead = venue.book.queue_position(self.child[0])
             obs += [1.0, behind / 5.0, ahead[1] / 10.0 if ahead is not None else 0.0,
                     info.qty / p.parent_qty]
+        obs.append(float(self.last_sign))
         return clipped(obs)

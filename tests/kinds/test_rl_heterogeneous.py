@@ -37,7 +37,7 @@ def test_makers_and_an_executor_train_deterministically(tmp_path, algo, fast):
     a = algo.train(scenario, steps=240, seed=2, out=tmp_path / "a", **fast)
     algo.train(scenario, steps=240, seed=2, out=tmp_path / "b", **fast)
     pa, pb = load_checkpoint(tmp_path / "a"), load_checkpoint(tmp_path / "b")
-    assert a["episodes"] > 0 and pa["obs_sizes"] == [27, 27, 25] and pa["n_actions"] == [25, 25, 10]
+    assert a["episodes"] > 0 and pa["obs_sizes"] == [27, 27, 26] and pa["n_actions"] == [25, 25, 10]
     key = "q" if algo is dqn else "net"
     assert all(torch.equal(v, pb["state_dicts"][key][k]) for k, v in pa["state_dicts"][key].items())
     policy = algo.policy(pa)

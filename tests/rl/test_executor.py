@@ -181,3 +181,33 @@ def test_schedule_shaping_charges_falling_behind_the_line_as_it_happens():
     during = [terms["shaping"] for _, terms, _, _ in steps[5:horizon]]
     assert during and all(x == pytest.approx(-0.05 * 0.3) for x in during)
     assert steps[horizon][1]["shaping"] == pytest.approx(0.05 * 6 * 19 / 20)
+
+
+def test_last_trade_is_the_sign_of_the_last_print_and_survives_quiet_steps():
+    from lobsim.book.orders import Side
+    from lobsim.sim.messages import TradePrint
+
+    env = MarketEnv(exec_scenario())
+    obs, _ = env.reset(options={"market_seed": 3})
+    k_flow, k_last = 16, 17 + OWN_FIELDS.index("last_trade")
+    assert OWN_FIELDS[-1] == "last_trade" and obs["exec"][k_last] == 0.0  # no trade yet
+    seat, market = env.seats["exec"], env.market
+    seat.on_market_data(TradePrint("XYZ", 10_000, 2, Side.SELL, 0, 0))
+    first = seat.observe(market, 1.0)
+    assert first[k_last] == -1.0 and first[k_flow] == pytest.approx(-0.2)
+    quiet = seat.observe(market, 1.0)  # no print since: the flow is 0, the sign stays
+    assert quiet[k_flow] == 0.0 and quiet[k_last] == -1.0
+    seat.on_market_data(TradePrint("XYZ", 10_001, 1, Side.BUY, 0, 0))
+    seat.on_market_data(TradePrint("XYZ", 10_000, 3, Side.SELL, 0, 0))
+    assert seat.observe(market, 1.0)[k_last] == -1.0  # the last one counts, not the sum
+    seat.on_market_data(TradePrint("XYZ", 10_001, 1, Side.BUY, 0, 0))
+    assert seat.observe(market, 1.0)[k_last] == 1.0
+
+
+def test_last_trade_follows_the_market_through_an_episode():
+    env = MarketEnv(exec_scenario())
+    _, seen = _episode(env, JOIN_2)
+    k_last = 17 + OWN_FIELDS.index("last_trade")
+    signs = {float(o[k_last]) for o in seen}
+    assert signs == {-1.0, 1.0} or signs == {-1.0, 0.0, 1.0}  # both sides traded; never another value
+    assert seen[-1][k_last] != 0.0
