@@ -19,11 +19,12 @@ categorical per side, the joint action their product), rewards over the running 
 the discounted return, observations standardized by their running statistics (kept in
 the network's state dict), the clipped value loss, the entropy bonus annealed to 0
 with the learning rate, and potential-based shaping on the makers' inventory
-(:class:`~agents.rl.ppo_signals.InventoryPotential`). From half the run on, the greedy
-policy is scored every ``validate_every`` env steps (at the end of the rollout that
-crosses it) on validation episodes, and the best network scored is the policy saved
-(:mod:`agents.rl.validation`, DQN's model selection); the last network is kept too, to
-resume from. The saved policy takes the most likely joint action. Training is a pure function of ``Args.seed`` (one torch thread,
+(:class:`~agents.rl.ppo_signals.InventoryPotential`). Optionally (``validate_every``),
+from half the run on, the greedy policy is scored on validation episodes at the end of
+each rollout that crosses a multiple of ``validate_every`` env steps, and the best network
+scored is the policy saved (DQN's model selection, :mod:`agents.rl.validation`); the last
+network is kept too (``net_last``), to resume from. The saved policy takes the most
+likely joint action. Training is a pure function of ``Args.seed`` (one torch thread,
 deterministic algorithms, per-env seed streams).
 
 Registered as ``ppo`` in the ``lobsim.learners`` group (``LEARNER``).
@@ -115,9 +116,10 @@ class Args:
     is charged at once for what it will cost; the optimal policy is unchanged (0: off)"""
     threads: int = 1
     """torch threads in the training process"""
-    validate_every: int = 20_000
+    validate_every: int = 0
     """env steps between scorings of the greedy policy on validation episodes, at rollout
-    ends; the best network scored is the policy saved (0: save the last network)"""
+    ends; the best network scored is the policy saved (0, the default: the last network;
+    selection did not help, measured: docs/learning.md)"""
     validate_from: float = 0.5
     """fraction of `total_steps` before the first validation"""
     validate_seconds: float = 1200.0
@@ -204,7 +206,7 @@ class PPOPolicy(Policy):
 
 #: what a checkpoint written before these settings existed was trained with
 BEFORE_OPTIONS = {"factored": False, "norm_reward": False, "clip_vloss": False, "anneal_ent": False,
-                  "norm_obs": False, "inv_potential": 0.0, "validate_every": 0}
+                  "norm_obs": False, "inv_potential": 0.0}
 
 
 def _saved_args(payload: dict, where: str) -> Args:
