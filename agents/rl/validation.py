@@ -13,9 +13,11 @@ the validation's own, so validating draws nothing from training's random streams
 training run is the same with or without it, and the same whether the scoring runs in
 the training process or beside it.
 
-Used by DQN and PPO, with the same three settings (``validate_every``, ``validate_from``,
-``validate_seconds``: :func:`check_settings`), the same schedule (:func:`due`) and the same
-ending (:func:`conclude`).
+Used by DQN (on by default) and PPO (an option, off: its late snapshots differ by less
+than 2 validation episodes can tell, measured: docs/learning.md), with the same three
+settings (``validate_every``, ``validate_from``, ``validate_seconds``:
+:func:`check_settings`), the same schedule (:func:`due`) and the same ending
+(:func:`conclude`).
 """
 
 from __future__ import annotations
