@@ -42,7 +42,7 @@ from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EpisodeTracker, Learner, 
                               save_checkpoint, seed_everything, write_curve)
 from agents.rl.seat_networks import seat_mlp
 from agents.rl.transfer import warm_start
-from agents.rl.validation import Validation
+from agents.rl import validation as selection
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
 
@@ -166,10 +166,7 @@ def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args
         raise error(f"{where}: mode must be {' or '.join(MODES)}, got {args.mode!r}")
     if not 0 <= args.anneal_lr_from <= 1:
         raise error(f"{where}: anneal_lr_from must be between 0 and 1, got {args.anneal_lr_from}")
-    finite_time = 0 < args.validate_seconds < float("inf")  # False for NaN too
-    if args.validate_every < 0 or not finite_time or not 0 <= args.validate_from <= 1:
-        raise error(f"{where}: validation needs validate_every >= 0, validate_seconds positive and "
-                    f"finite, and 0 <= validate_from <= 1")
+    selection.check_settings(args, where, error)
     return args
 
 
@@ -220,8 +217,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         if init_from is not None:
             source = warm_start(init_from, "dqn", envs, args, {"q": q})
         # with simulation processes, the validation scores in one more, off the learner's path
-        validation = Validation(scenario, args.seed, args.validate_seconds, background=args.workers > 0) \
-            if args.validate_every else None
+        validation = selection.start(scenario, args)
         if payload is not None:
             check_matches(payload, envs, str(resume))
             states = payload["state_dicts"]
@@ -342,24 +338,17 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             since_target += n
             tracker.update(step, rewards, inventory, dones)
             obs = next_obs
-            if validation is not None and step >= validate_from \
-                    and step // args.validate_every != (step - n) // args.validate_every:
+            if validation is not None and selection.due(step, n, args.validate_every, validate_from):
                 validation.offer(step, q, QPolicy(q))
             if progress is not None:
                 progress(step - start_step, end - start_step, tracker.running())
         stop.restore()
-        if validation is not None and not stop.requested and validation.last_step != step:
-            validation.offer(step, q, QPolicy(q))  # the last network competes too
-        if validation is not None:
-            validation.finish()
+        selected, record = selection.conclude(validation, step, q, QPolicy(q), stop.requested)
         elapsed = time.perf_counter() - t0
         config = dataclasses.asdict(args)
         progress_record = {"step": step, "curve": tracker.rows, "seconds": elapsed}
-        selected = q.state_dict()
-        if validation is not None:
-            if validation.best_state is not None:  # None only if every score was NaN
-                selected = validation.best_state
-            progress_record["validation"] = validation.record()
+        if record is not None:
+            progress_record["validation"] = record
         save_checkpoint(out / CHECKPOINT, {
             "algo": "dqn", "config": config, "agents": envs.names, "obs_size": D,
             "obs_sizes": envs.obs_sizes, "n_actions": envs.n_actions,
@@ -374,8 +363,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                    "steps_per_second": (step - start_step) / elapsed if elapsed else None,
                    "episodes": len(tracker.rows), "running_reward": tracker.running(),
                    "gradient_steps": updates, "out": str(out), **source}
-        if validation is not None:
-            summary["validation"] = progress_record["validation"]
+        if record is not None:
+            summary["validation"] = record
         return summary
     finally:
         stop.restore()

@@ -19,7 +19,11 @@ categorical per side, the joint action their product), rewards over the running 
 the discounted return, observations standardized by their running statistics (kept in
 the network's state dict), the clipped value loss, the entropy bonus annealed to 0
 with the learning rate, and potential-based shaping on the makers' inventory
-(:class:`~agents.rl.ppo_signals.InventoryPotential`). The saved policy takes the most
+(:class:`~agents.rl.ppo_signals.InventoryPotential`). Optionally (``validate_every``),
+from half the run on, the greedy policy is scored on validation episodes at the end of
+each rollout that crosses a multiple of ``validate_every`` env steps, and the best network
+scored is the policy saved (DQN's model selection, :mod:`agents.rl.validation`); the last
+network is kept too (``net_last``), to resume from. The saved policy takes the most
 likely joint action. Training is a pure function of ``Args.seed`` (one torch thread,
 deterministic algorithms, per-env seed streams).
 
@@ -47,6 +51,7 @@ from agents.rl.common import (BAD_PAYLOAD, CHECKPOINT, EnsembleMLP, EpisodeTrack
                               save_checkpoint, seed_everything, write_curve)
 from agents.rl.ppo_signals import InventoryPotential, RewardNormalizer, RunningMeanStd
 from agents.rl.seat_networks import MASKED, seat_mlp
+from agents.rl import validation as selection
 from agents.rl.transfer import warm_start
 from lobsim import seeding
 from lobsim.errors import CheckpointError, InputError
@@ -111,6 +116,15 @@ class Args:
     is charged at once for what it will cost; the optimal policy is unchanged (0: off)"""
     threads: int = 1
     """torch threads in the training process"""
+    validate_every: int = 0
+    """env steps between scorings of the greedy policy on validation episodes, at rollout
+    ends; the best network scored is the policy saved (0, the default: the last network;
+    selection did not help, measured: docs/learning.md)"""
+    validate_from: float = 0.5
+    """fraction of `total_steps` before the first validation"""
+    validate_seconds: float = 1200.0
+    """simulated seconds of validation episodes per scoring, rounded up to whole episodes
+    (2 of 600 s; market seeds of the seed's `validate` stream)"""
 
 
 class ActorCritic(nn.Module):
@@ -210,6 +224,7 @@ def _checked_args(config: dict, where: str, error: type[Exception]) -> Args:
         raise error(f"{where}: mode must be ippo, shared or mappo, got {args.mode!r}")
     if not 0.0 <= args.inv_potential <= 1e6:  # seconds; a negative one would reward holding
         raise error(f"{where}: inv_potential must be seconds in [0, 1e6], got {args.inv_potential!r}")
+    selection.check_settings(args, where, error)
     return args
 
 
@@ -261,6 +276,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     start_step = int(payload["progress"]["step"]) if payload is not None else 0
     envs = VecMarket(scenario, args.num_envs, args.seed + start_step, args.workers)
     stop = StopOnInterrupt()
+    validation = None
     try:
         A, D, N, E, T = envs.n_agents, envs.obs_size, max(envs.n_actions), args.num_envs, args.num_steps
         seats = learner_params(envs.scenario).values()
@@ -277,9 +293,13 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                    if args.inv_potential else None)
         rows: list[dict] = []
         source = warm_start(init_from, "ppo", envs, args, {"net": net}) if init_from is not None else {}
+        validation = selection.start(scenario, args)  # off the learner's path with workers
         if payload is not None:
             check_matches(payload, envs, str(resume))
-            load_state(net, payload["state_dicts"]["net"], str(resume))
+            states = payload["state_dicts"]  # "net" is the selected network; go on from the last
+            load_state(net, states.get("net_last", states["net"]), str(resume))
+            if validation is not None:
+                validation.restore(payload["progress"].get("validation"), states["net"])
             load_optimizer(optimizer, payload["state_dicts"]["optimizer"], str(resume))
             if "reward_norm" in payload["state_dicts"]:
                 reward_norm.load(payload["state_dicts"]["reward_norm"], str(resume))
@@ -301,6 +321,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         next_done = torch.zeros(E)
         t0 = time.perf_counter()
         learned = step  # env steps the networks have learned from (whole rollouts)
+        validate_from = start_step + args.validate_from * args.total_steps
         stop.install()  # Ctrl-C: drop the unfinished rollout, save a resumable checkpoint
         for iteration in range(iterations):
             left = 1 - iteration / iterations
@@ -385,26 +406,35 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                     nn.utils.clip_grad_norm_(net.parameters(), args.max_grad_norm)
                     optimizer.step()
             learned = step
+            if validation is not None and selection.due(step, T * E, args.validate_every, validate_from):
+                validation.offer(step, net, PPOPolicy(net))
         stop.restore()
+        selected, record = selection.conclude(validation, step, net, PPOPolicy(net), stop.requested)
         elapsed = time.perf_counter() - t0
+        progress_record = {"step": step, "curve": tracker.rows, "seconds": elapsed}
+        if record is not None:
+            progress_record["validation"] = record
         save_checkpoint(out / CHECKPOINT, {
             "algo": "ppo", "config": dataclasses.asdict(args), "agents": envs.names, "obs_size": D,
             "obs_sizes": envs.obs_sizes, "n_actions": envs.n_actions,
             "sides": sides,
-            "state_dicts": {"net": net.state_dict(), "optimizer": optimizer.state_dict(),
+            "state_dicts": {"net": selected, "net_last": net.state_dict(), "optimizer": optimizer.state_dict(),
                             "reward_norm": reward_norm.state()},
-            "progress": {"step": step, "curve": tracker.rows, "seconds": elapsed},
+            "progress": progress_record,
         })
-        write_curve(out, tracker.rows, f"PPO ({args.mode}) on {Path(envs.scenario.source).name}")
+        write_curve(out, tracker.rows, f"PPO ({args.mode}) on {Path(envs.scenario.source).name}",
+                    record["history"] if record is not None else None)
         done_steps = step - start_step
         return {"algo": "ppo", "steps": done_steps, "total_steps": step, "interrupted": stop.requested,
                 "steps_left": (start_step + iterations * T * E) - step, "seconds": elapsed,
                 "steps_per_second": done_steps / elapsed if elapsed else None,
                 "episodes": len(tracker.rows), "running_reward": tracker.running(), "out": str(out),
-                **source}
+                **source, **({"validation": record} if record is not None else {})}
     finally:
         stop.restore()
         envs.close()
+        if validation is not None:
+            validation.close()
 
 
 LEARNER = Learner("ppo", train, policy)

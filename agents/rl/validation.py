@@ -13,8 +13,11 @@ the validation's own, so validating draws nothing from training's random streams
 training run is the same with or without it, and the same whether the scoring runs in
 the training process or beside it.
 
-Used by DQN. PPO saves its last network: it anneals its learning rate to 0, which
-settles the end of its training.
+Used by DQN (on by default) and PPO (an option, off: its late snapshots differ by less
+than 2 validation episodes can tell, measured: docs/learning.md), with the same three
+settings (``validate_every``, ``validate_from``, ``validate_seconds``:
+:func:`check_settings`), the same schedule (:func:`due`) and the same ending
+(:func:`conclude`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,46 @@ from torch import nn
 from agents.rl.common import Policy, receive, spawn_worker, worker_loop, worker_scenario
 from lobsim import registry
 from lobsim.errors import LobsimError
+
+
+def check_settings(args: Any, where: str, error: type[Exception]) -> None:
+    """``error`` naming ``where`` unless ``args`` (a learner's ``Args``) has
+    ``validate_every >= 0`` env steps (0: no validation), ``validate_seconds`` positive
+    and finite, and ``validate_from`` a fraction of the run in [0, 1]."""
+    finite_time = 0 < args.validate_seconds < float("inf")  # False for NaN too
+    if args.validate_every < 0 or not finite_time or not 0 <= args.validate_from <= 1:
+        raise error(f"{where}: validation needs validate_every >= 0, validate_seconds positive and "
+                    f"finite, and 0 <= validate_from <= 1")
+
+
+def start(scenario: Any, args: Any) -> Validation | None:
+    """The validation a learner's ``args`` ask for (None with ``validate_every = 0``): with
+    simulation processes (``workers`` 1 or more) it scores in a process of its own."""
+    if not args.validate_every:
+        return None
+    return Validation(scenario, args.seed, args.validate_seconds, background=args.workers > 0)
+
+
+def due(step: int, advanced: int, every: int, first: float) -> bool:
+    """Whether the network at env step ``step`` (``advanced`` steps after the last check)
+    is scored: from step ``first`` on, each time ``step`` crosses a multiple of ``every``."""
+    return step >= first and step // every != (step - advanced) // every
+
+
+def conclude(validation: Validation | None, step: int, network: nn.Module, policy: Policy,
+             stopped: bool) -> tuple[dict, dict | None]:
+    """The state dict to save as the policy, and the validations' record (None without
+    validation): the best network scored, the last one (``network`` at ``step``) competing
+    too unless training was ``stopped`` early or it was just scored. Waits for the scores
+    still out."""
+    if validation is None:
+        return network.state_dict(), None
+    if not stopped and validation.last_step != step:
+        validation.offer(step, network, policy)
+    validation.finish()
+    if validation.best_state is None:  # only if every score was NaN
+        return network.state_dict(), validation.record()
+    return validation.best_state, validation.record()
 
 
 def score_episodes(env: Any, policy: Policy, seeds: list[int]) -> float:

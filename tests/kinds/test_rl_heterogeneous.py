@@ -16,7 +16,8 @@ from lobsim.errors import CheckpointError, InputError
 
 DQN_FAST = dict(num_envs=2, workers=0, learning_starts=60, batch_size=32, train_interval=2,
                 target_interval=40, buffer_size=2_000, validate_seconds=3.0)
-PPO_FAST = dict(num_envs=2, workers=0, num_steps=20, num_minibatches=2, update_epochs=2)
+PPO_FAST = dict(num_envs=2, workers=0, num_steps=20, num_minibatches=2, update_epochs=2,
+                validate_seconds=3.0)
 
 
 def test_seat_networks_have_each_seats_sizes_and_mask_the_padding():

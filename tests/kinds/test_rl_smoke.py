@@ -99,32 +99,44 @@ def test_dqn_shared_mode_trains_one_network_for_every_seat(tmp_path):
         dqn.train(scenario, steps=20, out=tmp_path / "e", mode="mappo", **DQN_FAST)
 
 
-def test_dqn_validation_changes_nothing_but_which_network_is_saved(tmp_path, monkeypatch):
+# DQN validates every 50 env steps; PPO at the end of the rollout (40 env steps) that
+# crosses a multiple of 50; a resumed run of ``more`` steps validates twice more
+VALIDATING = [(dqn, DQN_FAST, "q", 100, [50, 100, 150, 200]),
+              (ppo, PPO_FAST, "net", 120, [80, 120, 160, 200])]
+
+
+@pytest.mark.parametrize("algo,fast,key,more,steps", VALIDATING)
+def test_validation_changes_nothing_but_which_network_is_saved(tmp_path, monkeypatch, algo, fast, key,
+                                                                 more, steps):
     scenario = short_scenario(duration=1.0)
     validate = dict(validate_every=50, validate_from=0.0)
-    plain = dqn.train(scenario, steps=200, seed=3, out=tmp_path / "plain", validate_every=0, **DQN_FAST)
+    plain = algo.train(scenario, steps=200, seed=3, out=tmp_path / "plain", validate_every=0, **fast)
     assert "validation" not in plain
-    dqn.train(scenario, steps=200, seed=3, out=tmp_path / "real", **validate, **DQN_FAST)
-    assert _same(_weights(tmp_path / "real")["q_last"], _weights(tmp_path / "plain")["q"])
+    algo.train(scenario, steps=200, seed=3, out=tmp_path / "real", **validate, **fast)
+    assert _same(_weights(tmp_path / "real")[f"{key}_last"], _weights(tmp_path / "plain")[key])
 
     scores, seen = iter([0.1, 0.7, 0.3, 0.2, 0.5, 0.6]), []
 
     def scripted(self, policy):  # the network as scored, then a scripted score
-        seen.append({k: v.clone() for k, v in policy.q.state_dict().items()})
+        network = policy.q if algo is dqn else policy.net
+        seen.append({k: v.clone() for k, v in network.state_dict().items()})
         return next(scores)
 
     monkeypatch.setattr(Validation, "score", scripted)
-    run = dqn.train(scenario, steps=200, seed=3, out=tmp_path / "v", **validate, **DQN_FAST)
+    run = algo.train(scenario, steps=200, seed=3, out=tmp_path / "v", **validate, **fast)
     record = run["validation"]
-    assert [h["step"] for h in record["history"]] == [50, 100, 150, 200]
-    assert (record["best_step"], record["best_score"]) == (100, 0.7)
+    assert [h["step"] for h in record["history"]] == steps
+    assert (record["best_step"], record["best_score"]) == (steps[1], 0.7)
     saved = _weights(tmp_path / "v")
-    assert _same(saved["q"], seen[1]) and not _same(saved["q"], saved["q_last"])
-    assert _same(saved["q_last"], _weights(tmp_path / "plain")["q"])
-    # a resumed run scored on the same seeds keeps the earlier best unless it beats it
-    more = dqn.train(scenario, steps=100, resume=tmp_path / "v", out=tmp_path / "w")
-    assert [h["score"] for h in more["validation"]["history"]] == [0.1, 0.7, 0.3, 0.2, 0.5, 0.6]
-    assert more["validation"]["best_step"] == 100 and _same(_weights(tmp_path / "w")["q"], seen[1])
+    assert _same(saved[key], seen[1]) and not _same(saved[key], saved[f"{key}_last"])
+    assert _same(saved[f"{key}_last"], _weights(tmp_path / "plain")[key])
+    # a resumed run scored on the same seeds keeps the earlier best unless it beats it,
+    # and trains on from the last network, not the selected one
+    resumed = algo.train(scenario, steps=more, resume=tmp_path / "v", out=tmp_path / "w")
+    assert [h["score"] for h in resumed["validation"]["history"]] == [0.1, 0.7, 0.3, 0.2, 0.5, 0.6]
+    assert resumed["validation"]["best_step"] == steps[1] and _same(_weights(tmp_path / "w")[key], seen[1])
+    algo.train(scenario, steps=more, resume=tmp_path / "real", out=tmp_path / "r", validate_every=0)
+    assert _same(_weights(tmp_path / "w")[f"{key}_last"], _weights(tmp_path / "r")[f"{key}_last"])
 
 
 def test_dqn_learning_rate_anneals_to_zero_over_the_last_part_of_the_run(tmp_path):
