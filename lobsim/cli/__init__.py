@@ -10,6 +10,7 @@ stderr and exit code 2, with no traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import re
 import sys
@@ -51,8 +52,28 @@ def check_option(option: str, value: int | None, low: int, high: int) -> None:
         raise InputError(f"{option}: expected an integer from {low:,} to {high:,}, got {value}")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line on stderr and exit code 2, as every other
+    bad input (argparse prints its usage block first; ``--help`` still shows it)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def unknown_options(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """The message for arguments ``parser`` does not take: each named, with the closest
+    of its options where one is close (``--sed`` -> ``--seed``)."""
+    known = [o for action in parser._actions for o in action.option_strings]
+    parts = []
+    for arg in extra:
+        close = difflib.get_close_matches(arg.split("=", 1)[0], known, n=1) if arg.startswith("-") else []
+        parts.append(f"{arg} (did you mean {close[0]}?)" if close else arg)
+    return "unrecognized arguments: " + " ".join(parts)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="lobsim", description="Event-driven limit-order-book market simulator. "
                                    "`lobsim COMMAND --help` describes a command."
     )
@@ -71,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # name the subcommand's options, not the top level's
+        command = _subparser(parser, args.command) if args.command else parser
+        command.error(unknown_options(command, extra))
     if args.command is None:  # bare `lobsim`: what there is to do
         parser.print_help()
         return 0
@@ -80,6 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = lambda message, *_, **__: print(
             f"lobsim {args.command}: {message}", file=sys.stderr)
         return _dispatch(args)
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The parser of subcommand ``name`` (the deepest one, for ``bench market``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]
+    return parser
 
 
 def _dispatch(args: argparse.Namespace) -> int:

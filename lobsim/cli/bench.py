@@ -15,7 +15,7 @@ import argparse
 import importlib
 import inspect
 
-from lobsim.cli import plain_text
+from lobsim.cli import OneLineParser, plain_text, unknown_options
 from lobsim.cli.progress import ProgressBar
 from lobsim.errors import InputError
 
@@ -46,11 +46,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"give a target to measure: {', '.join(sorted(TARGETS))} "
                          "(`lobsim bench TARGET --help` lists its options)")
     module = importlib.import_module(TARGETS[args.target])
-    target = argparse.ArgumentParser(prog=f"lobsim bench {args.target}",
+    target = OneLineParser(prog=f"lobsim bench {args.target}",
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description=plain_text(inspect.cleandoc(module.__doc__ or "")))
     module.add_arguments(target)
-    options = target.parse_args(args.options)
+    options, extra = target.parse_known_args(args.options)
+    if extra:
+        target.error(unknown_options(target, extra))
     options.progress = ProgressBar(f"bench {args.target}")
     try:
         for line in module.run(options):

@@ -83,3 +83,21 @@ def test_the_old_repeats_spelling_still_parses():
     bench.add_arguments(parser)
     assert parser.parse_args([]).repeat == 3
     assert parser.parse_args(["--repeats", "5"]).repeat == 5
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["run", "x.toml", "--seed", "abc"], "lobsim run: error: argument --seed: invalid int value: 'abc'"),
+    (["run", "x.toml", "--sed", "3"], "lobsim run: error: unrecognized arguments: --sed (did you mean --seed?) 3"),
+    (["bench", "market", "--duratoin", "3"],
+     "lobsim bench market: error: unrecognized arguments: --duratoin (did you mean --duration?) 3"),
+    (["bench", "market", "--engine", "foo"], "lobsim bench market: error: argument --engine: invalid choice"),
+    (["runn"], "lobsim: error: argument COMMAND: invalid choice: 'runn'"),
+    (["run"], "lobsim run: error: the following arguments are required: scenario"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+def test_a_bad_option_is_one_line_and_exit_code_2(argv, says, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "\n" not in captured.err.strip()
+    assert captured.err.startswith(says)
