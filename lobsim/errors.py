@@ -42,8 +42,8 @@ class ResourceError(LobsimError):
 
 
 class LivelockError(LobsimError):
-    """A runaway: an agent keeps sending messages at one instant (a zero-latency feedback
-    loop that stops simulated time), or faster than the market's ``max_messages_per_ms``.
+    """A runaway: an agent keeps sending messages or setting timers at one instant (a
+    zero-latency feedback loop that stops simulated time), or sends messages faster than the market's ``max_messages_per_ms``.
     Give it latency or a rate limit, or fix its logic. ``result`` (set by
     :meth:`lobsim.sim.market.Market.run`): the run up to the stop, for diagnosis."""
 
@@ -53,6 +53,13 @@ class LivelockError(LobsimError):
         return cls(f"agent {agent!r} sent {messages:,} messages at t={now_ns / 1e9:.9f} s "
                    "without simulated time moving (a zero-latency feedback loop?); give it "
                    "latency or a rate_limit")
+
+    @classmethod
+    def timers(cls, agent: str, timers: int, now_ns: int) -> LivelockError:
+        """The error for ``agent``'s ``timers`` set at the instant ``now_ns``."""
+        return cls(f"agent {agent!r} set {timers:,} timers at t={now_ns / 1e9:.9f} s without "
+                   "simulated time moving (a timer of 0 ns set again from on_timer?); give its "
+                   "delay a floor above 0")
 
     @classmethod
     def rate(cls, agent: str, messages: int, now_ns: int, burst: int, cap: int) -> LivelockError:

@@ -20,6 +20,8 @@ cdef class Session:
     cdef public object on_report, on_market_data, on_timer
     cdef public object symbol, tick_size, initial_price
     cdef public object _to_exchange, _to_agent
+    cdef public object _timers_ns
+    cdef public Py_ssize_t _timers
     cpdef timer(self, object delay_ns, object tag=*)
     cpdef object limit(self, object side, object price, object qty, object tif=*,
                        object post_only=*, object symbol=*)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lobsim import seeding
+from lobsim.errors import LivelockError
 from lobsim.sim.latency import Leg
 from lobsim.sim.messages import (CancelRejected, CancelRequest, ModifyRequest, NewOrder,
                                  OrderAccepted, OrderCancelled, OrderFilled, OrderModified,
@@ -72,6 +73,8 @@ class Session:
         self.symbol = market.symbol
         self.tick_size = market.tick_size
         self.initial_price = exchange.initial_price
+        self._timers_ns = -1  #: the instant of the last timer set, and how many were set then
+        self._timers = 0
         # bound once: the hot path schedules them for every request and delivery
         self._to_exchange = exchange.receive
         self._to_agent = self._receive
@@ -113,7 +116,18 @@ class Session:
         return BatchedRandom(seeding.generator(self.seed_root, f"shared/{name}"))
 
     def timer(self, delay_ns: int, tag: Hashable = None) -> None:
-        """Call ``agent.on_timer(tag)`` after ``delay_ns`` ns (no latency applies)."""
+        """Call ``agent.on_timer(tag)`` after ``delay_ns`` ns (no latency applies).
+
+        :class:`~lobsim.errors.LivelockError` when this agent sets more timers at one
+        instant than the exchange takes messages from it (``Exchange.max_burst``): a timer
+        of 0 ns set again from ``on_timer`` would stop simulated time, silently."""
+        now = self.scheduler.now
+        if now != self._timers_ns:
+            self._timers_ns, self._timers = now, 1
+        else:
+            self._timers += 1
+            if self._timers > self.exchange.max_burst:
+                raise LivelockError.timers(self.name, self._timers, now)
         self.scheduler.call_later(max(int(delay_ns), 0), self.on_timer, tag)
 
     # ------------------------------------------------------------------ requests

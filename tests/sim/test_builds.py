@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from lobsim.book.orders import Side
 from lobsim.rl.env import MarketEnv
+from lobsim.errors import LivelockError
 from lobsim.scenario.loader import from_dict, load
 from lobsim.sim import build
 from lobsim.sim.agent import Agent
@@ -228,3 +229,27 @@ def test_an_order_with_ints_past_int64_is_rejected_and_the_run_is_written(engine
                           ("cancel", None, None, None), ("cancel_rejected", None, None, "unknown_id"),
                           ("modify", None, 3, None), ("cancel_rejected", None, None, "unknown_id")]
     assert (tmp_path / "run" / "events.parquet").is_file()
+
+
+class ZeroTimer(Agent):
+    """Sets its timer again for 0 ns every time it fires: simulated time would stop."""
+
+    kind = "zero_timer"
+
+    def on_start(self):
+        self.session.timer(0, "again")
+
+    def on_timer(self, tag):
+        self.session.timer(0, tag)
+
+
+@pytest.mark.parametrize("engine", ["python", "compiled"])
+def test_a_timer_of_0_ns_set_again_from_on_timer_is_stopped_not_a_hang(engine):
+    data = {"simulation": {"duration": 1.0, "seed": 1, "snapshot_interval": 0.1},
+            "market": {"tick_size": 0.01, "initial_price": 100.0},
+            "agents": [{"name": "z", "kind": "zero_timer"}]}
+    kinds = {"zero_timer": ZeroTimer}.__getitem__
+    market = Market(from_dict(data, "<test>", kinds), kinds, engine=engine)
+    market.exchange.max_burst = 500  # the guard's bound, lowered for a quick test
+    with pytest.raises(LivelockError, match=r"agent 'z' set 501 timers at t=0\.000000000 s"):
+        market.run()
