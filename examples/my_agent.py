@@ -14,8 +14,8 @@ from lobsim.sim.messages import OrderCancelled, OrderFilled, Quote, TradePrint
 class Params:
     """What a scenario may set for this kind; the loader checks each value."""
 
-    half_spread: int = field(default=2, metadata={"min": 1, "doc": "ticks from the mid to each quote"})
-    requote: float = field(default=0.5, metadata={"gt": 0.0, "doc": "seconds between quote checks"})
+    half_spread: int = field(default=2, metadata={"min": 1, "unit": "ticks", "doc": "ticks from the mid to each quote"})
+    requote: float = field(default=0.5, metadata={"gt": 0.0, "unit": "s", "doc": "seconds between quote checks"})
 
 
 class MyMaker(Agent):

@@ -29,9 +29,13 @@ AS2008_PUBLISHED: dict[float, dict[str, tuple[float, float, float]]] = {
 }
 
 
+#: Most Monte Carlo paths a reproduction takes (each path holds its state in memory at once).
+MAX_PATHS = 10**7
+
+
 def _check_paths(paths: int) -> int:
-    if not (isinstance(paths, int) and paths >= 2):
-        raise InputError(f"paths must be an integer >= 2, got {paths!r}")
+    if not (isinstance(paths, int) and 2 <= paths <= MAX_PATHS):
+        raise InputError(f"paths must be an integer from 2 to {MAX_PATHS:,}, got {paths!r}")
     return paths
 
 

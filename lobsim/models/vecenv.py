@@ -46,6 +46,10 @@ from lobsim import seeding
 _NO_QUOTE = 1e9
 
 
+#: Most steps an episode of an analytic model takes (the published ones take 200 to 1,000).
+MAX_MODEL_STEPS = 10**6
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Parameters of the analytic market-making model (units in brackets)."""
@@ -73,8 +77,9 @@ class ModelConfig:
         for name, value in positive.items():
             if not (math.isfinite(value) and value > 0):
                 raise InputError(f"model {name} must be a positive number, got {value!r}")
-        if not (isinstance(self.n_steps, int) and self.n_steps >= 1):
-            raise InputError(f"model n_steps must be an integer >= 1, got {self.n_steps!r}")
+        if not (isinstance(self.n_steps, int) and 1 <= self.n_steps <= MAX_MODEL_STEPS):
+            raise InputError(f"model n_steps must be an integer from 1 to {MAX_MODEL_STEPS:,}, "
+                             f"got {self.n_steps!r}")
         for name in ("phi", "alpha"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
