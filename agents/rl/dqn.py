@@ -85,6 +85,8 @@ class Args:
     """fraction of `total_steps` over which epsilon decays linearly"""
     max_grad_norm: float = 10.0
     """global gradient-norm clip"""
+    fused_adam: bool = False
+    """Adam's fused kernel (one pass over every parameter; the same update up to rounding)"""
     hidden: int = 64
     """width of the two ReLU hidden layers"""
     reward_scale: float = 100.0
@@ -215,7 +217,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             if payload is None:
                 raise
             raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
-        optimizer = torch.optim.Adam(q.parameters(), lr=args.learning_rate)
+        optimizer = torch.optim.Adam(q.parameters(), lr=args.learning_rate, fused=args.fused_adam)
         start_step, rows, source = 0, [], {}
         if init_from is not None:
             source = warm_start(init_from, "dqn", envs, args, {"q": q})
