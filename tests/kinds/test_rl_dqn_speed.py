@@ -33,3 +33,20 @@ def test_dqn_fused_adam_trains_deterministically_and_resumes_fused(tmp_path):
     more = dqn.train(scenario, steps=100, resume=tmp_path / "a", out=tmp_path / "d")
     assert more["steps"] == 100
     assert load_checkpoint(tmp_path / "d")["config"]["fused_adam"] is True
+
+
+def test_dqn_checkpoint_without_fused_adam_resumes_with_adams_loop(tmp_path):
+    from agents.rl.common import save_checkpoint
+
+    old = tmp_path / "old"
+    dqn.train(short_scenario(duration=1.0), steps=100, seed=1, out=old, fused_adam=False, **DQN_FAST)
+    payload = load_checkpoint(old)
+    del payload["config"]["fused_adam"]  # as saved before the setting existed
+    for group in payload["state_dicts"]["optimizer"]["param_groups"]:
+        group["fused"] = None
+    save_checkpoint(old / "policy.pt", payload)
+    dqn.train(short_scenario(duration=1.0), steps=40, resume=old, out=tmp_path / "more")
+    more = load_checkpoint(tmp_path / "more")
+    assert more["config"]["fused_adam"] is False
+    assert not more["state_dicts"]["optimizer"]["param_groups"][0]["fused"]
+    assert dqn.Args().fused_adam is True  # new runs use the fused kernel
