@@ -8,7 +8,7 @@ instead of drifting apart), its own replay samples (uniform, or proportional pri
 replay with importance weights), an epsilon-greedy schedule decayed linearly, n-step
 Double-DQN targets (online argmax, target evaluation), Huber loss, Adam and
 gradient-norm clipping. The learning rate decays linearly to 0 over the second half of
-the run (``anneal_lr_from``) and batches hold 512 transitions per seat (why, measured:
+the run (``anneal_lr_from``) and batches hold 256 transitions per seat (why, measured:
 docs/learning.md). From half the run on, the greedy policy is scored every ``validate_every`` env steps on
 validation episodes, and the best network scored is the policy saved
 (:class:`~agents.rl.validation.Validation`: a DQN's greedy policy swings from one snapshot
@@ -63,7 +63,7 @@ class Args:
     """fraction of `total_steps` after which the learning rate decays linearly to 0 (1: constant)"""
     buffer_size: int = 200_000
     """replay capacity, transitions (each holds every seat's transition of one env step)"""
-    batch_size: int = 512
+    batch_size: int = 256
     """transitions per gradient step, per seat"""
     gamma: float = 0.99
     """discount per decision step (0.99 at 0.1 s: a ~10 s horizon)"""
