@@ -55,8 +55,9 @@ class Args:
     """env steps over all parallel envs (one step = one decision of every seat)"""
     num_envs: int = 8
     """market simulations stepped in lockstep (split over `workers` processes)"""
-    workers: int = 2
-    """simulation processes (0: simulate in the training process)"""
+    workers: int = 1
+    """simulation processes (0: simulate in the training process; 1 used less CPU and wall
+    time than 2 for the README command: docs/learning.md)"""
     learning_rate: float = 5e-4
     """Adam learning rate"""
     anneal_lr_from: float = 0.5

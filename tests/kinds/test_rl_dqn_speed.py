@@ -50,3 +50,16 @@ def test_dqn_checkpoint_without_fused_adam_resumes_with_adams_loop(tmp_path):
     assert more["config"]["fused_adam"] is False
     assert not more["state_dicts"]["optimizer"]["param_groups"][0]["fused"]
     assert dqn.Args().fused_adam is True  # new runs use the fused kernel
+
+
+def test_dqn_networks_do_not_depend_on_the_number_of_simulation_processes(tmp_path):
+    # DQN's default is one simulation process (less CPU than two): the results are the same
+    scenario = short_scenario(duration=1.0)
+    run = dict(steps=120, seed=5, mode="shared", **{**DQN_FAST, "num_envs": 4})
+    for workers in (0, 1, 2):
+        dqn.train(scenario, out=tmp_path / f"w{workers}", **{**run, "workers": workers})
+    zero = _weights(tmp_path / "w0")
+    for workers in (1, 2):
+        other = _weights(tmp_path / f"w{workers}")
+        assert all(_same(zero[k], other[k]) for k in ("q", "target"))
+    assert dqn.Args().workers == 1
