@@ -8,7 +8,7 @@ instead of drifting apart), its own replay samples (uniform, or proportional pri
 replay with importance weights), an epsilon-greedy schedule decayed linearly, n-step
 Double-DQN targets (online argmax, target evaluation), Huber loss, Adam and
 gradient-norm clipping. The learning rate decays linearly to 0 over the second half of
-the run (``anneal_lr_from``) and batches hold 512 transitions per seat (why, measured:
+the run (``anneal_lr_from``) and batches hold 256 transitions per seat (why, measured:
 docs/learning.md). From half the run on, the greedy policy is scored every ``validate_every`` env steps on
 validation episodes, and the best network scored is the policy saved
 (:class:`~agents.rl.validation.Validation`: a DQN's greedy policy swings from one snapshot
@@ -55,15 +55,16 @@ class Args:
     """env steps over all parallel envs (one step = one decision of every seat)"""
     num_envs: int = 8
     """market simulations stepped in lockstep (split over `workers` processes)"""
-    workers: int = 2
-    """simulation processes (0: simulate in the training process)"""
+    workers: int = 1
+    """simulation processes (0: simulate in the training process; 1 used less CPU and wall
+    time than 2 for the README command: docs/learning.md)"""
     learning_rate: float = 5e-4
     """Adam learning rate"""
     anneal_lr_from: float = 0.5
     """fraction of `total_steps` after which the learning rate decays linearly to 0 (1: constant)"""
     buffer_size: int = 200_000
     """replay capacity, transitions (each holds every seat's transition of one env step)"""
-    batch_size: int = 512
+    batch_size: int = 256
     """transitions per gradient step, per seat"""
     gamma: float = 0.99
     """discount per decision step (0.99 at 0.1 s: a ~10 s horizon)"""
@@ -85,6 +86,9 @@ class Args:
     """fraction of `total_steps` over which epsilon decays linearly"""
     max_grad_norm: float = 10.0
     """global gradient-norm clip"""
+    fused_adam: bool = True
+    """Adam's fused kernel: the same update up to rounding, in one pass over the parameters
+    (False: the per-parameter loop of checkpoints before issue 19's round three)"""
     hidden: int = 64
     """width of the two ReLU hidden layers"""
     reward_scale: float = 100.0
@@ -179,7 +183,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
     payload = None
     if resume is not None:
         payload = load_checkpoint(resume, "dqn")
-        args = _args(payload["config"], str(resume), CheckpointError)
+        # a checkpoint without the setting was trained with Adam's loop, and goes on with it
+        args = _args({"fused_adam": False, **payload["config"]}, str(resume), CheckpointError)
     else:
         args = _args({}, "dqn")
     if resume is not None:
@@ -212,7 +217,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             if payload is None:
                 raise
             raise CheckpointError(f"{resume}: cannot rebuild the networks ({str(exc)[:120]})") from None
-        optimizer = torch.optim.Adam(q.parameters(), lr=args.learning_rate)
+        optimizer = torch.optim.Adam(q.parameters(), lr=args.learning_rate, fused=args.fused_adam)
         start_step, rows, source = 0, [], {}
         if init_from is not None:
             source = warm_start(init_from, "dqn", envs, args, {"q": q})

@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--init-from", type=Path, metavar="POLICY_DIR",
                         help="warm-start the networks from a policy trained on another scenario "
                              "(same seat spaces and network settings; a fresh run otherwise)")
-    parser.add_argument("--workers", type=int, help="simulation processes (default 2; 0: none)")
+    parser.add_argument("--workers", type=int, help="simulation processes (default: DQN 1, PPO 2; 0: none)")
     parser.add_argument("--envs", type=int, help="parallel simulations (default: the learner's)")
     parser.add_argument("--mode", choices=("independent", "shared", "ippo", "mappo"),
                         help="how seats share networks: dqn independent (default) or shared; "
