@@ -43,8 +43,8 @@ class ResourceError(LobsimError):
 
 class LivelockError(LobsimError):
     """A runaway: an agent keeps sending messages or setting timers at one instant (a
-    zero-latency feedback loop that stops simulated time), or sends messages faster than the market's ``max_messages_per_ms``.
-    Give it latency or a rate limit, or fix its logic. ``result`` (set by
+    zero-latency feedback loop that stops simulated time), or sends messages faster than
+    the market's ``max_messages_per_ms``. Give it latency or a rate limit, or fix its logic. ``result`` (set by
     :meth:`lobsim.sim.market.Market.run`): the run up to the stop, for diagnosis."""
 
     @classmethod

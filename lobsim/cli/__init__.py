@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
-    """The parser of subcommand ``name`` (the deepest one, for ``bench market``)."""
+    """The parser of subcommand ``name`` (``bench`` parses its targets' options itself)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             return action.choices[name]

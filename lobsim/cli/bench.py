@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
                          "(`lobsim bench TARGET --help` lists its options)")
     module = importlib.import_module(TARGETS[args.target])
     target = OneLineParser(prog=f"lobsim bench {args.target}",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     description=plain_text(inspect.cleandoc(module.__doc__ or "")))
+                           formatter_class=argparse.RawDescriptionHelpFormatter,
+                           description=plain_text(inspect.cleandoc(module.__doc__ or "")))
     module.add_arguments(target)
     options, extra = target.parse_known_args(args.options)
     if extra:
