@@ -15,7 +15,7 @@ from dataclasses import MISSING, dataclass
 from typing import Any
 
 from lobsim import registry
-from lobsim.scenario.schema import describe, init_fields, show
+from lobsim.scenario.schema import describe, init_fields, show, with_unit
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def parameters(kind_cls: type) -> list[Parameter]:
             default = show(f.default_factory())
         else:
             default = "required"
-        out.append(Parameter(name, describe(hints[name], f.metadata), default,
+        out.append(Parameter(name, describe(hints[name], with_unit(f.metadata)), default,
                              " ".join(str(f.metadata.get("doc", "")).split())))
     return out
 
