@@ -60,3 +60,10 @@ def test_agents_option_on_kinds(tmp_path, capsys):
     path = write(tmp_path, "quiet2.py", AGENT.format(kind="quiet_reg_2"))
     assert main(["kinds", "quiet_reg_2", "--agents", str(path)]) == 0
     assert capsys.readouterr().out.startswith("quiet_reg_2:")
+
+
+def test_a_kind_without_a_docstring_does_not_show_agents(tmp_path, capsys):
+    path = write(tmp_path, "quiet3.py", AGENT.format(kind="quiet_reg_3"))
+    assert main(["kinds", "quiet_reg_3", "--agents", str(path)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "quiet_reg_3: (no description: its class has no docstring)"

@@ -46,9 +46,10 @@ def parameters(kind_cls: type) -> list[Parameter]:
 
 
 def summary(kind_cls: type) -> str:
-    """The first paragraph of the kind's class docstring, on one line."""
-    doc = inspect.getdoc(kind_cls) or ""
-    return " ".join(doc.split("\n\n")[0].split())
+    """The first paragraph of the kind's own class docstring, on one line (not one it
+    inherits: a user's kind without a docstring would read as ``Agent``'s)."""
+    doc = inspect.cleandoc(kind_cls.__dict__.get("__doc__") or "")
+    return " ".join(doc.split("\n\n")[0].split()) or "(no description: its class has no docstring)"
 
 
 def kinds() -> dict[str, type]:
