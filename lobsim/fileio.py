@@ -138,9 +138,10 @@ def claim_output(out_dir: Path) -> None:
     """Make ``out_dir`` ready to receive a new output, before the work that fills it:
     refuse it (:class:`InputError`) if it exists and is neither empty nor lobsim's, and
     move a previous lobsim output out of sight (renamed to a temporary of this process),
-    so that a rerun that then fails leaves nothing that looks like its result. The
-    retired copy is removed when the new output is installed, or as stale by the next
-    write beside it once this process has ended."""
+    so that the work writes into a clean place. The retired copy is removed when the new
+    output is installed; if the work fails first, :func:`restore_retired` puts it back (the
+    CLI calls it whatever the outcome), and a copy left by a killed process is removed as
+    stale by the next write beside it."""
     out_dir = Path(out_dir)
     check_creatable(out_dir)
     parent = out_dir.parent if str(out_dir.parent) else Path(".")
@@ -154,10 +155,35 @@ def claim_output(out_dir: Path) -> None:
     if not is_lobsim_output(out_dir):
         raise InputError(f"{out_dir} is a directory that lobsim did not write (no {MARKER} "
                          "file); choose another output directory or remove it")
+    retired = parent / f"{_tag(out_dir.name)}{secrets.token_hex(4)}.old"
     try:
-        os.replace(out_dir, parent / f"{_tag(out_dir.name)}{secrets.token_hex(4)}.old")
+        os.replace(out_dir, retired)
     except OSError as exc:
         raise InputError(f"cannot replace {out_dir}: {exc.strerror or exc}") from None
+    _retired[out_dir.absolute()] = retired.absolute()
+
+
+#: out_dir -> its previous output, retired by :func:`claim_output` in this process and not yet
+#: replaced by a new one (:func:`staged_directory` forgets it once the new output is in place).
+_retired: dict[Path, Path] = {}
+
+
+def restore_retired() -> list[Path]:
+    """Put back the previous outputs this process retired whose new output never came (the
+    work failed or was interrupted before it was installed), so that a failed rerun loses
+    nothing. An ``out_dir`` that holds something again (an interrupted training's
+    resumable checkpoint) keeps it; its retired copy is removed as stale later, as before.
+    Returns the directories restored. O(outputs retired)."""
+    restored = []
+    for out_dir, retired in list(_retired.items()):
+        del _retired[out_dir]
+        with contextlib.suppress(OSError):
+            if out_dir.is_dir() and not any(out_dir.iterdir()):
+                out_dir.rmdir()  # an empty directory the failed work left: the old one goes back
+            if retired.is_dir() and not out_dir.exists():
+                os.replace(retired, out_dir)
+                restored.append(out_dir)
+    return restored
 
 
 @contextlib.contextmanager
@@ -183,6 +209,7 @@ def staged_directory(out_dir: Path, last: str | None = None) -> Iterator[Path]:
         yield staging
         (staging / MARKER).write_text("written by lobsim; the directory is replaced as a whole\n")
         _install(staging, out_dir, last)
+        _retired.pop(out_dir.absolute(), None)
         for entry in os.scandir(parent):  # the previous output this process retired
             if entry.name.startswith(_tag(out_dir.name)) and entry.name.endswith(".old"):
                 _remove(Path(entry.path))

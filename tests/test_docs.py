@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from lobsim.cli import COMMANDS, main
 from lobsim import registry
-from lobsim.scenario import reference
+from lobsim.scenario import load, reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,6 +38,8 @@ def test_readme_python_block_runs(tmp_path, monkeypatch):
     exec(compile(block.replace('"runs/mine"', repr(str(tmp_path / "mine"))), "README.md", "exec"),
          namespace)
     assert (tmp_path / "mine" / "summary.json").is_file()
+    resolved = load(tmp_path / "mine" / "scenario.resolved.toml")  # a scenario, not an empty file
+    assert resolved.agents == namespace["scenario"].agents
     assert namespace["env"].possible_agents == ["maker_0", "maker_1"]
 
 

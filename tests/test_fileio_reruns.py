@@ -14,7 +14,7 @@ import pytest
 
 from lobsim.cli import main
 from lobsim.errors import InputError
-from lobsim.fileio import MARKER, atomic_write, claim_output, staged_directory
+from lobsim.fileio import MARKER, atomic_write, claim_output, restore_retired, staged_directory
 
 SCENARIO = Path(__file__).resolve().parent / "fuzz" / "run-edge-scripted-at-max.toml"
 
@@ -96,17 +96,29 @@ def test_an_empty_directory_and_a_legacy_output_are_accepted(tmp_path):
     assert sorted(p.name for p in legacy.iterdir()) == [MARKER, "b.txt"]
 
 
-def test_a_failed_rerun_leaves_nothing_that_looks_like_its_result(tmp_path, capsys, monkeypatch):
+def test_a_failed_rerun_puts_the_previous_output_back_and_says_so(tmp_path, capsys, monkeypatch):
     from lobsim.sim.market import Market
 
     out = tmp_path / "run"
     assert main(["run", str(SCENARIO), "--out", str(out), "--no-progress"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
 
     def crash(self, progress=None):
         raise KeyboardInterrupt  # Ctrl-C in the middle of the rerun
 
     monkeypatch.setattr(Market, "run", crash)
     assert main(["run", str(SCENARIO), "--out", str(out), "--no-progress"]) == 130
-    assert not out.exists()  # the previous run was retired before running, not left looking new
-    (retired,) = list(tmp_path.iterdir())
-    assert retired.name.startswith(".run.lobsim-") and (retired / "summary.json").exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "interrupted" in err and f"{out.absolute()} is kept" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no hidden copy left beside it
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_rerun_that_succeeds_leaves_no_retired_copy_to_restore(tmp_path):
+    out = tmp_path / "out"
+    for text in ("first", "second"):
+        with staged_directory(out) as staging:
+            (staging / "a.txt").write_text(text)
+    assert restore_retired() == []
+    assert (out / "a.txt").read_text() == "second" and len(list(tmp_path.iterdir())) == 1

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from lobsim import __version__, registry
+from lobsim import __version__, fileio, registry
 from lobsim.errors import LobsimError, missing_extra
 
 #: Subcommand modules, in the order ``lobsim --help`` lists them.
@@ -116,23 +116,38 @@ def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
 
 def _dispatch(args: argparse.Namespace) -> int:
     try:
+        return _call(args)
+    finally:  # whatever happened, a failed rerun loses nothing (a no-op after _kept)
+        fileio.restore_retired()
+
+
+def _kept() -> str:
+    """Put back the previous output a failed command retired; the end of its error line."""
+    restored = fileio.restore_retired()
+    return f" (the previous output in {', '.join(map(str, restored))} is kept)" if restored else ""
+
+
+def _call(args: argparse.Namespace) -> int:
+    try:
         for path in getattr(args, "agents", None) or ():  # the user named their code: run it
             registry.load_agent_file(path)
         return int(args.func(args) or 0)
     except LobsimError as exc:
-        print(f"lobsim {args.command}: error: {exc}", file=sys.stderr)
+        print(f"lobsim {args.command}: error: {exc}{_kept()}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
         missing = missing_extra(exc)
         if missing is None:
             raise
-        print(f"lobsim {args.command}: error: {missing}", file=sys.stderr)
+        print(f"lobsim {args.command}: error: {missing}{_kept()}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `lobsim replay ... | head`
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print(f"lobsim {args.command}: interrupted", file=sys.stderr)
+        # a progress bar may be open on the line (a terminal only): the message goes below it
+        below = "\n" if sys.stderr.isatty() else ""
+        print(f"{below}lobsim {args.command}: interrupted{_kept()}", file=sys.stderr)
         return 130
 
 

@@ -9,8 +9,10 @@ import math
 from pathlib import Path
 
 from lobsim.cli import add_agents_option
+from lobsim.errors import LobsimError
 
 STUDIES = ("collusion",)
+DEFAULT_BASE = Path("scenarios/collusion.toml")  # relative to the current directory
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,9 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "DIR/collusion.csv, DIR/collusion.png, DIR/runs.json and DIR/policies/, "
                     "all at once at the end.")
     parser.add_argument("study", choices=STUDIES, help="the study to run")
-    parser.add_argument("--base", type=Path, default=Path("scenarios/collusion.toml"),
+    parser.add_argument("--base", type=Path, default=DEFAULT_BASE,
                         help="base scenario with one [[agents]] table of kind learner "
-                             "(default scenarios/collusion.toml)")
+                             f"(default {DEFAULT_BASE}, from a checkout of lobsim)")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--budget", type=int, help="env steps per training (default 30000)")
     parser.add_argument("--seeds", type=int, help="training seeds K per cell (default 3)")
@@ -50,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from lobsim.rl.studies.collusion_table import format_table, write_study
 
     options = _options(args, QUICK if args.quick else StudyOptions())
+    if args.base == DEFAULT_BASE and not DEFAULT_BASE.is_file():
+        raise LobsimError(f"{DEFAULT_BASE}: no such file here (the default base is the "
+                          "checkout's: run from lobsim's folder, or pass --base)")
     base = load_scenario(args.base)
     learner_table(base)
     bar = None if args.no_progress else ProgressBar("collusion study")

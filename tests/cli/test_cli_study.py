@@ -82,3 +82,10 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, says):
     assert main(["study", "collusion", *base, *argv, "--out", str(out), "--no-progress"]) == 2
     assert says in one_line(capsys)
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_the_default_base_outside_a_checkout_says_how_to_name_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here
+    assert main(["study", "collusion", "--quick", "--out", "out", "--no-progress"]) == 2
+    assert "pass --base" in one_line(capsys)
+    assert list(tmp_path.iterdir()) == []
