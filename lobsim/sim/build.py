@@ -31,8 +31,8 @@ from typing import Any
 #: one's imports of the others come first.
 MODULES = (
     "lobsim.units", "lobsim.sim.streams", "lobsim.sim.latency", "lobsim.sim.owners", "lobsim.sim.ledger",
-    "lobsim.sim.recorder", "lobsim.sim.scheduler", "lobsim.sim.agent", "lobsim.sim.gateway",
-    "lobsim.sim.exchange", "agents.tracking", "agents.poisson", "agents.santa_fe",
+    "lobsim.sim.requests", "lobsim.sim.recorder", "lobsim.sim.scheduler", "lobsim.sim.agent",
+    "lobsim.sim.gateway", "lobsim.sim.exchange", "agents.tracking", "agents.poisson", "agents.santa_fe",
     "agents.looking", "agents.hawkes", "agents.queue_reactive", "agents.metaorder",
     "agents.fundamental", "agents.momentum", "agents.informed", "agents.scripted",
     "agents.maker", "agents.fixed_spread", "agents.avellaneda_stoikov", "agents.execution",

@@ -7,6 +7,7 @@ from lobsim.sim.gateway cimport Session
 from lobsim.sim.ledger cimport Ledger
 from lobsim.sim.owners cimport Owners
 from lobsim.sim.recorder cimport Recorder
+from lobsim.sim.requests cimport Request
 from lobsim.sim.scheduler cimport Scheduler
 
 @cython.final
@@ -40,18 +41,19 @@ cdef class Exchange:
     cdef public object _last_id
     cdef public dict _traffic
     cpdef object new_order_id(self)
-    cpdef receive(self, tuple arg)
+    @cython.locals(session=Session)
+    cpdef receive(self, Request request)
     cpdef _guard(self, str name, Traffic traffic, object now)
     @cython.locals(box=list)
-    cpdef _new_order(self, Session session, object request, dict outbox)
-    cpdef _cancel(self, Session session, object request, dict outbox)
-    cpdef _modify(self, Session session, object request, dict outbox)
-    cpdef bint _owns(self, Session session, object request, dict outbox) except -1
+    cpdef _new_order(self, Session session, Request request, dict outbox)
+    cpdef _cancel(self, Session session, Request request, dict outbox)
+    cpdef _modify(self, Session session, Request request, dict outbox)
+    cpdef bint _owns(self, Session session, Request request, dict outbox) except -1
     @cython.locals(box=list)
-    cpdef _refuse(self, Session session, object request, object reason, dict outbox)
+    cpdef _refuse(self, Session session, Request request, object reason, dict outbox)
     @cython.locals(order=OrderRecord)
     cpdef object _symbol_of(self, object order_id)
-    cpdef _apply(self, Venue venue, list reports, dict outbox, object request=*, object session=*)
+    cpdef _apply(self, Venue venue, list reports, dict outbox, Request request=*, object session=*)
     @cython.locals(orders=dict, order=OrderRecord)
     cpdef _retire(self, Venue venue, list reports)
     @cython.locals(maker=OrderRecord, taker=OrderRecord, box=list, maker_session=Session, taker_session=Session,

@@ -23,11 +23,11 @@ from lobsim.scenario.config import MarketConfig
 from lobsim.errors import LivelockError
 from lobsim.sim.ledger import Ledger, in_range
 from lobsim.sim.owners import Owners
-from lobsim.sim.messages import (FEEDS, CancelRejected, CancelRequest, Depth, ModifyRequest,
-                                 NewOrder, OrderAccepted, OrderCancelled, OrderFilled,
-                                 OrderModified, OrderRejected, Quote, Request, TradePrint)
+from lobsim.sim.messages import (FEEDS, CancelRejected, Depth, OrderAccepted, OrderCancelled,
+                                 OrderFilled, OrderModified, OrderRejected, Quote, TradePrint)
 from lobsim.book.orders import CancelCause, RejectReason, Side
 from lobsim.sim.recorder import Recorder
+from lobsim.sim.requests import Request
 from lobsim.book.reports import Cancelled, Modified, Rejected, Traded
 from lobsim.sim.scheduler import Scheduler
 from lobsim.units import NS_PER_SECOND, price_to_ticks
@@ -129,9 +129,9 @@ class Exchange:
 
     # ------------------------------------------------------------------ requests
 
-    def receive(self, arg: tuple[Session, Request]) -> None:
+    def receive(self, request: Request) -> None:
         """A request reaches the exchange (scheduled by the sender's session)."""
-        session, request = arg
+        session = request.session
         now = self.scheduler.now
         self.messages += 1
         traffic = self._traffic.get(session)
@@ -182,16 +182,17 @@ class Exchange:
         arrivals.append(now)
         return False
 
-    def _new_order(self, session: Session, request: NewOrder, outbox: Outbox) -> None:
-        op, order_id, symbol, side, price, qty, tif, post_only = request
+    def _new_order(self, session: Session, request: Request, outbox: Outbox) -> None:
+        order_id, symbol, side, price, qty = (request.order_id, request.symbol, request.side,
+                                              request.price, request.qty)
         venue = self.venues.get(symbol) if isinstance(symbol, str) else None
         if venue is None:
             self._refuse(session, request, RejectReason.UNKNOWN_SYMBOL, outbox)
             return
         owner = session if session.self_trade_prevention else order_id
         book = venue.book
-        if op == "limit":
-            reports = book.limit(order_id, owner, side, price, qty, tif, post_only)
+        if request.op == "limit":
+            reports = book.limit(order_id, owner, side, price, qty, request.tif, request.post_only)
         else:
             reports = book.market(order_id, owner, side, qty)
         if reports and type(reports[0]) is Rejected:
@@ -206,21 +207,20 @@ class Exchange:
         self._apply(venue, reports, outbox)
         self._quote_if_changed(venue, outbox)
 
-    def _cancel(self, session: Session, request: CancelRequest, outbox: Outbox) -> None:
+    def _cancel(self, session: Session, request: Request, outbox: Outbox) -> None:
         if self._owns(session, request, outbox):
             venue = self.venues[self._symbol_of(request.order_id)]
             self._apply(venue, venue.book.cancel(request.order_id), outbox, request, session)
             self._quote_if_changed(venue, outbox)
 
-    def _modify(self, session: Session, request: ModifyRequest, outbox: Outbox) -> None:
+    def _modify(self, session: Session, request: Request, outbox: Outbox) -> None:
         if self._owns(session, request, outbox):
             venue = self.venues[self._symbol_of(request.order_id)]
             reports = venue.book.modify(request.order_id, qty=request.qty, price=request.price)
             self._apply(venue, reports, outbox, request, session)
             self._quote_if_changed(venue, outbox)
 
-    def _owns(self, session: Session, request: CancelRequest | ModifyRequest,
-              outbox: Outbox) -> bool:
+    def _owns(self, session: Session, request: Request, outbox: Outbox) -> bool:
         """Whether the order a cancel/modify names was accepted from the sender, live or
         finished (the book then answers: a finished order is ``unknown_id`` to it); else
         refuse: ``unknown_id`` if no order was accepted under that id, else ``not_owner``."""
@@ -236,7 +236,7 @@ class Exchange:
         now = self.scheduler.now
         op, order_id = request.op, request.order_id
         box = self._box(outbox, session)
-        if type(request) is NewOrder:
+        if op == "limit" or op == "market":
             item: Any = _new(OrderRejected, (order_id, request.symbol, VALUE[reason], now, box[0]))
             kind = "rejected"
         else:

@@ -1,6 +1,7 @@
 # Types lobsim/sim/gateway.py when Cython compiles it (pure-Python mode); see that module.
 
 from lobsim.sim.latency cimport Leg
+from lobsim.sim.requests cimport Request, new_request
 from lobsim.sim.scheduler cimport Scheduler
 from lobsim.sim.streams cimport BatchedRandom
 
@@ -28,6 +29,6 @@ cdef class Session:
     cpdef object market(self, object side, object qty, object symbol=*)
     cpdef cancel(self, object order_id)
     cpdef modify(self, object order_id, object qty=*, object price=*)
-    cpdef _send(self, object request)
+    cpdef _send(self, Request request)
     cpdef deliver(self, object arrival_ns, list items)
     cpdef _receive(self, list items)

@@ -18,9 +18,9 @@ import numpy as np
 from lobsim import seeding
 from lobsim.errors import LivelockError
 from lobsim.sim.latency import Leg
-from lobsim.sim.messages import (CancelRejected, CancelRequest, ModifyRequest, NewOrder,
-                                 OrderAccepted, OrderCancelled, OrderFilled, OrderModified,
-                                 OrderRejected, Request)
+from lobsim.sim.messages import (CancelRejected, OrderAccepted, OrderCancelled, OrderFilled,
+                                 OrderModified, OrderRejected)
+from lobsim.sim.requests import Request, new_request
 from lobsim.book.orders import Side, TimeInForce
 from lobsim.sim.scheduler import Scheduler
 from lobsim.sim.streams import BatchedRandom
@@ -28,9 +28,6 @@ from lobsim.units import price_to_ticks, seconds_to_ns
 
 if TYPE_CHECKING:
     from lobsim.sim.exchange import Exchange
-
-#: Builds a request without the Python frame of a NamedTuple's own constructor (hot path).
-_new = tuple.__new__
 
 #: Types delivered to ``on_report``; everything else goes to ``on_market_data``.
 REPORT_TYPES = frozenset({OrderAccepted, OrderRejected, OrderFilled, OrderCancelled,
@@ -136,28 +133,28 @@ class Session:
               post_only: bool = False, symbol: str | None = None) -> int:
         """Send a limit order (price ticks, qty lots); return its exchange order id."""
         order_id = self.exchange.new_order_id()
-        self._send(_new(NewOrder, ("limit", order_id, symbol or self.symbol, side, _plain(price),
-                                   _plain(qty), tif, post_only)))
+        self._send(new_request(self, "limit", order_id, symbol or self.symbol, side, _plain(price),
+                               _plain(qty), tif, post_only))
         return order_id
 
     def market(self, side: Side, qty: int, symbol: str | None = None) -> int:
         """Send a market order (qty lots); return its exchange order id."""
         order_id = self.exchange.new_order_id()
-        self._send(_new(NewOrder, ("market", order_id, symbol or self.symbol, side, None, _plain(qty),
-                                   TimeInForce.GTC, False)))
+        self._send(new_request(self, "market", order_id, symbol or self.symbol, side, None,
+                               _plain(qty), TimeInForce.GTC, False))
         return order_id
 
     def cancel(self, order_id: int) -> None:
         """Ask to cancel one of this agent's orders."""
-        self._send(_new(CancelRequest, ("cancel", order_id)))
+        self._send(new_request(self, "cancel", order_id))
 
     def modify(self, order_id: int, qty: int | None = None, price: int | None = None) -> None:
         """Ask to change one of this agent's orders (qty lots and/or price ticks)."""
-        self._send(_new(ModifyRequest, ("modify", order_id, _plain(qty), _plain(price))))
+        self._send(new_request(self, "modify", order_id, qty=_plain(qty), price=_plain(price)))
 
     def _send(self, request: Request) -> None:
         now = self.scheduler.now
-        self.scheduler.call_later(self.inbound.arrival(now) - now, self._to_exchange, (self, request))
+        self.scheduler.call_later(self.inbound.arrival(now) - now, self._to_exchange, request)
 
     # ------------------------------------------------------------------ deliveries
 

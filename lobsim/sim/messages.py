@@ -1,8 +1,7 @@
-"""What crosses the gateway: requests from agents, and the exchange's order reports and
-market data.
+"""What the exchange sends back through the gateway: order reports and market data.
 
-Requests (:class:`NewOrder`, :class:`CancelRequest`, :class:`ModifyRequest`) carry what
-the agent passed, unchecked: the exchange checks them and answers a bad one with a reject.
+(Requests on their way to the exchange are :class:`lobsim.sim.requests.Request` records,
+which no agent sees.)
 
 Every message carries two timestamps, integer nanoseconds of simulated time:
 ``exchange_ns`` (when the exchange did it) and ``local_ns`` (when the agent receives
@@ -15,39 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from lobsim.book.orders import Side, TimeInForce
-
-
-class NewOrder(NamedTuple):
-    """A limit (``op`` "limit") or market (``op`` "market") order on its way to the exchange."""
-
-    op: str
-    order_id: int
-    symbol: str
-    side: Side
-    price: int | None  #: ticks; None for a market order
-    qty: int  #: lots
-    tif: TimeInForce = TimeInForce.GTC
-    post_only: bool = False
-
-
-class CancelRequest(NamedTuple):
-    """A request to cancel one of the sender's orders."""
-
-    op: str  #: "cancel"
-    order_id: int
-
-
-class ModifyRequest(NamedTuple):
-    """A request to change one of the sender's orders (None: that field stays)."""
-
-    op: str  #: "modify"
-    order_id: int
-    qty: int | None  #: lots
-    price: int | None  #: ticks
-
-
-Request = NewOrder | CancelRequest | ModifyRequest
+from lobsim.book.orders import Side
 
 
 class OrderAccepted(NamedTuple):

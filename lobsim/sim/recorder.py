@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from lobsim.sim.ledger import INT64_MAX, INT64_MIN
-from lobsim.sim.messages import ModifyRequest, NewOrder, Request
+from lobsim.sim.requests import Request
 
 COLUMNS = ("seq", "time_ns", "kind", "agent", "order_id", "side", "price", "qty", "flag")
 #: Every ``kind``, in the order of the compiled engine's codes.
@@ -139,17 +139,18 @@ class Recorder:
         """Record a request as it reaches the exchange (values are checked later)."""
         rows = self.rows
         seq = self.flushed + len(rows)
+        op = request.op
         order_id = _plain_int(request.order_id)
-        if type(request) is NewOrder:
+        if op == "limit" or op == "market":
             side = request.side
             side = int(side) if type(side) is not bool and side in (1, -1) else None
-            rows.append((seq, time_ns, request.op, agent, order_id, side,
+            rows.append((seq, time_ns, op, agent, order_id, side,
                          _plain_int(request.price), _plain_int(request.qty), None))
-        elif type(request) is ModifyRequest:
-            rows.append((seq, time_ns, request.op, agent, order_id, None,
+        elif op == "modify":
+            rows.append((seq, time_ns, op, agent, order_id, None,
                          _plain_int(request.price), _plain_int(request.qty), None))
         else:
-            rows.append((seq, time_ns, request.op, agent, order_id, None, None, None, None))
+            rows.append((seq, time_ns, op, agent, order_id, None, None, None, None))
         if len(rows) >= self.batch_rows:
             self.flush()
 
