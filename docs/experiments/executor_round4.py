@@ -11,6 +11,12 @@ that edge and those spreads.
 
     python docs/experiments/executor_round4.py power runs/exec4/undiscounted/cells/*/evaluation.json
     python docs/experiments/executor_round4.py power diag.json --edge 0.15
+    python docs/experiments/executor_round4.py timing SCENARIO POLICY_DIR [POLICY_DIR ...] --seed 777
+
+``timing``: when the order is bought: per policy, TWAP beside its makers, then its trained
+executor beside the same makers: the mean lots executed
+and the mid's mean move from the arrival (ticks) at 5, 10, 20 and 30 s after the arrival,
+and the reward, on the ``--seed`` episodes (reuses round three's episode loop).
 """
 
 from __future__ import annotations
@@ -60,13 +66,52 @@ def power(paths: list[Path], edge: float | None) -> None:
               f"{ns[0]} / {ns[1]} / {ns[2]}")
 
 
+def timing(scenario_path: str, policies: list[Path], seed: int, n: int) -> None:
+    from executor_round3 import episodes  # the same folder: run this file as a script
+
+    from lobsim.rl.env import MarketEnv, load_scenario
+    from lobsim.rl.evaluation import baseline_params, baseline_scenario, held_out_seeds, load_policy
+    from lobsim.rl.executor import without_shaping
+
+    seeds = held_out_seeds(seed, n)
+    env = MarketEnv(without_shaping(load_scenario(scenario_path)))
+    twap, _ = baseline_scenario(env, "twap", baseline_params(env, "twap", {}, None), "executor")
+    runs = []
+    for path in policies:
+        policy = load_policy(path)[0]
+        runs += [(f"TWAP beside {path.name}'s makers", twap, policy), (str(path), env.scenario, policy)]
+    steps = [10, 20, 40, 60]  # decisions of 0.5 s after the arrival: 5, 10, 20, 30 s
+    for name, scenario, controller in runs:
+        lots, moves = [], []
+
+        def record(e, meter, o):
+            if meter.arrival2 is not None:
+                lots[-1].append(meter.executed(e.market.ledger))
+                moves[-1].append((e.market.exchange.venues[e.scenario.market.symbol].mid2 - meter.arrival2) / 2)
+
+        rewards = []
+        for s in seeds:
+            lots.append([])
+            moves.append([])
+            rewards += episodes(env, scenario, controller, [s], record)
+        at = ", ".join(f"{np.mean([ep[k] for ep in lots]):5.1f} lots {np.mean([ep[k] for ep in moves]):+5.2f} ticks"
+                       for k in steps)
+        print(f"{name:48s} at 5/10/20/30 s: {at}; reward {np.mean(rewards):+.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("power",))
-    parser.add_argument("reports", nargs="+", type=Path, help="evaluation reports (JSON) on diagnostic seeds")
-    parser.add_argument("--edge", type=float, help="the edge to plan for (default: each report's and their mean)")
+    parser.add_argument("what", choices=("power", "timing"))
+    parser.add_argument("paths", nargs="+", help="power: evaluation reports (JSON) on diagnostic seeds; "
+                                                 "timing: SCENARIO POLICY_DIR [POLICY_DIR ...]")
+    parser.add_argument("--edge", type=float, help="power: the edge to plan for (default: each report's and their mean)")
+    parser.add_argument("--seed", type=int, default=777, help="timing: the held-out seeds' seed")
+    parser.add_argument("--episodes", type=int, default=20)
     args = parser.parse_args()
-    power(args.reports, args.edge)
+    if args.what == "power":
+        power([Path(p) for p in args.paths], args.edge)
+    else:
+        timing(args.paths[0], [Path(p) for p in args.paths[1:]], args.seed, args.episodes)
 
 
 if __name__ == "__main__":
