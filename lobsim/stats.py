@@ -2,12 +2,15 @@
 
 An interval is never reported on fewer than two values: a single value has no spread to
 estimate, and a zero-width interval would read as certainty. Callers print ``n/a``.
+:func:`episodes_to_separate` is the matching power calculation: how many paired episodes
+two such intervals need so as not to overlap.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from statistics import NormalDist
 
 import numpy as np
 
@@ -49,3 +52,31 @@ def ci95(values: Iterable[float]) -> list[float] | None:
     """[low, high] of the 95% Student-t interval of the mean; None below two values."""
     mean, half = mean_ci95(values)
     return None if half is None else [mean - half, mean + half]
+
+
+def episodes_to_separate(edge: float, sd_a: float, sd_b: float, sd_diff: float,
+                         power: float = 0.8, max_n: int = 1_000_000) -> int:
+    """The fewest episodes N (>= 2) at which two controllers run on the same N seeds, the
+    first ahead by ``edge`` on average, show separate 95% intervals with probability
+    ``power``: N such that ``edge - z(power) sd_diff / sqrt(N) >= t95(N - 1) (sd_a + sd_b) /
+    sqrt(N)``.
+
+    ``sd_a``, ``sd_b``: each controller's episode-to-episode standard deviation (an interval
+    is ``t95 sd / sqrt(N)`` each side, so two do not overlap when the means differ by more
+    than the sum); ``sd_diff``: that of the per-seed difference, which sets how far the
+    observed difference of means falls short of ``edge`` (paired seeds: the same
+    difference). The standard deviations are taken as known (their estimates from a
+    pilot, e.g. diagnostic seeds); the answer is as good as they are. Units: any, the
+    same for all four. ValueError when ``edge <= 0``, a standard deviation is negative,
+    ``power`` is outside (0, 1), or no N up to ``max_n`` suffices. O(N) evaluations of t95.
+    """
+    if not edge > 0:
+        raise ValueError(f"no number of episodes separates an edge of {edge}")
+    if min(sd_a, sd_b, sd_diff) < 0 or not 0 < power < 1:
+        raise ValueError(f"standard deviations must be >= 0 and power in (0, 1), "
+                         f"got {sd_a}, {sd_b}, {sd_diff}, {power}")
+    z = NormalDist().inv_cdf(power)
+    for n in range(2, max_n + 1):
+        if edge * math.sqrt(n) >= t95(n - 1) * (sd_a + sd_b) + z * sd_diff:
+            return n
+    raise ValueError(f"more than {max_n} episodes would be needed")

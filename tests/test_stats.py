@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from lobsim.stats import _T95, ci95, mean_ci95, t95
+from lobsim.stats import _T95, ci95, episodes_to_separate, mean_ci95, t95
 
 
 def test_ci95_is_the_student_t_interval():
@@ -36,3 +36,35 @@ def test_quantiles_continue_the_table_beyond_30_degrees_of_freedom():
         assert t95(df) == pytest.approx(exact, abs=5e-4)
     with pytest.raises(ValueError):
         t95(0)
+
+
+def test_episodes_to_separate_is_the_smallest_n_that_meets_the_condition():
+    n = episodes_to_separate(0.25, 0.55, 0.6, 0.6)
+    z = 0.8416212335729143  # the normal quantile of 0.8
+    def ok(k):
+        return 0.25 * math.sqrt(k) >= t95(k - 1) * 1.15 + z * 0.6
+    assert ok(n) and not ok(n - 1)
+    assert 100 < n < 200  # (1.97 x 1.15 + 0.84 x 0.6) / 0.25 = 11.1: about 123
+    # a larger edge, smaller spreads or a lower power need fewer episodes
+    assert episodes_to_separate(0.5, 0.55, 0.6, 0.6) < n
+    assert episodes_to_separate(0.25, 0.3, 0.3, 0.6) < n
+    assert episodes_to_separate(0.25, 0.55, 0.6, 0.6, power=0.5) < n
+
+
+def test_simulated_pairs_separate_about_as_often_as_the_power_says():
+    rng = np.random.default_rng(5)
+    n = episodes_to_separate(0.3, 0.6, 0.6, 0.6, power=0.8)
+    cov = [[0.36, 0.18], [0.18, 0.36]]  # sd 0.6 each, correlation 0.5: sd of the difference 0.6
+    hits = 0
+    for _ in range(400):
+        x = rng.multivariate_normal([0.3, 0.0], cov, size=n)
+        hits += ci95(x[:, 0])[0] > ci95(x[:, 1])[1]
+    assert 0.7 < hits / 400 < 0.9
+
+
+@pytest.mark.parametrize("args", [(0.0, 1, 1, 1), (-0.1, 1, 1, 1), (0.1, -1, 1, 1), (0.1, 1, 1, 1, 1.0)])
+def test_episodes_to_separate_refuses_what_has_no_answer(args):
+    with pytest.raises(ValueError):
+        episodes_to_separate(*args)
+    with pytest.raises(ValueError, match="more than 10"):
+        episodes_to_separate(0.01, 1, 1, 1, max_n=10)

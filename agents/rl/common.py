@@ -271,6 +271,7 @@ class VecMarket:
         self.obs_sizes = [probe.sizes[n][0] for n in self.names]
         self.obs_size = max(self.obs_sizes)  #: observations are zero-padded to this
         self.n_actions = [probe.action_space(n).n for n in self.names]
+        self.roles = [probe.classes[n].role for n in self.names]  #: "maker", "executor", ...
         self.steps_per_episode = probe.max_steps
         self.team = probe.team
         self.n_envs = n_envs

@@ -68,6 +68,10 @@ class Args:
     """transitions per gradient step, per seat"""
     gamma: float = 0.99
     """discount per decision step (0.99 at 0.1 s: a ~10 s horizon)"""
+    executor_gamma: float = 0.0
+    """discount per decision step of the executor seats (0: `gamma`). The executor's task is
+    an undiscounted sum over a finite horizon, which 1.0 learns as it is; its shaping needs
+    the same value as `shaping_discount`"""
     n_step: int = 3
     """n-step returns: targets sum n rewards (cut at an episode's end), then bootstrap"""
     tau: float = 1.0
@@ -147,6 +151,15 @@ def policy(payload: dict) -> QPolicy:
     return QPolicy(q)
 
 
+def seat_discounts(args: Args, roles: list[str]) -> np.ndarray:
+    """The discount per decision of each seat (float64, in seat order): ``executor_gamma``
+    for executor seats when it is set (> 0), ``gamma`` for every other seat. Its powers are
+    rounded to float32 where they meet the float32 rewards, as a Python float's were: runs
+    without ``executor_gamma`` learn the same bits as before it existed."""
+    own = args.executor_gamma if args.executor_gamma > 0 else args.gamma
+    return np.array([own if role == "executor" else args.gamma for role in roles])
+
+
 def gather(buf: np.ndarray, idx: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out[a, b] = buf[idx[a, b], a]``: seat ``a``'s sampled rows of a replay array
     ``buf`` (capacity, seats, ...) for sampled transitions ``idx`` (seats, batch), written
@@ -168,6 +181,8 @@ def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args
     args = make_args(Args, config, where, "dqn", error)
     if args.mode not in MODES:
         raise error(f"{where}: mode must be {' or '.join(MODES)}, got {args.mode!r}")
+    if not 0 <= args.executor_gamma <= 1:
+        raise error(f"{where}: executor_gamma must be between 0 and 1, got {args.executor_gamma}")
     if not 0 <= args.anneal_lr_from <= 1:
         raise error(f"{where}: anneal_lr_from must be between 0 and 1, got {args.anneal_lr_from}")
     selection.check_settings(args, where, error)
@@ -234,6 +249,8 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             start_step = int(payload["progress"]["step"])
             rows = list(payload["progress"]["curve"])
         target.load_state_dict(q.state_dict())
+        gammas = seat_discounts(args, envs.roles)  # (A,): per seat
+        bootstrap = torch.as_tensor(gammas ** args.n_step, dtype=torch.float32)[:, None]
 
         cap = args.buffer_size
         buf_obs = np.zeros((cap, A, D), np.float32)
@@ -282,7 +299,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             with torch.no_grad():
                 best = q(nxt).argmax(-1, keepdim=True)  # Double DQN: online argmax ...
                 next_q = target(nxt).gather(-1, best).squeeze(-1)  # ... target evaluation
-                y = rew + args.gamma ** args.n_step * (1 - done) * next_q
+                y = rew + bootstrap * (1 - done) * next_q
             pred = q(obs).gather(-1, act[..., None]).squeeze(-1)
             loss = F.smooth_l1_loss(pred, y, reduction="none")
             if weights is not None:
@@ -328,7 +345,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
                 ret = np.zeros((E, A), np.float32)
                 alive = np.ones(E, np.float32)
                 for k, (_, _, r, d) in enumerate(window):
-                    ret += (args.gamma ** k) * alive[:, None] * r
+                    ret += (gammas ** k).astype(np.float32) * alive[:, None] * r
                     alive = alive * (1 - d)
                 slots = (pos + np.arange(E)) % cap
                 buf_obs[slots], buf_next[slots], buf_act[slots] = first_obs, next_obs, first_act
