@@ -3,6 +3,7 @@ new run on another scenario (docs/learning.md)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,21 +72,54 @@ def compare(scratch: list[dict], warm: list[dict], column: str = "reward", windo
             "fraction": None if warm_steps is None else warm_steps / total}
 
 
-def plot(scratch: list[dict], warm: list[dict], out: Path, title: str, columns: dict[str, str],
-         window: int = 20) -> None:
-    """Both runs' running means, one panel per ``columns`` entry (column -> label), as a PNG."""
+def load_run(run_dir: Path) -> tuple[list[dict], list[dict]]:
+    """A training directory's finished episodes (``learning_curve.csv`` rows: step, reward,
+    reward_0, ...) and its greedy validations (``train_summary.json``: rows of step and
+    score, the mean episode reward per seat on the validation episodes; [] without)."""
+    import csv
+    import json
+
+    with open(Path(run_dir) / "learning_curve.csv", newline="") as handle:
+        curve = list(csv.DictReader(handle))
+    with open(Path(run_dir) / "train_summary.json") as handle:
+        validation = json.load(handle).get("validation") or {}
+    return curve, list(validation.get("history", []))
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of :func:`plot`: both runs' running means of one column."""
+
+    title: str
+    scratch: list[dict]
+    warm: list[dict]
+    column: str = "reward"
+    window: int = 20
+    ylabel: str = "episode reward"
+
+
+def plot(panels: list[Panel], out: Path, title: str, columns: int = 3) -> None:
+    """Both runs' running means, one panel each (``columns`` per row), as a PNG; a dotted
+    line marks the from-scratch run's final value (the target), a grey one half its steps."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(columns), figsize=(5 * len(columns), 3.6), squeeze=False)
-    for ax, (column, label) in zip(axes[0], columns.items()):
-        for rows, name in ((scratch, "from scratch"), (warm, "warm start (--init-from)")):
-            ax.plot(*running_mean(rows, column, window), label=name)
-        ax.set_title(label)
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, min(columns, len(panels)), figsize=(4.6 * min(columns, len(panels)),
+                             3.3 * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        for runs, name in ((panel.scratch, "from scratch"), (panel.warm, "warm start")):
+            ax.plot(*running_mean(runs, panel.column, panel.window), marker=".", label=name)
+        figures = compare(panel.scratch, panel.warm, panel.column, panel.window)
+        ax.axhline(figures["target"], color="k", linestyle=":", linewidth=1)
+        ax.axvline(figures["scratch_steps"] / 2, color="grey", linewidth=1)
+        ax.set_title(panel.title, fontsize=9)
         ax.set_xlabel("env steps")
-        ax.set_ylabel(f"episode reward, mean of {window}")
-        ax.legend()
+        ax.set_ylabel(f"{panel.ylabel}, mean of {panel.window}" if panel.window > 1 else panel.ylabel)
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
