@@ -75,7 +75,8 @@ class Args:
     target_interval: int = 2_000
     """env steps between target-network updates"""
     learning_starts: int = 10_000
-    """env steps of random play before learning"""
+    """env steps of play before learning (epsilon-greedy as scheduled: random play at
+    `start_epsilon` 1.0, mostly the network's own at a warm start's lower one)"""
     train_interval: int = 8
     """env steps per gradient step (8 = one gradient step per lockstep of 8 envs)"""
     start_epsilon: float = 1.0
