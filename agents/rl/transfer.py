@@ -86,6 +86,21 @@ def load_run(run_dir: Path) -> tuple[list[dict], list[dict]]:
     return curve, list(validation.get("history", []))
 
 
+def measure(scratch_dir: Path, warm_dir: Path, seats: int, episodes: int = 8,
+            validations: int = 1) -> list[dict]:
+    """:func:`compare` of two training directories on every measure: each seat's training
+    episodes (``reward_0`` ...), their mean over seats (``reward``), both as running means
+    over ``episodes`` finished episodes, and the greedy validations (``score``, the mean
+    episode reward per seat, running mean over ``validations``; only if both runs have
+    them). Each dict also names its ``measure``."""
+    (scratch, scratch_val), (warm, warm_val) = load_run(scratch_dir), load_run(warm_dir)
+    columns = [f"reward_{i}" for i in range(seats)] + ["reward"]
+    rows = [{"measure": "training episodes", **compare(scratch, warm, c, episodes)} for c in columns]
+    if scratch_val and warm_val:
+        rows.append({"measure": "greedy validation", **compare(scratch_val, warm_val, "score", validations)})
+    return rows
+
+
 @dataclass(frozen=True)
 class Panel:
     """One panel of :func:`plot`: both runs' running means of one column."""

@@ -127,7 +127,7 @@ def test_transfer_figures_from_learning_curves():
 
 
 def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
-    from agents.rl.transfer import Panel, compare, load_run, plot
+    from agents.rl.transfer import Panel, compare, load_run, measure, plot
 
     source = tmp_path / "source"
     summary = dqn.train(short_scenario(duration=1.0), steps=200, seed=3, out=source,
@@ -135,6 +135,11 @@ def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
     (source / "train_summary.json").write_text(json.dumps(summary))  # as lobsim train writes it
     curve, validations = load_run(source)
     assert [v["step"] for v in validations] == [50, 100, 150, 200] and len(curve) == 20
+    rows = measure(source, source, seats=2, episodes=4)  # a run against itself reaches its end
+    assert [(r["measure"], r["column"]) for r in rows] == [("training episodes", "reward_0"), (
+        "training episodes", "reward_1"), ("training episodes", "reward"), ("greedy validation", "score")]
+    assert all(r["scratch_steps"] == 200 and r["warm_steps"] <= 200 for r in rows)
+    assert rows[3]["target"] == validations[-1]["score"]
     # the validations' rows are compared as the episodes' are: window 1 is each score
     scratch = [{"step": 50 * (i + 1), "score": s} for i, s in enumerate([1.0, 3.0, 2.0, 2.5])]
     warm = [{"step": 50 * (i + 1), "score": s} for i, s in enumerate([1.9, 2.5, 1.9, 3.0])]
