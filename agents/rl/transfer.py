@@ -139,3 +139,19 @@ def plot(panels: list[Panel], out: Path, title: str, columns: int = 3) -> None:
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
+
+
+def figure(runs: dict[str, tuple[Path, Path]], out: Path, title: str, seats: int = 2,
+           episodes: int = 8, validations: int = 1) -> None:
+    """The transfer figure of several training seeds: ``runs`` maps a label (e.g. "seed 8")
+    to its (from-scratch, warm-start) directories; one row of panels each, every seat's
+    training episodes (running mean over ``episodes``) and the greedy validations (over
+    ``validations``), as :func:`measure` compares them."""
+    panels = []
+    for label, (scratch_dir, warm_dir) in runs.items():
+        (scratch, scratch_val), (warm, warm_val) = load_run(scratch_dir), load_run(warm_dir)
+        panels += [Panel(f"{label}: seat {i}, training episodes", scratch, warm, f"reward_{i}", episodes)
+                   for i in range(seats)]
+        panels.append(Panel(f"{label}: greedy validation (per seat)", scratch_val, warm_val, "score",
+                            validations))
+    plot(panels, out, title, columns=seats + 1)

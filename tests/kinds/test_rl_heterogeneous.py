@@ -127,7 +127,7 @@ def test_transfer_figures_from_learning_curves():
 
 
 def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
-    from agents.rl.transfer import Panel, compare, load_run, measure, plot
+    from agents.rl.transfer import Panel, compare, figure, load_run, measure, plot
 
     source = tmp_path / "source"
     summary = dqn.train(short_scenario(duration=1.0), steps=200, seed=3, out=source,
@@ -151,3 +151,5 @@ def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
     plot([Panel("episodes", curve, curve, window=2), Panel("greedy", scratch, warm, "score", 1)],
          out, "title", columns=1)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    figure({"seed 3": (source, source)}, tmp_path / "f.png", "title", episodes=4)
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
