@@ -51,6 +51,17 @@ def running_mean(rows: list[dict], column: str = "reward", window: int = 20) -> 
     return steps, means
 
 
+def full_windows(rows: list[dict], column: str = "reward", window: int = 20) -> tuple[list[int], list[float]]:
+    """:func:`running_mean` where the window is full, one point per step (episodes that
+    end at the same step, one per parallel env, give the last): what :func:`steps_to_reach`
+    reads, as plotted."""
+    points: dict[int, float] = {}
+    for i, (step, mean) in enumerate(zip(*running_mean(rows, column, window))):
+        if i + 1 >= window:
+            points[step] = mean
+    return list(points), list(points.values())
+
+
 def steps_to_reach(rows: list[dict], target: float, column: str = "reward", window: int = 20) -> int | None:
     """The first env step at which the running mean of ``column`` (``window`` episodes,
     counted only once a full window has finished) reaches ``target``; None if never."""
@@ -114,8 +125,9 @@ class Panel:
 
 
 def plot(panels: list[Panel], out: Path, title: str, columns: int = 3) -> None:
-    """Both runs' running means, one panel each (``columns`` per row), as a PNG; a dotted
-    line marks the from-scratch run's final value (the target), a grey one half its steps."""
+    """Both runs' running means (:func:`full_windows`), one panel each (``columns`` per row),
+    as a PNG; a dotted line marks the from-scratch run's final value (the target), a grey
+    one half its steps."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -125,7 +137,7 @@ def plot(panels: list[Panel], out: Path, title: str, columns: int = 3) -> None:
                              3.3 * rows), squeeze=False)
     for ax, panel in zip(axes.flat, panels):
         for runs, name in ((panel.scratch, "from scratch"), (panel.warm, "warm start")):
-            ax.plot(*running_mean(runs, panel.column, panel.window), marker=".", label=name)
+            ax.plot(*full_windows(runs, panel.column, panel.window), marker=".", label=name)
         figures = compare(panel.scratch, panel.warm, panel.column, panel.window)
         ax.axhline(figures["target"], color="k", linestyle=":", linewidth=1)
         ax.axvline(figures["scratch_steps"] / 2, color="grey", linewidth=1)

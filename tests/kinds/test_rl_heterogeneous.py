@@ -127,7 +127,7 @@ def test_transfer_figures_from_learning_curves():
 
 
 def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
-    from agents.rl.transfer import Panel, compare, figure, load_run, measure, plot
+    from agents.rl.transfer import Panel, compare, figure, full_windows, load_run, measure, plot
 
     source = tmp_path / "source"
     summary = dqn.train(short_scenario(duration=1.0), steps=200, seed=3, out=source,
@@ -145,6 +145,9 @@ def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
     warm = [{"step": 50 * (i + 1), "score": s} for i, s in enumerate([1.9, 2.5, 1.9, 3.0])]
     figures = compare(scratch, warm, "score", window=1)
     assert (figures["target"], figures["warm_steps"], figures["fraction"]) == (2.5, 100, 0.5)
+    assert full_windows(scratch, "score", 2) == ([100, 150, 200], [2.0, 2.5, 2.25])
+    same_step = [{"step": 10, "reward": 1.0}, {"step": 10, "reward": 3.0}, {"step": 20, "reward": 5.0}]
+    assert full_windows(same_step, window=2) == ([10, 20], [2.0, 4.0])  # the last at each step
     # window 2: the target is (2.0 + 2.5) / 2; warm's means are 2.2, 2.2, then 2.45
     assert compare(scratch, warm, "score", window=2)["warm_steps"] == 200
     out = tmp_path / "t.png"
