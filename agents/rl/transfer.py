@@ -1,5 +1,7 @@
 """Warm starts: ``lobsim train --init-from POLICY_DIR`` loads a policy's networks into a
-new run on another scenario (docs/learning.md)."""
+new run on another scenario (docs/learning.md); and the transfer figures of docs/results.md:
+when a warm-started run reaches the from-scratch run's final reward (:func:`compare`,
+:func:`measure`), plotted for several training seeds (:func:`figure`)."""
 
 from __future__ import annotations
 
