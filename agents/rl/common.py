@@ -74,8 +74,15 @@ class Learner:
     def check_settings(self, values: dict[str, Any], where: str) -> None:
         """:class:`InputError` naming ``where`` unless every key of ``values`` is one of the
         learner's settings with a value of its default's type (as a checkpoint's config is
-        checked). Ranges and choices are the learner's to check when it trains."""
-        make_args(self._args_class(), values, where, self.name, InputError)
+        checked), and, if the learner's module has a ``check_args(args, where, error)``,
+        the ranges it checks (the other settings at their defaults). Otherwise ranges and
+        choices are the learner's to check when it trains."""
+        import sys
+
+        args = make_args(self._args_class(), values, where, self.name, InputError)
+        check = getattr(sys.modules.get(self.train.__module__), "check_args", None)
+        if check is not None:
+            check(args, where, InputError)
 
 
 class StopOnInterrupt:

@@ -79,7 +79,8 @@ class Args:
     target_interval: int = 2_000
     """env steps between target-network updates"""
     learning_starts: int = 10_000
-    """env steps of random play before learning"""
+    """env steps of play before learning (epsilon-greedy as scheduled: random play at
+    `start_epsilon` 1.0, mostly the network's own at a warm start's lower one)"""
     train_interval: int = 8
     """env steps per gradient step (8 = one gradient step per lockstep of 8 envs)"""
     start_epsilon: float = 1.0
@@ -179,14 +180,36 @@ RETIRED = ("validate_episodes",)
 def _args(config: dict, where: str, error: type[Exception] = InputError) -> Args:
     config = {k: v for k, v in config.items() if k not in RETIRED}
     args = make_args(Args, config, where, "dqn", error)
+    check_args(args, where, error)
+    return args
+
+
+#: settings in [0, 1]: fractions of the run, probabilities (epsilon), the executor's discount
+FRACTIONS = ("anneal_lr_from", "start_epsilon", "end_epsilon", "exploration_fraction",
+             "executor_gamma")
+
+
+def check_args(args: Args, where: str, error: type[Exception] = InputError) -> None:
+    """``error`` naming ``where`` unless the settings' ranges hold: ``mode`` one of
+    :data:`MODES`, every :data:`FRACTIONS` setting in [0, 1], ``learning_starts`` >= 0 env
+    steps, and the validation's (:func:`agents.rl.validation.check_settings`). Also run by
+    ``Learner.check_settings`` on ``lobsim train --set`` and ``lobsim train-sweep --set``."""
     if args.mode not in MODES:
         raise error(f"{where}: mode must be {' or '.join(MODES)}, got {args.mode!r}")
-    if not 0 <= args.executor_gamma <= 1:
-        raise error(f"{where}: executor_gamma must be between 0 and 1, got {args.executor_gamma}")
-    if not 0 <= args.anneal_lr_from <= 1:
-        raise error(f"{where}: anneal_lr_from must be between 0 and 1, got {args.anneal_lr_from}")
+    for key in FRACTIONS:
+        value = getattr(args, key)
+        if not 0 <= value <= 1:  # False for NaN too
+            raise error(f"{where}: {key} must be between 0 and 1, got {value}")
+    if args.learning_starts < 0:
+        raise error(f"{where}: learning_starts must be >= 0 env steps, got {args.learning_starts}")
     selection.check_settings(args, where, error)
-    return args
+
+
+def epsilon(args: Args, step: int) -> float:
+    """The exploration rate at env step ``step``: ``start_epsilon`` decayed linearly to
+    ``end_epsilon`` over the first ``exploration_fraction`` of ``total_steps``, then flat."""
+    frac = min(step / max(args.exploration_fraction * args.total_steps, 1), 1.0)
+    return args.start_epsilon + frac * (args.end_epsilon - args.start_epsilon)
 
 
 def train(scenario: Any, steps: int | None = None, seed: int | None = None, out: Path | None = None,
@@ -273,10 +296,6 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
             start = start_step + args.anneal_lr_from * args.total_steps
             return min(max((end - step) / max(end - start, 1), 0.0), 1.0)
 
-        def epsilon(step: int) -> float:
-            frac = min(step / max(args.exploration_fraction * args.total_steps, 1), 1.0)
-            return args.start_epsilon + frac * (args.end_epsilon - args.start_epsilon)
-
         def learn(step: int) -> None:
             if args.anneal_lr_from < 1:
                 optimizer.param_groups[0]["lr"] = args.learning_rate * annealed(step)
@@ -319,7 +338,7 @@ def train(scenario: Any, steps: int | None = None, seed: int | None = None, out:
         since_train = since_target = updates = 0
         stop.install()  # Ctrl-C: stop after this step, save a resumable checkpoint
         while step < end and not stop.requested:
-            eps = epsilon(step)
+            eps = epsilon(args, step)
             with torch.inference_mode():  # every seat of every env: one batched forward
                 greedy = q(torch.as_tensor(obs).transpose(0, 1)).argmax(-1).T.numpy()  # (E, A)
             explore = rng.random((E, A)) < eps

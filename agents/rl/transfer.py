@@ -1,8 +1,11 @@
 """Warm starts: ``lobsim train --init-from POLICY_DIR`` loads a policy's networks into a
-new run on another scenario (docs/learning.md)."""
+new run on another scenario (docs/learning.md); and the transfer figures of docs/results.md:
+when a warm-started run reaches the from-scratch run's final reward (:func:`compare`,
+:func:`measure`), plotted for several training seeds (:func:`figure`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +53,17 @@ def running_mean(rows: list[dict], column: str = "reward", window: int = 20) -> 
     return steps, means
 
 
+def full_windows(rows: list[dict], column: str = "reward", window: int = 20) -> tuple[list[int], list[float]]:
+    """:func:`running_mean` where the window is full, one point per step (episodes that
+    end at the same step, one per parallel env, give the last): what :func:`steps_to_reach`
+    reads, as plotted."""
+    points: dict[int, float] = {}
+    for i, (step, mean) in enumerate(zip(*running_mean(rows, column, window))):
+        if i + 1 >= window:
+            points[step] = mean
+    return list(points), list(points.values())
+
+
 def steps_to_reach(rows: list[dict], target: float, column: str = "reward", window: int = 20) -> int | None:
     """The first env step at which the running mean of ``column`` (``window`` episodes,
     counted only once a full window has finished) reaches ``target``; None if never."""
@@ -71,22 +85,87 @@ def compare(scratch: list[dict], warm: list[dict], column: str = "reward", windo
             "fraction": None if warm_steps is None else warm_steps / total}
 
 
-def plot(scratch: list[dict], warm: list[dict], out: Path, title: str, columns: dict[str, str],
-         window: int = 20) -> None:
-    """Both runs' running means, one panel per ``columns`` entry (column -> label), as a PNG."""
+def load_run(run_dir: Path) -> tuple[list[dict], list[dict]]:
+    """A training directory's finished episodes (``learning_curve.csv`` rows: step, reward,
+    reward_0, ...) and its greedy validations (``train_summary.json``: rows of step and
+    score, the mean episode reward per seat on the validation episodes; [] without)."""
+    import csv
+    import json
+
+    with open(Path(run_dir) / "learning_curve.csv", newline="") as handle:
+        curve = list(csv.DictReader(handle))
+    with open(Path(run_dir) / "train_summary.json") as handle:
+        validation = json.load(handle).get("validation") or {}
+    return curve, list(validation.get("history", []))
+
+
+def measure(scratch_dir: Path, warm_dir: Path, seats: int, episodes: int = 8,
+            validations: int = 1) -> list[dict]:
+    """:func:`compare` of two training directories on every measure: each seat's training
+    episodes (``reward_0`` ...), their mean over seats (``reward``), both as running means
+    over ``episodes`` finished episodes, and the greedy validations (``score``, the mean
+    episode reward per seat, running mean over ``validations``; only if both runs have
+    them). Each dict also names its ``measure``."""
+    (scratch, scratch_val), (warm, warm_val) = load_run(scratch_dir), load_run(warm_dir)
+    columns = [f"reward_{i}" for i in range(seats)] + ["reward"]
+    rows = [{"measure": "training episodes", **compare(scratch, warm, c, episodes)} for c in columns]
+    if scratch_val and warm_val:
+        rows.append({"measure": "greedy validation", **compare(scratch_val, warm_val, "score", validations)})
+    return rows
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of :func:`plot`: both runs' running means of one column."""
+
+    title: str
+    scratch: list[dict]
+    warm: list[dict]
+    column: str = "reward"
+    window: int = 20
+    ylabel: str = "episode reward"
+
+
+def plot(panels: list[Panel], out: Path, title: str, columns: int = 3) -> None:
+    """Both runs' running means (:func:`full_windows`), one panel each (``columns`` per row),
+    as a PNG; a dotted line marks the from-scratch run's final value (the target), a grey
+    one half its steps."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(columns), figsize=(5 * len(columns), 3.6), squeeze=False)
-    for ax, (column, label) in zip(axes[0], columns.items()):
-        for rows, name in ((scratch, "from scratch"), (warm, "warm start (--init-from)")):
-            ax.plot(*running_mean(rows, column, window), label=name)
-        ax.set_title(label)
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, min(columns, len(panels)), figsize=(4.6 * min(columns, len(panels)),
+                             3.3 * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        for runs, name in ((panel.scratch, "from scratch"), (panel.warm, "warm start")):
+            ax.plot(*full_windows(runs, panel.column, panel.window), marker=".", label=name)
+        figures = compare(panel.scratch, panel.warm, panel.column, panel.window)
+        ax.axhline(figures["target"], color="k", linestyle=":", linewidth=1)
+        ax.axvline(figures["scratch_steps"] / 2, color="grey", linewidth=1)
+        ax.set_title(panel.title, fontsize=9)
         ax.set_xlabel("env steps")
-        ax.set_ylabel(f"episode reward, mean of {window}")
-        ax.legend()
+        ax.set_ylabel(f"{panel.ylabel}, mean of {panel.window}" if panel.window > 1 else panel.ylabel)
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
+
+
+def figure(runs: dict[str, tuple[Path, Path]], out: Path, title: str, seats: int = 2,
+           episodes: int = 8, validations: int = 1) -> None:
+    """The transfer figure of several training seeds: ``runs`` maps a label (e.g. "seed 8")
+    to its (from-scratch, warm-start) directories; one row of panels each, every seat's
+    training episodes (running mean over ``episodes``) and the greedy validations (over
+    ``validations``), as :func:`measure` compares them."""
+    panels = []
+    for label, (scratch_dir, warm_dir) in runs.items():
+        (scratch, scratch_val), (warm, warm_val) = load_run(scratch_dir), load_run(warm_dir)
+        panels += [Panel(f"{label}: seat {i}, training episodes", scratch, warm, f"reward_{i}", episodes)
+                   for i in range(seats)]
+        panels.append(Panel(f"{label}: greedy validation (per seat)", scratch_val, warm_val, "score",
+                            validations))
+    plot(panels, out, title, columns=seats + 1)

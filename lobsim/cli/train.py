@@ -1,4 +1,5 @@
-"""``lobsim train SCENARIO --algo dqn|ppo [--steps N] [--seed S] --out DIR [--resume DIR]``.
+"""``lobsim train SCENARIO --algo dqn|ppo [--steps N] [--seed S] [--set KEY=VALUE] --out DIR
+[--resume DIR | --init-from DIR]``.
 
 Trains the scenario's ``learner`` seats with a learner found by name in the
 ``lobsim.learners`` entry-point group; writes DIR/policy.pt (state dicts and the config
@@ -40,6 +41,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--mode", choices=("independent", "shared", "ippo", "mappo"),
                         help="how seats share networks: dqn independent (default) or shared; "
                              "ppo ippo (default), shared or mappo")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="a learner setting (repeatable), e.g. start_epsilon=0.1 for a warm start "
+                             "that explores less; the settings are the fields of the learner's Args "
+                             "(docs/learning.md); not with --resume")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_agents_option(parser)
     parser.set_defaults(func=run)
@@ -65,11 +70,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--init-from starts a new run from another policy's weights; "
                          "--resume continues one: give only one")
     learner = registry.load("lobsim.learners", args.algo)
+    settings = _settings(args.sets, learner, args.resume is not None)
     scenario = load_scenario(args.scenario)
     require_learners(scenario, "to train")
     if args.resume is None:  # every input checked: refuse a foreign directory, retire the last training
         claim_output(args.out)
-    overrides = {"workers": args.workers, "num_envs": args.envs, "mode": args.mode}
+    overrides = {**settings, "workers": args.workers, "num_envs": args.envs, "mode": args.mode}
     bar = _progress_bar(args)
     try:
         summary = learner.train(scenario, steps=args.steps, seed=args.seed, out=args.out or args.resume,
@@ -89,6 +95,36 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     return 0
+
+
+#: learner settings that have options of their own
+OWN_OPTIONS = {"seed": "--seed", "total_steps": "--steps", "workers": "--workers",
+               "num_envs": "--envs", "mode": "--mode"}
+
+
+def _settings(texts: list[str], learner, resuming: bool) -> dict:
+    """The ``--set KEY=VALUE`` options as learner settings, each checked against the
+    learner's ``Args`` (type and range) in one line naming the option."""
+    from lobsim.analysis.sweep import parse_set
+    from lobsim.errors import InputError
+
+    if texts and resuming:
+        raise InputError("--set: a resumed run keeps its checkpoint's settings")
+    settings: dict = {}
+    for text in texts:
+        axis = parse_set(text)
+        if len(axis.values) != 1:
+            raise InputError(f"--set {text!r}: one value (lobsim train-sweep trains several)")
+        if axis.key in OWN_OPTIONS:
+            raise InputError(f"--set {axis.key}: use {OWN_OPTIONS[axis.key]}")
+        if axis.key in settings:
+            raise InputError(f"--set {axis.key}: given twice")
+        check = getattr(learner, "check_settings", None)
+        if check is None:
+            raise InputError(f"--set {axis.key}: learner {learner!r} does not list its settings")
+        check({axis.key: axis.values[0]}, f"--set {text}")
+        settings[axis.key] = axis.values[0]
+    return settings
 
 
 def format_summary(summary: dict) -> list[str]:

@@ -4,6 +4,8 @@ Almgren-Chriss."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -122,3 +124,35 @@ def test_transfer_figures_from_learning_curves():
     # scratch ends at a running mean of 8.5; warm's reaches it at episode 5: (8 + 9) / 2
     figures = compare(scratch, warm, window=2)
     assert figures["target"] == 8.5 and figures["warm_steps"] == 50 and figures["fraction"] == 0.5
+
+
+def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
+    from agents.rl.transfer import Panel, compare, figure, full_windows, load_run, measure, plot
+
+    source = tmp_path / "source"
+    summary = dqn.train(short_scenario(duration=1.0), steps=200, seed=3, out=source,
+                        validate_every=50, validate_from=0.0, **DQN_FAST)
+    (source / "train_summary.json").write_text(json.dumps(summary))  # as lobsim train writes it
+    curve, validations = load_run(source)
+    assert [v["step"] for v in validations] == [50, 100, 150, 200] and len(curve) == 20
+    rows = measure(source, source, seats=2, episodes=4)  # a run against itself reaches its end
+    assert [(r["measure"], r["column"]) for r in rows] == [("training episodes", "reward_0"), (
+        "training episodes", "reward_1"), ("training episodes", "reward"), ("greedy validation", "score")]
+    assert all(r["scratch_steps"] == 200 and r["warm_steps"] <= 200 for r in rows)
+    assert rows[3]["target"] == validations[-1]["score"]
+    # the validations' rows are compared as the episodes' are: window 1 is each score
+    scratch = [{"step": 50 * (i + 1), "score": s} for i, s in enumerate([1.0, 3.0, 2.0, 2.5])]
+    warm = [{"step": 50 * (i + 1), "score": s} for i, s in enumerate([1.9, 2.5, 1.9, 3.0])]
+    figures = compare(scratch, warm, "score", window=1)
+    assert (figures["target"], figures["warm_steps"], figures["fraction"]) == (2.5, 100, 0.5)
+    assert full_windows(scratch, "score", 2) == ([100, 150, 200], [2.0, 2.5, 2.25])
+    same_step = [{"step": 10, "reward": 1.0}, {"step": 10, "reward": 3.0}, {"step": 20, "reward": 5.0}]
+    assert full_windows(same_step, window=2) == ([10, 20], [2.0, 4.0])  # the last at each step
+    # window 2: the target is (2.0 + 2.5) / 2; warm's means are 2.2, 2.2, then 2.45
+    assert compare(scratch, warm, "score", window=2)["warm_steps"] == 200
+    out = tmp_path / "t.png"
+    plot([Panel("episodes", curve, curve, window=2), Panel("greedy", scratch, warm, "score", 1)],
+         out, "title", columns=1)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    figure({"seed 3": (source, source)}, tmp_path / "f.png", "title", episodes=4)
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
