@@ -57,12 +57,16 @@ class Learner:
     train: Callable[..., dict]
     policy: Callable[[dict], Policy]
 
-    def _args_class(self) -> type:
-        """The ``Args`` dataclass of the module that defines ``train`` (one file per
-        algorithm: docs/contributing.md)."""
+    def _module(self) -> Any:
+        """The module that defines ``train``: one file per algorithm (docs/contributing.md),
+        holding its ``Args`` and, optionally, ``check_args``."""
         import sys
 
-        args = getattr(sys.modules.get(self.train.__module__), "Args", None)
+        return sys.modules.get(self.train.__module__)
+
+    def _args_class(self) -> type:
+        """The ``Args`` dataclass of the learner's module."""
+        args = getattr(self._module(), "Args", None)
         if not dataclasses.is_dataclass(args):
             raise InputError(f"learner {self.name!r} has no Args dataclass of settings")
         return args
@@ -77,10 +81,8 @@ class Learner:
         checked), and, if the learner's module has a ``check_args(args, where, error)``,
         the ranges it checks (the other settings at their defaults). Otherwise ranges and
         choices are the learner's to check when it trains."""
-        import sys
-
         args = make_args(self._args_class(), values, where, self.name, InputError)
-        check = getattr(sys.modules.get(self.train.__module__), "check_args", None)
+        check = getattr(self._module(), "check_args", None)
         if check is not None:
             check(args, where, InputError)
 

@@ -142,14 +142,12 @@ class Exchange:
         outbox: Outbox = {}
         if session.rate_limit and self._over_rate(traffic, session.rate_limit, now):
             self._refuse(session, request, RejectReason.RATE_LIMITED, outbox)
+        elif request.is_new_order():
+            self._new_order(session, request, outbox)
+        elif request.op == "cancel":
+            self._cancel(session, request, outbox)
         else:
-            op = request.op
-            if op == "limit" or op == "market":
-                self._new_order(session, request, outbox)
-            elif op == "cancel":
-                self._cancel(session, request, outbox)
-            else:
-                self._modify(session, request, outbox)
+            self._modify(session, request, outbox)
         self._send(outbox)
 
     def _guard(self, name: str, traffic: Traffic, now: int) -> None:
@@ -236,7 +234,7 @@ class Exchange:
         now = self.scheduler.now
         op, order_id = request.op, request.order_id
         box = self._box(outbox, session)
-        if op == "limit" or op == "market":
+        if request.is_new_order():
             item: Any = _new(OrderRejected, (order_id, request.symbol, VALUE[reason], now, box[0]))
             kind = "rejected"
         else:

@@ -141,7 +141,7 @@ class Recorder:
         seq = self.flushed + len(rows)
         op = request.op
         order_id = _plain_int(request.order_id)
-        if op == "limit" or op == "market":
+        if request.is_new_order():
             side = request.side
             side = int(side) if type(side) is not bool and side in (1, -1) else None
             rows.append((seq, time_ns, op, agent, order_id, side,

@@ -22,6 +22,10 @@ class Request:
     (lots; None for a cancel or an unchanged size), ``tif`` and ``post_only`` (new orders
     only) as the agent passed them."""
 
+    def is_new_order(self) -> bool:
+        """Whether it asks for a new order (``limit`` or ``market``), not a change to one."""
+        return self.op == "limit" or self.op == "market"
+
     def __repr__(self) -> str:
         fields = ("op", "order_id", "symbol", "side", "price", "qty", "tif", "post_only")
         return f"Request({', '.join(f'{name}={getattr(self, name)!r}' for name in fields)})"
