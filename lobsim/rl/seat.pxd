@@ -2,5 +2,5 @@
 
 cimport cython
 
-@cython.locals(i=Py_ssize_t, value=double, clip=double)
+@cython.locals(i=Py_ssize_t, value=double, clip=double, out=cython.float[:])
 cpdef object clipped(list values)

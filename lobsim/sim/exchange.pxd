@@ -23,8 +23,8 @@ cdef class Venue:
     cdef public object trades, volume
 
 cdef class Traffic:
-    cdef public object arrivals, burst_ns, window
-    cdef public Py_ssize_t burst, window_messages
+    cdef public object arrivals
+    cdef public int64_t burst_ns, window, burst, window_messages
 
 cdef class Exchange:
     cdef public Scheduler scheduler
@@ -37,13 +37,14 @@ cdef class Exchange:
     cdef public Py_ssize_t orders_retired
     cdef public list unconserved
     cdef public Py_ssize_t messages
-    cdef public object max_burst
+    cdef public int64_t max_burst, _max_per_ms, _window_ns
     cdef public object _last_id
     cdef public dict _traffic
     cpdef object new_order_id(self)
     @cython.locals(session=Session)
     cpdef receive(self, Request request)
-    cpdef _guard(self, str name, Traffic traffic, object now)
+    @cython.locals(window=int64_t)
+    cpdef _guard(self, str name, Traffic traffic, int64_t now)
     @cython.locals(box=list)
     cpdef _new_order(self, Session session, Request request, dict outbox)
     cpdef _cancel(self, Session session, Request request, dict outbox)

@@ -116,6 +116,8 @@ class Exchange:
         self.unconserved: list[int] = []
         self.messages = 0  # requests received
         self.max_burst = self.MAX_BURST  #: this exchange's (a test may lower it)
+        # read once per message: kept here, where the compiled build holds them as int64
+        self._max_per_ms, self._window_ns = market.max_messages_per_ms, self.RATE_WINDOW_NS
         self._last_id = 0
         self._traffic: dict[Session, Traffic] = {}
 
@@ -160,14 +162,14 @@ class Exchange:
             traffic.burst += 1
             if traffic.burst > self.max_burst:
                 raise LivelockError.burst(name, traffic.burst, now)
-        window = now // self.RATE_WINDOW_NS
+        window = now // self._window_ns
         if window != traffic.window:
             traffic.window, traffic.window_messages = window, 1
         else:
             traffic.window_messages += 1
-            if traffic.window_messages > self.market.max_messages_per_ms:
+            if traffic.window_messages > self._max_per_ms:
                 raise LivelockError.rate(name, traffic.window_messages, now, traffic.burst,
-                                         self.market.max_messages_per_ms)
+                                         self._max_per_ms)
 
     @staticmethod
     def _over_rate(traffic: Traffic, rate_limit: int, now: int) -> bool:
