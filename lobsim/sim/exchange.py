@@ -26,7 +26,8 @@ from lobsim.sim.owners import Owners
 from lobsim.sim.messages import (FEEDS, CancelRejected, Depth, OrderAccepted, OrderCancelled,
                                  OrderFilled, OrderModified, OrderRejected, Quote, TradePrint)
 from lobsim.book.orders import CancelCause, RejectReason, Side
-from lobsim.sim.recorder import Recorder
+from lobsim.sim.recorder import (ACCEPTED, CANCEL_REJECTED, CANCELLED, FILL, MODIFIED, REJECTED,
+                                 Recorder)
 from lobsim.sim.requests import Request
 from lobsim.book.reports import Cancelled, Modified, Rejected, Traded
 from lobsim.sim.scheduler import Scheduler
@@ -140,7 +141,7 @@ class Exchange:
         if traffic is None:
             traffic = self._traffic[session] = Traffic()
         self._guard(session.name, traffic, now)
-        self.recorder.request(now, session.name, request)
+        self.recorder.request(now, session.index, request)
         outbox: Outbox = {}
         if session.rate_limit and self._over_rate(traffic, session.rate_limit, now):
             self._refuse(session, request, RejectReason.RATE_LIMITED, outbox)
@@ -203,7 +204,7 @@ class Exchange:
         self.owners.set(order_id, session.index)
         box = self._box(outbox, session)
         box[1].append(_new(OrderAccepted, (order_id, symbol, side, price, qty, now, box[0])))
-        self.recorder.row(now, "accepted", session.name, order_id, side, price, qty, None)
+        self.recorder.row(now, ACCEPTED, session.index, order_id, side, price, qty, None)
         self._apply(venue, reports, outbox)
         self._quote_if_changed(venue, outbox)
 
@@ -238,13 +239,13 @@ class Exchange:
         box = self._box(outbox, session)
         if request.is_new_order():
             item: Any = _new(OrderRejected, (order_id, request.symbol, VALUE[reason], now, box[0]))
-            kind = "rejected"
+            kind = REJECTED
         else:
             item = _new(CancelRejected, (order_id, self._symbol_of(order_id), op, VALUE[reason],
                                          now, box[0]))
-            kind = "cancel_rejected"
+            kind = CANCEL_REJECTED
         box[1].append(item)
-        self.recorder.row(now, kind, session.name, order_id, None, None, None, VALUE[reason])
+        self.recorder.row(now, kind, session.index, order_id, None, None, None, VALUE[reason])
 
     def _symbol_of(self, order_id: Hashable) -> str:
         """A live order's symbol; else the market's (a finished order's too: one venue)."""
@@ -317,8 +318,8 @@ class Exchange:
                                          taker.unaccounted(),
                                          False, now, box[0])))
         record = self.recorder.row
-        record(now, "fill", maker_session.name, trade.maker, OPPOSITE[aggressor], price, qty, "maker")
-        record(now, "fill", taker_session.name, trade.taker, aggressor, price, qty, "taker")
+        record(now, FILL, maker_session.index, trade.maker, OPPOSITE[aggressor], price, qty, "maker")
+        record(now, FILL, taker_session.index, trade.taker, aggressor, price, qty, "taker")
         for subscriber in self.subscribers["trades"]:
             box = self._box(outbox, subscriber)
             box[1].append(_new(TradePrint, (symbol, price, qty, aggressor, now, box[0])))
@@ -331,7 +332,7 @@ class Exchange:
         box = self._box(outbox, session)
         box[1].append(_new(OrderCancelled, (report.order_id, order.symbol, report.qty,
                                             VALUE[report.cause], now, box[0])))
-        self.recorder.row(now, "cancelled", session.name, report.order_id, None, None, report.qty,
+        self.recorder.row(now, CANCELLED, session.index, report.order_id, None, None, report.qty,
                           VALUE[report.cause])
 
     def _modified(self, report: Modified, outbox: Outbox) -> None:
@@ -347,7 +348,7 @@ class Exchange:
         box = self._box(outbox, session)
         box[1].append(_new(OrderModified, (report.order_id, order.symbol, report.price,
                                            report.qty, now, box[0])))
-        self.recorder.row(now, "modified", session.name, report.order_id, report.side,
+        self.recorder.row(now, MODIFIED, session.index, report.order_id, report.side,
                           report.price, report.qty, None)
 
     # ------------------------------------------------------------------ market data

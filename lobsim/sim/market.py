@@ -57,8 +57,8 @@ class RunResult:
     streamed its rows to another sink holds only the summary (``event_log`` None, no rows)."""
 
     scenario: Scenario
-    #: the event log: the Python recorder's rows, or the compiled engine's columns
-    event_log: list[tuple] | EventColumns | None
+    #: the event log, as the recorder's columns
+    event_log: EventColumns | None
     book_rows: list[tuple]  #: (time_ns, side, level, price, qty) L2 snapshots
     agent_rows: list[tuple]  #: (time_ns, agent, cash, inventory, pnl2, spread_capture2, fills)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -66,13 +66,11 @@ class RunResult:
 
     @property
     def events(self) -> list[tuple]:
-        """The event log as recorder rows (see :mod:`lobsim.sim.recorder`), whichever engine
+        """The event log as row tuples (see :mod:`lobsim.sim.recorder`), whichever engine
         ran; built once from the columns (which :mod:`lobsim.sim.output` keeps writing from)."""
         if self.event_log is None:
             raise RuntimeError("this run streamed its events to its sink; run it with a "
                                "MemorySink to read them in memory")
-        if not isinstance(self.event_log, EventColumns):
-            return self.event_log
         if self._rows is None:
             self._rows = self.event_log.rows()
         return self._rows
@@ -164,7 +162,7 @@ class Market:
         self.env = self.scheduler.env  #: SimPy's environment: processes may run beside agents
         names = [name for config in scenario.agents for name in config.instance_names()]
         self.sink: Sink = sink if sink is not None else MemorySink()
-        self.recorder = core.Recorder(self.sink)
+        self.recorder = core.Recorder(names, self.sink)
         self.ledger = core.Ledger(len(names), names)
         self.exchange = core.Exchange(self.scheduler, scenario.market, self.ledger, self.recorder)
         root = seeding.root(scenario.simulation.seed)

@@ -64,11 +64,9 @@ def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _events_table(log: list[tuple] | EventColumns) -> pa.Table:
-    """Event rows as a table: from rows, or straight from the compiled engine's columns
-    (the same table, without a Python object per value)."""
-    if not isinstance(log, EventColumns):
-        return _table(log, EVENTS_SCHEMA)
+def _events_table(log: EventColumns) -> pa.Table:
+    """Event rows as a table, straight from the recorder's columns (no Python object per
+    value)."""
     arrays = []
     for f, (values, null, labels) in zip(EVENTS_SCHEMA, log.columns().values()):
         if labels is not None:
@@ -140,7 +138,7 @@ class RunFiles:
         #: what ``summary.json`` will hold; the caller sets it once the run is over
         self.summary: dict[str, Any] | None = None
 
-    def events(self, log: list[tuple] | EventColumns) -> None:
+    def events(self, log: EventColumns) -> None:
         self._events.write(_events_table(log))
 
     def book(self, rows: list[tuple]) -> None:

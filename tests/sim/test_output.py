@@ -104,7 +104,7 @@ def test_a_run_that_fails_midway_leaves_nothing(tmp_path):
 def test_a_block_that_sets_no_summary_writes_nothing(tmp_path):
     with pytest.raises(RuntimeError, match="without setting the summary"), \
             run_directory(tmp_path / "run", BUSY, "") as files:
-        files.events([])
+        files.book([])
     assert list(tmp_path.iterdir()) == []
 
 
