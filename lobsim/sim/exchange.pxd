@@ -18,6 +18,9 @@ cdef class OrderRecord:
     cdef public int64_t submitted, filled, cancelled
     cpdef int64_t unaccounted(self)
 
+@cython.locals(record=OrderRecord)
+cpdef OrderRecord new_record(Session session, object symbol, int64_t submitted)
+
 cdef class Venue:
     cdef public object symbol, book, l1, mid2, l1_since_ns, spread_ns_sum, two_sided_ns
     cdef public object trades, volume

@@ -46,21 +46,31 @@ VALUE = {member: member.value for enum in (RejectReason, CancelCause) for member
 
 
 class OrderRecord:
-    """A live order as the exchange keeps it (one per accepted order, dropped when the
-    order leaves the book: see :meth:`Exchange._retire`): its session and symbol, and its
-    lots submitted (a modify up adds to them), filled and cancelled (a modify down counts
-    as cancelled). Conservation: submitted = filled + cancelled + what still rests."""
+    """A live order as the exchange keeps it (one per accepted order, made by
+    :func:`new_record`, dropped when the order leaves the book: see
+    :meth:`Exchange._retire`): its session and symbol, and its lots submitted (a modify up
+    adds to them), filled and cancelled (a modify down counts as cancelled). Conservation:
+    submitted = filled + cancelled + what still rests."""
 
-    def __init__(self, session: Session, symbol: str, submitted: int) -> None:
-        self.session = session
-        self.symbol = symbol
-        self.submitted = submitted
-        self.filled = 0
-        self.cancelled = 0
+    session: Session
+    symbol: str
+    submitted: int
+    filled: int
+    cancelled: int
 
     def unaccounted(self) -> int:
         """Lots neither filled nor cancelled: what still rests, if conserved."""
         return self.submitted - self.filled - self.cancelled
+
+
+def new_record(session: Session, symbol: str, submitted: int) -> OrderRecord:
+    """The record of an order just accepted: ``submitted`` lots, none filled or cancelled.
+    ``__new__`` and plain stores, not a constructor: compiled, this skips the argument
+    parsing of a Python-level call, once per accepted order."""
+    record = OrderRecord.__new__(OrderRecord)
+    record.session, record.symbol = session, symbol
+    record.submitted, record.filled, record.cancelled = submitted, 0, 0
+    return record
 
 
 class Venue:
@@ -200,7 +210,7 @@ class Exchange:
             self._refuse(session, request, reports[0].reason, outbox)
             return
         now = self.scheduler.now
-        self.orders[order_id] = OrderRecord(session, symbol, qty)
+        self.orders[order_id] = new_record(session, symbol, qty)
         self.owners.set(order_id, session.index)
         box = self._box(outbox, session)
         box[1].append(_new(OrderAccepted, (order_id, symbol, side, price, qty, now, box[0])))

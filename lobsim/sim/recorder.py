@@ -114,8 +114,8 @@ class Recorder:
     Rows go into chunks of :data:`CHUNK_ROWS` preallocated columns (compiled,
     ``recorder.pxd`` types them as int views: a row is eight C stores); ``kind`` is coded
     by :data:`KINDS`, ``agent`` by its index in ``agents`` (the market's agents, in
-    order: a session's ``index``), ``flag`` by order of first appearance. Memory: about
-    36 B a row held. O(1) a row; O(rows) a flush."""
+    order: a session's ``index``), ``flag`` by order of first appearance. Memory: 40 B a
+    row held. O(1) a row; O(rows) a flush."""
 
     def __init__(self, agents: list[str], sink: Sink | None = None) -> None:
         self.agents = list(agents)
