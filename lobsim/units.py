@@ -15,6 +15,14 @@ NS_PER_SECOND = 1_000_000_000
 HORIZON_NS = (1 << 63) - 1
 
 
+def later(time_ns: int, delay_ns: int) -> int:
+    """``time_ns + delay_ns`` ns (``time_ns`` <= :data:`HORIZON_NS`), or ``HORIZON_NS`` where
+    that would pass it: a time that never comes, as the scheduler drops what is due there.
+    Saturating keeps every time within int64 on both builds."""
+    horizon = HORIZON_NS
+    return horizon if delay_ns > horizon - time_ns else time_ns + delay_ns
+
+
 def seconds_to_ns(seconds: float) -> int:
     """Seconds of simulated time -> integer nanoseconds (rounded to the nearest ns)."""
     return round(seconds * NS_PER_SECOND)

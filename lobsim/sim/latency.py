@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from lobsim.scenario.config import LatencyConfig
+from lobsim.units import HORIZON_NS, later
 
 
 class Leg:
@@ -24,7 +25,8 @@ class Leg:
     MAX_DRAW = 9.2e18
 
     def __init__(self, floor_ns: int, jitter: str, jitter_ns: int, rng: np.random.Generator) -> None:
-        self.floor_ns = floor_ns
+        # a floor at or past the horizon never arrives either way: held at it, it fits int64
+        self.floor_ns = min(floor_ns, HORIZON_NS)
         self._last_ns = 0  # arrival time of the previous message on this leg
         self._draws: list[int] = []
         self._next = 0
@@ -49,13 +51,14 @@ class Leg:
         return self._jitter()  # type: ignore[misc]
 
     def arrival(self, now_ns: int) -> int:
-        """When a message sent at ``now_ns`` arrives, ns; never before the previous one."""
-        arrival = now_ns + self.floor_ns
+        """When a message sent at ``now_ns`` arrives, ns; never before the previous one, and
+        :data:`~lobsim.units.HORIZON_NS` (never) if that is when or after it would."""
+        arrival = later(now_ns, self.floor_ns)
         if self._jitter is not None:
             if self._next == len(self._draws):
                 self._draws = self.next_batch()
                 self._next = 0
-            arrival += self._draws[self._next]
+            arrival = later(arrival, self._draws[self._next])
             self._next += 1
         if arrival < self._last_ns:
             arrival = self._last_ns

@@ -94,8 +94,8 @@ def compiled_engine_refusal(market: Market) -> str | None:
     Its rules: every agent's class declares (itself, not by inheritance: a subclass may
     change what it does) a compiled twin in ``compiled``, as ``"module:Class"``; no agent
     has a rate limit or subscribes to the trades or l2 feed; the extensions are built and
-    ``LOBSIM_PURE_PYTHON`` is not set; every fee, cap and latency floor fits its int64
-    (Python's ints have no bound: a floor past :data:`HORIZON_NS` simply never arrives)."""
+    ``LOBSIM_PURE_PYTHON`` is not set; every fee and cap fits its int64 (a latency floor
+    past :data:`HORIZON_NS` is held at it: ``lobsim.sim.latency.Leg``)."""
     if build.pure_python_requested():
         return "LOBSIM_PURE_PYTHON is set"
     config = market.scenario.market
@@ -107,8 +107,6 @@ def compiled_engine_refusal(market: Market) -> str | None:
             return f"agent {session.name!r} ({type(agent).__name__}) has no compiled twin"
         if session.rate_limit:
             return f"agent {session.name!r} has a rate limit"
-        if max(session.inbound.floor_ns, session.outbound.floor_ns) > HORIZON_NS:
-            return f"agent {session.name!r} has a latency floor past the int64-ns horizon"
     for feed in ("trades", "l2"):
         if market.exchange.subscribers[feed]:
             return f"agent {market.exchange.subscribers[feed][0].name!r} subscribes to {feed}"
