@@ -29,6 +29,12 @@ cdef class Traffic:
     cdef public object arrivals
     cdef public int64_t burst_ns, window, burst, window_messages
 
+@cython.final
+cdef class Box:
+    cdef public Session session
+    cdef public int64_t arrival
+    cdef public list items
+
 cdef class Exchange:
     cdef public Scheduler scheduler
     cdef public object market
@@ -43,33 +49,34 @@ cdef class Exchange:
     cdef public int64_t max_burst, _max_per_ms, _window_ns
     cdef public object _last_id
     cdef public dict _traffic
+    cdef public list _boxes, _filled
     cpdef object new_order_id(self)
     @cython.locals(session=Session)
     cpdef receive(self, Request request)
     @cython.locals(window=int64_t)
     cpdef _guard(self, str name, Traffic traffic, int64_t now)
-    @cython.locals(box=list)
-    cpdef _new_order(self, Session session, Request request, dict outbox)
-    cpdef _cancel(self, Session session, Request request, dict outbox)
-    cpdef _modify(self, Session session, Request request, dict outbox)
-    cpdef bint _owns(self, Session session, Request request, dict outbox) except -1
-    @cython.locals(box=list)
-    cpdef _refuse(self, Session session, Request request, object reason, dict outbox)
+    @cython.locals(box=Box)
+    cpdef _new_order(self, Session session, Request request)
+    cpdef _cancel(self, Session session, Request request)
+    cpdef _modify(self, Session session, Request request)
+    cpdef bint _owns(self, Session session, Request request) except -1
+    @cython.locals(box=Box)
+    cpdef _refuse(self, Session session, Request request, object reason)
     @cython.locals(order=OrderRecord)
     cpdef object _symbol_of(self, object order_id)
-    cpdef _apply(self, Venue venue, list reports, dict outbox, Request request=*, object session=*)
+    cpdef _apply(self, Venue venue, list reports, Request request=*, object session=*)
     @cython.locals(orders=dict, order=OrderRecord)
     cpdef _retire(self, Venue venue, list reports)
-    @cython.locals(maker=OrderRecord, taker=OrderRecord, box=list, maker_session=Session, taker_session=Session,
+    @cython.locals(maker=OrderRecord, taker=OrderRecord, box=Box, maker_session=Session, taker_session=Session,
                    ledger=Ledger)
-    cpdef _trade(self, Venue venue, object trade, dict outbox)
-    @cython.locals(order=OrderRecord, box=list, session=Session)
-    cpdef _cancelled(self, object report, dict outbox)
-    @cython.locals(order=OrderRecord, box=list, session=Session)
-    cpdef _modified(self, object report, dict outbox)
-    @cython.locals(box=list)
-    cpdef _quote_if_changed(self, Venue venue, dict outbox)
-    @cython.locals(box=list)
-    cpdef list _box(self, dict outbox, Session session)
-    @cython.locals(session=Session, box=list)
-    cpdef _send(self, dict outbox)
+    cpdef _trade(self, Venue venue, object trade)
+    @cython.locals(order=OrderRecord, box=Box, session=Session)
+    cpdef _cancelled(self, object report)
+    @cython.locals(order=OrderRecord, box=Box, session=Session)
+    cpdef _modified(self, object report)
+    @cython.locals(box=Box)
+    cpdef _quote_if_changed(self, Venue venue)
+    @cython.locals(boxes=list, index=Py_ssize_t, box=Box)
+    cpdef Box _box(self, Session session)
+    @cython.locals(box=Box)
+    cpdef _send(self)

@@ -36,8 +36,6 @@ from lobsim.units import NS_PER_SECOND, price_to_ticks
 if TYPE_CHECKING:
     from lobsim.sim.gateway import Session
 
-Outbox = dict  # Session -> (arrival_ns, [items]): one delivery per agent per request
-
 # The hot path builds each report with tuple.__new__, as a NamedTuple's own constructor
 # runs a Python frame; and reads an enum's value or opposite from a dict, not a property.
 _new = tuple.__new__
@@ -100,6 +98,17 @@ class Traffic:
         self.window_messages = 0  #: how many arrived within it
 
 
+class Box:
+    """What one request (or L2 snapshot) sends one session: ``items`` (None between
+    requests), stamped to arrive at ``arrival`` ns. One per session, kept by the exchange
+    and reused: a request makes no dictionary of deliveries."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.arrival = 0
+        self.items: list | None = None
+
+
 class Exchange:
     """Matches requests for every symbol; see the module docstring."""
 
@@ -131,6 +140,8 @@ class Exchange:
         self._max_per_ms, self._window_ns = market.max_messages_per_ms, self.RATE_WINDOW_NS
         self._last_id = 0
         self._traffic: dict[Session, Traffic] = {}
+        self._boxes: list[Box | None] = []  #: by session index
+        self._filled: list[Box] = []  #: the boxes given something since the last send
 
     def new_order_id(self) -> int:
         """A fresh exchange order id (a global counter: agents can never collide)."""
@@ -152,16 +163,15 @@ class Exchange:
             traffic = self._traffic[session] = Traffic()
         self._guard(session.name, traffic, now)
         self.recorder.request(now, session.index, request)
-        outbox: Outbox = {}
         if session.rate_limit and self._over_rate(traffic, session.rate_limit, now):
-            self._refuse(session, request, RejectReason.RATE_LIMITED, outbox)
+            self._refuse(session, request, RejectReason.RATE_LIMITED)
         elif request.is_new_order():
-            self._new_order(session, request, outbox)
+            self._new_order(session, request)
         elif request.op == "cancel":
-            self._cancel(session, request, outbox)
+            self._cancel(session, request)
         else:
-            self._modify(session, request, outbox)
-        self._send(outbox)
+            self._modify(session, request)
+        self._send()
 
     def _guard(self, name: str, traffic: Traffic, now: int) -> None:
         """Stop a runaway: :class:`LivelockError` when agent ``name``'s messages at this
@@ -193,12 +203,12 @@ class Exchange:
         arrivals.append(now)
         return False
 
-    def _new_order(self, session: Session, request: Request, outbox: Outbox) -> None:
+    def _new_order(self, session: Session, request: Request) -> None:
         order_id, symbol, side, price, qty = (request.order_id, request.symbol, request.side,
                                               request.price, request.qty)
         venue = self.venues.get(symbol) if isinstance(symbol, str) else None
         if venue is None:
-            self._refuse(session, request, RejectReason.UNKNOWN_SYMBOL, outbox)
+            self._refuse(session, request, RejectReason.UNKNOWN_SYMBOL)
             return
         owner = session if session.self_trade_prevention else order_id
         book = venue.book
@@ -207,31 +217,31 @@ class Exchange:
         else:
             reports = book.market(order_id, owner, side, qty)
         if reports and type(reports[0]) is Rejected:
-            self._refuse(session, request, reports[0].reason, outbox)
+            self._refuse(session, request, reports[0].reason)
             return
         now = self.scheduler.now
         self.orders[order_id] = new_record(session, symbol, qty)
         self.owners.set(order_id, session.index)
-        box = self._box(outbox, session)
-        box[1].append(_new(OrderAccepted, (order_id, symbol, side, price, qty, now, box[0])))
+        box = self._box(session)
+        box.items.append(_new(OrderAccepted, (order_id, symbol, side, price, qty, now, box.arrival)))
         self.recorder.row(now, ACCEPTED, session.index, order_id, side, price, qty, None)
-        self._apply(venue, reports, outbox)
-        self._quote_if_changed(venue, outbox)
+        self._apply(venue, reports)
+        self._quote_if_changed(venue)
 
-    def _cancel(self, session: Session, request: Request, outbox: Outbox) -> None:
-        if self._owns(session, request, outbox):
+    def _cancel(self, session: Session, request: Request) -> None:
+        if self._owns(session, request):
             venue = self.venues[self._symbol_of(request.order_id)]
-            self._apply(venue, venue.book.cancel(request.order_id), outbox, request, session)
-            self._quote_if_changed(venue, outbox)
+            self._apply(venue, venue.book.cancel(request.order_id), request, session)
+            self._quote_if_changed(venue)
 
-    def _modify(self, session: Session, request: Request, outbox: Outbox) -> None:
-        if self._owns(session, request, outbox):
+    def _modify(self, session: Session, request: Request) -> None:
+        if self._owns(session, request):
             venue = self.venues[self._symbol_of(request.order_id)]
             reports = venue.book.modify(request.order_id, qty=request.qty, price=request.price)
-            self._apply(venue, reports, outbox, request, session)
-            self._quote_if_changed(venue, outbox)
+            self._apply(venue, reports, request, session)
+            self._quote_if_changed(venue)
 
-    def _owns(self, session: Session, request: Request, outbox: Outbox) -> bool:
+    def _owns(self, session: Session, request: Request) -> bool:
         """Whether the order a cancel/modify names was accepted from the sender, live or
         finished (the book then answers: a finished order is ``unknown_id`` to it); else
         refuse: ``unknown_id`` if no order was accepted under that id, else ``not_owner``."""
@@ -239,22 +249,22 @@ class Exchange:
         if owner == session.index:
             return True
         reason = RejectReason.UNKNOWN_ID if owner < 0 else RejectReason.NOT_OWNER
-        self._refuse(session, request, reason, outbox)
+        self._refuse(session, request, reason)
         return False
 
-    def _refuse(self, session: Session, request: Request, reason: RejectReason, outbox: Outbox) -> None:
+    def _refuse(self, session: Session, request: Request, reason: RejectReason) -> None:
         """Answer a request with a reject (new order) or cancel-reject (cancel/modify)."""
         now = self.scheduler.now
         op, order_id = request.op, request.order_id
-        box = self._box(outbox, session)
+        box = self._box(session)
         if request.is_new_order():
-            item: Any = _new(OrderRejected, (order_id, request.symbol, VALUE[reason], now, box[0]))
+            item: Any = _new(OrderRejected, (order_id, request.symbol, VALUE[reason], now, box.arrival))
             kind = REJECTED
         else:
             item = _new(CancelRejected, (order_id, self._symbol_of(order_id), op, VALUE[reason],
-                                         now, box[0]))
+                                         now, box.arrival))
             kind = CANCEL_REJECTED
-        box[1].append(item)
+        box.items.append(item)
         self.recorder.row(now, kind, session.index, order_id, None, None, None, VALUE[reason])
 
     def _symbol_of(self, order_id: Hashable) -> str:
@@ -267,7 +277,7 @@ class Exchange:
 
     # ------------------------------------------------------------------ book reports
 
-    def _apply(self, venue: Venue, reports: list, outbox: Outbox, request: Request | None = None,
+    def _apply(self, venue: Venue, reports: list, request: Request | None = None,
                session: Session | None = None) -> None:
         """Turn the book's reports into ledger entries, records and agent deliveries, then
         retire the orders they took out of the book. ``request``, ``session``: the
@@ -275,13 +285,13 @@ class Exchange:
         for report in reports:
             kind = type(report)
             if kind is Traded:
-                self._trade(venue, report, outbox)
+                self._trade(venue, report)
             elif kind is Cancelled:
-                self._cancelled(report, outbox)
+                self._cancelled(report)
             elif kind is Modified:
-                self._modified(report, outbox)
+                self._modified(report)
             else:  # Rejected: a cancel/modify the book refused (the order is no longer live)
-                self._refuse(session, request, report.reason, outbox)  # type: ignore[arg-type]
+                self._refuse(session, request, report.reason)  # type: ignore[arg-type]
         self._retire(venue, reports)
 
     def _retire(self, venue: Venue, reports: list) -> None:
@@ -308,7 +318,7 @@ class Exchange:
                     if order.unaccounted() != 0:
                         self.unconserved.append(order_id)
 
-    def _trade(self, venue: Venue, trade: Traded, outbox: Outbox) -> None:
+    def _trade(self, venue: Venue, trade: Traded) -> None:
         now = self.scheduler.now
         maker, taker = self.orders[trade.maker], self.orders[trade.taker]
         price, qty, aggressor = trade.price, trade.qty, trade.aggressor
@@ -320,32 +330,32 @@ class Exchange:
         maker_session, taker_session = maker.session, taker.session
         ledger.fill(maker_session.index, -aggressor, price, qty, mid2, self.market.maker_fee)
         ledger.fill(taker_session.index, aggressor, price, qty, mid2, self.market.taker_fee)
-        box = self._box(outbox, maker_session)
-        box[1].append(_new(OrderFilled, (trade.maker, symbol, OPPOSITE[aggressor], price, qty,
-                                         trade.maker_left, True, now, box[0])))
-        box = self._box(outbox, taker_session)
-        box[1].append(_new(OrderFilled, (trade.taker, symbol, aggressor, price, qty,
+        box = self._box(maker_session)
+        box.items.append(_new(OrderFilled, (trade.maker, symbol, OPPOSITE[aggressor], price, qty,
+                                         trade.maker_left, True, now, box.arrival)))
+        box = self._box(taker_session)
+        box.items.append(_new(OrderFilled, (trade.taker, symbol, aggressor, price, qty,
                                          taker.unaccounted(),
-                                         False, now, box[0])))
+                                         False, now, box.arrival)))
         record = self.recorder.row
         record(now, FILL, maker_session.index, trade.maker, OPPOSITE[aggressor], price, qty, "maker")
         record(now, FILL, taker_session.index, trade.taker, aggressor, price, qty, "taker")
         for subscriber in self.subscribers["trades"]:
-            box = self._box(outbox, subscriber)
-            box[1].append(_new(TradePrint, (symbol, price, qty, aggressor, now, box[0])))
+            box = self._box(subscriber)
+            box.items.append(_new(TradePrint, (symbol, price, qty, aggressor, now, box.arrival)))
 
-    def _cancelled(self, report: Cancelled, outbox: Outbox) -> None:
+    def _cancelled(self, report: Cancelled) -> None:
         now = self.scheduler.now
         order = self.orders[report.order_id]
         order.cancelled += report.qty
         session = order.session
-        box = self._box(outbox, session)
-        box[1].append(_new(OrderCancelled, (report.order_id, order.symbol, report.qty,
-                                            VALUE[report.cause], now, box[0])))
+        box = self._box(session)
+        box.items.append(_new(OrderCancelled, (report.order_id, order.symbol, report.qty,
+                                            VALUE[report.cause], now, box.arrival)))
         self.recorder.row(now, CANCELLED, session.index, report.order_id, None, None, report.qty,
                           VALUE[report.cause])
 
-    def _modified(self, report: Modified, outbox: Outbox) -> None:
+    def _modified(self, report: Modified) -> None:
         now = self.scheduler.now
         order = self.orders[report.order_id]
         change = report.qty - report.old_qty  # an increase is new qty, a decrease a cancel
@@ -355,15 +365,15 @@ class Exchange:
         else:
             order.cancelled -= change
         session = order.session
-        box = self._box(outbox, session)
-        box[1].append(_new(OrderModified, (report.order_id, order.symbol, report.price,
-                                           report.qty, now, box[0])))
+        box = self._box(session)
+        box.items.append(_new(OrderModified, (report.order_id, order.symbol, report.price,
+                                           report.qty, now, box.arrival)))
         self.recorder.row(now, MODIFIED, session.index, report.order_id, report.side,
                           report.price, report.qty, None)
 
     # ------------------------------------------------------------------ market data
 
-    def _quote_if_changed(self, venue: Venue, outbox: Outbox) -> None:
+    def _quote_if_changed(self, venue: Venue) -> None:
         """Publish L1 to subscribers if the top of book changed; keep spread statistics."""
         l1 = venue.book.top()
         if l1 == venue.l1:
@@ -380,19 +390,18 @@ class Exchange:
         if bid is not None and ask is not None:
             venue.mid2 = bid + ask
         for subscriber in self.subscribers["l1"]:
-            box = self._box(outbox, subscriber)
-            box[1].append(_new(Quote, (venue.symbol, l1[0], l1[1], l1[2], l1[3], now, box[0])))
+            box = self._box(subscriber)
+            box.items.append(_new(Quote, (venue.symbol, l1[0], l1[1], l1[2], l1[3], now, box.arrival)))
 
     def publish_depth(self, levels: int) -> None:
         """Send an L2 snapshot of every book to the ``l2`` subscribers (called on a timer)."""
         now = self.scheduler.now
-        outbox: Outbox = {}
         for venue in self.venues.values():
             bids, asks = venue.book.depth(levels)
             for subscriber in self.subscribers["l2"]:
-                box = self._box(outbox, subscriber)
-                box[1].append(_new(Depth, (venue.symbol, tuple(bids), tuple(asks), now, box[0])))
-        self._send(outbox)
+                box = self._box(subscriber)
+                box.items.append(_new(Depth, (venue.symbol, tuple(bids), tuple(asks), now, box.arrival)))
+        self._send()
 
     def close_statistics(self) -> None:
         """Account the time since the last L1 change (call once at the end of a run)."""
@@ -406,13 +415,25 @@ class Exchange:
 
     # ------------------------------------------------------------------ delivery
 
-    def _box(self, outbox: Outbox, session: Session) -> list:
-        """``[arrival_ns, items]`` for ``session`` in this request's outbox."""
-        box = outbox.get(session)
+    def _box(self, session: Session) -> Box:
+        """``session``'s :class:`Box` for this request (or snapshot), its arrival drawn on
+        first use: one delivery per agent per request, sent by :meth:`_send` in the order
+        the agents were first given something. O(1) amortized."""
+        boxes, index = self._boxes, session.index
+        while len(boxes) <= index:
+            boxes.append(None)
+        box = boxes[index]
         if box is None:
-            box = outbox[session] = [session.outbound.arrival(self.scheduler.now), []]
+            box = boxes[index] = Box(session)
+        if box.items is None:
+            box.arrival = session.outbound.arrival(self.scheduler.now)
+            box.items = []
+            self._filled.append(box)
         return box
 
-    def _send(self, outbox: Outbox) -> None:
-        for session, box in outbox.items():
-            session.deliver(box[0], box[1])
+    def _send(self) -> None:
+        """Deliver every box filled since the last send, and empty them."""
+        for box in self._filled:
+            box.session.deliver(box.arrival, box.items)
+            box.items = None
+        self._filled.clear()
