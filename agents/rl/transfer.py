@@ -153,7 +153,7 @@ def plot(panels: list[Panel], out: Path, title: str, columns: int = 3) -> None:
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))  # half an inch for the title
     fig.savefig(out, dpi=100)
     plt.close(fig)
 

@@ -170,3 +170,21 @@ def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     figure({"seed 3": (source, source)}, tmp_path / "f.png", "title", episodes=4)
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_transfer_plot_title_clears_the_panels(tmp_path, monkeypatch):
+    """The figure's title sits above every panel's title, however many rows (round five's
+    eight training seeds put it over the first row's)."""
+    from matplotlib.figure import Figure
+
+    from agents.rl.transfer import Panel, plot
+
+    saved = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: saved.append(fig))
+    rows = [{"step": 10 * (i + 1), "reward": float(i)} for i in range(4)]
+    plot([Panel(f"panel {i}", rows, rows, window=1) for i in range(24)], tmp_path / "t.png", "title")
+    fig = saved[0]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    renderer = FigureCanvasAgg(fig).get_renderer()  # plot() closed the figure's own canvas
+    title_bottom = fig._suptitle.get_window_extent(renderer).y0
+    assert all(ax.title.get_window_extent(renderer).y1 <= title_bottom for ax in fig.axes)
