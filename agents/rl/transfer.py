@@ -66,10 +66,13 @@ def full_windows(rows: list[dict], column: str = "reward", window: int = 20) -> 
 
 def steps_to_reach(rows: list[dict], target: float, column: str = "reward", window: int = 20) -> int | None:
     """The first env step at which the running mean of ``column`` (``window`` episodes,
-    counted only once a full window has finished) reaches ``target``; None if never."""
-    steps, means = running_mean(rows, column, window)
-    for i, (step, mean) in enumerate(zip(steps, means)):
-        if i + 1 >= window and mean >= target:
+    counted only once a full window has finished) reaches ``target``; None if never.
+
+    Only the points of :func:`full_windows` count, the window of the last episode at each
+    step: episodes of parallel envs end together, in the envs' order, and a window that
+    mixes two such batches is no point of the curve."""
+    for step, mean in zip(*full_windows(rows, column, window)):
+        if mean >= target:
             return step
     return None
 
@@ -150,7 +153,7 @@ def plot(panels: list[Panel], out: Path, title: str, columns: int = 3) -> None:
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))  # half an inch for the title
     fig.savefig(out, dpi=100)
     plt.close(fig)
 

@@ -126,6 +126,20 @@ def test_transfer_figures_from_learning_curves():
     assert figures["target"] == 8.5 and figures["warm_steps"] == 50 and figures["fraction"] == 0.5
 
 
+def test_transfer_reaches_a_target_only_at_a_plotted_window():
+    """Episodes of parallel envs end in batches at one step: a window that mixes two batches
+    (its order within the step is the envs', not time's) is no point of the curve, and
+    reaching the target there is not reaching it (transfer round five found such wins)."""
+    from agents.rl.transfer import compare, full_windows, steps_to_reach
+
+    warm = [{"step": s, "reward": r} for s, r in ((10, 0.0), (10, 0.0), (20, 10.0), (20, -6.0))]
+    # windows of 2 after each episode: 0, 0, then (0 + 10) / 2 = 5 (mixed), then (10 - 6) / 2 = 2
+    assert full_windows(warm, window=2) == ([10, 20], [0.0, 2.0])
+    assert steps_to_reach(warm, 4.0, window=2) is None and steps_to_reach(warm, 2.0, window=2) == 20
+    scratch = [{"step": s, "reward": r} for s, r in ((10, 3.0), (10, 3.0), (20, 4.0), (20, 4.0))]
+    assert compare(scratch, warm, window=2)["warm_steps"] is None  # target 4.0
+
+
 def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
     from agents.rl.transfer import Panel, compare, figure, full_windows, load_run, measure, plot
 
@@ -156,3 +170,21 @@ def test_transfer_figures_from_greedy_validations_and_the_plot(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     figure({"seed 3": (source, source)}, tmp_path / "f.png", "title", episodes=4)
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_transfer_plot_title_clears_the_panels(tmp_path, monkeypatch):
+    """The figure's title sits above every panel's title, however many rows (round five's
+    eight training seeds put it over the first row's)."""
+    from matplotlib.figure import Figure
+
+    from agents.rl.transfer import Panel, plot
+
+    saved = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: saved.append(fig))
+    rows = [{"step": 10 * (i + 1), "reward": float(i)} for i in range(4)]
+    plot([Panel(f"panel {i}", rows, rows, window=1) for i in range(24)], tmp_path / "t.png", "title")
+    fig = saved[0]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    renderer = FigureCanvasAgg(fig).get_renderer()  # plot() closed the figure's own canvas
+    title_bottom = fig._suptitle.get_window_extent(renderer).y0
+    assert all(ax.title.get_window_extent(renderer).y1 <= title_bottom for ax in fig.axes)
