@@ -3,7 +3,8 @@
 An interval is never reported on fewer than two values: a single value has no spread to
 estimate, and a zero-width interval would read as certainty. Callers print ``n/a``.
 :func:`episodes_to_separate` is the matching power calculation: how many paired episodes
-two such intervals need so as not to overlap; :func:`shrink_to_pool` corrects the mean of a
+two such intervals need so as not to overlap (:func:`separation_power`, its inverse: how
+often they separate at a given count); :func:`shrink_to_pool` corrects the mean of a
 run picked as the best of several for the luck that picked it.
 """
 
@@ -82,6 +83,18 @@ def episodes_to_separate(edge: float, sd_a: float, sd_b: float, sd_diff: float,
             return n
     raise ValueError(f"more than {max_n} episodes would be needed")
 
+
+def separation_power(edge: float, sd_a: float, sd_b: float, sd_diff: float, n: int) -> float:
+    """The probability that two controllers run on the same ``n`` >= 2 episodes, the first
+    ahead by ``edge`` on average, show separate 95% intervals: the inverse of
+    :func:`episodes_to_separate` (same model and units), ``Phi((edge sqrt(n) - t95(n - 1)
+    (sd_a + sd_b)) / sd_diff)``; 0 or 1 when ``sd_diff`` is 0. O(1)."""
+    if n < 2 or min(sd_a, sd_b, sd_diff) < 0:
+        raise ValueError(f"need n >= 2 and standard deviations >= 0, got n {n}, {sd_a}, {sd_b}, {sd_diff}")
+    margin = edge * math.sqrt(n) - t95(n - 1) * (sd_a + sd_b)
+    if sd_diff == 0:
+        return float(margin >= 0)
+    return NormalDist().cdf(margin / sd_diff)
 
 def shrink_to_pool(means: Iterable[float], errors: Iterable[float], index: int) -> float:
     """The mean of candidate ``index`` shrunk toward the candidates' average by the share

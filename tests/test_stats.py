@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from lobsim.stats import _T95, ci95, episodes_to_separate, mean_ci95, shrink_to_pool, t95
+from lobsim.stats import (_T95, ci95, episodes_to_separate, mean_ci95, separation_power,
+                          shrink_to_pool, t95)
 
 
 def test_ci95_is_the_student_t_interval():
@@ -104,3 +105,13 @@ def test_selected_best_of_a_pool_is_shrunk_toward_its_true_mean():
 def test_shrink_to_pool_refuses_what_has_no_answer(args):
     with pytest.raises(ValueError):
         shrink_to_pool(*args)
+
+
+def test_separation_power_is_the_inverse_of_episodes_to_separate():
+    for power in (0.5, 0.8, 0.9):
+        n = episodes_to_separate(0.08, 0.48, 0.55, 0.6, power)
+        assert separation_power(0.08, 0.48, 0.55, 0.6, n) >= power > separation_power(0.08, 0.48, 0.55, 0.6, n - 1)
+    assert separation_power(0.5, 0.1, 0.1, 0.0, 50) == 1.0 and separation_power(0.01, 1, 1, 0.0, 50) == 0.0
+    assert separation_power(-0.1, 0.5, 0.5, 0.5, 1000) < 0.01
+    with pytest.raises(ValueError):
+        separation_power(0.1, 1, 1, 1, 1)

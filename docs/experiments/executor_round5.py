@@ -23,7 +23,7 @@ from pathlib import Path
 
 from executor_round4 import figures, spread  # the same folder: run this file as a script
 
-from lobsim.stats import episodes_to_separate, shrink_to_pool, t95
+from lobsim.stats import episodes_to_separate, separation_power, shrink_to_pool
 
 
 def select(paths: list[Path], seconds: float, minutes: float) -> None:
@@ -55,17 +55,7 @@ def select(paths: list[Path], seconds: float, minutes: float) -> None:
             continue
         need = [episodes_to_separate(edge, s_l, s_t, s_d, p) for p in (0.5, 0.8, 0.9)]
         print(f"{name} edge {edge:+.4f}: N for separate intervals with probability 0.5 / 0.8 / 0.9: "
-              f"{need[0]} / {need[1]} / {need[2]}; power at the cap {power_at(edge, s_l, s_t, s_d, cap):.2f}")
-
-
-def power_at(edge: float, s_l: float, s_t: float, s_d: float, n: int) -> float:
-    """The probability that separate intervals show at ``n`` episodes (the inverse of
-    ``episodes_to_separate``'s condition)."""
-    from statistics import NormalDist
-
-    if s_d == 0:
-        return float(edge * math.sqrt(n) >= t95(n - 1) * (s_l + s_t))
-    return NormalDist().cdf((edge * math.sqrt(n) - t95(n - 1) * (s_l + s_t)) / s_d)
+              f"{need[0]} / {need[1]} / {need[2]}; power at the cap {separation_power(edge, s_l, s_t, s_d, cap):.2f}")
 
 
 def main() -> None:
