@@ -3,7 +3,9 @@
 An interval is never reported on fewer than two values: a single value has no spread to
 estimate, and a zero-width interval would read as certainty. Callers print ``n/a``.
 :func:`episodes_to_separate` is the matching power calculation: how many paired episodes
-two such intervals need so as not to overlap.
+two such intervals need so as not to overlap (:func:`separation_power`, its inverse: how
+often they separate at a given count); :func:`shrink_to_pool` corrects the mean of a
+run picked as the best of several for the luck that picked it.
 """
 
 from __future__ import annotations
@@ -80,3 +82,41 @@ def episodes_to_separate(edge: float, sd_a: float, sd_b: float, sd_diff: float,
         if edge * math.sqrt(n) >= t95(n - 1) * (sd_a + sd_b) + z * sd_diff:
             return n
     raise ValueError(f"more than {max_n} episodes would be needed")
+
+
+def separation_power(edge: float, sd_a: float, sd_b: float, sd_diff: float, n: int) -> float:
+    """The probability that two controllers run on the same ``n`` >= 2 episodes, the first
+    ahead by ``edge`` on average, show separate 95% intervals: the inverse of
+    :func:`episodes_to_separate` (same model and units), ``Phi((edge sqrt(n) - t95(n - 1)
+    (sd_a + sd_b)) / sd_diff)``; 0 or 1 when ``sd_diff`` is 0. O(1)."""
+    if n < 2 or min(sd_a, sd_b, sd_diff) < 0:
+        raise ValueError(f"need n >= 2 and standard deviations >= 0, got n {n}, {sd_a}, {sd_b}, {sd_diff}")
+    margin = edge * math.sqrt(n) - t95(n - 1) * (sd_a + sd_b)
+    if sd_diff == 0:
+        return float(margin >= 0)
+    return NormalDist().cdf(margin / sd_diff)
+
+def shrink_to_pool(means: Iterable[float], errors: Iterable[float], index: int) -> float:
+    """The mean of candidate ``index`` shrunk toward the candidates' average by the share
+    of their spread that their standard errors explain (empirical Bayes, the positive part
+    of James-Stein): ``m + B (means[index] - m)`` with ``m`` the plain average of
+    ``means``, ``B = tau2 / (tau2 + errors[index]**2)`` and ``tau2 = max(0, var(means) -
+    average(errors**2))`` (``var`` with ddof 1) the spread between candidates beyond noise.
+
+    Use: an estimate of the true mean of the candidate that was selected as the best on
+    the same data (a winner's curse correction). When the candidates differ by no more than
+    their noise the answer is ``m``; when they differ by far more, it is close to the
+    candidate's own mean. ``errors``: standard errors of ``means`` (not interval
+    half-widths), same units. ValueError below two candidates, on lengths that differ, on
+    a negative error or an index out of range. O(len(means)).
+    """
+    x = np.asarray(list(means), dtype=np.float64)
+    se = np.asarray(list(errors), dtype=np.float64)
+    if len(x) < 2 or x.shape != se.shape or not 0 <= index < len(x) or (se < 0).any():
+        raise ValueError(f"need two or more means with as many standard errors >= 0 and an "
+                         f"index among them, got {len(x)} means, {len(se)} errors, index {index}")
+    m = float(x.mean())
+    tau2 = max(0.0, float(x.var(ddof=1)) - float((se**2).mean()))
+    if tau2 == 0.0:
+        return m
+    return m + tau2 / (tau2 + float(se[index]) ** 2) * (float(x[index]) - m)

@@ -1,5 +1,5 @@
 """lobsim.stats: the Student-t interval, its quantiles beyond the table, and no interval on
-fewer than two values."""
+fewer than two values; the power calculation; the winner's-curse shrinkage."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from lobsim.stats import _T95, ci95, episodes_to_separate, mean_ci95, t95
+from lobsim.stats import (_T95, ci95, episodes_to_separate, mean_ci95, separation_power,
+                          shrink_to_pool, t95)
 
 
 def test_ci95_is_the_student_t_interval():
@@ -68,3 +69,49 @@ def test_episodes_to_separate_refuses_what_has_no_answer(args):
         episodes_to_separate(*args)
     with pytest.raises(ValueError, match="more than 10"):
         episodes_to_separate(0.01, 1, 1, 1, max_n=10)
+
+
+def test_shrink_to_pool_is_the_average_when_the_spread_is_noise():
+    means, errors = [0.10, 0.05, -0.02, 0.13], [0.2, 0.2, 0.2, 0.2]  # var 0.0045 < 0.04
+    assert shrink_to_pool(means, errors, 3) == pytest.approx(np.mean(means))
+    assert shrink_to_pool([0.3, 0.3], [0.0, 0.0], 0) == pytest.approx(0.3)
+
+
+def test_shrink_to_pool_keeps_most_of_a_lead_far_above_the_noise():
+    means, errors = [0.0, 1.0, 2.0, 3.0], [0.1] * 4  # var 5/3, noise 0.01
+    tau2 = 5 / 3 - 0.01
+    expected = 1.5 + tau2 / (tau2 + 0.01) * 1.5
+    assert shrink_to_pool(means, errors, 3) == pytest.approx(expected)
+    assert 1.5 < expected < 3.0
+    # a noisier winner keeps less of its lead
+    assert shrink_to_pool(means, [0.1, 0.1, 0.1, 1.0], 3) < shrink_to_pool(means, errors, 3)
+
+
+def test_selected_best_of_a_pool_is_shrunk_toward_its_true_mean():
+    rng = np.random.default_rng(11)
+    raw, shrunk = [], []
+    for _ in range(2000):  # nine runs, true means 0.07 +/- 0.02, each measured with se 0.06
+        true = 0.07 + 0.02 * rng.standard_normal(9)
+        seen = true + 0.06 * rng.standard_normal(9)
+        best = int(np.argmax(seen))
+        raw.append(seen[best] - true[best])
+        shrunk.append(shrink_to_pool(seen, [0.06] * 9, best) - true[best])
+    assert np.mean(raw) > 0.08  # the winner's curse
+    assert abs(np.mean(shrunk)) < abs(np.mean(raw)) / 3
+
+
+@pytest.mark.parametrize("args", [([1.0], [0.1], 0), ([1.0, 2.0], [0.1], 0), ([1.0, 2.0], [0.1, 0.1], 2),
+                                  ([1.0, 2.0], [0.1, -0.1], 0)])
+def test_shrink_to_pool_refuses_what_has_no_answer(args):
+    with pytest.raises(ValueError):
+        shrink_to_pool(*args)
+
+
+def test_separation_power_is_the_inverse_of_episodes_to_separate():
+    for power in (0.5, 0.8, 0.9):
+        n = episodes_to_separate(0.08, 0.48, 0.55, 0.6, power)
+        assert separation_power(0.08, 0.48, 0.55, 0.6, n) >= power > separation_power(0.08, 0.48, 0.55, 0.6, n - 1)
+    assert separation_power(0.5, 0.1, 0.1, 0.0, 50) == 1.0 and separation_power(0.01, 1, 1, 0.0, 50) == 0.0
+    assert separation_power(-0.1, 0.5, 0.5, 0.5, 1000) < 0.01
+    with pytest.raises(ValueError):
+        separation_power(0.1, 1, 1, 1, 1)
