@@ -196,7 +196,7 @@ class Recorder:
         self._flag[n] = -1 if flag is None else _code(self._flag_codes, self._flags, flag)
         self._n = n + 1
         self.held += 1
-        if self._n == len(self._time):  # CHUNK_ROWS
+        if self._n == len(self._time):  # the chunk is full
             self._full.append(self._chunk(CHUNK_ROWS))
             self._new_chunk()
         if self.held >= self.batch_rows:
